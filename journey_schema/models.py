@@ -1,0 +1,204 @@
+"""The journey schema: what a marketer may write in `journeys/<name>/v<N>.yaml`.
+
+The same models travel into the workflow as its pinned, typed journey (pydantic data
+converter), so the interpreter never sees raw YAML.
+
+A step is a mapping with exactly one kind key:
+
+    - wait: 1h
+    - send: {channel: email, template: reminder, id: r1}
+    - wait_for: {clicked: r1, within: 24h}
+      then: [...]
+      else: [...]
+    - branch: "cart.total >= 500"
+      then: [...]
+      else: [...]
+    - exit: "bought elsewhere"      # or just `- exit`
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from journey_schema.durations import Duration
+
+MessageId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+TemplateName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Expression = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        description=(
+            "A condition over cart and customer, e.g. `cart.total >= 50 and "
+            'customer.language == "tr"`. See journeys/README.md for the names.'
+        ),
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    WEBHOOK = "webhook"
+
+
+class SendSpec(_Strict):
+    channel: Channel = Channel.EMAIL
+    template: TemplateName
+    id: MessageId | None = Field(
+        default=None, description="Names the message so a later wait_for can refer to it."
+    )
+
+
+class WaitForSpec(_Strict):
+    opened: MessageId | None = None
+    clicked: MessageId | None = None
+    within: Duration
+
+    @model_validator(mode="after")
+    def exactly_one_event(self) -> WaitForSpec:
+        if (self.opened is None) == (self.clicked is None):
+            raise ValueError("wait_for needs exactly one of `opened: <id>` or `clicked: <id>`")
+        return self
+
+    @property
+    def message_id(self) -> str:
+        return self.opened or self.clicked or ""
+
+    @property
+    def event(self) -> Literal["opened", "clicked"]:
+        return "opened" if self.opened else "clicked"
+
+
+class WaitStep(_Strict):
+    wait: Duration
+
+
+class SendStep(_Strict):
+    send: SendSpec
+
+
+class WaitForStep(_Strict):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    wait_for: WaitForSpec
+    then: list[Step] = []
+    else_: list[Step] = Field(default=[], alias="else")
+
+
+class BranchStep(_Strict):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    branch: Expression
+    then: list[Step] = []
+    else_: list[Step] = Field(default=[], alias="else")
+
+
+class ExitStep(_Strict):
+    exit: str | None = Field(default=None, description="Why the journey ends here.")
+
+
+STEP_KINDS = ("wait", "send", "wait_for", "branch", "exit")
+
+
+def step_kind(value: Any) -> str | None:
+    """The one kind key a step mapping holds (or a step model's kind)."""
+    if isinstance(value, str):
+        return value if value == "exit" else None
+    if isinstance(value, BaseModel):
+        value = value.model_fields_set | set(type(value).model_fields)
+    keys = [kind for kind in STEP_KINDS if kind in value]
+    return keys[0] if len(keys) == 1 else None
+
+
+def _exit_shorthand(value: Any) -> Any:
+    return {"exit": None} if value == "exit" else value
+
+
+Step = Annotated[
+    Annotated[WaitStep, Tag("wait")]
+    | Annotated[SendStep, Tag("send")]
+    | Annotated[WaitForStep, Tag("wait_for")]
+    | Annotated[BranchStep, Tag("branch")]
+    | Annotated[ExitStep, Tag("exit")],
+    Discriminator(
+        step_kind,
+        custom_error_type="unknown_step_kind",
+        custom_error_message=(
+            "a step must have exactly one of the keys: wait, send, wait_for, branch, exit"
+        ),
+    ),
+]
+
+
+class Trigger(_Strict):
+    inactivity: Duration = Field(description="The cart counts as abandoned after this long untouched.")
+
+
+class Entry(_Strict):
+    when: Expression
+
+
+class JourneyVersion(_Strict):
+    """One immutable version of a journey, as written in `journeys/<name>/v<N>.yaml`."""
+
+    journey: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    version: Annotated[int, Field(ge=1)]
+    description: str | None = None
+    trigger: Trigger
+    entry: Entry | None = None
+    locale: str = Field(default="en", description="Template language used when the customer's has none.")
+    conversion_window: Duration = Field(
+        default=timedelta(days=3),
+        description="After the last step, a purchase within this long still counts as recovered.",
+    )
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_exit_shorthand(cls, data: Any) -> Any:
+        return _expand(data)
+
+
+def _expand(data: Any) -> Any:
+    """Turn every bare `- exit` into `{exit: null}` so the union can discriminate it."""
+    if isinstance(data, dict):
+        out = dict(data)
+        for key in ("steps", "then", "else"):
+            if isinstance(out.get(key), list):
+                out[key] = [_expand(_exit_shorthand(step)) for step in out[key]]
+        return out
+    return data
+
+
+class PinnedJourney(_Strict):
+    """A journey version frozen with the template sources it uses: the cart's for life."""
+
+    definition: JourneyVersion
+    templates: dict[str, str] = Field(
+        description="Template path (e.g. 'reminder/en.html') to Jinja2 source."
+    )
+    content_hash: str
+
+    def templates_for(self, template: str) -> dict[str, str]:
+        """The sources one message may need: its own files plus shared partials ('_*')."""
+        return {
+            path: source
+            for path, source in self.templates.items()
+            if path.startswith(f"{template}/") or path.startswith("_")
+        }
+
+
+WaitForStep.model_rebuild()
+BranchStep.model_rebuild()
+JourneyVersion.model_rebuild()

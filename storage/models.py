@@ -1,0 +1,120 @@
+"""cartnudge's tables (SQLAlchemy 2). Alembic migrations in storage/migrations follow these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MONEY = Numeric(14, 4)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Cart(Base):
+    """The latest snapshot the shop sent for a cart."""
+
+    __tablename__ = "carts"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    cart_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), index=True)
+    updated_at: Mapped[datetime]  # the shop's clock: orders snapshots
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    emptied_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Order(Base):
+    """A completed order the shop told us about; its cart never gets another reminder."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("shop", "order_id"), Index("ix_orders_cart", "shop", "cart_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop: Mapped[str] = mapped_column(String(200))
+    order_id: Mapped[str] = mapped_column(String(200))
+    cart_id: Mapped[str] = mapped_column(String(200))
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    placed_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Message(Base):
+    """The outbox: one row per journey step, written before the provider is called."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_cart", "shop", "cart_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # workflow id + run id + step path: a retried activity finds its row instead of resending
+    key: Mapped[str] = mapped_column(String(600), unique=True)
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(String(100))
+    shop: Mapped[str] = mapped_column(String(200))
+    cart_id: Mapped[str] = mapped_column(String(200))
+    journey: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    step: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    template: Mapped[str] = mapped_column(String(100))
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    locale: Mapped[str | None] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # MessageStatus, plus "sending"
+    reason: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None]
+
+
+class EngagementEvent(Base):
+    """Opens, clicks and the like; the first of each kind per message is kept."""
+
+    __tablename__ = "engagement_events"
+    __table_args__ = (UniqueConstraint("workflow_id", "run_id", "message_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop: Mapped[str] = mapped_column(String(200))
+    cart_id: Mapped[str] = mapped_column(String(200))
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # EngagementKind
+    url: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class JourneyOutcome(Base):
+    """How one cart's journey (one workflow run) ended, for reporting."""
+
+    __tablename__ = "journey_outcomes"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "run_id"),
+        Index("ix_outcomes_cart", "shop", "cart_id"),
+        Index("ix_outcomes_journey", "journey", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(String(100))
+    shop: Mapped[str] = mapped_column(String(200))
+    cart_id: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[str] = mapped_column(String(200))
+    journey: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int | None]
+    outcome: Mapped[str] = mapped_column(String(20))  # Outcome
+    order_id: Mapped[str | None] = mapped_column(String(200))
+    revenue: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    messages_sent: Mapped[int]
+    ended_at: Mapped[datetime]
