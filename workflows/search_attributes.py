@@ -1,0 +1,29 @@
+"""Custom search attributes that make each cart findable in the Temporal UI.
+
+They must be registered on the server before a workflow uses them (the dev stack,
+docker-compose and the tests do it from ALL).
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+SHOP_ID = SearchAttributeKey.for_keyword("ShopId")
+CART_ID = SearchAttributeKey.for_keyword("CartId")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+JOURNEY_NAME = SearchAttributeKey.for_keyword("JourneyName")
+JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
+JOURNEY_STATUS = SearchAttributeKey.for_keyword("JourneyStatus")
+CART_TOTAL = SearchAttributeKey.for_float("CartTotal")
+
+ALL = (SHOP_ID, CART_ID, CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, JOURNEY_STATUS, CART_TOTAL)
+
+
+def cli_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    kinds = {"KEYWORD": "Keyword", "INT": "Int", "DOUBLE": "Double"}
+    return [
+        flag
+        for key in ALL
+        for flag in ("--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}")
+    ]
