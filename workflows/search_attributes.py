@@ -6,7 +6,7 @@ docker-compose and the tests do it from ALL).
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 SHOP_ID = SearchAttributeKey.for_keyword("ShopId")
 CART_ID = SearchAttributeKey.for_keyword("CartId")
@@ -27,3 +27,18 @@ def cli_flags() -> list[str]:
         for key in ALL
         for flag in ("--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}")
     ]
+
+
+def initial_search_attributes(
+    *, shop: str, cart_id: str, customer_id: str, cart_total: float
+) -> TypedSearchAttributes:
+    """What the API sets when it starts a cart's workflow; the workflow keeps them current."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SHOP_ID, shop),
+            SearchAttributePair(CART_ID, cart_id),
+            SearchAttributePair(CUSTOMER_ID, customer_id),
+            SearchAttributePair(JOURNEY_STATUS, "watching"),
+            SearchAttributePair(CART_TOTAL, cart_total),
+        ]
+    )

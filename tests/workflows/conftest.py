@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from channels.smtp import SmtpEmailSender
+from tests.support.temporal import running_worker, test_settings
+from tests.workflows.harness import JourneyHarness
+
+REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
+
+HarnessFactory = Callable[..., AbstractAsyncContextManager[JourneyHarness]]
+
+
+@pytest.fixture
+def journeys_copy(tmp_path: Path) -> Path:
+    """A private copy of journeys/ that a test may edit while carts are on their way."""
+    target = tmp_path / "journeys"
+    shutil.copytree(REPO_JOURNEYS, target)
+    return target
+
+
+@pytest.fixture
+def harness_factory(
+    temporal_env: Any, session_factory: Any, smtp_server: Any
+) -> HarnessFactory:
+    @asynccontextmanager
+    async def factory(journeys_dir: Path = REPO_JOURNEYS) -> AsyncIterator[JourneyHarness]:
+        settings = test_settings(journeys_dir=journeys_dir, smtp_url=smtp_server.url)
+        async with running_worker(
+            temporal_env.client,
+            settings=settings,
+            session_factory=session_factory,
+            email=SmtpEmailSender.from_url(smtp_server.url),
+        ):
+            yield JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+
+    return factory
+
+
+@pytest.fixture
+async def harness(harness_factory: HarnessFactory) -> AsyncIterator[JourneyHarness]:
+    async with harness_factory() as running:
+        yield running

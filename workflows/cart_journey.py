@@ -1,0 +1,437 @@
+"""The cart journey workflow: one durable run per cart, from first snapshot to outcome.
+
+It watches the cart until it has been quiet for the journey's inactivity window, pins the
+journey version at that moment, then interprets the pinned steps. Every wait is a
+condition with a timeout, so a purchase, an emptied cart or a cancel ends it at once.
+
+Deterministic by construction: everything it knows arrives as input, signal or activity
+result. Changes to what it does after release go behind `workflow.patched(...)`, and
+tests/replay keeps stored histories replaying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from journey_schema import expressions
+    from journey_schema.durations import format_duration
+    from journey_schema.models import (
+        BranchStep,
+        ExitStep,
+        PinnedJourney,
+        SendStep,
+        Step,
+        WaitForStep,
+        WaitStep,
+    )
+    from workflows import search_attributes as sa
+    from workflows.types import (
+        Cancellation,
+        CartEmptied,
+        CartJourneyInput,
+        CartSnapshot,
+        Engagement,
+        EngagementKind,
+        JourneyLookup,
+        JourneyState,
+        JourneyStatus,
+        JourneyTrigger,
+        MessageState,
+        MessageStatus,
+        OrderLookup,
+        OrderPlaced,
+        Outcome,
+        OutcomeRecord,
+        SendRequest,
+        SendResult,
+    )
+
+T = TypeVar("T")
+
+# Activities are called by name so this module never imports SQLAlchemy, Jinja2 or httpx.
+JOURNEY_TRIGGER = "journey_trigger"
+PIN_JOURNEY = "pin_journey"
+FIND_ORDER = "find_order"
+SEND_MESSAGE = "send_message"
+RECORD_OUTCOME = "record_outcome"
+
+QUICK_ACTIVITY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Sends retry transient failures for a while; permanent ones come back as a FAILED result.
+SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5))
+SEND_GIVE_UP_AFTER = timedelta(hours=6)
+
+ENDING_ENGAGEMENT = {EngagementKind.UNSUBSCRIBED, EngagementKind.COMPLAINED}
+
+
+class _JourneyStopped(Exception):
+    """Raised inside the interpreter when the cart's journey must end now."""
+
+
+@workflow.defn(name="CartJourney")
+class CartJourneyWorkflow:
+    def __init__(self) -> None:
+        self._cart: CartSnapshot | None = None
+        self._cart_changed = False
+        self._order: OrderPlaced | None = None
+        self._emptied = False
+        self._cancelled: Cancellation | None = None
+        self._unsubscribed = False
+        self._exited = False
+        self._engagement: dict[str, set[EngagementKind]] = {}
+        self._messages: dict[str, MessageState] = {}
+        self._status = JourneyStatus.WATCHING
+        self._pinned: PinnedJourney | None = None
+        self._current_step: str | None = None
+        self._outcome: Outcome | None = None
+        self._shop = ""
+        self._cart_id = ""
+
+    # --- run ---------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: CartJourneyInput) -> JourneyState:
+        self._shop, self._cart_id = start.shop, start.cart_id
+        # Signal-with-start delivers the first snapshot together with the start.
+        await workflow.wait_condition(lambda: self._cart is not None or self._stopped)
+        if not self._stopped:
+            trigger = await self._activity(
+                JOURNEY_TRIGGER, JourneyLookup(shop=self._shop), JourneyTrigger, "find journey"
+            )
+            abandoned = await self._watch_for_abandonment(trigger)
+            if abandoned:
+                await self._run_journey()
+        await self._finish()
+        return self.state()
+
+    async def _watch_for_abandonment(self, trigger: JourneyTrigger) -> bool:
+        """True once the cart stayed untouched for the inactivity window."""
+        quiet = format_duration(trigger.inactivity)
+        self._current_step = f"waiting for {quiet} without cart changes"
+        while True:
+            self._cart_changed = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._cart_changed or self._stopped,
+                    timeout=trigger.inactivity,
+                    timeout_summary=f"abandoned after {quiet} without changes",
+                )
+            except asyncio.TimeoutError:
+                return True
+            if self._stopped:
+                return False
+
+    async def _run_journey(self) -> None:
+        pinned = await self._activity(
+            PIN_JOURNEY, JourneyLookup(shop=self._shop), PinnedJourney, "pin journey version"
+        )
+        self._pinned = pinned
+        journey = pinned.definition
+        self._status = JourneyStatus.IN_JOURNEY
+        workflow.upsert_search_attributes(
+            [
+                sa.JOURNEY_NAME.value_set(journey.journey),
+                sa.JOURNEY_VERSION.value_set(journey.version),
+                sa.JOURNEY_STATUS.value_set(self._status.value),
+                sa.CART_TOTAL.value_set(float(self._current_cart.total)),
+            ]
+        )
+        if journey.entry and not expressions.evaluate(journey.entry.when, self._current_cart):
+            self._outcome = Outcome.NOT_ENTERED
+            return
+        try:
+            await self._run_steps(journey.steps, "steps")
+        except _JourneyStopped:
+            return
+        # Every step done: a purchase within the conversion window still counts as recovered.
+        self._status = JourneyStatus.AWAITING_PURCHASE
+        window = format_duration(journey.conversion_window)
+        self._set_current_step(f"waiting up to {window} for a purchase")
+        workflow.upsert_search_attributes([sa.JOURNEY_STATUS.value_set(self._status.value)])
+        try:
+            await workflow.wait_condition(
+                lambda: self._stopped,
+                timeout=journey.conversion_window,
+                timeout_summary=f"conversion window {window}",
+            )
+        except asyncio.TimeoutError:
+            self._outcome = Outcome.EXPIRED
+
+    # --- the interpreter ---------------------------------------------------------
+
+    async def _run_steps(self, steps: list[Step], path: str) -> None:
+        for index, step in enumerate(steps):
+            step_path = f"{path}[{index}]"
+            following = steps[index + 1] if index + 1 < len(steps) else None
+            if isinstance(step, WaitStep):
+                await self._wait(step, step_path, following, f"{path}[{index + 1}]")
+            elif isinstance(step, SendStep):
+                await self._send(step, step_path)
+            elif isinstance(step, WaitForStep):
+                await self._wait_for(step, step_path)
+            elif isinstance(step, BranchStep):
+                chosen = expressions.evaluate(step.branch, self._current_cart)
+                self._set_current_step(f"{step_path}: branch {step.branch!r} -> {chosen}")
+                if chosen:
+                    await self._run_steps(step.then, f"{step_path}.then")
+                else:
+                    await self._run_steps(step.else_, f"{step_path}.else")
+            elif isinstance(step, ExitStep):
+                self._set_current_step(f"{step_path}: exit" + (f" ({step.exit})" if step.exit else ""))
+                self._exited = True
+                raise _JourneyStopped()
+
+    async def _wait(
+        self, step: WaitStep, path: str, following: Step | None, following_path: str
+    ) -> None:
+        summary = f"wait {format_duration(step.wait)} before {_describe(following, following_path)}"
+        self._set_current_step(f"{path}: {summary}")
+        await self._sleep_unless_stopped(step.wait, summary)
+
+    async def _send(self, step: SendStep, path: str) -> None:
+        spec = step.send
+        message_id = spec.id or path
+        label = f"{spec.channel.value} {message_id} ({spec.template})"
+        self._set_current_step(f"{path}: send {label}")
+        # A lost "purchased" signal must never lead to a reminder after a purchase.
+        order = await self._activity(
+            FIND_ORDER,
+            OrderLookup(shop=self._shop, cart_id=self._cart_id),
+            OrderPlaced | None,  # type: ignore[arg-type]
+            f"check order before {message_id}",
+        )
+        if order is not None and self._order is None:
+            self._order = order
+        self._stop_if_needed()
+
+        assert self._pinned is not None
+        journey = self._pinned.definition
+        info = workflow.info()
+        request = SendRequest(
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            shop=self._shop,
+            cart_id=self._cart_id,
+            journey=journey.journey,
+            version=journey.version,
+            step=path,
+            message_id=message_id,
+            channel=spec.channel.value,
+            template=spec.template,
+            templates=self._pinned.templates_for(spec.template),
+            default_locale=journey.locale,
+            cart=self._current_cart,
+        )
+        try:
+            result = await workflow.execute_activity(
+                SEND_MESSAGE,
+                request,
+                result_type=SendResult,
+                start_to_close_timeout=timedelta(minutes=2),
+                schedule_to_close_timeout=SEND_GIVE_UP_AFTER,
+                retry_policy=SEND_RETRY,
+                summary=f"send {label}",
+            )
+        except ActivityError as err:
+            result = SendResult(status=MessageStatus.FAILED, reason=f"gave up: {err.cause or err}")
+        self._messages[message_id] = MessageState(
+            message_id=message_id,
+            step=path,
+            channel=spec.channel.value,
+            template=spec.template,
+            status=result.status,
+            reason=result.reason,
+            sent_at=workflow.now() if result.status == MessageStatus.SENT else None,
+        )
+
+    async def _wait_for(self, step: WaitForStep, path: str) -> None:
+        spec = step.wait_for
+        message_id, event = spec.message_id, spec.event
+        summary = f"wait up to {format_duration(spec.within)} for {message_id} to be {event}"
+        self._set_current_step(f"{path}: {summary}")
+
+        def engaged() -> bool:
+            seen = self._engagement.get(message_id, set())
+            # A click proves the message was opened, even when images were blocked.
+            return EngagementKind.CLICKED in seen or (
+                event == "opened" and EngagementKind.OPENED in seen
+            )
+
+        try:
+            await workflow.wait_condition(
+                lambda: engaged() or self._stopped, timeout=spec.within, timeout_summary=summary
+            )
+        except asyncio.TimeoutError:
+            pass
+        self._stop_if_needed()
+        if engaged():
+            await self._run_steps(step.then, f"{path}.then")
+        else:
+            await self._run_steps(step.else_, f"{path}.else")
+
+    async def _sleep_unless_stopped(self, duration: timedelta, summary: str) -> None:
+        try:
+            await workflow.wait_condition(
+                lambda: self._stopped, timeout=duration, timeout_summary=summary
+            )
+        except asyncio.TimeoutError:
+            return
+        self._stop_if_needed()
+
+    # --- ending ------------------------------------------------------------------
+
+    @property
+    def _stopped(self) -> bool:
+        return bool(
+            self._order or self._emptied or self._cancelled or self._unsubscribed or self._exited
+        )
+
+    def _stop_if_needed(self) -> None:
+        if self._stopped:
+            raise _JourneyStopped()
+
+    def _final_outcome(self) -> Outcome:
+        if self._order is not None:
+            abandoned = self._status != JourneyStatus.WATCHING
+            return Outcome.RECOVERED if abandoned else Outcome.PURCHASED
+        if self._outcome is not None:
+            return self._outcome
+        if self._emptied:
+            return Outcome.EMPTIED
+        if self._cancelled:
+            return Outcome.CANCELLED
+        if self._unsubscribed:
+            return Outcome.UNSUBSCRIBED
+        if self._exited:
+            return Outcome.EXITED
+        return Outcome.EXPIRED
+
+    async def _finish(self) -> None:
+        outcome = self._final_outcome()
+        self._outcome = outcome
+        self._status = JourneyStatus.FINISHED
+        self._set_current_step(None)
+        workflow.upsert_search_attributes([sa.JOURNEY_STATUS.value_set(outcome.value)])
+        cart = self._current_cart if self._cart else None
+        journey = self._pinned.definition if self._pinned else None
+        record = OutcomeRecord(
+            workflow_id=workflow.info().workflow_id,
+            run_id=workflow.info().run_id,
+            shop=self._shop,
+            cart_id=self._cart_id,
+            customer_id=cart.customer.id if cart else "",
+            journey=journey.journey if journey else None,
+            version=journey.version if journey else None,
+            outcome=outcome,
+            order_id=self._order.order_id if self._order else None,
+            revenue=self._order.total if self._order else None,
+            currency=self._order.currency if self._order else (cart.currency if cart else "XXX"),
+            messages_sent=self._sent_count,
+            ended_at=workflow.now(),
+        )
+        await self._activity(RECORD_OUTCOME, record, type(None), f"record outcome {outcome.value}")
+
+    # --- signals and query -------------------------------------------------------
+
+    @workflow.signal(name="update_cart")
+    def update_cart(self, cart: CartSnapshot) -> None:
+        """A newer cart snapshot; older or repeated snapshots change nothing."""
+        if self._cart is not None and cart.updated_at <= self._cart.updated_at:
+            return
+        previous_total = self._cart.total if self._cart else None
+        self._cart = cart
+        self._cart_changed = True
+        if cart.is_empty:
+            self._emptied = True
+        elif self._status in (JourneyStatus.IN_JOURNEY, JourneyStatus.AWAITING_PURCHASE):
+            if cart.total != previous_total:
+                workflow.upsert_search_attributes([sa.CART_TOTAL.value_set(float(cart.total))])
+
+    @workflow.signal(name="cart_emptied")
+    def cart_emptied(self, _emptied: CartEmptied) -> None:
+        self._emptied = True
+
+    @workflow.signal(name="order_placed")
+    def order_placed(self, order: OrderPlaced) -> None:
+        if self._order is None:
+            self._order = order
+
+    @workflow.signal(name="engagement")
+    def engagement(self, event: Engagement) -> None:
+        self._engagement.setdefault(event.message_id, set()).add(event.kind)
+        if event.kind in ENDING_ENGAGEMENT:
+            self._unsubscribed = True
+
+    @workflow.signal(name="cancel")
+    def cancel(self, cancellation: Cancellation) -> None:
+        if self._cancelled is None:
+            self._cancelled = cancellation
+
+    @workflow.query(name="state")
+    def state(self) -> JourneyState:
+        cart = self._cart
+        journey = self._pinned.definition if self._pinned else None
+        return JourneyState(
+            shop=self._shop,
+            cart_id=self._cart_id,
+            status=self._status,
+            journey=journey.journey if journey else None,
+            version=journey.version if journey else None,
+            current_step=self._current_step,
+            cart_total=cart.total if cart else 0,
+            currency=cart.currency if cart else "XXX",
+            messages=[self._with_engagement(m) for m in self._messages.values()],
+            outcome=self._outcome,
+            order_id=self._order.order_id if self._order else None,
+            revenue=self._order.total if self._order else None,
+        )
+
+    # --- helpers -----------------------------------------------------------------
+
+    @property
+    def _current_cart(self) -> CartSnapshot:
+        assert self._cart is not None
+        return self._cart
+
+    @property
+    def _sent_count(self) -> int:
+        return sum(1 for m in self._messages.values() if m.status == MessageStatus.SENT)
+
+    def _with_engagement(self, message: MessageState) -> MessageState:
+        seen = self._engagement.get(message.message_id, set())
+        clicked = EngagementKind.CLICKED in seen
+        return message.model_copy(
+            update={"clicked": clicked, "opened": clicked or EngagementKind.OPENED in seen}
+        )
+
+    def _set_current_step(self, description: str | None) -> None:
+        self._current_step = description
+        workflow.set_current_details(description or "")
+
+    async def _activity(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=QUICK_ACTIVITY,
+            summary=summary,
+        )
+
+
+def _describe(step: Step | None, path: str) -> str:
+    """'reminder r1' for a send, the kind otherwise: reads well in a timer summary."""
+    if isinstance(step, SendStep):
+        return f"{step.send.template} {step.send.id or path}"
+    if step is None:
+        return "the next step"
+    for kind in ("wait_for", "branch", "exit", "wait"):
+        if hasattr(step, kind):
+            return kind.replace("_", " ")
+    return "the next step"
