@@ -31,7 +31,9 @@ async def test_every_test_starts_empty(
             )
         )
         session.add(
-            Order(shop="demo", order_id="o-1", cart_id="c-1", total=Decimal("1299.90"), currency="TRY")
+            Order(
+                shop="demo", order_id="o-1", cart_id="c-1", total=Decimal("1299.90"), currency="TRY"
+            )
         )
         await session.commit()
 

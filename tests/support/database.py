@@ -184,7 +184,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     return config.stash[plan_key].describe()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     plan = config.stash[plan_key]
     timings = config.stash[timings_key]
     if timings:

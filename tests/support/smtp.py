@@ -70,7 +70,8 @@ class SmtpServer:
             if loop.time() > deadline:
                 subjects = [str(m["Subject"]) for m in self.messages]
                 raise AssertionError(
-                    f"expected {count} message(s) within {timeout}s, got {len(subjects)}: {subjects}"
+                    f"expected {count} message(s) within {timeout}s,"
+                    f" got {len(subjects)}: {subjects}"
                 )
             await asyncio.sleep(0.02)
         return self.messages
@@ -86,9 +87,7 @@ def _free_port() -> int:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer(_free_port())
-    controller = Controller(
-        server, hostname=server.host, port=server.port, enable_SMTPUTF8=True
-    )
+    controller = Controller(server, hostname=server.host, port=server.port, enable_SMTPUTF8=True)
     controller.start()
     try:
         yield server

@@ -89,3 +89,17 @@ async def running_worker(
     )
     async with build_worker(client, settings=settings, activities=activities):
         yield
+
+
+@pytest.fixture(scope="session")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (SQLite in memory), our search attributes registered."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary("temporal"),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -1,0 +1,130 @@
+"""Everything real: dev server, worker and API processes, HTTP, PostgreSQL, SMTP on loopback.
+
+Uses the shipped `demo` journey (shop "demo"): quiet 5s -> r1 -> wait up to 20s for a
+click (clicked: still_thinking r2 | else nudge r2b) -> 5s -> last_chance r3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from storage.models import JourneyOutcome
+from tests.e2e.stack import running_stack
+
+pytestmark = pytest.mark.e2e
+
+API_KEY = "e2e-api-key"
+CART = {
+    "shop": "demo",
+    "updated_at": "2026-11-22T10:00:00Z",
+    "currency": "TRY",
+    "total": "1349.80",
+    "checkout_url": "https://shop.example/checkout/abc",
+    "customer": {
+        "id": "c-1",
+        "email": "ayse@example.com",
+        "first_name": "Ayşe",
+        "locale": "tr-TR",
+        "timezone": "Europe/Istanbul",
+        "consent": {"email": True, "sms": False},
+    },
+    "items": [
+        {
+            "sku": "SKU-1",
+            "name": "Koşu Ayakkabısı",
+            "quantity": 1,
+            "unit_price": "1299.90",
+            "image_url": "https://shop.example/i/1.jpg",
+            "url": "https://shop.example/p/1",
+        },
+        {"sku": "SKU-2", "name": "Spor Çorap", "quantity": 1, "unit_price": "49.90"},
+    ],
+}
+
+
+def click_links(html: str, base_url: str) -> list[str]:
+    return re.findall(re.escape(base_url) + r"/t/c/[A-Za-z0-9_.\-]+", html)
+
+
+async def journey_state(api: httpx.AsyncClient, cart_id: str) -> dict[str, Any]:
+    response = await api.get(f"/v1/carts/{cart_id}/journey", params={"shop": "demo"})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def eventually(check: Any, timeout: float = 30) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.3)
+
+
+async def test_a_cart_is_recovered_end_to_end(
+    dev_server: Any, database_url: str, db_engine: Any, session_factory: Any, smtp_server: Any,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    settings_env = {
+        "CARTNUDGE_API_KEY": API_KEY,
+        "CARTNUDGE_DATABASE_URL": database_url,
+        "CARTNUDGE_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+        "CARTNUDGE_SMTP_URL": smtp_server.url,
+        "CARTNUDGE_TASK_QUEUE": f"e2e-{tmp_path.name}",
+    }
+    with running_stack(settings_env, tmp_path) as base_url:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as api:
+            response = await api.put("/v1/carts/abc", json=CART)
+            assert response.status_code == 202, response.text
+            assert response.json()["workflow_id"] == "cart-demo-abc"
+
+            # the first reminder arrives with the cart in it
+            [first] = await smtp_server.wait_for_messages(1, timeout=30)
+            assert first["To"].addresses[0].addr_spec == "ayse@example.com"
+            html = first.get_body(("html",)).get_content()
+            assert "Koşu Ayakkabısı" in html and "Spor Çorap" in html
+            assert "₺1.349,80" in html
+            assert "https://shop.example/i/1.jpg" in html
+
+            # the customer clicks the signed link: it takes them back to their checkout
+            [link, *_] = click_links(html, base_url)
+            clicked = await api.get(link, follow_redirects=False)
+            assert clicked.status_code in (302, 303, 307)
+            assert clicked.headers["location"] == "https://shop.example/checkout/abc"
+            tampered = await api.get(link[:-3] + "AAA", follow_redirects=False)
+            assert tampered.status_code == 400
+
+            # the click steers the journey: clickers get still_thinking (r2), not the nudge
+            emails = await smtp_server.wait_for_messages(2, timeout=30)
+            assert str(emails[1]["X-Cartnudge-Message"]) == "demo/v1/r2"
+
+            order = {
+                "shop": "demo", "order_id": "o-1001", "cart_id": "abc",
+                "total": "1349.80", "currency": "TRY",
+            }  # fmt: skip
+            assert (await api.post("/v1/orders", json=order)).status_code == 202
+
+            async def finished() -> dict[str, Any] | None:
+                state = await journey_state(api, "abc")
+                return state if state["status"] == "finished" else None
+
+            state = await eventually(finished)
+            assert state is not None, await journey_state(api, "abc")
+            assert state["outcome"] == "recovered"
+            assert Decimal(state["revenue"]) == Decimal("1349.80")
+            assert [m["message_id"] for m in state["messages"]] == ["r1", "r2"]
+            assert state["messages"][0]["clicked"] is True
+
+    async with session_factory() as session:
+        [row] = (await session.scalars(select(JourneyOutcome))).all()
+    assert (row.outcome, row.revenue, row.order_id) == ("recovered", Decimal("1349.80"), "o-1001")
+    assert len(smtp_server.messages) == 2  # the last chance never went out
