@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from journey_schema.catalog import JourneyCatalog
 from temporalio import activity
 
-from journey_schema.catalog import JourneyCatalog
 from journey_schema.models import PinnedJourney
 from workflows.types import JourneyLookup, JourneyTrigger
 

@@ -121,7 +121,9 @@ class MessagingActivities:
         # Stable per step: a receiving system can spot a duplicate even if one slipped out.
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         message["Message-ID"] = f"<{digest}@cartnudge>"
-        message["X-Cartnudge-Message"] = f"{request.journey}/v{request.version}/{request.message_id}"
+        message["X-Cartnudge-Message"] = (
+            f"{request.journey}/v{request.version}/{request.message_id}"
+        )
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message

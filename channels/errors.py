@@ -1,8 +1,8 @@
 """Why a channel could not deliver, as the activity needs to know it.
 
-    ChannelError
-    ├── TransientChannelError   try again later (connection refused, timeout, 4xx SMTP reply)
-    └── PermanentChannelError   retrying can not help (address refused, 5xx SMTP reply)
+ChannelError
+├── TransientChannelError   try again later (connection refused, timeout, 4xx SMTP reply)
+└── PermanentChannelError   retrying can not help (address refused, 5xx SMTP reply)
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What goes wrong with a marketer's journey, said so they can fix it.
 
-    Exception
-     ├── JourneyError        one problem in one file: file, step (or field) path, problem
-     └── LookupError
-          └── JourneyNotFound no valid journey or version for a shop or a name
+Exception
+ ├── JourneyError        one problem in one file: file, step (or field) path, problem
+ └── LookupError
+      └── JourneyNotFound no valid journey or version for a shop or a name
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class JourneyError(Exception):
         self.file = file
         self.step = step
         self.problem = problem
-        super().__init__(str(self))
+        super().__init__(file, step, problem)  # args that rebuild it, so it pickles
 
     def __str__(self) -> str:
         where = f"{self.file.as_posix()}: {self.step}" if self.step else self.file.as_posix()

@@ -217,8 +217,9 @@ class _Compiler:
             return (lambda values: number), NUMBER
         if isinstance(value, str):
             return (lambda values: value), TEXT
-        raise ValueError(f"{self.text_of(node)!r} is not allowed: use numbers, text in quotes, "
-                         "true or false")
+        raise ValueError(
+            f"{self.text_of(node)!r} is not allowed: use numbers, text in quotes, true or false"
+        )
 
     def name(self, node: ast.Name) -> tuple[_Code, str]:
         if node.id in _BOOL_WORDS:
@@ -233,8 +234,9 @@ class _Compiler:
     def attribute(self, node: ast.Attribute) -> tuple[_Code, str]:
         path = _dotted(node)
         if path is None:
-            raise ValueError(f"{self.text_of(node)!r} is not allowed: use a name such as "
-                             "cart.total")
+            raise ValueError(
+                f"{self.text_of(node)!r} is not allowed: use a name such as cart.total"
+            )
         if path not in NAMES:
             raise ValueError(_unknown(path))
         return (lambda values: values[path]), NAMES[path]

@@ -142,7 +142,9 @@ Step = Annotated[
 
 
 class Trigger(_Strict):
-    inactivity: Duration = Field(description="The cart counts as abandoned after this long untouched.")
+    inactivity: Duration = Field(
+        description="The cart counts as abandoned after this long untouched."
+    )
 
 
 class Entry(_Strict):
@@ -157,7 +159,10 @@ class JourneyVersion(_Strict):
     description: str | None = None
     trigger: Trigger
     entry: Entry | None = None
-    locale: str = Field(default="en", description="Template language used when the customer's has none.")
+    locale: str = Field(
+        default="en",
+        description="Template language used when the customer's locale has none.",
+    )
     conversion_window: Duration = Field(
         default=timedelta(days=3),
         description="After the last step, a purchase within this long still counts as recovered.",

@@ -21,10 +21,12 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is written twice", key_node.start_mark
+                mark = key_node.start_mark
+                raise YamlProblem(
+                    f"line {mark.line + 1}, column {mark.column + 1}: "
+                    f"key {key!r} is written twice in the same mapping"
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -33,7 +35,7 @@ class _StrictLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> Any:
     """Parse one YAML document; raise YamlProblem("line 4, column 3: ...")."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -11,24 +11,44 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from rendering.formatting import DateFormat, format_date, format_money
 
 
-class _NamedDictLoader(DictLoader):
-    """A DictLoader that reports the template path as its file name, so errors say where."""
+class _SourcesLoader(BaseLoader):
+    """Jinja2's DictLoader, except that it reports the template path as the file name.
+
+    Jinja2 then names the template in tracebacks, so an error can say `reminder/en.html
+    line 12` instead of `<template>`.
+    """
+
+    def __init__(self, templates: dict[str, str]) -> None:
+        self.templates = templates
 
     def get_source(
         self, environment: Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        source, _, uptodate = super().get_source(environment, template)
-        return source, template, uptodate
+        if template not in self.templates:
+            raise TemplateNotFound(template)
+        source = self.templates[template]
+        return source, template, lambda: self.templates.get(template) == source
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.templates)
 
 
-def _money(amount: Decimal | int | str, currency: str, locale: str) -> str:
-    return format_money(Decimal(amount), currency, locale)
+def _money(amount: Decimal | int | float | str, currency: str, locale: str) -> str:
+    # A float literal in a template (12.5) goes through str so 0.1 stays 0.1.
+    value = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
+    return format_money(value, currency, locale)
 
 
 def _date(value: date | datetime, locale: str, format: DateFormat = "medium") -> str:
@@ -38,7 +58,7 @@ def _date(value: date | datetime, locale: str, format: DateFormat = "medium") ->
 def create_environment(templates: dict[str, str]) -> SandboxedEnvironment:
     """An environment over these template sources (path -> Jinja2 source)."""
     environment = ImmutableSandboxedEnvironment(
-        loader=_NamedDictLoader(templates),
+        loader=_SourcesLoader(templates),
         autoescape=select_autoescape(
             enabled_extensions=("html",), default_for_string=False, default=False
         ),

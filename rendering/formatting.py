@@ -1,7 +1,7 @@
 """Money and dates the way the customer's locale writes them (babel / CLDR).
 
-    format_money(Decimal("1299.90"), "TRY", "tr-TR")  -> "₺1.299,90"
-    format_money(Decimal("1299.90"), "TRY", "en")     -> "TRY 1,299.90"
+format_money(Decimal("1299.90"), "TRY", "tr-TR")  -> "₺1.299,90"
+format_money(Decimal("1299.90"), "TRY", "en")     -> "TRY 1,299.90"
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ DateFormat = Literal["short", "medium", "long", "full"]
 
 @lru_cache(maxsize=64)
 def babel_locale(locale: str) -> Locale:
-    """`tr-TR`, `tr_TR` or `tr` as a babel Locale; an unknown one falls back to its language, then English."""
+    """`tr-TR`, `tr_TR` or `tr` as a babel Locale; unknown: its language, then English."""
     for candidate in (normalize_locale(locale), language_of(locale), FALLBACK_LOCALE):
         try:
             return Locale.parse(candidate.replace("-", "_"))

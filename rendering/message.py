@@ -90,8 +90,7 @@ def render_message(
     chosen = resolve_locale(templates, template, locale, default_locale)
     environment = environment or create_environment(templates)
     subject, html, text = (
-        render_file(environment, template_path(template, chosen, part), context)
-        for part in PARTS
+        render_file(environment, template_path(template, chosen, part), context) for part in PARTS
     )
     subject = " ".join(subject.split())  # one line, whatever the template's whitespace
     if not subject:

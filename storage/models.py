@@ -36,7 +36,10 @@ class Order(Base):
     """A completed order the shop told us about; its cart never gets another reminder."""
 
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("shop", "order_id"), Index("ix_orders_cart", "shop", "cart_id"))
+    __table_args__ = (
+        UniqueConstraint("shop", "order_id"),
+        Index("ix_orders_cart", "shop", "cart_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop: Mapped[str] = mapped_column(String(200))

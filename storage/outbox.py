@@ -62,9 +62,7 @@ class Outbox:
                 return status
             return PENDING
 
-    async def begin_delivery(
-        self, key: str, *, recipient: str, locale: str, subject: str
-    ) -> bool:
+    async def begin_delivery(self, key: str, *, recipient: str, locale: str, subject: str) -> bool:
         """Move pending -> sending; False if another attempt got there first."""
         return await self._transition(
             key,

@@ -48,4 +48,3 @@ def make_cart(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
         "items": items,
     }
     return CartSnapshot(**{**values, **overrides})
-

@@ -11,7 +11,6 @@ tests/replay keeps stored histories replaying.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -62,9 +61,13 @@ FIND_ORDER = "find_order"
 SEND_MESSAGE = "send_message"
 RECORD_OUTCOME = "record_outcome"
 
-QUICK_ACTIVITY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+QUICK_ACTIVITY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
 # Sends retry transient failures for a while; permanent ones come back as a FAILED result.
-SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5))
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5)
+)
 SEND_GIVE_UP_AFTER = timedelta(hours=6)
 
 ENDING_ENGAGEMENT = {EngagementKind.UNSUBSCRIBED, EngagementKind.COMPLAINED}
@@ -122,7 +125,7 @@ class CartJourneyWorkflow:
                     timeout=trigger.inactivity,
                     timeout_summary=f"abandoned after {quiet} without changes",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return True
             if self._stopped:
                 return False
@@ -160,7 +163,7 @@ class CartJourneyWorkflow:
                 timeout=journey.conversion_window,
                 timeout_summary=f"conversion window {window}",
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._outcome = Outcome.EXPIRED
 
     # --- the interpreter ---------------------------------------------------------
@@ -183,7 +186,9 @@ class CartJourneyWorkflow:
                 else:
                     await self._run_steps(step.else_, f"{step_path}.else")
             elif isinstance(step, ExitStep):
-                self._set_current_step(f"{step_path}: exit" + (f" ({step.exit})" if step.exit else ""))
+                self._set_current_step(
+                    f"{step_path}: exit" + (f" ({step.exit})" if step.exit else "")
+                )
                 self._exited = True
                 raise _JourneyStopped()
 
@@ -267,7 +272,7 @@ class CartJourneyWorkflow:
             await workflow.wait_condition(
                 lambda: engaged() or self._stopped, timeout=spec.within, timeout_summary=summary
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self._stop_if_needed()
         if engaged():
@@ -280,7 +285,7 @@ class CartJourneyWorkflow:
             await workflow.wait_condition(
                 lambda: self._stopped, timeout=duration, timeout_summary=summary
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         self._stop_if_needed()
 
@@ -415,7 +420,7 @@ class CartJourneyWorkflow:
         workflow.set_current_details(description or "")
 
     async def _activity(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
-        return await workflow.execute_activity(
+        result: T = await workflow.execute_activity(
             name,
             arg,
             result_type=result_type,
@@ -423,6 +428,7 @@ class CartJourneyWorkflow:
             retry_policy=QUICK_ACTIVITY,
             summary=summary,
         )
+        return result
 
 
 def _describe(step: Step | None, path: str) -> str:

@@ -95,12 +95,18 @@ async def test_a_cart_is_recovered_end_to_end(
             assert "₺1.349,80" in html
             assert "https://shop.example/i/1.jpg" in html
 
-            # the customer clicks the signed link: it takes them back to their checkout
-            [link, *_] = click_links(html, base_url)
-            clicked = await api.get(link, follow_redirects=False)
-            assert clicked.status_code in (302, 303, 307)
-            assert clicked.headers["location"] == "https://shop.example/checkout/abc"
-            tampered = await api.get(link[:-3] + "AAA", follow_redirects=False)
+            # every link is signed and leads where the message was built to send it
+            links = click_links(html, base_url)
+            destinations = set()
+            for link in links:
+                clicked = await api.get(link, follow_redirects=False)
+                assert clicked.status_code in (302, 303, 307)
+                destinations.add(clicked.headers["location"])
+            assert destinations == {
+                "https://shop.example/checkout/abc",  # the button, and the item without a page
+                "https://shop.example/p/1",
+            }
+            tampered = await api.get(links[0][:-3] + "AAA", follow_redirects=False)
             assert tampered.status_code == 400
 
             # the click steers the journey: clickers get still_thinking (r2), not the nudge

@@ -238,6 +238,8 @@ async def _empty_all_tables(engine: AsyncEngine) -> None:
     tables = Base.metadata.sorted_tables
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # A connection left idle in a transaction would make TRUNCATE wait forever.
+            await connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             names = ", ".join(connection.dialect.identifier_preparer.quote(t.name) for t in tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:

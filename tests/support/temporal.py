@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from journey_schema.catalog import JourneyCatalog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -18,10 +19,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.messaging import EmailSender
-from journey_schema.catalog import JourneyCatalog
 from settings import Settings
-from workflows import search_attributes
 from worker import build_activities, build_worker
+from workflows import search_attributes
 
 
 def temporal_binary(name: str) -> str:

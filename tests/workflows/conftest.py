@@ -26,9 +26,7 @@ def journeys_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def harness_factory(
-    temporal_env: Any, session_factory: Any, smtp_server: Any
-) -> HarnessFactory:
+def harness_factory(temporal_env: Any, session_factory: Any, smtp_server: Any) -> HarnessFactory:
     @asynccontextmanager
     async def factory(journeys_dir: Path = REPO_JOURNEYS) -> AsyncIterator[JourneyHarness]:
         settings = test_settings(journeys_dir=journeys_dir, smtp_url=smtp_server.url)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from settings import Settings
 from workflows.search_attributes import initial_search_attributes
 from workflows.types import CartJourneyInput, CartSnapshot, JourneyState, cart_workflow_id
+
+HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 
 
 @dataclass
@@ -32,6 +36,7 @@ class JourneyHarness:
             task_queue=self.settings.task_queue,
             start_signal="update_cart",
             start_signal_args=[cart],
+            result_type=JourneyState,
             search_attributes=initial_search_attributes(
                 shop=cart.shop,
                 cart_id=cart_id,
@@ -56,8 +61,15 @@ class JourneyHarness:
         state = await self.state(handle)
         return {m.message_id: m.sent_at - start for m in state.messages if m.sent_at}
 
-    async def finish(self, handle: WorkflowHandle[Any, Any]) -> JourneyState:
-        return await handle.result(result_type=JourneyState)
+    async def finish(
+        self, handle: WorkflowHandle[Any, Any], *, record_as: str | None = None
+    ) -> JourneyState:
+        """Run to the end; with CARTNUDGE_RECORD_HISTORIES=1 store the history for replay tests."""
+        state: JourneyState = await handle.result()
+        if record_as and os.environ.get("CARTNUDGE_RECORD_HISTORIES") == "1":
+            history = await handle.fetch_history()
+            (HISTORIES / f"{record_as}.json").write_text(history.to_json())
+        return state
 
     @property
     def emails(self) -> list[EmailMessage]:

@@ -96,7 +96,7 @@ async def test_messages_go_out_at_the_journeys_times(harness: JourneyHarness) ->
     state = await harness.state(handle)
     assert state.status == JourneyStatus.AWAITING_PURCHASE
 
-    final = await harness.finish(handle)
+    final = await harness.finish(handle, record_as="no_click_expired")
     assert final.outcome == Outcome.EXPIRED
     assert [journey_of(e) for e in harness.emails] == [
         "abandoned_cart/v1/r1",
@@ -118,7 +118,7 @@ async def test_a_purchase_mid_wait_ends_the_journey_at_once(harness: JourneyHarn
     await harness.advance(hours=5)  # five hours into the 24h wait for a click
     await handle.signal("order_placed", ORDER)
 
-    state = await harness.finish(handle)
+    state = await harness.finish(handle, record_as="purchase_mid_wait")
 
     described = await handle.describe()
     assert described.close_time is not None

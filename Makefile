@@ -1,0 +1,52 @@
+# cartnudge: `make run` starts everything locally, `make test` runs the whole suite.
+# Both create .venv and install the project into it first (Python 3.11+ needed).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test demo lint check-journeys schema clean
+
+help:
+	@echo "make run             start Temporal dev server, worker, API and mail catcher"
+	@echo "make demo            (with make run up) three carts through the demo journey"
+	@echo "make test            the whole test suite"
+	@echo "make lint            ruff and mypy"
+	@echo "make check-journeys  validate journeys/"
+	@echo "make schema          print the journeys' JSON Schema"
+	@echo "make clean           remove .venv, data/ and caches"
+
+# Reinstalled whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "cartnudge needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+		echo "Run again with a newer one, e.g.: make $(MAKECMDGOALS) PYTHON=python3.12"; \
+		exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m devstack.run
+
+demo: $(STAMP)
+	$(BIN)/python -m devstack.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+check-journeys: $(STAMP)
+	$(BIN)/python -m journey_schema.check journeys/
+
+schema: $(STAMP)
+	$(BIN)/python -m journey_schema.json_schema
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,64 @@
+"""The HTTP API: `uvicorn api.app:create_app --factory` (settings from CARTNUDGE_*)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from api.deps import Resources
+from api.errors import install_error_handlers
+from api.routes import carts, health, orders, tracking
+from api.temporal import TemporalGateway, TemporalUnavailable
+from settings import Settings
+from storage.database import create_engine, create_session_factory
+
+DESCRIPTION = """\
+cartnudge turns abandoned carts into durable journeys of reminders.
+
+Send every cart change (`PUT /v1/carts/{cart_id}`) and every completed order
+(`POST /v1/orders`); each cart becomes one workflow, `cart-{shop}-{cart_id}`.
+Every `/v1` route needs `Authorization: Bearer <api key>`. All intake is idempotent:
+on a 503, retry the same request.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal_client: Client | None = None,
+    engine: AsyncEngine | None = None,
+) -> FastAPI:
+    """The API; tests pass their own settings, Temporal client and database engine."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = engine or create_engine(settings.database_url)
+        gateway = TemporalGateway(settings, temporal_client)
+        # Connect now when we can; when Temporal is not up yet, routes retry on use (503).
+        with contextlib.suppress(TemporalUnavailable):
+            await gateway.client()
+        app.state.resources = Resources(
+            engine=database, sessions=create_session_factory(database), temporal=gateway
+        )
+        try:
+            yield
+        finally:
+            if engine is None:  # an injected engine belongs to the caller
+                await database.dispose()
+
+    app = FastAPI(
+        title="cartnudge",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (carts, orders, tracking, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,110 @@
+"""Open pixels and click redirects from sent messages; no API key, the token is signed.
+
+An open always answers with the pixel and a click with its redirect, whatever happens to
+the database or Temporal meanwhile: the customer must never see our failure. Only a
+token we signed counts, and a click goes only to the URL inside its token.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import records
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.temporal import ENGAGEMENT, TemporalGateway, TemporalUnavailable, signal_if_open
+from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
+from workflows.types import Engagement, EngagementKind
+
+log = logging.getLogger("cartnudge.api")
+router = APIRouter(prefix="/t", tags=["tracking"])
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_CACHE = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
+
+def _verified(token: str, secret: str, kind: TrackingKind) -> TrackingPayload | None:
+    try:
+        payload = verify(token, secret)
+    except InvalidToken as err:
+        log.info("tracking token refused: %s", err)
+        return None
+    return payload if payload.kind == kind else None
+
+
+@router.get(
+    "/o/{token}",
+    response_class=Response,
+    responses={200: {"content": {"image/gif": {}}, "description": "A transparent 1x1 GIF"}},
+)
+async def open_pixel(
+    token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
+) -> Response:
+    """Count the first open of a message; always answers with a transparent pixel."""
+    payload = _verified(token, settings.secret_key.get_secret_value(), "open")
+    if payload is not None:
+        await _track(payload, EngagementKind.OPENED, session=session, temporal=temporal)
+    return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
+
+
+@router.get(
+    "/c/{token}",
+    response_class=RedirectResponse,
+    status_code=status.HTTP_302_FOUND,
+    responses={400: {"content": {"text/plain": {}}, "description": "Not a link we signed"}},
+)
+async def click(
+    token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
+) -> Response:
+    """Count the first click on a message's link and send the customer on to it."""
+    payload = _verified(token, settings.secret_key.get_secret_value(), "click")
+    url = payload.url if payload else None
+    if payload is None or url is None or not url.startswith(("https://", "http://")):
+        return PlainTextResponse(
+            "This link is not valid. Please open the shop directly.",
+            status_code=status.HTTP_400_BAD_REQUEST,
+            headers=NO_CACHE,
+        )
+    await _track(payload, EngagementKind.CLICKED, session=session, temporal=temporal)
+    return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
+
+
+async def _track(
+    payload: TrackingPayload,
+    kind: EngagementKind,
+    *,
+    session: AsyncSession,
+    temporal: TemporalGateway,
+) -> None:
+    """Record the first event of its kind per message and tell the exact run that sent it."""
+    try:
+        first = await records.record_engagement(session, payload, kind)
+        await session.commit()
+    except SQLAlchemyError as err:
+        log.warning("could not record %s of %s: %s", kind, payload.message_id, err)
+        await session.rollback()
+        first = True  # unknown: let the workflow, which ignores repeats, decide
+    if not first:
+        return
+    event = Engagement(message_id=payload.message_id, kind=kind, occurred_at=datetime.now(UTC))
+    try:
+        client = await temporal.client()
+        handle = client.get_workflow_handle(payload.workflow_id, run_id=payload.run_id)
+        await signal_if_open(handle, ENGAGEMENT, event)  # a finished run just does not hear it
+    except TemporalUnavailable:
+        # Forget the record so that the next open or click tries the signal again.
+        try:
+            await records.forget_engagement(session, payload, kind)
+            await session.commit()
+        except SQLAlchemyError as err:
+            log.warning("could not forget %s of %s: %s", kind, payload.message_id, err)

@@ -1,0 +1,277 @@
+"""Watch three carts run the demo journey in under a minute: `make demo` while `make run` is up.
+
+Sends three carts for shop `demo` (whose journey waits seconds, not hours), clicks the link in
+one cart's first email, places an order for another, and prints each cart's timeline from
+`GET /v1/carts/{id}/journey`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from settings import Settings
+
+SHOP = "demo"
+DEADLINE = 55.0  # seconds; the journey itself takes about 35
+SETTLED = {"finished", "awaiting_purchase"}
+CLICK_LINK = re.compile(r"""https?://[^\s"'<>]+/t/c/[^\s"'<>]+""")
+
+
+class DemoFailed(Exception):
+    pass
+
+
+@dataclass
+class DemoCart:
+    who: str
+    plan: str
+    cart_id: str
+    email: str
+    first_name: str
+    locale: str
+    currency: str
+    items: list[tuple[str, str, int, str]]  # sku, name, quantity, unit price
+    started: float = 0.0
+
+    def body(self) -> dict[str, Any]:
+        total = sum((_cents(price) * quantity for _, _, quantity, price in self.items), 0)
+        return {
+            "shop": SHOP,
+            "updated_at": datetime.now(UTC).isoformat(),
+            "currency": self.currency,
+            "total": f"{total // 100}.{total % 100:02d}",
+            "checkout_url": f"https://shop.example/checkout/{self.cart_id}",
+            "customer": {
+                "id": f"customer-{self.cart_id}",
+                "email": self.email,
+                "first_name": self.first_name,
+                "locale": self.locale,
+                "timezone": "Europe/Istanbul",
+                "consent": {"email": True},
+            },
+            "items": [
+                {
+                    "sku": sku,
+                    "name": name,
+                    "quantity": quantity,
+                    "unit_price": price,
+                    "image_url": f"https://shop.example/i/{sku}.jpg",
+                    "url": f"https://shop.example/p/{sku}",
+                }
+                for sku, name, quantity, price in self.items
+            ],
+        }
+
+
+def _cents(price: str) -> int:
+    whole, _, fraction = price.partition(".")
+    return int(whole) * 100 + int((fraction + "00")[:2])
+
+
+def demo_carts(run: str) -> list[DemoCart]:
+    return [
+        DemoCart(
+            who="Ayşe",
+            plan="clicks the link in her first email",
+            cart_id=f"{run}-clicks",
+            email=f"ayse.{run}@example.com",
+            first_name="Ayşe",
+            locale="tr-TR",
+            currency="TRY",
+            items=[("SKU-1", "Koşu Ayakkabısı", 1, "1299.90"), ("SKU-2", "Spor Çorap", 3, "89.50")],
+        ),
+        DemoCart(
+            who="John",
+            plan="ignores every email",
+            cart_id=f"{run}-ignores",
+            email=f"john.{run}@example.com",
+            first_name="John",
+            locale="en-GB",
+            currency="EUR",
+            items=[("SKU-3", "Trail running jacket", 1, "149.00")],
+        ),
+        DemoCart(
+            who="Mehmet",
+            plan="buys after his first email",
+            cart_id=f"{run}-buys",
+            email=f"mehmet.{run}@example.com",
+            first_name="Mehmet",
+            locale="tr-TR",
+            currency="TRY",
+            items=[("SKU-4", "Kamp Çadırı", 1, "4250.00")],
+        ),
+    ]
+
+
+class Demo:
+    def __init__(self, http: httpx.Client, outbox: Path, carts: list[DemoCart]) -> None:
+        self.http = http
+        self.outbox = outbox
+        self.carts = carts
+        self.started = time.monotonic()
+
+    def elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:5.1f}s"
+
+    def say(self, text: str) -> None:
+        print(f"[{self.elapsed()}] {text}", flush=True)
+
+    def check(self, response: httpx.Response, expected: int) -> httpx.Response:
+        if response.status_code != expected:
+            raise DemoFailed(
+                f"{response.request.method} {response.request.url.path} answered"
+                f" {response.status_code}: {response.text[:500]}"
+            )
+        return response
+
+    def send_carts(self) -> None:
+        for cart in self.carts:
+            response = self.http.put(f"/v1/carts/{cart.cart_id}", json=cart.body())
+            workflow_id = self.check(response, 202).json().get("workflow_id")
+            cart.started = time.time()
+            self.say(f"cart of {cart.who} sent ({cart.plan}) -> workflow {workflow_id}")
+
+    def first_email(self, cart: DemoCart) -> EmailMessage:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = sorted(self.outbox.glob(f"*-{cart.email}.eml"))
+            if found:
+                message = message_from_bytes(found[0].read_bytes(), policy=default_policy)
+                assert isinstance(message, EmailMessage)
+                return message
+            time.sleep(0.25)
+        raise DemoFailed(
+            f"no email for {cart.who} in {self.outbox}/ after 30s: is the worker running,"
+            " and does CARTNUDGE_SMTP_URL point at the mail catcher?"
+        )
+
+    def click_first_email(self, cart: DemoCart) -> None:
+        message = self.first_email(cart)
+        self.say(f"{cart.who} got an email: {message['Subject']!r}")
+        body = message.get_body(("html",))
+        links = CLICK_LINK.findall(str(body.get_content()) if body is not None else "")
+        if not links:
+            raise DemoFailed(f"the email to {cart.who} has no tracked link (/t/c/...)")
+        link = html.unescape(links[0])
+        # Not followed: the shop in the demo does not exist, only the redirect matters.
+        response = httpx.get(link, follow_redirects=False, timeout=10)
+        self.say(
+            f"{cart.who} clicks {link[:60]}… -> {response.status_code}"
+            f" to {response.headers.get('location', '?')}"
+        )
+
+    def order_after_first_email(self, cart: DemoCart) -> None:
+        message = self.first_email(cart)
+        self.say(f"{cart.who} got an email: {message['Subject']!r}")
+        body = cart.body()
+        order = {
+            "shop": SHOP,
+            "order_id": f"order-{cart.cart_id}",
+            "cart_id": cart.cart_id,
+            "total": body["total"],
+            "currency": cart.currency,
+        }
+        self.check(self.http.post("/v1/orders", json=order), 202)
+        self.say(f"{cart.who} buys: order {order['order_id']} for {order['total']} {cart.currency}")
+
+    def journey(self, cart: DemoCart) -> dict[str, Any] | None:
+        response = self.http.get(f"/v1/carts/{cart.cart_id}/journey", params={"shop": SHOP})
+        if response.status_code == 404:
+            return None
+        state: dict[str, Any] = self.check(response, 200).json()
+        return state
+
+    def wait_until_settled(self) -> dict[str, dict[str, Any] | None]:
+        self.say("waiting for the journeys to play out (about half a minute)…")
+        states: dict[str, dict[str, Any] | None] = {}
+        while time.monotonic() - self.started < DEADLINE:
+            states = {cart.cart_id: self.journey(cart) for cart in self.carts}
+            if all(state and state.get("status") in SETTLED for state in states.values()):
+                break
+            time.sleep(1)
+        return states
+
+    def timeline(self, cart: DemoCart, state: dict[str, Any] | None) -> str:
+        lines = [f"{cart.who}, who {cart.plan}  (cart {cart.cart_id})"]
+        if state is None:
+            return "\n".join([*lines, "  no journey found"])
+        for message in state.get("messages", []):
+            offset = ""
+            if message.get("sent_at"):
+                sent = datetime.fromisoformat(message["sent_at"]).timestamp()
+                offset = f"+{sent - cart.started:.0f}s"
+            engagement = [kind for kind in ("opened", "clicked") if message.get(kind)]
+            lines.append(
+                f"  {offset:>5}  {message['message_id']:<6} {message['template']:<22}"
+                f" {message['status']:<9} {' '.join(engagement)}"
+            )
+        outcome = state.get("outcome") or "-"
+        revenue = f", revenue {state['revenue']} {state.get('currency', '')}"
+        lines.append(
+            f"  status {state.get('status')}, journey {state.get('journey')}"
+            f" v{state.get('version')}, outcome {outcome}"
+            + (revenue if state.get("revenue") else "")
+        )
+        return "\n".join(lines)
+
+
+def run(api: str, outbox: Path) -> int:
+    settings = Settings()
+    headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+    run_id = datetime.now().strftime("%H%M%S")
+    with httpx.Client(base_url=api, headers=headers, timeout=10) as http:
+        try:
+            http.get("/healthz").raise_for_status()
+        except httpx.HTTPError as error:
+            print(f"the API at {api} does not answer ({error}): start `make run` first")
+            return 1
+        clicker, _, buyer = carts = demo_carts(run_id)
+        demo = Demo(http, outbox, carts)
+        try:
+            demo.send_carts()
+            demo.click_first_email(clicker)
+            demo.order_after_first_email(buyer)
+            states = demo.wait_until_settled()
+        except (DemoFailed, httpx.HTTPError) as failure:
+            print(f"\ndemo failed: {failure}", file=sys.stderr)
+            return 1
+    print()
+    for cart in carts:
+        print(demo.timeline(cart, states.get(cart.cart_id)))
+        print()
+    mails = sorted(outbox.glob(f"*.{run_id}@example.com.html"))
+    print(f"the {len(mails)} emails of this demo are in {outbox.resolve()}/ (open the .html files)")
+    print(
+        "each cart in the Temporal UI: http://localhost:8233/namespaces/"
+        f"{settings.temporal_namespace}/workflows?query=ShopId%3D%22{SHOP}%22"
+    )
+    unsettled = [c.who for c in carts if (states.get(c.cart_id) or {}).get("status") not in SETTLED]
+    if unsettled:
+        print(f"still running after {DEADLINE:.0f}s: {', '.join(unsettled)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--api", default="http://localhost:8000")
+    parser.add_argument("--outbox", type=Path, default=Path("data/outbox"))
+    args = parser.parse_args()
+    sys.exit(run(args.api, args.outbox))
+
+
+if __name__ == "__main__":
+    main()

