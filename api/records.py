@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -133,15 +132,6 @@ async def record_order(session: AsyncSession, order: OrderIn) -> tuple[Order, bo
     return stored, created
 
 
-def _engagement_key(payload: TrackingPayload, kind: EngagementKind) -> list[Any]:
-    return [
-        EngagementEvent.workflow_id == payload.workflow_id,
-        EngagementEvent.run_id == payload.run_id,
-        EngagementEvent.message_id == payload.message_id,
-        EngagementEvent.kind == kind.value,
-    ]
-
-
 async def record_engagement(
     session: AsyncSession, payload: TrackingPayload, kind: EngagementKind
 ) -> bool:
@@ -174,4 +164,11 @@ async def forget_engagement(
     session: AsyncSession, payload: TrackingPayload, kind: EngagementKind
 ) -> None:
     """Undo `record_engagement`, so the next open or click tries to signal again."""
-    await session.execute(delete(EngagementEvent).where(*_engagement_key(payload, kind)))
+    await session.execute(
+        delete(EngagementEvent).where(
+            EngagementEvent.workflow_id == payload.workflow_id,
+            EngagementEvent.run_id == payload.run_id,
+            EngagementEvent.message_id == payload.message_id,
+            EngagementEvent.kind == kind.value,
+        )
+    )

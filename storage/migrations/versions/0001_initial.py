@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("snapshot", sa.JSON(), nullable=False),
         _timestamp("emptied_at", nullable=True),
         _timestamp("received_at", now=True),
-        sa.PrimaryKeyConstraint("shop", "cart_id"),
+        sa.PrimaryKeyConstraint("shop", "cart_id", name="pk_carts"),
     )
     op.create_index("ix_carts_customer_id", "carts", ["customer_id"])
 
@@ -55,8 +55,8 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         _timestamp("placed_at", nullable=True),
         _timestamp("received_at", now=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("shop", "order_id"),
+        sa.PrimaryKeyConstraint("id", name="pk_orders"),
+        sa.UniqueConstraint("shop", "order_id", name="uq_orders_shop_order_id"),
     )
     op.create_index("ix_orders_cart", "orders", ["shop", "cart_id"])
 
@@ -82,8 +82,10 @@ def upgrade() -> None:
         sa.Column("provider_message_id", sa.String(length=300), nullable=True),
         _timestamp("created_at", now=True),
         _timestamp("sent_at", nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("key"),  # a retried send finds its row instead of sending twice
+        sa.PrimaryKeyConstraint("id", name="pk_messages"),
+        sa.UniqueConstraint(
+            "key", name="uq_messages_key"
+        ),  # a retried send finds its row instead of sending twice
     )
     op.create_index("ix_messages_cart", "messages", ["shop", "cart_id"])
 
@@ -98,8 +100,14 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("url", sa.Text(), nullable=True),
         _timestamp("occurred_at", now=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("workflow_id", "run_id", "message_id", "kind"),
+        sa.PrimaryKeyConstraint("id", name="pk_engagement_events"),
+        sa.UniqueConstraint(
+            "workflow_id",
+            "run_id",
+            "message_id",
+            "kind",
+            name="uq_engagement_events_workflow_id_run_id_message_id_kind",
+        ),
     )
 
     op.create_table(
@@ -118,8 +126,8 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("messages_sent", sa.Integer(), nullable=False),
         _timestamp("ended_at"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("workflow_id", "run_id"),
+        sa.PrimaryKeyConstraint("id", name="pk_journey_outcomes"),
+        sa.UniqueConstraint("workflow_id", "run_id", name="uq_journey_outcomes_workflow_id_run_id"),
     )
     op.create_index("ix_outcomes_cart", "journey_outcomes", ["shop", "cart_id"])
     op.create_index("ix_outcomes_journey", "journey_outcomes", ["journey", "version"])
