@@ -16,6 +16,7 @@ from rendering.context import message_context
 from rendering.message import RenderedMessage, RenderError, TemplateMissing, render_message
 from storage.outbox import PENDING, Outbox, OutboxEntry
 from tracking.links import tracked_links
+from workflows import names
 from workflows.types import MessageStatus, SendRequest, SendResult
 
 
@@ -40,7 +41,7 @@ class MessagingActivities:
         self._mail_from = mail_from
         self._links = links
 
-    @activity.defn(name="send_message")
+    @activity.defn(name=names.SEND_MESSAGE)
     async def send_message(self, request: SendRequest) -> SendResult:
         """Send one journey step's message, at most once, for the cart as it is now."""
         key = f"{request.workflow_id}:{request.run_id}:{request.step}"

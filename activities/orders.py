@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from storage.models import Order
+from workflows import names
 from workflows.types import OrderLookup, OrderPlaced
 
 
@@ -14,7 +15,7 @@ class OrderActivities:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
 
-    @activity.defn(name="find_order")
+    @activity.defn(name=names.FIND_ORDER)
     async def find_order(self, lookup: OrderLookup) -> OrderPlaced | None:
         """The cart's completed order, if the shop reported one (even if no signal came)."""
         async with self._sessions() as session:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from storage.models import JourneyOutcome
+from workflows import names
 from workflows.types import OutcomeRecord
 
 
@@ -15,7 +16,7 @@ class OutcomeActivities:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
 
-    @activity.defn(name="record_outcome")
+    @activity.defn(name=names.RECORD_OUTCOME)
     async def record_outcome(self, record: OutcomeRecord) -> None:
         """Store the run's outcome once; a retried activity changes nothing."""
         async with self._sessions() as session:

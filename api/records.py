@@ -98,12 +98,18 @@ async def has_purchase(session: AsyncSession, *, shop: str, cart_id: str) -> boo
 async def ended_recently(
     session: AsyncSession, *, shop: str, cart_id: str, within: timedelta
 ) -> bool:
-    """Whether a journey of this cart ended less than `within` ago."""
+    """Whether a journey that messaged this cart's customer ended less than `within` ago.
+
+    The cooldown spares the customer a second series too soon; a cart that was emptied or
+    refused at entry before any message may start again at once.
+    """
     if within <= timedelta(0):
         return False
     last = await session.scalar(
         select(func.max(JourneyOutcome.ended_at)).where(
-            JourneyOutcome.shop == shop, JourneyOutcome.cart_id == cart_id
+            JourneyOutcome.shop == shop,
+            JourneyOutcome.cart_id == cart_id,
+            JourneyOutcome.messages_sent > 0,
         )
     )
     return last is not None and utc(last) > datetime.now(UTC) - within

@@ -19,15 +19,6 @@ from temporal_connection import connect_temporal
 
 log = logging.getLogger("cartnudge.api")
 
-# Names the workflow registers (workflows/cart_journey.py); the API uses the names only,
-# so it never imports workflow code.
-CART_JOURNEY = "CartJourney"
-UPDATE_CART = "update_cart"
-CART_EMPTIED = "cart_emptied"
-ORDER_PLACED = "order_placed"
-ENGAGEMENT = "engagement"
-STATE_QUERY = "state"
-
 # Long enough for the client's own retries of a brief outage, short enough for an HTTP call.
 RPC_TIMEOUT = timedelta(seconds=10)
 

@@ -109,7 +109,9 @@ class JourneyCatalog:
         fingerprint = _fingerprint(self.journeys_dir)
         if fingerprint == self._fingerprint:
             return False
-        loaded = _load(self.journeys_dir, self.default_journey, self.channels)
+        loaded = _keep_last_good(
+            self._loaded, _load(self.journeys_dir, self.default_journey, self.channels)
+        )
         # One assignment each: a concurrent reader sees the old catalog or the new one.
         self._loaded, self._fingerprint = loaded, fingerprint
         # The worker logs problems found at start; these appeared while it runs.
@@ -259,3 +261,27 @@ def _fingerprint(journeys_dir: Path) -> _Fingerprint:
                 continue  # removed while we looked: the next call sees it gone
             entries.append((path, stat.st_mtime_ns, stat.st_size, stat.st_ino))
     return tuple(sorted(entries))
+
+
+def _keep_last_good(previous: _Loaded, current: _Loaded) -> _Loaded:
+    """A journey broken by an edit on a running worker keeps serving what it served before.
+
+    Without this one typo in a shared template would stall every new cart of its shops
+    until fixed. A restarted worker has no last good copy: it refuses the journey.
+    """
+    journeys = dict(current.journeys)
+    problems = list(current.problems)
+    for name, before in previous.journeys.items():
+        now = journeys.get(name)
+        if before.active is None or now is None or now.active is not None:
+            continue
+        journeys[name] = before
+        problems.append(
+            JourneyError(
+                before.folder,
+                None,
+                f"no valid version after the last edit: still serving v{before.active} "
+                "as loaded before it, until the journey is fixed",
+            )
+        )
+    return _Loaded(journeys, current.routes, problems)

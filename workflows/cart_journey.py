@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         WaitForStep,
         WaitStep,
     )
+    from workflows import names
     from workflows import search_attributes as sa
     from workflows.types import (
         Cancellation,
@@ -55,11 +56,13 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T")
 
 # Activities are called by name so this module never imports SQLAlchemy, Jinja2 or httpx.
-JOURNEY_TRIGGER = "journey_trigger"
-PIN_JOURNEY = "pin_journey"
-FIND_ORDER = "find_order"
-SEND_MESSAGE = "send_message"
-RECORD_OUTCOME = "record_outcome"
+from workflows.names import (  # noqa: E402
+    FIND_ORDER,
+    JOURNEY_TRIGGER,
+    PIN_JOURNEY,
+    RECORD_OUTCOME,
+    SEND_MESSAGE,
+)
 
 QUICK_ACTIVITY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -77,7 +80,7 @@ class _JourneyStopped(Exception):
     """Raised inside the interpreter when the cart's journey must end now."""
 
 
-@workflow.defn(name="CartJourney")
+@workflow.defn(name=names.CART_JOURNEY)
 class CartJourneyWorkflow:
     def __init__(self) -> None:
         self._cart: CartSnapshot | None = None
@@ -344,7 +347,7 @@ class CartJourneyWorkflow:
 
     # --- signals and query -------------------------------------------------------
 
-    @workflow.signal(name="update_cart")
+    @workflow.signal(name=names.UPDATE_CART)
     def update_cart(self, cart: CartSnapshot) -> None:
         """A newer cart snapshot; older or repeated snapshots change nothing."""
         if self._cart is not None and cart.updated_at <= self._cart.updated_at:
@@ -358,27 +361,27 @@ class CartJourneyWorkflow:
             if cart.total != previous_total:
                 workflow.upsert_search_attributes([sa.CART_TOTAL.value_set(float(cart.total))])
 
-    @workflow.signal(name="cart_emptied")
+    @workflow.signal(name=names.CART_EMPTIED)
     def cart_emptied(self, _emptied: CartEmptied) -> None:
         self._emptied = True
 
-    @workflow.signal(name="order_placed")
+    @workflow.signal(name=names.ORDER_PLACED)
     def order_placed(self, order: OrderPlaced) -> None:
         if self._order is None:
             self._order = order
 
-    @workflow.signal(name="engagement")
+    @workflow.signal(name=names.ENGAGEMENT)
     def engagement(self, event: Engagement) -> None:
         self._engagement.setdefault(event.message_id, set()).add(event.kind)
         if event.kind in ENDING_ENGAGEMENT:
             self._unsubscribed = True
 
-    @workflow.signal(name="cancel")
+    @workflow.signal(name=names.CANCEL)
     def cancel(self, cancellation: Cancellation) -> None:
         if self._cancelled is None:
             self._cancelled = cancellation
 
-    @workflow.query(name="state")
+    @workflow.query(name=names.STATE)
     def state(self) -> JourneyState:
         cart = self._cart
         journey = self._pinned.definition if self._pinned else None

@@ -14,17 +14,16 @@ from api.deps import ApiKey, SessionDep, SettingsDep, TemporalDep
 from api.records import SnapshotWrite
 from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, ErrorBody, check_timezone
 from api.temporal import (
-    CART_EMPTIED,
-    CART_JOURNEY,
     RPC_TIMEOUT,
-    STATE_QUERY,
-    UPDATE_CART,
     is_not_found,
     is_running,
     signal_if_open,
     unavailable,
 )
 from settings import Settings
+
+# signalled by name, so the API never imports workflow code
+from workflows.names import CART_EMPTIED, CART_JOURNEY, STATE, UPDATE_CART
 from workflows.search_attributes import initial_search_attributes
 from workflows.types import (
     CartEmptied,
@@ -145,7 +144,7 @@ async def get_journey(cart_id: CartId, shop: Shop, temporal: TemporalDep) -> Jou
     client = await temporal.client()
     try:
         state: JourneyState = await client.get_workflow_handle(workflow_id).query(
-            STATE_QUERY, result_type=JourneyState, rpc_timeout=RPC_TIMEOUT
+            STATE, result_type=JourneyState, rpc_timeout=RPC_TIMEOUT
         )
     except RPCError as err:
         if is_not_found(err):

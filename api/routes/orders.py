@@ -8,7 +8,8 @@ from api import records
 from api.deps import ApiKey, SessionDep, TemporalDep
 from api.records import utc
 from api.schemas import ErrorBody, OrderAccepted, OrderIn, OrderStatus
-from api.temporal import ORDER_PLACED, signal_if_open
+from api.temporal import signal_if_open
+from workflows.names import ORDER_PLACED
 from workflows.types import OrderPlaced, cart_workflow_id
 
 router = APIRouter(

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import records
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.temporal import ENGAGEMENT, TemporalGateway, TemporalUnavailable, signal_if_open
+from api.temporal import TemporalGateway, TemporalUnavailable, signal_if_open
 from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
+from workflows.names import ENGAGEMENT
 from workflows.types import Engagement, EngagementKind
 
 log = logging.getLogger("cartnudge.api")

@@ -124,7 +124,11 @@ async def test_a_cart_with_an_order_never_starts_a_journey_again(
 
 
 async def add_outcome(
-    sessions: async_sessionmaker[AsyncSession], *, outcome: str, ended_ago: timedelta
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    outcome: str,
+    ended_ago: timedelta,
+    messages_sent: int = 3,
 ) -> None:
     async with sessions() as session:
         session.add(
@@ -136,7 +140,7 @@ async def add_outcome(
                 customer_id="c-1",
                 outcome=outcome,
                 currency="TRY",
-                messages_sent=3,
+                messages_sent=messages_sent,
                 ended_at=datetime.now(UTC) - ended_ago,
             )
         )
@@ -171,6 +175,18 @@ async def test_after_the_cooldown_the_cart_starts_a_new_journey(
 
     assert response.json()["status"] == "accepted"
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart"]
+
+
+async def test_a_cart_emptied_before_any_message_may_start_again_at_once(
+    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_outcome(
+        session_factory, outcome="emptied", ended_ago=timedelta(hours=1), messages_sent=0
+    )
+
+    response = await api.put(PUT, json=cart_body())
+
+    assert response.json()["status"] == "accepted"
 
 
 async def test_a_running_journey_hears_updates_despite_a_recent_outcome(

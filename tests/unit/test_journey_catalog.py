@@ -283,6 +283,25 @@ def test_a_version_broken_while_running_is_refused_on_reload_without_raising(
     assert problems_of(catalog)[0][0] == "v2.yaml"
 
 
+def test_a_journey_broken_while_running_keeps_serving_its_last_good_version(
+    tmp_path: Path,
+) -> None:
+    journey_dir = write_journey(tmp_path)
+    catalog = load(tmp_path)
+    before = catalog.pin("shop-1")
+
+    layout = journey_dir / "templates" / "_layout.html"
+    layout.write_text("{{ no_such_variable }}", encoding="utf-8")  # breaks every version
+    _touch_later(layout)
+
+    assert catalog.reload_if_changed() is True
+    assert catalog.pin("shop-1") == before
+    assert any("still serving v1" in str(problem) for problem in catalog.problems)
+    # a worker started now has no last good copy: it refuses the journey
+    with pytest.raises(JourneyNotFound):
+        load(tmp_path).pin("shop-1")
+
+
 # --- pinning -----------------------------------------------------------------------------
 
 
