@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test demo lint check-journeys schema clean
+.PHONY: help run test demo lint check-journeys schema record-histories clean
 
 help:
 	@echo "make run             start Temporal dev server, worker, API and mail catcher"
@@ -15,7 +15,8 @@ help:
 	@echo "make test            the whole test suite"
 	@echo "make lint            ruff and mypy"
 	@echo "make check-journeys  validate journeys/"
-	@echo "make schema          print the journeys' JSON Schema"
+	@echo "make schema          regenerate journeys/journey.schema.json"
+	@echo "make record-histories  store workflow histories for the replay tests"
 	@echo "make clean           remove .venv, data/ and caches"
 
 # Reinstalled whenever pyproject.toml changes.
@@ -46,6 +47,11 @@ check-journeys: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m journey_schema.json_schema
+
+# After a deliberate, patched change to the workflow: store fresh histories of full journeys.
+record-histories: $(STAMP)
+	CARTNUDGE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/workflows -q
+	$(BIN)/python -m pytest tests/replay -q
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -11,7 +11,6 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from journey_schema.catalog import JourneyCatalog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -21,6 +20,7 @@ from activities.messaging import EmailSender, LinkSigning, MessagingActivities
 from activities.orders import OrderActivities
 from activities.outcomes import OutcomeActivities
 from channels.smtp import SmtpEmailSender
+from journey_schema.catalog import JourneyCatalog
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.outbox import Outbox
