@@ -82,7 +82,10 @@ class _JourneyStopped(Exception):
 
 @workflow.defn(name=names.CART_JOURNEY)
 class CartJourneyWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, start: CartJourneyInput) -> None:
+        # The input arrives here, before the start signal is handled, so handlers know the cart.
+        self._shop, self._cart_id = start.shop, start.cart_id
         self._cart: CartSnapshot | None = None
         self._cart_changed = False
         self._order: OrderPlaced | None = None
@@ -96,14 +99,11 @@ class CartJourneyWorkflow:
         self._pinned: PinnedJourney | None = None
         self._current_step: str | None = None
         self._outcome: Outcome | None = None
-        self._shop = ""
-        self._cart_id = ""
 
     # --- run ---------------------------------------------------------------------
 
     @workflow.run
     async def run(self, start: CartJourneyInput) -> JourneyState:
-        self._shop, self._cart_id = start.shop, start.cart_id
         # Signal-with-start delivers the first snapshot together with the start.
         await workflow.wait_condition(lambda: self._cart is not None or self._stopped)
         if not self._stopped:
@@ -350,6 +350,10 @@ class CartJourneyWorkflow:
     @workflow.signal(name=names.UPDATE_CART)
     def update_cart(self, cart: CartSnapshot) -> None:
         """A newer cart snapshot; older or repeated snapshots change nothing."""
+        if cart.shop != self._shop:
+            # `cart-{shop}-{cart_id}` can collide when ids contain "-": never mix two carts
+            workflow.logger.warning("ignored a snapshot of shop %r for %r", cart.shop, self._shop)
+            return
         if self._cart is not None and cart.updated_at <= self._cart.updated_at:
             return
         previous_total = self._cart.total if self._cart else None

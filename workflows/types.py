@@ -31,6 +31,9 @@ def _refuse_float(value: Any) -> Any:
     return value
 
 
+_CENT = Decimal("0.01")
+
+
 def _check_money(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("money must be a finite amount")
@@ -38,6 +41,9 @@ def _check_money(value: Decimal) -> Decimal:
         raise ValueError("money can not be negative")
     if value.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValueError("money has at most 4 decimal places")
+    if value.as_tuple().exponent < -2 and value == value.quantize(_CENT):  # type: ignore[operator]
+        # the database keeps 4 places: 4250.0000 reads back as 4250.00
+        return value.quantize(_CENT)
     return value
 
 

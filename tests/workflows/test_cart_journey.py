@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from storage.models import JourneyOutcome, Message, Order
-from tests.factories import make_cart, make_item
+from tests.factories import make_cart, make_customer, make_item
 from tests.workflows.harness import JourneyHarness, about
 from workflows.types import (
     Engagement,
@@ -171,7 +171,6 @@ async def test_a_click_takes_the_then_branch(harness: JourneyHarness) -> None:
 
 
 async def test_no_consent_means_no_email_and_the_reason_is_kept(harness: JourneyHarness) -> None:
-    from tests.factories import make_customer
 
     handle = await harness.start(make_cart(customer=make_customer(consent={"email": False})))
     await harness.advance(hours=1, minutes=5)
@@ -194,3 +193,15 @@ async def test_emptied_cart_ends_the_journey(harness: JourneyHarness) -> None:
     state = await harness.finish(handle)
     assert state.outcome == Outcome.EMPTIED
     assert len(harness.emails) == 1
+
+
+async def test_a_snapshot_of_another_shop_never_enters_the_cart(harness: JourneyHarness) -> None:
+    # shop "x" cart "y-z" and shop "x-y" cart "z" share the id cart-x-y-z
+    handle = await harness.start(make_cart(shop="x"), cart_id="y-z")
+
+    intruder = make_cart(shop="x-y", minutes=5, customer=make_customer(email="other@example.com"))
+    await handle.signal("update_cart", intruder)
+    await harness.advance(hours=1, minutes=5)
+
+    [email] = await harness.mailbox.wait_for_messages(1)
+    assert email["To"].addresses[0].addr_spec == "ayse@example.com"
