@@ -14,10 +14,16 @@ from temporalio import activity
 from channels.errors import PermanentChannelError, TransientChannelError
 from rendering.context import message_context
 from rendering.message import RenderedMessage, RenderError, TemplateMissing, render_message
-from storage.outbox import PENDING, Outbox, OutboxEntry
+from storage.outbox import PENDING, SENDING, Outbox
 from tracking.links import tracked_links
 from workflows import names
 from workflows.types import MessageStatus, SendRequest, SendResult
+
+# What the outbox row records about the step, straight from the request.
+OUTBOX_COLUMNS = {
+    "workflow_id", "run_id", "shop", "cart_id", "journey", "version",
+    "step", "message_id", "channel", "template",
+}  # fmt: skip
 
 
 class EmailSender(Protocol):
@@ -45,9 +51,8 @@ class MessagingActivities:
     async def send_message(self, request: SendRequest) -> SendResult:
         """Send one journey step's message, at most once, for the cart as it is now."""
         key = f"{request.workflow_id}:{request.run_id}:{request.step}"
-        status = await self._outbox.claim(_entry(key, request))
-        if status != PENDING:
-            return await self._settled(key, status)
+        if await self._outbox.claim(key, request.model_dump(include=OUTBOX_COLUMNS)) != PENDING:
+            return await self._settled(key)
 
         refusal = _refusal(request)
         if refusal is not None:
@@ -67,7 +72,7 @@ class MessagingActivities:
         if not await self._outbox.begin_delivery(
             key, recipient=recipient, locale=rendered.locale, subject=rendered.subject
         ):
-            return await self._settled(key, await self._outbox.claim(_entry(key, request)))
+            return await self._settled(key)
 
         message = self._email_message(key, request, rendered, recipient)
         try:
@@ -83,13 +88,14 @@ class MessagingActivities:
         )
         return SendResult(status=MessageStatus.SENT)
 
-    async def _settled(self, key: str, status: str) -> SendResult:
-        """A retry found the row already decided: report it, never send again."""
-        if status == "sending":
+    async def _settled(self, key: str) -> SendResult:
+        """Another attempt already took this step: report its result, never send again."""
+        status, reason = await self._outbox.settled(key)
+        if status == SENDING:
             reason = "an earlier attempt stopped mid-delivery; not resent"
             await self._outbox.finish(key, status=MessageStatus.UNCERTAIN, reason=reason)
             return SendResult(status=MessageStatus.UNCERTAIN, reason=reason)
-        return SendResult(status=MessageStatus(status), reason=await self._outbox.reason(key))
+        return SendResult(status=MessageStatus(status), reason=reason)
 
     def _render(self, request: SendRequest) -> RenderedMessage:
         cart = request.cart
@@ -128,22 +134,6 @@ class MessagingActivities:
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message
-
-
-def _entry(key: str, request: SendRequest) -> OutboxEntry:
-    return OutboxEntry(
-        key=key,
-        workflow_id=request.workflow_id,
-        run_id=request.run_id,
-        shop=request.shop,
-        cart_id=request.cart_id,
-        journey=request.journey,
-        version=request.version,
-        step=request.step,
-        message_id=request.message_id,
-        channel=request.channel,
-        template=request.template,
-    )
 
 
 def _refusal(request: SendRequest) -> str | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from storage.inserts import insert
 from storage.models import JourneyOutcome
 from workflows import names
 from workflows.types import OutcomeRecord
@@ -20,16 +19,11 @@ class OutcomeActivities:
     async def record_outcome(self, record: OutcomeRecord) -> None:
         """Store the run's outcome once; a retried activity changes nothing."""
         async with self._sessions() as session:
-            exists = await session.scalar(
-                select(JourneyOutcome.id).where(
-                    JourneyOutcome.workflow_id == record.workflow_id,
-                    JourneyOutcome.run_id == record.run_id,
+            await session.execute(
+                insert(session, JourneyOutcome)
+                .values(**record.model_dump())
+                .on_conflict_do_nothing(
+                    index_elements=[JourneyOutcome.workflow_id, JourneyOutcome.run_id]
                 )
             )
-            if exists is not None:
-                return
-            session.add(JourneyOutcome(**record.model_dump()))
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()  # a concurrent attempt recorded it
+            await session.commit()

@@ -8,71 +8,45 @@ twice. The statements run on PostgreSQL and SQLite alike (`INSERT ... ON CONFLIC
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.schemas import OrderIn
-from storage.models import Base, Cart, EngagementEvent, JourneyOutcome, Order
+from storage.inserts import insert
+from storage.models import Cart, EngagementEvent, JourneyOutcome, Order
 from tracking.tokens import TrackingPayload
-from workflows.types import CartSnapshot, EngagementKind, Outcome
-
-PURCHASE_OUTCOMES = (Outcome.RECOVERED.value, Outcome.PURCHASED.value)
+from workflows.types import CartSnapshot, EngagementKind
 
 
-class SnapshotWrite(StrEnum):
-    STORED = "stored"  # newer than what we held (or the first): the row now holds it
-    REPLAYED = "replayed"  # the same updated_at as the row: nothing changed
-    STALE = "stale"  # older than the row: ignored
+async def store_snapshot(session: AsyncSession, *, cart_id: str, snapshot: CartSnapshot) -> bool:
+    """Keep the snapshot unless the cart already holds a newer one; False when stale.
 
-
-def utc(moment: datetime) -> datetime:
-    """The moment in UTC; SQLite hands back naive datetimes that were stored as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(f"cartnudge runs on PostgreSQL or SQLite, not {dialect}")
-
-
-async def store_snapshot(
-    session: AsyncSession, *, cart_id: str, snapshot: CartSnapshot
-) -> SnapshotWrite:
-    """Keep the snapshot if it is newer than the one held for the cart."""
-    # Stored in UTC so that SQLite, which compares the text, orders them correctly too.
-    updated_at = utc(snapshot.updated_at)
-    insert = _insert(session, Cart).values(
-        shop=snapshot.shop,
-        cart_id=cart_id,
-        customer_id=snapshot.customer.id,
-        updated_at=updated_at,
-        total=snapshot.total,
-        currency=snapshot.currency,
-        snapshot=snapshot.model_dump(mode="json"),
-        emptied_at=updated_at if snapshot.is_empty else None,
-    )
-    replaced = ("customer_id", "updated_at", "total", "currency", "snapshot", "emptied_at")
-    upsert = insert.on_conflict_do_update(
+    The same `updated_at` again (a shop retrying after our 503) rewrites the same row and
+    counts as fresh, so the caller signals it once more.
+    """
+    values = {
+        "customer_id": snapshot.customer.id,
+        "updated_at": snapshot.updated_at,
+        "total": snapshot.total,
+        "currency": snapshot.currency,
+        "snapshot": snapshot.model_dump(mode="json"),
+        "emptied_at": snapshot.updated_at if snapshot.is_empty else None,
+    }
+    statement = insert(session, Cart).values(shop=snapshot.shop, cart_id=cart_id, **values)
+    upsert = statement.on_conflict_do_update(
         index_elements=[Cart.shop, Cart.cart_id],
-        set_={**{name: insert.excluded[name] for name in replaced}, "received_at": func.now()},
-        where=Cart.updated_at < insert.excluded.updated_at,
+        set_={
+            **{name: statement.excluded[name] for name in values},
+            # a replay rewrites the same values; only a newer snapshot counts as received
+            "received_at": case(
+                (Cart.updated_at < statement.excluded.updated_at, func.now()),
+                else_=Cart.received_at,
+            ),
+        },
+        where=Cart.updated_at <= statement.excluded.updated_at,
     ).returning(Cart.cart_id)
-    if (await session.execute(upsert)).first() is not None:
-        return SnapshotWrite.STORED
-    held = await session.scalar(
-        select(Cart.updated_at).where(Cart.shop == snapshot.shop, Cart.cart_id == cart_id)
-    )
-    assert held is not None  # the conflict that skipped the write was with this row
-    return SnapshotWrite.STALE if utc(held) > updated_at else SnapshotWrite.REPLAYED
+    return (await session.execute(upsert)).first() is not None
 
 
 async def mark_emptied(session: AsyncSession, *, shop: str, cart_id: str, at: datetime) -> None:
@@ -80,19 +54,14 @@ async def mark_emptied(session: AsyncSession, *, shop: str, cart_id: str, at: da
     await session.execute(
         update(Cart)
         .where(Cart.shop == shop, Cart.cart_id == cart_id, Cart.emptied_at.is_(None))
-        .values(emptied_at=utc(at))
+        .values(emptied_at=at)
     )
 
 
 async def has_purchase(session: AsyncSession, *, shop: str, cart_id: str) -> bool:
-    """Whether the cart was bought: an order for it, or a journey that ended in a purchase."""
-    order = exists().where(Order.shop == shop, Order.cart_id == cart_id)
-    bought = exists().where(
-        JourneyOutcome.shop == shop,
-        JourneyOutcome.cart_id == cart_id,
-        JourneyOutcome.outcome.in_(PURCHASE_OUTCOMES),
-    )
-    return bool(await session.scalar(select(or_(order, bought))))
+    """Whether the shop reported an order for the cart (every purchase outcome comes from one)."""
+    bought = exists().where(Order.shop == shop, Order.cart_id == cart_id)
+    return bool(await session.scalar(select(bought)))
 
 
 async def ended_recently(
@@ -112,38 +81,39 @@ async def ended_recently(
             JourneyOutcome.messages_sent > 0,
         )
     )
-    return last is not None and utc(last) > datetime.now(UTC) - within
+    return last is not None and last > datetime.now(UTC) - within
 
 
 async def record_order(session: AsyncSession, order: OrderIn) -> tuple[Order, bool]:
     """The stored order for (shop, order_id), and whether this call created it."""
-    insert = (
-        _insert(session, Order)
+    created = await session.scalar(
+        insert(session, Order)
         .values(
             shop=order.shop,
             order_id=order.order_id,
             cart_id=order.cart_id,
             total=order.total,
             currency=order.currency,
-            placed_at=utc(order.placed_at) if order.placed_at else None,
+            placed_at=order.placed_at,
         )
         .on_conflict_do_nothing(index_elements=[Order.shop, Order.order_id])
-        .returning(Order.id)
+        .returning(Order)
     )
-    created = (await session.execute(insert)).first() is not None
+    if created is not None:
+        return created, True
     stored = await session.scalar(
         select(Order).where(Order.shop == order.shop, Order.order_id == order.order_id)
     )
-    assert stored is not None
-    return stored, created
+    assert stored is not None  # the conflict was with this row
+    return stored, False
 
 
 async def record_engagement(
     session: AsyncSession, payload: TrackingPayload, kind: EngagementKind
 ) -> bool:
     """Record the first open or click of a message; False when one was already recorded."""
-    insert = (
-        _insert(session, EngagementEvent)
+    statement = (
+        insert(session, EngagementEvent)
         .values(
             shop=payload.shop,
             cart_id=payload.cart_id,
@@ -163,7 +133,7 @@ async def record_engagement(
         )
         .returning(EngagementEvent.id)
     )
-    return (await session.execute(insert)).first() is not None
+    return (await session.execute(statement)).first() is not None
 
 
 async def forget_engagement(

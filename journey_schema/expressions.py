@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from journey_schema.locales import normalize_locale
+from journey_schema.locales import language_of, normalize_locale
 from workflows.types import CartSnapshot
 
 NUMBER = "a number"
@@ -84,7 +84,7 @@ def cart_values(cart: CartSnapshot) -> dict[str, object]:
         "cart.shop": cart.shop,
         "customer.id": customer.id,
         "customer.locale": normalize_locale(customer.locale),
-        "customer.language": customer.language,
+        "customer.language": language_of(customer.locale),
         "customer.timezone": customer.timezone,
         "customer.first_name": customer.first_name,
         "customer.has_email": customer.email is not None,

@@ -27,6 +27,7 @@ from rendering.message import (
     PARTS,
     RenderError,
     TemplateMissing,
+    missing_parts,
     render_message,
     template_locales,
     template_path,
@@ -87,11 +88,7 @@ def _template_problems(
         )
     complete = []
     for locale in sorted(locales):
-        missing = [
-            template_path(template, locale, part)
-            for part in PARTS
-            if template_path(template, locale, part) not in templates
-        ]
+        missing = missing_parts(templates, template, locale)
         if missing:
             problems.append(f"template {template!r} is missing {', '.join(missing)}")
         else:

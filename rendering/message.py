@@ -45,6 +45,12 @@ def template_path(template: str, locale: str, part: str) -> str:
     return f"{template}/{locale}.{part}"
 
 
+def missing_parts(templates: dict[str, str], template: str, locale: str) -> list[str]:
+    """The paths of the parts (subject, html, txt) that `template` lacks in `locale`."""
+    paths = (template_path(template, locale, part) for part in PARTS)
+    return [path for path in paths if path not in templates]
+
+
 def template_locales(templates: dict[str, str], template: str) -> set[str]:
     """The locales that have at least one part of `template`."""
     prefix = f"{template}/"
@@ -63,11 +69,7 @@ def resolve_locale(
     chain = fallback_chain(locale, default_locale)
     for candidate in chain:
         if candidate in available:
-            missing = [
-                template_path(template, candidate, part)
-                for part in PARTS
-                if template_path(template, candidate, part) not in templates
-            ]
+            missing = missing_parts(templates, template, candidate)
             if missing:
                 # Half a translation is a mistake to report, not a reason to switch language.
                 raise TemplateMissing(f"template {template!r} is missing {', '.join(missing)}")

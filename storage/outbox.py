@@ -11,56 +11,36 @@ A retried send finds its row and acts on what it says, so no step is ever delive
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.inserts import insert
 from storage.models import Message
+from workflows.types import MessageStatus
 
 PENDING = "pending"
 SENDING = "sending"
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """What the send activity knows about a step before it calls anyone."""
-
-    key: str
-    workflow_id: str
-    run_id: str
-    shop: str
-    cart_id: str
-    journey: str
-    version: int
-    step: str
-    message_id: str
-    channel: str
-    template: str
 
 
 class Outbox:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
 
-    async def claim(self, entry: OutboxEntry) -> str:
-        """Create the step's row if it is new; return the row's status either way."""
+    async def claim(self, key: str, step: Mapping[str, object]) -> str:
+        """Create the step's row (`step`: its Message columns) if new; return its status."""
         async with self._sessions() as session:
-            existing = await self._status(session, entry.key)
-            if existing is not None:
-                return existing
-            session.add(Message(**entry.__dict__, status=PENDING))
-            try:
-                await session.commit()
-            except IntegrityError:
-                # a concurrent attempt created it first: its status wins
-                await session.rollback()
-                status = await self._status(session, entry.key)
-                assert status is not None
-                return status
-            return PENDING
+            await session.execute(
+                insert(session, Message)
+                .values(key=key, status=PENDING, **step)
+                .on_conflict_do_nothing(index_elements=[Message.key])
+            )
+            await session.commit()
+            status = await self._status(session, key)
+        assert status is not None
+        return status
 
     async def begin_delivery(self, key: str, *, recipient: str, locale: str, subject: str) -> bool:
         """Move pending -> sending; False if another attempt got there first."""
@@ -75,7 +55,11 @@ class Outbox:
 
     async def delivered(self, key: str, *, provider_message_id: str, at: datetime) -> None:
         await self._transition(
-            key, frm=SENDING, to="sent", provider_message_id=provider_message_id, sent_at=at
+            key,
+            frm=SENDING,
+            to=MessageStatus.SENT,
+            provider_message_id=provider_message_id,
+            sent_at=at,
         )
 
     async def retry_later(self, key: str, reason: str) -> None:
@@ -92,9 +76,15 @@ class Outbox:
             )
             await session.commit()
 
-    async def reason(self, key: str) -> str | None:
+    async def settled(self, key: str) -> tuple[str, str | None]:
+        """The row's status and reason, as another attempt left them."""
         async with self._sessions() as session:
-            return await session.scalar(select(Message.reason).where(Message.key == key))
+            row = (
+                await session.execute(
+                    select(Message.status, Message.reason).where(Message.key == key)
+                )
+            ).one()
+            return row.status, row.reason
 
     async def _transition(self, key: str, *, frm: str, to: str, **values: object) -> bool:
         async with self._sessions() as session:

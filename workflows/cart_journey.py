@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         Step,
         WaitForStep,
         WaitStep,
+        step_kind,
     )
     from workflows import names
     from workflows import search_attributes as sa
@@ -89,16 +90,13 @@ class CartJourneyWorkflow:
         self._cart: CartSnapshot | None = None
         self._cart_changed = False
         self._order: OrderPlaced | None = None
-        self._emptied = False
-        self._cancelled: Cancellation | None = None
-        self._unsubscribed = False
-        self._exited = False
+        # Why the journey ends without a purchase (emptied, cancelled, exit...); first one wins.
+        self._ending: Outcome | None = None
         self._engagement: dict[str, set[EngagementKind]] = {}
         self._messages: dict[str, MessageState] = {}
         self._status = JourneyStatus.WATCHING
         self._pinned: PinnedJourney | None = None
         self._current_step: str | None = None
-        self._outcome: Outcome | None = None
 
     # --- run ---------------------------------------------------------------------
 
@@ -119,7 +117,7 @@ class CartJourneyWorkflow:
     async def _watch_for_abandonment(self, trigger: JourneyTrigger) -> bool:
         """True once the cart stayed untouched for the inactivity window."""
         quiet = format_duration(trigger.inactivity)
-        self._current_step = f"waiting for {quiet} without cart changes"
+        self._set_current_step(f"waiting for {quiet} without cart changes")
         while True:
             self._cart_changed = False
             try:
@@ -149,7 +147,7 @@ class CartJourneyWorkflow:
             ]
         )
         if journey.entry and not expressions.evaluate(journey.entry.when, self._current_cart):
-            self._outcome = Outcome.NOT_ENTERED
+            self._end(Outcome.NOT_ENTERED)
             return
         try:
             await self._run_steps(journey.steps, "steps")
@@ -167,7 +165,7 @@ class CartJourneyWorkflow:
                 timeout_summary=f"conversion window {window}",
             )
         except TimeoutError:
-            self._outcome = Outcome.EXPIRED
+            pass  # expired: the outcome when nothing else ended the journey
 
     # --- the interpreter ---------------------------------------------------------
 
@@ -192,7 +190,7 @@ class CartJourneyWorkflow:
                 self._set_current_step(
                     f"{step_path}: exit" + (f" ({step.exit})" if step.exit else "")
                 )
-                self._exited = True
+                self._end(Outcome.EXITED)
                 raise _JourneyStopped()
 
     async def _wait(
@@ -214,8 +212,8 @@ class CartJourneyWorkflow:
             OrderPlaced | None,  # type: ignore[arg-type]
             f"check order before {message_id}",
         )
-        if order is not None and self._order is None:
-            self._order = order
+        if order is not None:
+            self.order_placed(order)
         self._stop_if_needed()
 
         assert self._pinned is not None
@@ -265,11 +263,7 @@ class CartJourneyWorkflow:
         self._set_current_step(f"{path}: {summary}")
 
         def engaged() -> bool:
-            seen = self._engagement.get(message_id, set())
-            # A click proves the message was opened, even when images were blocked.
-            return EngagementKind.CLICKED in seen or (
-                event == "opened" and EngagementKind.OPENED in seen
-            )
+            return EngagementKind(event) in self._engagement.get(message_id, set())
 
         try:
             await workflow.wait_condition(
@@ -296,37 +290,29 @@ class CartJourneyWorkflow:
 
     @property
     def _stopped(self) -> bool:
-        return bool(
-            self._order or self._emptied or self._cancelled or self._unsubscribed or self._exited
-        )
+        return self._order is not None or self._ending is not None
+
+    def _end(self, outcome: Outcome) -> None:
+        if self._ending is None:
+            self._ending = outcome
 
     def _stop_if_needed(self) -> None:
         if self._stopped:
             raise _JourneyStopped()
 
     def _final_outcome(self) -> Outcome:
+        """A purchase outranks every other ending: its revenue is what the shop came for."""
         if self._order is not None:
-            abandoned = self._status != JourneyStatus.WATCHING
+            abandoned = self._pinned is not None  # pinned at the moment of abandonment
             return Outcome.RECOVERED if abandoned else Outcome.PURCHASED
-        if self._outcome is not None:
-            return self._outcome
-        if self._emptied:
-            return Outcome.EMPTIED
-        if self._cancelled:
-            return Outcome.CANCELLED
-        if self._unsubscribed:
-            return Outcome.UNSUBSCRIBED
-        if self._exited:
-            return Outcome.EXITED
-        return Outcome.EXPIRED
+        return self._ending or Outcome.EXPIRED
 
     async def _finish(self) -> None:
         outcome = self._final_outcome()
-        self._outcome = outcome
         self._status = JourneyStatus.FINISHED
         self._set_current_step(None)
         workflow.upsert_search_attributes([sa.JOURNEY_STATUS.value_set(outcome.value)])
-        cart = self._current_cart if self._cart else None
+        cart = self._cart
         journey = self._pinned.definition if self._pinned else None
         record = OutcomeRecord(
             workflow_id=workflow.info().workflow_id,
@@ -360,14 +346,14 @@ class CartJourneyWorkflow:
         self._cart = cart
         self._cart_changed = True
         if cart.is_empty:
-            self._emptied = True
+            self._end(Outcome.EMPTIED)
         elif self._status in (JourneyStatus.IN_JOURNEY, JourneyStatus.AWAITING_PURCHASE):
             if cart.total != previous_total:
                 workflow.upsert_search_attributes([sa.CART_TOTAL.value_set(float(cart.total))])
 
     @workflow.signal(name=names.CART_EMPTIED)
     def cart_emptied(self, _emptied: CartEmptied) -> None:
-        self._emptied = True
+        self._end(Outcome.EMPTIED)
 
     @workflow.signal(name=names.ORDER_PLACED)
     def order_placed(self, order: OrderPlaced) -> None:
@@ -376,14 +362,16 @@ class CartJourneyWorkflow:
 
     @workflow.signal(name=names.ENGAGEMENT)
     def engagement(self, event: Engagement) -> None:
-        self._engagement.setdefault(event.message_id, set()).add(event.kind)
+        seen = self._engagement.setdefault(event.message_id, set())
+        seen.add(event.kind)
+        if event.kind == EngagementKind.CLICKED:
+            seen.add(EngagementKind.OPENED)  # a click proves the open, even with images blocked
         if event.kind in ENDING_ENGAGEMENT:
-            self._unsubscribed = True
+            self._end(Outcome.UNSUBSCRIBED)
 
     @workflow.signal(name=names.CANCEL)
-    def cancel(self, cancellation: Cancellation) -> None:
-        if self._cancelled is None:
-            self._cancelled = cancellation
+    def cancel(self, _cancellation: Cancellation) -> None:
+        self._end(Outcome.CANCELLED)
 
     @workflow.query(name=names.STATE)
     def state(self) -> JourneyState:
@@ -399,7 +387,7 @@ class CartJourneyWorkflow:
             cart_total=cart.total if cart else 0,
             currency=cart.currency if cart else "XXX",
             messages=[self._with_engagement(m) for m in self._messages.values()],
-            outcome=self._outcome,
+            outcome=self._final_outcome() if self._status == JourneyStatus.FINISHED else None,
             order_id=self._order.order_id if self._order else None,
             revenue=self._order.total if self._order else None,
         )
@@ -417,9 +405,11 @@ class CartJourneyWorkflow:
 
     def _with_engagement(self, message: MessageState) -> MessageState:
         seen = self._engagement.get(message.message_id, set())
-        clicked = EngagementKind.CLICKED in seen
         return message.model_copy(
-            update={"clicked": clicked, "opened": clicked or EngagementKind.OPENED in seen}
+            update={
+                "clicked": EngagementKind.CLICKED in seen,
+                "opened": EngagementKind.OPENED in seen,
+            }
         )
 
     def _set_current_step(self, description: str | None) -> None:
@@ -442,9 +432,5 @@ def _describe(step: Step | None, path: str) -> str:
     """'reminder r1' for a send, the kind otherwise: reads well in a timer summary."""
     if isinstance(step, SendStep):
         return f"{step.send.template} {step.send.id or path}"
-    if step is None:
-        return "the next step"
-    for kind in ("wait_for", "branch", "exit", "wait"):
-        if hasattr(step, kind):
-            return kind.replace("_", " ")
-    return "the next step"
+    kind = step_kind(step) if step is not None else None
+    return kind.replace("_", " ") if kind else "the next step"

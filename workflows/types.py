@@ -114,10 +114,6 @@ class Customer(_Frozen):
             raise ValueError("customer needs at least one way to be reached: email or phone")
         return self
 
-    @property
-    def language(self) -> str:
-        return self.locale.replace("_", "-").split("-")[0].lower()
-
 
 class CartItem(_Frozen):
     sku: Annotated[str, Field(min_length=1, max_length=200)]

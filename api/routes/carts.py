@@ -11,7 +11,6 @@ from temporalio.service import RPCError
 
 from api import records
 from api.deps import ApiKey, SessionDep, SettingsDep, TemporalDep
-from api.records import SnapshotWrite
 from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, ErrorBody, check_timezone
 from api.temporal import (
     RPC_TIMEOUT,
@@ -69,15 +68,9 @@ async def put_cart(
 
     if await records.has_purchase(session, shop=shop, cart_id=cart_id):
         return answer(CartStatus.PURCHASED)
-    written = await records.store_snapshot(session, cart_id=cart_id, snapshot=snapshot)
-    recently_ended = await records.ended_recently(
-        session,
-        shop=shop,
-        cart_id=cart_id,
-        within=timedelta(hours=settings.rejoin_cooldown_hours),
-    )
+    fresh = await records.store_snapshot(session, cart_id=cart_id, snapshot=snapshot)
     await session.commit()  # before signalling: what the workflow hears is already stored
-    if written is SnapshotWrite.STALE:
+    if not fresh:
         return answer(CartStatus.STALE)
     # A replay (same updated_at) signals again: the shop may be retrying after our 503,
     # and the workflow ignores a snapshot that is not newer than the one it holds.
@@ -86,7 +79,10 @@ async def put_cart(
     if snapshot.is_empty:  # an emptied cart ends a running journey and never starts one
         await signal_if_open(handle, UPDATE_CART, snapshot)
         return answer(CartStatus.EMPTIED)
-    if recently_ended and not await is_running(handle):
+    cooldown = timedelta(hours=settings.rejoin_cooldown_hours)
+    if await records.ended_recently(
+        session, shop=shop, cart_id=cart_id, within=cooldown
+    ) and not await is_running(handle):
         return answer(CartStatus.COOLDOWN)
     await _signal_with_start(client, settings, cart_id=cart_id, snapshot=snapshot)
     return answer(CartStatus.ACCEPTED)

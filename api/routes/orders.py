@@ -6,7 +6,6 @@ from fastapi import APIRouter, status
 
 from api import records
 from api.deps import ApiKey, SessionDep, TemporalDep
-from api.records import utc
 from api.schemas import ErrorBody, OrderAccepted, OrderIn, OrderStatus
 from api.temporal import signal_if_open
 from workflows.names import ORDER_PLACED
@@ -39,7 +38,7 @@ async def order_placed(order: OrderIn, session: SessionDep, temporal: TemporalDe
             order_id=stored.order_id,
             total=stored.total,
             currency=stored.currency,
-            placed_at=utc(stored.placed_at) if stored.placed_at else None,
+            placed_at=stored.placed_at,
         ),
     )
     return OrderAccepted(

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.records import utc  # SQLite hands back naive UTC
 from storage.models import Cart, JourneyOutcome
 from tests.api.helpers import (
     CART,
@@ -61,7 +60,7 @@ async def test_a_newer_snapshot_replaces_the_stored_one_and_updates_the_workflow
     assert response.json()["status"] == "accepted"
     [cart] = await rows(session_factory, Cart)
     assert cart.total == Decimal("1499.90")
-    assert utc(cart.updated_at) == datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
+    assert cart.updated_at == datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
     totals = [s.total for s in await signalled_snapshots(temporal_env.client, WORKFLOW_ID)]
     assert totals == [Decimal("1299.90"), Decimal("1499.90")]
 

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.records import utc  # SQLite hands back naive UTC
 from storage.models import Order
 from tests.api.helpers import (
     CART,
@@ -35,7 +34,7 @@ async def test_an_order_is_recorded_and_ends_the_carts_journey(
     assert response.json() == {"workflow_id": WORKFLOW_ID, "status": "accepted"}
     [order] = await rows(session_factory, Order)
     assert (order.order_id, order.cart_id, order.total) == ("o-1", CART, Decimal("1299.90"))
-    assert order.placed_at and utc(order.placed_at) == datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
+    assert order.placed_at == datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
     history = await temporal_env.client.get_workflow_handle(WORKFLOW_ID).fetch_history()
     [signalled] = [
