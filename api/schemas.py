@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from workflows.types import CartSnapshot, Currency, Identifier, Money
+from workflows.types import CartSnapshot, Currency, Identifier, Money, ShopId
 
 CART_EXAMPLE: dict[str, Any] = {
     "shop": "demo",
@@ -82,7 +82,7 @@ class OrderIn(BaseModel):
         },
     )
 
-    shop: Identifier
+    shop: ShopId
     order_id: Identifier
     cart_id: Identifier
     total: Money

@@ -39,7 +39,7 @@ def make_cart(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
     """A cart snapshot; `minutes` moves its updated_at so later snapshots are newer."""
     items = overrides.pop("items") if "items" in overrides else [make_item()]
     values: dict[str, Any] = {
-        "shop": "demo-shop",
+        "shop": "demo_shop",
         "updated_at": _BASE_TIME + timedelta(minutes=minutes),
         "currency": "TRY",
         "total": sum((i.unit_price * i.quantity for i in items), Decimal(0)),

@@ -336,10 +336,6 @@ class CartJourneyWorkflow:
     @workflow.signal(name=names.UPDATE_CART)
     def update_cart(self, cart: CartSnapshot) -> None:
         """A newer cart snapshot; older or repeated snapshots change nothing."""
-        if cart.shop != self._shop:
-            # `cart-{shop}-{cart_id}` can collide when ids contain "-": never mix two carts
-            workflow.logger.warning("ignored a snapshot of shop %r for %r", cart.shop, self._shop)
-            return
         if self._cart is not None and cart.updated_at <= self._cart.updated_at:
             return
         previous_total = self._cart.total if self._cart else None

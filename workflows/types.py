@@ -80,6 +80,17 @@ Currency = Annotated[str, AfterValidator(_check_currency)]
 WebUrl = Annotated[str, Field(max_length=2048), AfterValidator(_check_url)]
 Locale = Annotated[str, AfterValidator(_check_locale)]
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")]
+# No "-" in shop ids: the workflow id `cart-{shop}-{cart_id}` must name exactly one cart
+# (shop "a-b" with cart "c" and shop "a" with cart "b-c" would share one).
+ShopId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._]+$",
+        description="Letters, digits, '.' and '_' (no '-': it separates shop and cart ids)",
+    ),
+]
 
 
 class _Frozen(BaseModel):
@@ -127,7 +138,7 @@ class CartItem(_Frozen):
 class CartSnapshot(_Frozen):
     """The whole cart at one moment; a newer `updated_at` replaces an older snapshot."""
 
-    shop: Identifier
+    shop: ShopId
     updated_at: AwareDatetime
     currency: Currency
     total: Money

@@ -29,6 +29,7 @@ from workflows.types import (
     CartJourneyInput,
     CartSnapshot,
     Identifier,
+    ShopId,
     JourneyState,
     cart_workflow_id,
 )
@@ -45,7 +46,7 @@ router = APIRouter(
 )
 
 CartId = Annotated[Identifier, Path(description="The shop's id for the cart")]
-Shop = Annotated[Identifier, Query(description="The shop the cart belongs to")]
+Shop = Annotated[ShopId, Query(description="The shop the cart belongs to")]
 
 
 @router.put("/{cart_id}", status_code=status.HTTP_202_ACCEPTED)

@@ -16,7 +16,7 @@ from tests.factories import make_cart
 from workflows.types import CartSnapshot
 
 API_KEY = "test-api-key"
-SHOP = "demo-shop"
+SHOP = "demo_shop"
 CART = "abc"
 WORKFLOW_ID = f"cart-{SHOP}-{CART}"
 

@@ -59,6 +59,8 @@ BAD_CARTS = {
         "customer.timezone",
         "IANA",
     ),
+    # "-" would make cart-{shop}-{cart_id} ambiguous between two shops' carts
+    "hyphen in shop id": (setting("shop", "my-shop"), "shop", "pattern"),
     "unknown field": (setting("coupon", "FREE"), "coupon", "not permitted"),
     "unknown customer field": (setting("customer.age", 30), "customer.age", "not permitted"),
     "time without zone": (setting("updated_at", "2026-11-22T10:00:00"), "updated_at", "timezone"),

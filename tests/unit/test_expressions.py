@@ -46,7 +46,7 @@ CART = make_cart(
         ("not (cart.total < 10 or cart.item_count > 5)", True),
         ('customer.first_name == "Ayşe"', True),
         ('"yş" in customer.first_name', True),
-        ('customer.id == "c-1" and cart.shop == "demo-shop"', True),
+        ('customer.id == "c-1" and cart.shop == "demo_shop"', True),
         ("true", True),
         ("cart.skus == []", False),
     ],
