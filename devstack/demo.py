@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -23,10 +24,11 @@ from typing import Any
 import httpx
 
 from settings import Settings
+from workflows.types import CartItem, CartSnapshot, Consent, Customer, JourneyStatus
 
 SHOP = "demo"
 DEADLINE = 55.0  # seconds; the journey itself takes about 35
-SETTLED = {"finished", "awaiting_purchase"}
+SETTLED = {JourneyStatus.FINISHED, JourneyStatus.AWAITING_PURCHASE}
 CLICK_LINK = re.compile(r"""https?://[^\s"'<>]+/t/c/[^\s"'<>]+""")
 
 
@@ -38,82 +40,67 @@ class DemoFailed(Exception):
 class DemoCart:
     who: str
     plan: str
-    cart_id: str
-    email: str
-    first_name: str
+    run: str  # date and time of this demo: its carts and mailboxes are new every run
+    slug: str
     locale: str
     currency: str
     items: list[tuple[str, str, int, str]]  # sku, name, quantity, unit price
     started: float = 0.0
 
+    @property
+    def cart_id(self) -> str:
+        return f"{self.run}-{self.slug}"
+
+    @property
+    def email(self) -> str:
+        return f"{self.slug}.{self.run}@example.com"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((Decimal(price) * quantity for _, _, quantity, price in self.items), Decimal(0))
+
     def body(self) -> dict[str, Any]:
-        total = sum((_cents(price) * quantity for _, _, quantity, price in self.items), 0)
-        return {
-            "shop": SHOP,
-            "updated_at": datetime.now(UTC).isoformat(),
-            "currency": self.currency,
-            "total": f"{total // 100}.{total % 100:02d}",
-            "checkout_url": f"https://shop.example/checkout/{self.cart_id}",
-            "customer": {
-                "id": f"customer-{self.cart_id}",
-                "email": self.email,
-                "first_name": self.first_name,
-                "locale": self.locale,
-                "timezone": "Europe/Istanbul",
-                "consent": {"email": True},
-            },
-            "items": [
-                {
-                    "sku": sku,
-                    "name": name,
-                    "quantity": quantity,
-                    "unit_price": price,
-                    "image_url": f"https://shop.example/i/{sku}.jpg",
-                    "url": f"https://shop.example/p/{sku}",
-                }
+        """The cart as a shop sends it, built from the API's own model."""
+        snapshot = CartSnapshot(
+            shop=SHOP,
+            updated_at=datetime.now(UTC),
+            currency=self.currency,
+            total=self.total,
+            checkout_url=f"https://shop.example/checkout/{self.cart_id}",
+            customer=Customer(
+                id=f"customer-{self.cart_id}",
+                email=self.email,
+                first_name=self.who,
+                locale=self.locale,
+                timezone="Europe/Istanbul",
+                consent=Consent(email=True),
+            ),
+            items=[
+                CartItem(
+                    sku=sku,
+                    name=name,
+                    quantity=quantity,
+                    unit_price=Decimal(price),
+                    image_url=f"https://shop.example/i/{sku}.jpg",
+                    url=f"https://shop.example/p/{sku}",
+                )
                 for sku, name, quantity, price in self.items
             ],
-        }
-
-
-def _cents(price: str) -> int:
-    whole, _, fraction = price.partition(".")
-    return int(whole) * 100 + int((fraction + "00")[:2])
+        )
+        return snapshot.model_dump(mode="json")
 
 
 def demo_carts(run: str) -> list[DemoCart]:
+    shoes = ("SKU-1", "Koşu Ayakkabısı", 1, "1299.90")
+    socks = ("SKU-2", "Spor Çorap", 3, "89.50")
+    jacket = ("SKU-3", "Trail running jacket", 1, "149.00")
+    tent = ("SKU-4", "Kamp Çadırı", 1, "4250.00")
     return [
-        DemoCart(
-            who="Ayşe",
-            plan="clicks the link in her first email",
-            cart_id=f"{run}-clicks",
-            email=f"ayse.{run}@example.com",
-            first_name="Ayşe",
-            locale="tr-TR",
-            currency="TRY",
-            items=[("SKU-1", "Koşu Ayakkabısı", 1, "1299.90"), ("SKU-2", "Spor Çorap", 3, "89.50")],
-        ),
-        DemoCart(
-            who="John",
-            plan="ignores every email",
-            cart_id=f"{run}-ignores",
-            email=f"john.{run}@example.com",
-            first_name="John",
-            locale="en-GB",
-            currency="EUR",
-            items=[("SKU-3", "Trail running jacket", 1, "149.00")],
-        ),
-        DemoCart(
-            who="Mehmet",
-            plan="buys after his first email",
-            cart_id=f"{run}-buys",
-            email=f"mehmet.{run}@example.com",
-            first_name="Mehmet",
-            locale="tr-TR",
-            currency="TRY",
-            items=[("SKU-4", "Kamp Çadırı", 1, "4250.00")],
-        ),
-    ]
+        DemoCart("Ayşe", "clicks the link in her first email", run, "clicks", "tr-TR", "TRY",
+                 [shoes, socks]),
+        DemoCart("John", "ignores every email", run, "ignores", "en-GB", "EUR", [jacket]),
+        DemoCart("Mehmet", "buys after his first email", run, "buys", "tr-TR", "TRY", [tent]),
+    ]  # fmt: skip
 
 
 class Demo:
@@ -151,6 +138,7 @@ class Demo:
             if found:
                 message = message_from_bytes(found[0].read_bytes(), policy=default_policy)
                 assert isinstance(message, EmailMessage)
+                self.say(f"{cart.who} got an email: {message['Subject']!r}")
                 return message
             time.sleep(0.25)
         raise DemoFailed(
@@ -160,7 +148,6 @@ class Demo:
 
     def click_first_email(self, cart: DemoCart) -> None:
         message = self.first_email(cart)
-        self.say(f"{cart.who} got an email: {message['Subject']!r}")
         body = message.get_body(("html",))
         links = CLICK_LINK.findall(str(body.get_content()) if body is not None else "")
         if not links:
@@ -174,18 +161,16 @@ class Demo:
         )
 
     def order_after_first_email(self, cart: DemoCart) -> None:
-        message = self.first_email(cart)
-        self.say(f"{cart.who} got an email: {message['Subject']!r}")
-        body = cart.body()
+        self.first_email(cart)
         order = {
             "shop": SHOP,
             "order_id": f"order-{cart.cart_id}",
             "cart_id": cart.cart_id,
-            "total": body["total"],
+            "total": str(cart.total),
             "currency": cart.currency,
         }
         self.check(self.http.post("/v1/orders", json=order), 202)
-        self.say(f"{cart.who} buys: order {order['order_id']} for {order['total']} {cart.currency}")
+        self.say(f"{cart.who} buys: order {order['order_id']} for {cart.total} {cart.currency}")
 
     def journey(self, cart: DemoCart) -> dict[str, Any] | None:
         response = self.http.get(f"/v1/carts/{cart.cart_id}/journey", params={"shop": SHOP})
@@ -231,7 +216,7 @@ class Demo:
 def run(api: str, outbox: Path) -> int:
     settings = Settings()
     headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
-    run_id = datetime.now().strftime("%H%M%S")
+    run_id = datetime.now().strftime("%Y%m%d%H%M%S")
     with httpx.Client(base_url=api, headers=headers, timeout=10) as http:
         try:
             http.get("/healthz").raise_for_status()

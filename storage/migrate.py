@@ -9,9 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 
-from storage.database import create_engine
+from storage.database import create_engine, printable_url
 
 _Command = Callable[[Config], None]
 
@@ -53,16 +53,12 @@ async def _run(database_url: str, alembic_command: _Command) -> None:
         await engine.dispose()
 
 
-def _describe(database_url: str) -> str:
-    return make_url(database_url).render_as_string(hide_password=True)
-
-
 def main() -> None:
     from settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     database_url = Settings().database_url
-    log.info("migrating %s", _describe(database_url))
+    log.info("migrating %s", printable_url(database_url))
     asyncio.run(upgrade_database(database_url))
     log.info("database is at the newest schema")
 

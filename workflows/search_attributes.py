@@ -1,12 +1,14 @@
 """Custom search attributes that make each cart findable in the Temporal UI.
 
-They must be registered on the server before a workflow uses them (the dev stack,
-docker-compose and the tests do it from ALL).
+They must be registered on the server before a workflow uses them:
+`temporal_connection.ensure_search_attributes` does it from ALL.
 """
 
 from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from workflows.types import JourneyStatus
 
 SHOP_ID = SearchAttributeKey.for_keyword("ShopId")
 CART_ID = SearchAttributeKey.for_keyword("CartId")
@@ -19,16 +21,6 @@ CART_TOTAL = SearchAttributeKey.for_float("CartTotal")
 ALL = (SHOP_ID, CART_ID, CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, JOURNEY_STATUS, CART_TOTAL)
 
 
-def cli_flags() -> list[str]:
-    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
-    kinds = {"KEYWORD": "Keyword", "INT": "Int", "DOUBLE": "Double"}
-    return [
-        flag
-        for key in ALL
-        for flag in ("--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}")
-    ]
-
-
 def initial_search_attributes(
     *, shop: str, cart_id: str, customer_id: str, cart_total: float
 ) -> TypedSearchAttributes:
@@ -38,7 +30,7 @@ def initial_search_attributes(
             SearchAttributePair(SHOP_ID, shop),
             SearchAttributePair(CART_ID, cart_id),
             SearchAttributePair(CUSTOMER_ID, customer_id),
-            SearchAttributePair(JOURNEY_STATUS, "watching"),
+            SearchAttributePair(JOURNEY_STATUS, JourneyStatus.WATCHING.value),
             SearchAttributePair(CART_TOTAL, cart_total),
         ]
     )

