@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.app import create_app
 from settings import Settings
 from tests.api.helpers import API_KEY, http_client
-from tests.support.temporal import test_settings
+from tests.support.temporal import settings_for_tests
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return test_settings(api_key=API_KEY)
+    return settings_for_tests(api_key=API_KEY)
 
 
 @pytest.fixture

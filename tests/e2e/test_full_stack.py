@@ -1,13 +1,16 @@
 """Everything real: dev server, worker and API processes, HTTP, PostgreSQL, SMTP on loopback.
 
 Uses the shipped `demo` journey (shop "demo"): quiet 5s -> r1 -> wait up to 20s for a
-click (clicked: still_thinking r2 | else nudge r2b) -> 5s -> last_chance r3.
+click (clicked: still_thinking r2 | else nudge r2b) -> wait -> last_chance r3. The copy under
+test waits 10 minutes before r3, so the order always lands in that wait, however slow the
+machine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import JourneyOutcome
-from tests.e2e.stack import running_stack
+from tests.e2e.stack import REPO, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +76,12 @@ async def test_a_cart_is_recovered_end_to_end(
     dev_server: Any, database_url: str, db_engine: Any, session_factory: Any, smtp_server: Any,
     tmp_path: Path,
 ) -> None:  # fmt: skip
+    journeys = tmp_path / "journeys"
+    shutil.copytree(REPO / "journeys", journeys)
+    demo = journeys / "demo" / "v1.yaml"
+    demo.write_text(demo.read_text().replace("wait: 5s", "wait: 10m"))
     settings_env = {
+        "CARTNUDGE_JOURNEYS_DIR": str(journeys),
         "CARTNUDGE_API_KEY": API_KEY,
         "CARTNUDGE_DATABASE_URL": database_url,
         "CARTNUDGE_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,

@@ -38,6 +38,8 @@ class SmtpServer:
     def __init__(self, port: int) -> None:
         self.port = port
         self.envelopes: list[ReceivedMail] = []
+        # recipient -> SMTP reply, e.g. "550 5.1.1 no such mailbox" or "451 4.3.0 try later"
+        self.refuse: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -49,7 +51,15 @@ class SmtpServer:
         with self._lock:
             return [mail.message for mail in self.envelopes]
 
-    # aiosmtpd handler hook; runs on the controller's own thread and loop
+    # aiosmtpd handler hooks; they run on the controller's own thread and loop
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)

@@ -41,7 +41,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-def test_settings(**overrides: object) -> Settings:
+def settings_for_tests(**overrides: object) -> Settings:
     defaults: dict[str, object] = {
         "task_queue": f"tq-{uuid.uuid4()}",
         "public_url": "http://cartnudge.test",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from channels.smtp import SmtpEmailSender
-from tests.support.temporal import running_worker, test_settings
+from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import JourneyHarness
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -29,7 +29,7 @@ def journeys_copy(tmp_path: Path) -> Path:
 def harness_factory(temporal_env: Any, session_factory: Any, smtp_server: Any) -> HarnessFactory:
     @asynccontextmanager
     async def factory(journeys_dir: Path = REPO_JOURNEYS) -> AsyncIterator[JourneyHarness]:
-        settings = test_settings(journeys_dir=journeys_dir, smtp_url=smtp_server.url)
+        settings = settings_for_tests(journeys_dir=journeys_dir, smtp_url=smtp_server.url)
         async with running_worker(
             temporal_env.client,
             settings=settings,
