@@ -56,7 +56,7 @@ def build_activities(
         email=email,
         mail_from=settings.mail_from,
         links=LinkSigning(
-            public_url=settings.public_url.rstrip("/"),
+            public_url=settings.public_url,
             secret=settings.secret_key.get_secret_value(),
         ),
     )

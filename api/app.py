@@ -42,9 +42,7 @@ def create_app(
         # Connect now when we can; when Temporal is not up yet, routes retry on use (503).
         with contextlib.suppress(TemporalUnavailable):
             await gateway.client()
-        app.state.resources = Resources(
-            engine=database, sessions=create_session_factory(database), temporal=gateway
-        )
+        app.state.resources = Resources(sessions=create_session_factory(database), temporal=gateway)
         try:
             yield
         finally:

@@ -10,7 +10,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.temporal import TemporalGateway
 from settings import Settings
@@ -20,7 +20,6 @@ from settings import Settings
 class Resources:
     """What the app's lifespan opens and closes; routes get them through the aliases below."""
 
-    engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalGateway
 

@@ -19,6 +19,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from workflows.types import WebUrl
+
 # Binds the mac to this use, so a mac made with the same secret for anything else
 # (an unsubscribe link, say) is never a valid tracking token.
 _DOMAIN = b"cartnudge.tracking.v1."
@@ -43,7 +45,7 @@ class TrackingPayload(BaseModel):
     run_id: str
     message_id: str
     kind: TrackingKind
-    url: str | None = None  # where a click goes; never set for an open
+    url: WebUrl | None = None  # where a click goes (http or https only); never for an open
 
     @model_validator(mode="after")
     def url_matches_kind(self) -> Self:

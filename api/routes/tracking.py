@@ -11,13 +11,13 @@ import base64
 import logging
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import records
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import Resources, ResourcesDep, SettingsDep
 from api.temporal import TemporalGateway, TemporalUnavailable, signal_if_open
 from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
 from workflows.names import ENGAGEMENT
@@ -49,12 +49,12 @@ def _verified(token: str, secret: str, kind: TrackingKind) -> TrackingPayload | 
     responses={200: {"content": {"image/gif": {}}, "description": "A transparent 1x1 GIF"}},
 )
 async def open_pixel(
-    token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
+    token: str, settings: SettingsDep, resources: ResourcesDep, background: BackgroundTasks
 ) -> Response:
     """Count the first open of a message; always answers with a transparent pixel."""
     payload = _verified(token, settings.secret_key.get_secret_value(), "open")
     if payload is not None:
-        await _track(payload, EngagementKind.OPENED, session=session, temporal=temporal)
+        background.add_task(_track, payload, EngagementKind.OPENED, resources)
     return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
 
@@ -65,29 +65,32 @@ async def open_pixel(
     responses={400: {"content": {"text/plain": {}}, "description": "Not a link we signed"}},
 )
 async def click(
-    token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
+    token: str, settings: SettingsDep, resources: ResourcesDep, background: BackgroundTasks
 ) -> Response:
     """Count the first click on a message's link and send the customer on to it."""
     payload = _verified(token, settings.secret_key.get_secret_value(), "click")
-    url = payload.url if payload else None
-    if payload is None or url is None or not url.startswith(("https://", "http://")):
+    if payload is None or payload.url is None:  # a click token always carries its URL
         return PlainTextResponse(
             "This link is not valid. Please open the shop directly.",
             status_code=status.HTTP_400_BAD_REQUEST,
             headers=NO_CACHE,
         )
-    await _track(payload, EngagementKind.CLICKED, session=session, temporal=temporal)
-    return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
+    background.add_task(_track, payload, EngagementKind.CLICKED, resources)
+    return RedirectResponse(payload.url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
 
 
-async def _track(
-    payload: TrackingPayload,
-    kind: EngagementKind,
-    *,
-    session: AsyncSession,
-    temporal: TemporalGateway,
+async def _track(payload: TrackingPayload, kind: EngagementKind, resources: Resources) -> None:
+    """Record the first event of its kind per message and tell the exact run that sent it.
+
+    Runs after the answer went out: the customer never waits for our database or Temporal.
+    """
+    async with resources.sessions() as session:
+        await _record_and_signal(payload, kind, session, resources.temporal)
+
+
+async def _record_and_signal(
+    payload: TrackingPayload, kind: EngagementKind, session: AsyncSession, temporal: TemporalGateway
 ) -> None:
-    """Record the first event of its kind per message and tell the exact run that sent it."""
     try:
         first = await records.record_engagement(session, payload, kind)
         await session.commit()
