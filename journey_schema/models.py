@@ -52,12 +52,54 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
+TargetName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
 class SendSpec(_Strict):
-    channel: Channel = Channel.EMAIL
-    template: TemplateName
+    """One message. `channel` is one channel or an ordered preference, e.g. [sms, email]:
+    the first one the customer can be reached on (address, consent, not suppressed) is used.
+    """
+
+    channel: Channel | Annotated[list[Channel], Field(min_length=1)] = Channel.EMAIL
+    template: TemplateName | None = Field(
+        default=None, description="Template folder; every channel but webhook needs one."
+    )
+    target: TargetName | None = Field(
+        default=None,
+        description="Webhook steps: the configured target (CARTNUDGE_WEBHOOK_TARGETS) to POST to.",
+    )
     id: MessageId | None = Field(
         default=None, description="Names the message so a later wait_for can refer to it."
     )
+
+    @property
+    def channels(self) -> list[Channel]:
+        """The channels to try, in order of preference."""
+        return list(self.channel) if isinstance(self.channel, list) else [self.channel]
+
+    @property
+    def label(self) -> str:
+        """What the message is, for summaries: its template, or its webhook target."""
+        return self.template or f"webhook {self.target}"
+
+    @model_validator(mode="after")
+    def template_or_target(self) -> SendSpec:
+        channels = self.channels
+        if Channel.WEBHOOK in channels:
+            if len(channels) > 1:
+                raise ValueError("a webhook can not be part of a channel preference list")
+            if not self.target:
+                raise ValueError("a webhook step needs `target: <name>`")
+            if self.template:
+                raise ValueError("a webhook step posts the cart as JSON: it takes no template")
+        else:
+            if not self.template:
+                raise ValueError("a send step needs `template: <folder>`")
+            if self.target:
+                raise ValueError("only webhook steps take a `target`")
+        if len(set(channels)) != len(channels):
+            raise ValueError("a channel is listed twice in the preference list")
+        return self
 
 
 class WaitForSpec(_Strict):
@@ -151,6 +193,41 @@ class Entry(_Strict):
     when: Expression
 
 
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class QuietHours(_Strict):
+    """No customer message between `from` and `to`, local time (customer's, else the shop's).
+
+    A message due inside the window waits for its end; it is deferred, never dropped.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: LocalTime = Field(alias="from", examples=["21:00"])
+    to: LocalTime = Field(examples=["09:00"])
+
+    @model_validator(mode="after")
+    def not_empty(self) -> QuietHours:
+        if self.from_ == self.to:
+            raise ValueError("quiet hours `from` and `to` are equal: the window would be empty")
+        return self
+
+
+class WhenCapped(StrEnum):
+    """What a message does when the customer's frequency cap for its channel is reached."""
+
+    DEFER = "defer"  # wait until the cap allows it
+    SKIP = "skip"  # drop this message (recorded with the reason) and go on
+
+
+class OnSuppression(StrEnum):
+    """What the journey does after an unsubscribe, complaint or hard bounce."""
+
+    END = "end"  # the journey ends
+    CONTINUE = "continue"  # later steps skip the suppressed channel and use the next preference
+
+
 class JourneyVersion(_Strict):
     """One immutable version of a journey, as written in `journeys/<name>/v<N>.yaml`."""
 
@@ -162,6 +239,18 @@ class JourneyVersion(_Strict):
     locale: str = Field(
         default="en",
         description="Template language used when the customer's locale has none.",
+    )
+    quiet_hours: QuietHours | None = Field(
+        default=None, description="Local hours in which no customer message goes out."
+    )
+    when_capped: WhenCapped = Field(
+        default=WhenCapped.DEFER,
+        description="A message over the customer's frequency cap waits (defer) or is skipped.",
+    )
+    on_suppression: OnSuppression = Field(
+        default=OnSuppression.END,
+        description="After an unsubscribe, complaint or hard bounce: end, or continue on "
+        "the channels still allowed.",
     )
     conversion_window: Duration = Field(
         default=timedelta(days=3),
@@ -195,8 +284,10 @@ class PinnedJourney(_Strict):
     )
     content_hash: str
 
-    def templates_for(self, template: str) -> dict[str, str]:
+    def templates_for(self, template: str | None) -> dict[str, str]:
         """The sources one message may need: its own files plus shared partials ('_*')."""
+        if template is None:
+            return {}
         return {
             path: source
             for path, source in self.templates.items()

@@ -27,6 +27,7 @@ CONTEXT_NAMES = frozenset(
         "currency",
         "checkout_url",
         "open_pixel_url",
+        "unsubscribe_url",
         "shop",
         "locale",
         "language",
@@ -67,6 +68,7 @@ def message_context(cart: CartSnapshot, links: MessageLinks) -> dict[str, Any]:
         "currency": cart.currency,
         "checkout_url": links.checkout_url,
         "open_pixel_url": links.open_pixel_url,
+        "unsubscribe_url": links.unsubscribe_url,
         "shop": cart.shop,
         "locale": locale,
         "language": language_of(locale),
@@ -120,4 +122,5 @@ def sample_links(cart: CartSnapshot) -> MessageLinks:
         checkout_url=cart.checkout_url,
         item_urls={item.sku: f"https://track.example/c/{item.sku}" for item in cart.items},
         open_pixel_url="https://track.example/o/sample.gif",
+        unsubscribe_url="https://track.example/u/sample",
     )

@@ -13,3 +13,4 @@ class MessageLinks(BaseModel):
     checkout_url: str
     item_urls: dict[str, str] = {}  # sku -> tracked product URL
     open_pixel_url: str | None = None
+    unsubscribe_url: str | None = None  # email: the page that unsubscribes this address

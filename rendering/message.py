@@ -1,6 +1,7 @@
-"""Render one message (subject, HTML and text parts) in the customer's language.
+"""Render one message in the customer's language, with the parts its channel needs.
 
-Template files are `<template>/<locale>.subject|.html|.txt`; the locale is looked up
+Template files are `<template>/<locale>.<part>`; the parts per channel are
+email: subject, html, txt; sms: sms; push: push_title, push. The locale is looked up
 `tr-TR` -> `tr` -> the journey's default locale. Errors are typed and name the file:
 
     LookupError
@@ -22,7 +23,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from journey_schema.locales import fallback_chain
 from rendering.environment import create_environment
 
-PARTS = ("subject", "html", "txt")
+PARTS = ("subject", "html", "txt")  # an email's parts
+CHANNEL_PARTS: dict[str, tuple[str, ...]] = {
+    "email": PARTS,
+    "sms": ("sms",),
+    "push": ("push_title", "push"),
+}
+ALL_PARTS = frozenset(part for parts in CHANNEL_PARTS.values() for part in parts)
 
 
 class TemplateMissing(LookupError):
@@ -41,35 +48,51 @@ class RenderedMessage:
     locale: str
 
 
+@dataclass(frozen=True)
+class RenderedParts:
+    """The rendered parts of a non-email message, e.g. {"sms": "..."}; text is stripped."""
+
+    parts: dict[str, str]
+    locale: str
+
+
 def template_path(template: str, locale: str, part: str) -> str:
     return f"{template}/{locale}.{part}"
 
 
-def missing_parts(templates: dict[str, str], template: str, locale: str) -> list[str]:
-    """The paths of the parts (subject, html, txt) that `template` lacks in `locale`."""
-    paths = (template_path(template, locale, part) for part in PARTS)
+def missing_parts(
+    templates: dict[str, str], template: str, locale: str, parts: tuple[str, ...] = PARTS
+) -> list[str]:
+    """The paths of the `parts` (an email's by default) that `template` lacks in `locale`."""
+    paths = (template_path(template, locale, part) for part in parts)
     return [path for path in paths if path not in templates]
 
 
-def template_locales(templates: dict[str, str], template: str) -> set[str]:
-    """The locales that have at least one part of `template`."""
+def template_locales(
+    templates: dict[str, str], template: str, parts: tuple[str, ...] = PARTS
+) -> set[str]:
+    """The locales that have at least one of `parts` of `template`."""
     prefix = f"{template}/"
     return {
         path[len(prefix) :].rsplit(".", 1)[0]
         for path in templates
-        if path.startswith(prefix) and path.rsplit(".", 1)[-1] in PARTS
+        if path.startswith(prefix) and path.rsplit(".", 1)[-1] in parts
     }
 
 
 def resolve_locale(
-    templates: dict[str, str], template: str, locale: str, default_locale: str
+    templates: dict[str, str],
+    template: str,
+    locale: str,
+    default_locale: str,
+    parts: tuple[str, ...] = PARTS,
 ) -> str:
     """The first locale in the fallback chain that has this template; TemplateMissing if none."""
-    available = template_locales(templates, template)
+    available = template_locales(templates, template, parts)
     chain = fallback_chain(locale, default_locale)
     for candidate in chain:
         if candidate in available:
-            missing = missing_parts(templates, template, candidate)
+            missing = missing_parts(templates, template, candidate, parts)
             if missing:
                 # Half a translation is a mistake to report, not a reason to switch language.
                 raise TemplateMissing(f"template {template!r} is missing {', '.join(missing)}")
@@ -98,6 +121,30 @@ def render_message(
     if not subject:
         raise RenderError(f"{template_path(template, chosen, 'subject')}: the subject is empty")
     return RenderedMessage(subject=subject, html=html, text=text, locale=chosen)
+
+
+def render_parts(
+    *,
+    channel: str,
+    templates: dict[str, str],
+    template: str,
+    locale: str,
+    default_locale: str,
+    context: dict[str, Any],
+    environment: SandboxedEnvironment | None = None,
+) -> RenderedParts:
+    """Render the parts a non-email channel needs (sms, push), whitespace-trimmed."""
+    parts = CHANNEL_PARTS[channel]
+    chosen = resolve_locale(templates, template, locale, default_locale, parts)
+    environment = environment or create_environment(templates)
+    rendered = {
+        part: render_file(environment, template_path(template, chosen, part), context).strip()
+        for part in parts
+    }
+    for part, text in rendered.items():
+        if not text:
+            raise RenderError(f"{template_path(template, chosen, part)}: renders empty")
+    return RenderedParts(parts=rendered, locale=chosen)
 
 
 def render_file(environment: SandboxedEnvironment, path: str, context: dict[str, Any]) -> str:

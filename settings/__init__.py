@@ -8,12 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Defaults that make the quick start work; production refuses them.
 DEV_API_KEY = "dev-api-key-change-me"
 DEV_SECRET_KEY = "dev-secret-key-change-me"
+
+
+class WebhookTarget(BaseModel):
+    """Where a journey's webhook step POSTs, and how."""
+
+    url: str
+    # Signs the body (X-Cartnudge-Signature: sha256=<hex HMAC>); required for "json".
+    secret: SecretStr | None = None
+    format: Literal["json", "slack"] = "json"
 
 
 class Settings(BaseSettings):
@@ -47,6 +56,54 @@ class Settings(BaseSettings):
         ge=0,
         description="A cart whose journey ended without purchase may start again after this.",
     )
+    shop_timezone: str = Field(
+        default="UTC",
+        description="Quiet hours use the customer's timezone, else this one (IANA name).",
+    )
+
+    # --- email ---
+    email_provider: Literal["smtp", "sendgrid", "postmark"] = "smtp"
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+    # SendGrid's Event Webhook verification key (base64 DER public key, from its settings).
+    sendgrid_webhook_public_key: str | None = None
+    postmark_server_token: SecretStr | None = None
+    postmark_api_url: str = "https://api.postmarkapp.com"
+    # Basic-auth credentials set in Postmark's webhook URL (https://user:password@...).
+    postmark_webhook_user: str | None = None
+    postmark_webhook_password: SecretStr | None = None
+
+    # --- SMS ---
+    sms_provider: Literal["none", "twilio", "netgsm"] = "none"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None  # also verifies X-Twilio-Signature
+    twilio_from: str | None = Field(default=None, description="Sender number or Messaging SID")
+    twilio_api_url: str = "https://api.twilio.com"
+    netgsm_usercode: str | None = None
+    netgsm_password: SecretStr | None = None
+    netgsm_header: str | None = Field(default=None, description="Approved sender name (msgheader)")
+    netgsm_api_url: str = "https://api.netgsm.com.tr"
+
+    # --- push ---
+    # Firebase service-account JSON file; push is off without it.
+    fcm_service_account_file: Path | None = None
+    fcm_api_url: str = "https://fcm.googleapis.com"
+
+    # --- webhooks (CRM hand-off, staff alerts) ---
+    webhook_targets: dict[str, WebhookTarget] = Field(
+        default_factory=dict,
+        description='JSON: {"crm": {"url": "...", "secret": "..."}, '
+        '"staff": {"url": "https://hooks.slack.com/...", "format": "slack"}}',
+    )
+
+    # --- consent and frequency ---
+    # Optional consent registry (e.g. Turkey's İYS) asked before commercial email and SMS.
+    consent_registry_url: str | None = None
+    consent_registry_token: SecretStr | None = None
+    consent_registry_cache_hours: float = Field(default=24, ge=0)
+    email_cap_hours: float = Field(default=16, ge=0, description="At most 1 email per this long")
+    sms_cap_hours: float = Field(default=24, ge=0, description="At most 1 SMS per this long")
+    push_cap_hours: float = Field(default=12, ge=0, description="At most 1 push per this long")
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:

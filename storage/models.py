@@ -115,13 +115,14 @@ class Message(Base):
     step: Mapped[str] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
-    template: Mapped[str] = mapped_column(String(100))
+    template: Mapped[str | None] = mapped_column(String(100))  # None for webhooks
     recipient: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str | None] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # MessageStatus, plus "sending"
     reason: Mapped[str | None] = mapped_column(Text)
-    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    provider: Mapped[str | None] = mapped_column(String(30))  # "smtp", "twilio"...
+    provider_message_id: Mapped[str | None] = mapped_column(String(300), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
 
@@ -167,3 +168,67 @@ class JourneyOutcome(Base):
     currency: Mapped[str] = mapped_column(String(3))
     messages_sent: Mapped[int]
     ended_at: Mapped[datetime]
+
+
+class Suppression(Base):
+    """An address the shop must not message on a channel: unsubscribed, complained, bounced."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("shop", "channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(254))  # lower-cased email, E.164 phone
+    reason: Mapped[str] = mapped_column(String(20))  # EngagementKind: unsubscribed, bounced...
+    source: Mapped[str] = mapped_column(String(50))  # "link", "sendgrid", "twilio-stop"...
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ConsentRecord(Base):
+    """The customer's consent per channel, as the shop last sent it (newest wins)."""
+
+    __tablename__ = "consents"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    granted: Mapped[bool]
+    updated_at: Mapped[datetime]  # the shop's clock, from the snapshot that said so
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ContactCap(Base):
+    """The last message on a channel to an address, across all carts: frequency caps."""
+
+    __tablename__ = "contact_caps"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+    last_key: Mapped[str] = mapped_column(String(600))  # outbox key holding the slot
+    last_sent_at: Mapped[datetime]
+
+
+class RegistryAnswer(Base):
+    """A consent registry's (İYS) last answer for an address, cached for a while."""
+
+    __tablename__ = "registry_answers"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+    allowed: Mapped[bool]
+    checked_at: Mapped[datetime]
+
+
+class ProviderEvent(Base):
+    """Provider webhook events already handled: a redelivered event changes nothing."""
+
+    __tablename__ = "provider_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(30))
+    event_id: Mapped[str] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from journey_schema.models import QuietHours, WhenCapped
+
 
 def _refuse_float(value: Any) -> Any:
     # A float has already lost cents (0.1 + 0.2); the contract is a decimal string.
@@ -117,6 +119,8 @@ class Customer(_Frozen):
     first_name: Annotated[str, Field(max_length=100)] | None = None
     locale: Locale = "en"
     timezone: Annotated[str, Field(max_length=64)] | None = None
+    # Firebase Cloud Messaging registration token of the customer's app install, for push.
+    push_token: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     consent: Consent = Consent()
 
     @model_validator(mode="after")
@@ -190,6 +194,7 @@ class Engagement(_Frozen):
     message_id: str
     kind: EngagementKind
     occurred_at: AwareDatetime | None = None
+    channel: str | None = None  # the channel it happened on (an unsubscribe's channel)
 
 
 class Cancellation(_Frozen):
@@ -211,6 +216,7 @@ class Outcome(StrEnum):
     EXPIRED = "expired"  # journey and conversion window over, no purchase
     EXITED = "exited"  # an exit step ended the journey
     UNSUBSCRIBED = "unsubscribed"  # the customer unsubscribed or complained
+    UNREACHABLE = "unreachable"  # a hard bounce: the address does not exist
     CANCELLED = "cancelled"
 
 
@@ -219,6 +225,7 @@ class MessageStatus(StrEnum):
     SKIPPED = "skipped"  # not sent on purpose (no consent, no address); reason says why
     FAILED = "failed"  # the provider refused it for good
     UNCERTAIN = "uncertain"  # an earlier attempt died mid-send; never resent
+    DEFERRED = "deferred"  # waiting for quiet hours or a frequency cap to allow it
 
 
 class MessageState(_Frozen):
@@ -229,6 +236,7 @@ class MessageState(_Frozen):
     status: MessageStatus
     reason: str | None = None
     sent_at: AwareDatetime | None = None  # workflow time
+    deferred_until: AwareDatetime | None = None
     opened: bool = False
     clicked: bool = False
 
@@ -278,16 +286,32 @@ class SendRequest(_Frozen):
     version: int
     step: str  # path of the step in the journey, e.g. "steps[2].else[0]"
     message_id: str
-    channel: str
-    template: str
+    channels: list[str]  # in order of preference; the first reachable one is used
+    template: str | None  # None for webhook steps
+    target: str | None = None  # webhook steps: the configured target
     templates: dict[str, str]  # pinned template sources this message may use
     default_locale: str
     cart: CartSnapshot
+    # Workflow time when the step came due: quiet hours and caps are judged against it.
+    due_at: AwareDatetime | None = None
+    quiet_hours: QuietHours | None = None
+    when_capped: WhenCapped = WhenCapped.DEFER
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_channel_before_preferences(cls, data: Any) -> Any:
+        # Requests scheduled before channel preferences existed carry `channel`.
+        if isinstance(data, dict) and "channel" in data and "channels" not in data:
+            data = {**data, "channels": [data["channel"]]}
+            del data["channel"]
+        return data
 
 
 class SendResult(_Frozen):
     status: MessageStatus
     reason: str | None = None
+    channel: str | None = None  # the channel used (or tried last)
+    retry_at: AwareDatetime | None = None  # DEFERRED: when to try again
 
 
 class OutcomeRecord(_Frozen):
