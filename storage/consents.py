@@ -1,0 +1,54 @@
+"""Consent per customer and channel, as the shop last sent it.
+
+Every cart snapshot (and the consent endpoint) carries the customer's consent; the newest
+by the shop's clock wins, whichever cart it came with. The send activity reads it at send
+time, so consent withdrawn on another cart stops this cart's messages too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.inserts import insert
+from storage.models import ConsentRecord
+from workflows.types import Consent
+
+CHANNELS = ("email", "sms", "push")
+
+
+async def record_consent(
+    session: AsyncSession, *, shop: str, customer_id: str, consent: Consent, updated_at: datetime
+) -> None:
+    """Store the consent unless a newer statement is already held. The caller commits."""
+    for channel in CHANNELS:
+        statement = insert(session, ConsentRecord).values(
+            shop=shop,
+            customer_id=customer_id,
+            channel=channel,
+            granted=getattr(consent, channel),
+            updated_at=updated_at,
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["shop", "customer_id", "channel"],
+                set_={"granted": statement.excluded.granted, "updated_at": updated_at},
+                where=ConsentRecord.updated_at < statement.excluded.updated_at,
+            )
+        )
+
+
+async def current_consent(
+    session: AsyncSession, *, shop: str, customer_id: str, channel: str
+) -> bool | None:
+    """The customer's consent on the channel as last stated; None if never stated."""
+    granted: bool | None = await session.scalar(
+        select(ConsentRecord.granted).where(
+            ConsentRecord.shop == shop,
+            ConsentRecord.customer_id == customer_id,
+            ConsentRecord.channel == channel,
+        )
+    )
+    return granted
