@@ -9,18 +9,28 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.consent_registry import ConsentRegistry
 from activities.journeys import JourneyActivities
-from activities.messaging import EmailSender, LinkSigning, MessagingActivities
+from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
 from activities.orders import OrderActivities
 from activities.outcomes import OutcomeActivities
+from channels.fcm import FcmSender, ServiceAccount
+from channels.netgsm import NetgsmSender
+from channels.postmark import PostmarkSender
+from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
+from channels.twilio import TwilioSender
+from channels.webhook import WebhookSender
 from journey_schema.catalog import JourneyCatalog
+from journey_schema.models import Channel
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.outbox import Outbox
@@ -32,9 +42,73 @@ log = logging.getLogger("cartnudge.worker")
 WORKFLOWS = [CartJourneyWorkflow]
 
 
-def load_journeys(settings: Settings) -> JourneyCatalog:
+def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Provider]:
+    """The provider of every channel the settings configure (email always has one)."""
+    providers: dict[str, Provider] = {}
+    if settings.email_provider == "sendgrid":
+        assert settings.sendgrid_api_key is not None  # Settings refuses it missing
+        providers["email"] = Provider(
+            "sendgrid",
+            SendgridSender(
+                client=http,
+                api_key=settings.sendgrid_api_key.get_secret_value(),
+                api_url=settings.sendgrid_api_url,
+            ),
+        )
+    elif settings.email_provider == "postmark":
+        assert settings.postmark_server_token is not None
+        providers["email"] = Provider(
+            "postmark",
+            PostmarkSender(
+                client=http,
+                server_token=settings.postmark_server_token.get_secret_value(),
+                api_url=settings.postmark_api_url,
+            ),
+        )
+    else:
+        providers["email"] = Provider("smtp", SmtpEmailSender.from_url(settings.smtp_url))
+    if settings.sms_provider == "twilio":
+        assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+        providers["sms"] = Provider(
+            "twilio",
+            TwilioSender(
+                client=http,
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token.get_secret_value(),
+                sender=settings.twilio_from,
+                api_url=settings.twilio_api_url,
+                status_callback_url=f"{settings.public_url.rstrip('/')}/webhooks/twilio/status",
+            ),
+        )
+    elif settings.sms_provider == "netgsm":
+        assert settings.netgsm_usercode and settings.netgsm_password and settings.netgsm_header
+        providers["sms"] = Provider(
+            "netgsm",
+            NetgsmSender(
+                client=http,
+                usercode=settings.netgsm_usercode,
+                password=settings.netgsm_password.get_secret_value(),
+                header=settings.netgsm_header,
+                api_url=settings.netgsm_api_url,
+            ),
+        )
+    if settings.fcm_service_account_file is not None:
+        account = ServiceAccount.from_file(settings.fcm_service_account_file)
+        providers["push"] = Provider(
+            "fcm", FcmSender(client=http, account=account, api_url=settings.fcm_api_url)
+        )
+    if settings.webhook_targets:
+        providers["webhook"] = Provider(
+            "webhook", WebhookSender(targets=settings.webhook_targets, client=http)
+        )
+    return providers
+
+
+def load_journeys(settings: Settings, channels: frozenset[Channel]) -> JourneyCatalog:
     """Load and validate the journeys; a bad file is refused and logged, never fatal."""
-    catalog = JourneyCatalog.load(settings.journeys_dir, default_journey=settings.default_journey)
+    catalog = JourneyCatalog.load(
+        settings.journeys_dir, default_journey=settings.default_journey, channels=channels
+    )
     for problem in catalog.problems:
         log.error("journey refused: %s", problem)
     return catalog
@@ -45,20 +119,42 @@ def build_activities(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     catalog: JourneyCatalog,
-    email: EmailSender,
+    providers: dict[str, Provider],
+    http: httpx.AsyncClient | None = None,
 ) -> list[Callable[..., Any]]:
     """Every activity the cart journey calls, wired to its clients."""
     journeys = JourneyActivities(catalog)
     orders = OrderActivities(session_factory)
     outcomes = OutcomeActivities(session_factory)
+    registry = None
+    if settings.consent_registry_url:
+        assert http is not None, "the consent registry needs an HTTP client"
+        token = settings.consent_registry_token
+        registry = ConsentRegistry(
+            url=settings.consent_registry_url,
+            token=token.get_secret_value() if token else None,
+            client=http,
+            session_factory=session_factory,
+            cache_for=timedelta(hours=settings.consent_registry_cache_hours),
+        )
     messaging = MessagingActivities(
         outbox=Outbox(session_factory),
-        email=email,
+        session_factory=session_factory,
+        providers=providers,
         mail_from=settings.mail_from,
         links=LinkSigning(
             public_url=settings.public_url,
             secret=settings.secret_key.get_secret_value(),
         ),
+        policy=SendPolicy(
+            shop_timezone=settings.shop_timezone,
+            caps={
+                "email": timedelta(hours=settings.email_cap_hours),
+                "sms": timedelta(hours=settings.sms_cap_hours),
+                "push": timedelta(hours=settings.push_cap_hours),
+            },
+        ),
+        registry=registry,
     )
     return [
         journeys.journey_trigger,
@@ -84,13 +180,17 @@ async def main() -> None:
     settings = Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     engine = create_engine(settings.database_url)
-    catalog = load_journeys(settings)
+    # One pooled HTTP client for every provider; timeouts well inside the activity's.
+    http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
+    providers = build_providers(settings, http)
+    catalog = load_journeys(settings, frozenset(Channel(name) for name in providers))
     client = await connect_temporal(settings)
     activities = build_activities(
         settings=settings,
         session_factory=create_session_factory(engine),
         catalog=catalog,
-        email=SmtpEmailSender.from_url(settings.smtp_url),
+        providers=providers,
+        http=http,
     )
     worker = build_worker(client, settings=settings, activities=activities)
 
@@ -103,6 +203,7 @@ async def main() -> None:
     async with worker:
         await stop.wait()
         log.info("shutting down: finishing in-flight activities")
+    await http.aclose()
     await engine.dispose()
 
 

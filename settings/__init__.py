@@ -106,6 +106,28 @@ class Settings(BaseSettings):
     push_cap_hours: float = Field(default=12, ge=0, description="At most 1 push per this long")
 
     @model_validator(mode="after")
+    def providers_are_complete(self) -> Self:
+        """A selected provider without its credentials fails at start, naming the setting."""
+        required = {
+            ("email_provider", "sendgrid"): ["sendgrid_api_key"],
+            ("email_provider", "postmark"): ["postmark_server_token"],
+            ("sms_provider", "twilio"): ["twilio_account_sid", "twilio_auth_token", "twilio_from"],
+            ("sms_provider", "netgsm"): ["netgsm_usercode", "netgsm_password", "netgsm_header"],
+        }
+        for (choice, value), fields in required.items():
+            if getattr(self, choice) != value:
+                continue
+            missing = [f"CARTNUDGE_{name.upper()}" for name in fields if not getattr(self, name)]
+            if missing:
+                raise ValueError(
+                    f"CARTNUDGE_{choice.upper()}={value} needs {', '.join(missing)} to be set"
+                )
+        for name, target in self.webhook_targets.items():
+            if target.format == "json" and target.secret is None:
+                raise ValueError(f"webhook target {name!r} needs a secret to sign its requests")
+        return self
+
+    @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:
         if self.environment == "production":
             if self.api_key.get_secret_value() == DEV_API_KEY:

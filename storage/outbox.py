@@ -6,7 +6,9 @@ A retried send finds its row and acts on what it says, so no step is ever delive
                       ^                         │  └──> failed
                       └──── transient error ────┘
     A row still `sending` when a retry arrives means an attempt died mid-delivery: the
-    provider may have the message, so it becomes `uncertain` and is never resent.
+    provider may have the message. Where a repeat is harmless (the provider or receiver
+    deduplicates by the key) the row is reopened and sent again; elsewhere it becomes
+    `uncertain` and is never resent.
 """
 
 from __future__ import annotations
@@ -42,16 +44,31 @@ class Outbox:
         assert status is not None
         return status
 
-    async def begin_delivery(self, key: str, *, recipient: str, locale: str, subject: str) -> bool:
+    async def begin_delivery(
+        self,
+        key: str,
+        *,
+        channel: str,
+        provider: str,
+        recipient: str,
+        locale: str | None,
+        subject: str | None,
+    ) -> bool:
         """Move pending -> sending; False if another attempt got there first."""
         return await self._transition(
             key,
             frm=PENDING,
             to=SENDING,
+            channel=channel,
+            provider=provider,
             recipient=recipient,
             locale=locale,
             subject=subject,
         )
+
+    async def note(self, key: str, reason: str) -> None:
+        """Say why a pending row waits (deferred by quiet hours or a cap)."""
+        await self._transition(key, frm=PENDING, to=PENDING, reason=reason)
 
     async def delivered(self, key: str, *, provider_message_id: str, at: datetime) -> None:
         await self._transition(
@@ -63,7 +80,7 @@ class Outbox:
         )
 
     async def retry_later(self, key: str, reason: str) -> None:
-        """The provider certainly did not take it: the next attempt may send again."""
+        """The provider did not take it, or a repeat is harmless: the next attempt may send."""
         await self._transition(key, frm=SENDING, to=PENDING, reason=reason)
 
     async def finish(self, key: str, *, status: str, reason: str | None) -> None:
@@ -76,15 +93,17 @@ class Outbox:
             )
             await session.commit()
 
-    async def settled(self, key: str) -> tuple[str, str | None]:
-        """The row's status and reason, as another attempt left them."""
+    async def settled(self, key: str) -> tuple[str, str | None, str]:
+        """The row's status, reason and channel, as another attempt left them."""
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    select(Message.status, Message.reason).where(Message.key == key)
+                    select(Message.status, Message.reason, Message.channel).where(
+                        Message.key == key
+                    )
                 )
             ).one()
-            return row.status, row.reason
+            return row.status, row.reason, row.channel
 
     async def _transition(self, key: str, *, frm: str, to: str, **values: object) -> bool:
         async with self._sessions() as session:

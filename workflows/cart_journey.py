@@ -24,7 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from journey_schema.models import (
         BranchStep,
         ExitStep,
+        OnSuppression,
         PinnedJourney,
+        SendSpec,
         SendStep,
         Step,
         WaitForStep,
@@ -65,6 +67,7 @@ from workflows.names import (  # noqa: E402
     SEND_MESSAGE,
 )
 
+QUICK_ACTIVITY_TIMEOUT = timedelta(seconds=15)
 QUICK_ACTIVITY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
@@ -73,8 +76,16 @@ SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5)
 )
 SEND_GIVE_UP_AFTER = timedelta(hours=6)
+# The send activity heartbeats while a provider call runs: a killed worker's send is
+# retried after this, not after the whole start-to-close timeout.
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
-ENDING_ENGAGEMENT = {EngagementKind.UNSUBSCRIBED, EngagementKind.COMPLAINED}
+# The customer can not, or does not want to, be reached on a channel any more.
+OPT_OUT_OUTCOMES = {
+    EngagementKind.UNSUBSCRIBED: Outcome.UNSUBSCRIBED,
+    EngagementKind.COMPLAINED: Outcome.UNSUBSCRIBED,
+    EngagementKind.BOUNCED: Outcome.UNREACHABLE,
+}
 
 
 class _JourneyStopped(Exception):
@@ -203,57 +214,81 @@ class CartJourneyWorkflow:
     async def _send(self, step: SendStep, path: str) -> None:
         spec = step.send
         message_id = spec.id or path
-        label = f"{spec.channel.value} {message_id} ({spec.template})"
+        channels = [channel.value for channel in spec.channels]
+        label = f"{' or '.join(channels)} {message_id} ({spec.label})"
         self._set_current_step(f"{path}: send {label}")
-        # A lost "purchased" signal must never lead to a reminder after a purchase.
-        order = await self._activity(
-            FIND_ORDER,
-            OrderLookup(shop=self._shop, cart_id=self._cart_id),
-            OrderPlaced | None,  # type: ignore[arg-type]
-            f"check order before {message_id}",
-        )
-        if order is not None:
-            self.order_placed(order)
-        self._stop_if_needed()
-
         assert self._pinned is not None
         journey = self._pinned.definition
-        info = workflow.info()
-        request = SendRequest(
-            workflow_id=info.workflow_id,
-            run_id=info.run_id,
-            shop=self._shop,
-            cart_id=self._cart_id,
-            journey=journey.journey,
-            version=journey.version,
-            step=path,
-            message_id=message_id,
-            channel=spec.channel.value,
-            template=spec.template,
-            templates=self._pinned.templates_for(spec.template),
-            default_locale=journey.locale,
-            cart=self._current_cart,
-        )
-        try:
-            result = await workflow.execute_activity(
-                SEND_MESSAGE,
-                request,
-                result_type=SendResult,
-                start_to_close_timeout=timedelta(minutes=2),
-                schedule_to_close_timeout=SEND_GIVE_UP_AFTER,
-                retry_policy=SEND_RETRY,
-                summary=f"send {label}",
+        while True:
+            # A lost "purchased" signal must never lead to a reminder after a purchase.
+            order = await self._activity(
+                FIND_ORDER,
+                OrderLookup(shop=self._shop, cart_id=self._cart_id),
+                OrderPlaced | None,  # type: ignore[arg-type]
+                f"check order before {message_id}",
             )
-        except ActivityError as err:
-            result = SendResult(status=MessageStatus.FAILED, reason=f"gave up: {err.cause or err}")
+            if order is not None:
+                self.order_placed(order)
+            self._stop_if_needed()
+
+            info = workflow.info()
+            request = SendRequest(
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                shop=self._shop,
+                cart_id=self._cart_id,
+                journey=journey.journey,
+                version=journey.version,
+                step=path,
+                message_id=message_id,
+                channels=channels,
+                template=spec.template,
+                target=spec.target,
+                templates=self._pinned.templates_for(spec.template),
+                default_locale=journey.locale,
+                cart=self._current_cart,
+                due_at=workflow.now(),
+                quiet_hours=journey.quiet_hours,
+                when_capped=journey.when_capped,
+            )
+            try:
+                result = await workflow.execute_activity(
+                    SEND_MESSAGE,
+                    request,
+                    result_type=SendResult,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
+                    schedule_to_close_timeout=SEND_GIVE_UP_AFTER,
+                    retry_policy=SEND_RETRY,
+                    summary=f"send {label}",
+                )
+            except ActivityError as err:
+                reason = f"gave up: {err.cause or err}"
+                result = SendResult(status=MessageStatus.FAILED, reason=reason)
+            self._record_message(message_id, path, spec, channels, result)
+            if result.status != MessageStatus.DEFERRED or result.retry_at is None:
+                return
+            # Quiet hours or a frequency cap: wait, then check the order and try again.
+            summary = f"{message_id} {result.reason}"
+            self._set_current_step(f"{path}: {summary}")
+            await self._sleep_unless_stopped(
+                max(result.retry_at - workflow.now(), timedelta(0)), summary
+            )
+            self._set_current_step(f"{path}: send {label}")
+
+    def _record_message(
+        self, message_id: str, path: str, spec: SendSpec, channels: list[str], result: SendResult
+    ) -> None:
+        deferred = result.status == MessageStatus.DEFERRED
         self._messages[message_id] = MessageState(
             message_id=message_id,
             step=path,
-            channel=spec.channel.value,
-            template=spec.template,
+            channel=result.channel or channels[0],
+            template=spec.label,
             status=result.status,
             reason=result.reason,
             sent_at=workflow.now() if result.status == MessageStatus.SENT else None,
+            deferred_until=result.retry_at if deferred else None,
         )
 
     async def _wait_for(self, step: WaitForStep, path: str) -> None:
@@ -362,8 +397,12 @@ class CartJourneyWorkflow:
         seen.add(event.kind)
         if event.kind == EngagementKind.CLICKED:
             seen.add(EngagementKind.OPENED)  # a click proves the open, even with images blocked
-        if event.kind in ENDING_ENGAGEMENT:
-            self._end(Outcome.UNSUBSCRIBED)
+        outcome = OPT_OUT_OUTCOMES.get(event.kind)
+        journey = self._pinned.definition if self._pinned else None
+        # The address is on the suppression list already; the journey says whether the
+        # cart goes on with its other channels.
+        if outcome is not None and (journey is None or journey.on_suppression == OnSuppression.END):
+            self._end(outcome)
 
     @workflow.signal(name=names.CANCEL)
     def cancel(self, _cancellation: Cancellation) -> None:
@@ -417,7 +456,7 @@ class CartJourneyWorkflow:
             name,
             arg,
             result_type=result_type,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=QUICK_ACTIVITY_TIMEOUT,
             retry_policy=QUICK_ACTIVITY,
             summary=summary,
         )
@@ -427,6 +466,6 @@ class CartJourneyWorkflow:
 def _describe(step: Step | None, path: str) -> str:
     """'reminder r1' for a send, the kind otherwise: reads well in a timer summary."""
     if isinstance(step, SendStep):
-        return f"{step.send.template} {step.send.id or path}"
+        return f"{step.send.label} {step.send.id or path}"
     kind = step_kind(step) if step is not None else None
     return kind.replace("_", " ") if kind else "the next step"

@@ -1,21 +1,34 @@
-"""The send activity against a real SMTP server and database: at most one delivery per step."""
+"""The send activity against a real SMTP server and database: at most one delivery per step.
+
+Providers across the internet (Twilio, the consent registry, a CRM webhook) are replaced at
+the HTTP transport only.
+"""
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
+from temporalio.exceptions import ApplicationError
 
-from activities.messaging import LinkSigning, MessagingActivities
-from channels.errors import TransientChannelError
+from activities.consent_registry import ConsentRegistry
+from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
 from channels.smtp import SmtpEmailSender
+from channels.twilio import TwilioSender
+from channels.webhook import WebhookSender
 from journey_schema.catalog import JourneyCatalog
-from storage.models import Message
+from settings import WebhookTarget
+from storage.models import ContactCap, Message
 from storage.outbox import Outbox
-from tests.factories import make_cart
-from workflows.types import MessageStatus, SendRequest
+from storage.suppressions import suppress
+from tests.factories import make_cart, make_customer
+from workflows.types import Consent, MessageStatus, SendRequest
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 MAIL_FROM = "Koşu Dükkanı <hello@shop.example>"
@@ -32,7 +45,7 @@ def request(**overrides: Any) -> SendRequest:
         "version": 1,
         "step": "steps[0]",
         "message_id": "r1",
-        "channel": "email",
+        "channels": ["email"],
         "template": "reminder",
         "templates": pinned.templates_for("reminder"),
         "default_locale": "en",
@@ -41,12 +54,14 @@ def request(**overrides: Any) -> SendRequest:
     return SendRequest(**{**values, **overrides})
 
 
-def messaging(session_factory: Any, smtp_url: str) -> MessagingActivities:
+def messaging(session_factory: Any, smtp_url: str, **more: Provider) -> MessagingActivities:
     return MessagingActivities(
         outbox=Outbox(session_factory),
-        email=SmtpEmailSender.from_url(smtp_url),
+        session_factory=session_factory,
+        providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_url)), **more},
         mail_from=MAIL_FROM,
         links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
+        policy=SendPolicy(shop_timezone="UTC", caps={}),
     )
 
 
@@ -93,7 +108,7 @@ async def test_an_unreachable_server_is_retried_and_then_delivers_once(
 ) -> None:
     down = messaging(session_factory, "smtp://127.0.0.1:9")  # nothing listens on discard
 
-    with pytest.raises(TransientChannelError):
+    with pytest.raises(ApplicationError):
         await down.send_message(request())
     assert (await outbox_row(session_factory)).status == "pending"
 
@@ -120,6 +135,211 @@ async def test_a_mailbox_answering_try_later_is_retried(
 ) -> None:
     smtp_server.refuse["ayse@example.com"] = "451 4.3.0 mailbox busy, try later"
 
-    with pytest.raises(TransientChannelError):
+    with pytest.raises(ApplicationError):
         await messaging(session_factory, smtp_server.url).send_message(request())
+    assert (await outbox_row(session_factory)).status == "pending"
+
+
+# --- every email can be unsubscribed from -------------------------------------------------
+
+
+async def test_every_email_carries_a_one_click_unsubscribe(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    await messaging(session_factory, smtp_server.url).send_message(request())
+
+    [email] = await smtp_server.wait_for_messages(1)
+    link = email["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://cartnudge.test/u/")
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = email.get_body(("html",)).get_content()
+    text = email.get_body(("plain",)).get_content()
+    assert link in html and link in text
+
+
+async def test_a_suppressed_address_is_skipped_with_the_reason(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    async with session_factory() as session:
+        await suppress(
+            session,
+            shop="demo_shop",
+            channel="email",
+            address="Ayse@Example.com",
+            reason="complained",
+            source="sendgrid",
+        )
+        await session.commit()
+
+    result = await messaging(session_factory, smtp_server.url).send_message(request())
+
+    assert (result.status, result.reason) == (
+        MessageStatus.SKIPPED,
+        "email: address complained",
+    )
+    assert smtp_server.messages == []
+
+
+# --- SMS through Twilio's HTTP API (replaced at the transport) ------------------------------
+
+
+def sms_cart() -> Any:
+    return make_cart(
+        customer=make_customer(phone="+905321234567", consent=Consent(email=True, sms=True))
+    )
+
+
+def twilio(handler: Any) -> Provider:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    sender = TwilioSender(
+        client=client,
+        account_sid="AC" + "1" * 32,
+        auth_token="token",
+        sender="+15005550006",
+        api_url="https://api.twilio.test",
+    )
+    return Provider("twilio", sender)
+
+
+def sms_request(**overrides: Any) -> SendRequest:
+    pinned = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
+    templates = {**pinned.templates_for("nudge"), "nudge/tr.sms": "Sepetin: {{ checkout_url }}"}
+    return request(
+        channels=["sms"], template="nudge", templates=templates, cart=sms_cart(), **overrides
+    )
+
+
+async def test_twilio_asking_to_slow_down_is_retried_when_it_says(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 20429})
+
+    activities = messaging(session_factory, smtp_server.url, sms=twilio(busy))
+    with pytest.raises(ApplicationError) as raised:
+        await activities.send_message(sms_request())
+
+    assert raised.value.next_retry_delay == timedelta(seconds=7)
+    row = await outbox_row(session_factory)
+    assert (row.status, row.channel, row.provider) == ("pending", "sms", "twilio")
+
+
+async def test_an_invalid_number_fails_for_good_and_frees_the_cap_slot(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    def invalid(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": 21211, "message": "Invalid 'To' Phone Number"})
+
+    activities = MessagingActivities(
+        outbox=Outbox(session_factory),
+        session_factory=session_factory,
+        providers={"sms": twilio(invalid)},
+        mail_from=MAIL_FROM,
+        links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
+        policy=SendPolicy(shop_timezone="UTC", caps={"sms": timedelta(hours=24)}),
+    )
+    result = await activities.send_message(sms_request(due_at=datetime.now(UTC)))
+
+    assert result.status == MessageStatus.FAILED
+    assert result.reason is not None and "21211" in result.reason
+    async with session_factory() as session:
+        assert (await session.scalars(select(ContactCap))).all() == []
+
+
+async def test_the_sms_carries_opt_out_instructions(session_factory: Any, smtp_server: Any) -> None:
+    sent: list[dict[str, str]] = []
+
+    def accept(request: httpx.Request) -> httpx.Response:
+        sent.append(dict(urllib.parse.parse_qsl(request.content.decode())))
+        return httpx.Response(201, json={"sid": "SM" + "2" * 32})
+
+    activities = messaging(session_factory, smtp_server.url, sms=twilio(accept))
+    result = await activities.send_message(sms_request())
+
+    assert (result.status, result.channel) == (MessageStatus.SENT, "sms")
+    [sms] = sent
+    assert sms["To"] == "+905321234567"
+    assert sms["Body"].startswith("Sepetin: http://cartnudge.test/t/c/")
+    assert "RET" in sms["Body"]
+    assert (await outbox_row(session_factory)).provider_message_id == "SM" + "2" * 32
+
+
+# --- a webhook receiver deduplicates by key, so an interrupted send is repeated ----------
+
+
+async def test_an_interrupted_webhook_is_repeated_with_the_same_idempotency_key(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    received: list[httpx.Request] = []
+
+    def crm(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(202)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(crm))
+    targets = {"crm": WebhookTarget(url="https://crm.example/hook", secret="w" * 32)}
+    hook = Provider("webhook", WebhookSender(targets=targets, client=client))
+    activities = messaging(session_factory, smtp_server.url, webhook=hook)
+    webhook_step = request(channels=["webhook"], template=None, target="crm", templates={})
+
+    await activities.send_message(webhook_step)
+    async with session_factory() as session:  # as if the worker died before recording it
+        await session.execute(update(Message).values(status="sending"))
+        await session.commit()
+    result = await activities.send_message(webhook_step)
+
+    assert result.status == MessageStatus.SENT
+    keys = [r.headers["Idempotency-Key"] for r in received]
+    assert len(keys) == 2 and keys[0] == keys[1] == "cart-demo_shop-cart-1:run-1:steps[0]"
+    body = json.loads(received[0].content)
+    assert (body["event"], body["cart_id"], body["message_id"]) == (
+        "cartnudge.journey_step",
+        "cart-1",
+        "r1",
+    )
+
+
+# --- the consent registry (İYS) ---------------------------------------------------------------
+
+
+def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> MessagingActivities:
+    activities = messaging(session_factory, smtp_url)
+    activities._registry = ConsentRegistry(  # noqa: SLF001 - the one optional collaborator
+        url="https://registry.example/check",
+        token="registry-token",
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        session_factory=session_factory,
+        cache_for=timedelta(hours=24),
+    )
+    return activities
+
+
+async def test_the_registry_is_asked_once_per_address_and_its_no_is_respected(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    asked: list[dict[str, str]] = []
+
+    def registry(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer registry-token"
+        asked.append(json.loads(request.content))
+        return httpx.Response(200, json={"allowed": False})
+
+    activities = registry_activities(session_factory, smtp_server.url, registry)
+    first = await activities.send_message(request())
+    second = await activities.send_message(request(step="steps[2]", message_id="r2"))
+
+    assert first.reason == second.reason == "email: the consent registry does not allow it"
+    assert asked == [{"shop": "demo_shop", "channel": "email", "recipient": "ayse@example.com"}]
+    assert smtp_server.messages == []
+
+
+async def test_an_unreachable_registry_holds_the_message_back(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    with pytest.raises(ApplicationError):
+        await registry_activities(session_factory, smtp_server.url, down).send_message(request())
+    assert smtp_server.messages == []
     assert (await outbox_row(session_factory)).status == "pending"

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.messaging import Provider
 from channels.smtp import SmtpEmailSender
 from settings import Settings
 from tests.api.helpers import CART, SHOP, WORKFLOW_ID, cart_body, order_body
@@ -27,7 +28,7 @@ async def test_the_journey_state_while_running_and_after_the_purchase(
         temporal_env.client,
         settings=settings.model_copy(update={"journeys_dir": REPO_JOURNEYS}),
         session_factory=session_factory,
-        email=SmtpEmailSender.from_url(smtp_server.url),
+        providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
     ):
         await api.put(f"/v1/carts/{CART}", json=cart_body())
 

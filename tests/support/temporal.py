@@ -6,14 +6,16 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.messaging import EmailSender
+from activities.messaging import Provider
 from journey_schema.catalog import JourneyCatalog
+from journey_schema.models import Channel
 from settings import Settings
 from temporal_connection import ensure_search_attributes, temporal_binary
 from worker import build_activities, build_worker
@@ -57,16 +59,23 @@ async def running_worker(
     *,
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
-    email: EmailSender,
+    providers: dict[str, Provider],
     catalog: JourneyCatalog | None = None,
+    http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[None]:
     """The production worker wiring (worker.py), pointed at test clients."""
     catalog = catalog or JourneyCatalog.load(
-        settings.journeys_dir, default_journey=settings.default_journey
+        settings.journeys_dir,
+        default_journey=settings.default_journey,
+        channels=frozenset(Channel(name) for name in providers),
     )
     assert not catalog.problems, catalog.problems
     activities = build_activities(
-        settings=settings, session_factory=session_factory, catalog=catalog, email=email
+        settings=settings,
+        session_factory=session_factory,
+        catalog=catalog,
+        providers=providers,
+        http=http,
     )
     async with build_worker(client, settings=settings, activities=activities):
         yield

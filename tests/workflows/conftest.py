@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from activities.messaging import Provider
 from channels.smtp import SmtpEmailSender
 from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import JourneyHarness
@@ -28,13 +29,21 @@ def journeys_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def harness_factory(temporal_env: Any, session_factory: Any, smtp_server: Any) -> HarnessFactory:
     @asynccontextmanager
-    async def factory(journeys_dir: Path = REPO_JOURNEYS) -> AsyncIterator[JourneyHarness]:
-        settings = settings_for_tests(journeys_dir=journeys_dir, smtp_url=smtp_server.url)
+    async def factory(
+        journeys_dir: Path = REPO_JOURNEYS,
+        providers: dict[str, Provider] | None = None,
+        **overrides: Any,
+    ) -> AsyncIterator[JourneyHarness]:
+        """A worker on `journeys_dir`; `providers` add channels to SMTP email."""
+        settings = settings_for_tests(
+            journeys_dir=journeys_dir, smtp_url=smtp_server.url, **overrides
+        )
+        email = Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))
         async with running_worker(
             temporal_env.client,
             settings=settings,
             session_factory=session_factory,
-            email=SmtpEmailSender.from_url(smtp_server.url),
+            providers={"email": email, **(providers or {})},
         ):
             yield JourneyHarness(temporal_env, settings, session_factory, smtp_server)
 

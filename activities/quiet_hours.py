@@ -1,0 +1,48 @@
+"""Quiet hours: the local hours in which no customer message goes out.
+
+Judged in the customer's timezone, else the shop's. A message due inside the window is
+deferred to the window's end, never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from journey_schema.models import QuietHours
+
+
+def customer_zone(customer_timezone: str | None, shop_timezone: str) -> ZoneInfo:
+    """The customer's zone when they have a valid one, else the shop's."""
+    for name in (customer_timezone, shop_timezone):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def quiet_until(at: datetime, zone: ZoneInfo, hours: QuietHours) -> datetime | None:
+    """When the quiet window around `at` ends (UTC), or None if `at` is outside it."""
+    local = at.astimezone(zone)
+    start, end = _clock(hours.from_), _clock(hours.to)
+    now = local.time()
+    if start < end:  # e.g. 13:00-14:00, within one day
+        if not start <= now < end:
+            return None
+        end_day = local.date()
+    else:  # e.g. 21:00-09:00, across midnight
+        if end <= now < start:
+            return None
+        end_day = local.date() + timedelta(days=1) if now >= start else local.date()
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
+
+
+def describe(hours: QuietHours, zone: ZoneInfo) -> str:
+    return f"quiet hours {hours.from_}-{hours.to} in {zone.key}"
+
+
+def _clock(value: str) -> time:
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))
