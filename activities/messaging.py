@@ -160,6 +160,11 @@ class MessagingActivities:
         try:
             provider_message_id = await _heartbeating(provider.sender.send(outgoing))
         except TransientChannelError as err:
+            if err.maybe_delivered and not provider.sender.repeat_is_harmless:
+                # The provider may have it: sending again could be a second message.
+                reason = f"the provider may have taken it, not resent: {err}"
+                await self._outbox.finish(key, status=MessageStatus.UNCERTAIN, reason=reason)
+                return SendResult(status=MessageStatus.UNCERTAIN, reason=reason, channel=channel)
             await self._outbox.retry_later(key, str(err))
             delay = timedelta(seconds=err.retry_after) if err.retry_after else None
             raise ApplicationError(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formataddr
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
 from channels.errors import PermanentChannelError, TransientChannelError
+from channels.outgoing import EmailOut
+
+# What the outbox keeps of the id.
+MAX_ID = 300
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,9 @@ class SmtpEmailSender:
     password: str | None = None
     implicit_tls: bool = False
     timeout: float = 30
+    # SMTP has no idempotency key; the stable Message-ID lets a receiving system spot a
+    # duplicate, but the recipient may still see two emails.
+    repeat_is_harmless = False
 
     @classmethod
     def from_url(cls, url: str) -> SmtpEmailSender:
@@ -35,11 +44,12 @@ class SmtpEmailSender:
             implicit_tls=parts.scheme == "smtps",
         )
 
-    async def send(self, message: EmailMessage) -> str:
-        """Deliver the message; return the server's reply. Raises a ChannelError subclass."""
+    async def send(self, message: EmailOut) -> str:
+        """Deliver the email; return its Message-ID and the server's reply. Raises ChannelError."""
+        mime = email_message(message)
         try:
             errors, reply = await aiosmtplib.send(
-                message,
+                mime,
                 hostname=self.host,
                 port=self.port,
                 username=self.username,
@@ -59,7 +69,27 @@ class SmtpEmailSender:
         if errors:
             code = next(iter(errors.values())).code
             raise _classify(code, f"recipient refused: {errors}")
-        return reply
+        return f"{mime['Message-ID']} {reply}"[:MAX_ID]
+
+
+def email_message(out: EmailOut) -> EmailMessage:
+    """The MIME message for an email: text part, then the HTML alternative."""
+    message = EmailMessage()
+    message["From"] = out.sender
+    message["To"] = formataddr((out.to_name or "", out.to))
+    message["Subject"] = out.subject
+    message["Message-ID"] = message_id(out.idempotency_key)
+    for name, value in out.headers.items():
+        message[name] = value
+    message["X-Cartnudge-Key"] = out.idempotency_key
+    message.set_content(out.text)
+    message.add_alternative(out.html, subtype="html")
+    return message
+
+
+def message_id(idempotency_key: str) -> str:
+    """Stable per journey step: a receiving system can spot a duplicate if one slipped out."""
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@cartnudge>"
 
 
 def _classify(code: int, text: str) -> TransientChannelError | PermanentChannelError:

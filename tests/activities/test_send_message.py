@@ -343,3 +343,21 @@ async def test_an_unreachable_registry_holds_the_message_back(
         await registry_activities(session_factory, smtp_server.url, down).send_message(request())
     assert smtp_server.messages == []
     assert (await outbox_row(session_factory)).status == "pending"
+
+
+async def test_a_lost_answer_from_twilio_is_never_sent_again(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    calls: list[httpx.Request] = []
+
+    def accepted_but_answer_lost(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ReadTimeout("timed out waiting for the answer", request=request)
+
+    activities = messaging(session_factory, smtp_server.url, sms=twilio(accepted_but_answer_lost))
+    first = await activities.send_message(sms_request())
+    again = await activities.send_message(sms_request())
+
+    assert first.status == again.status == MessageStatus.UNCERTAIN
+    assert first.reason is not None and "may have taken it" in first.reason
+    assert len(calls) == 1

@@ -1,0 +1,130 @@
+"""Webhook targets: signed JSON a receiver can verify and deduplicate, or a Slack alert."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from channels.errors import ChannelError, PermanentChannelError, TransientChannelError
+from channels.outgoing import WebhookOut
+from channels.slack import slack_message
+from channels.webhook import WebhookSender
+from settings import WebhookTarget
+from tests.channels import FakeApi, journey_step_payload
+
+SECRET = "whsec-0123456789"
+NOW = 1_800_000_000.9
+TARGETS = {
+    "crm": WebhookTarget(url="https://crm.test/hooks/cartnudge", secret=SecretStr(SECRET)),
+    "staff": WebhookTarget(url="https://hooks.slack.test/services/T0/B0/XyZ", format="slack"),
+    "unsigned": WebhookTarget(url="https://other.test/hook"),
+}
+PAYLOAD = journey_step_payload()
+
+
+def step(target: str = "crm") -> WebhookOut:
+    return WebhookOut(idempotency_key=PAYLOAD["idempotency_key"], target=target, payload=PAYLOAD)
+
+
+async def send(fake: FakeApi, target: str = "crm") -> str:
+    async with fake.client() as client:
+        return await WebhookSender(TARGETS, client, clock=lambda: NOW).send(step(target))
+
+
+def verifies(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does with the headers."""
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return hmac.compare_digest(f"sha256={expected.hexdigest()}", signature)
+
+
+async def test_posts_signed_compact_json_and_returns_the_key() -> None:
+    fake = FakeApi(httpx.Response(204))
+
+    assert await send(fake) == "cart-demo_shop-c1:run-1:steps[2]"
+
+    request = fake.request
+    assert (request.method, str(request.url)) == ("POST", "https://crm.test/hooks/cartnudge")
+    assert (
+        request.content == json.dumps(PAYLOAD, separators=(",", ":"), ensure_ascii=False).encode()
+    )
+    assert json.loads(request.content) == PAYLOAD
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Idempotency-Key"] == "cart-demo_shop-c1:run-1:steps[2]"
+    assert request.headers["X-Cartnudge-Timestamp"] == "1800000000"
+    assert verifies(SECRET, "1800000000", request.content, request.headers["X-Cartnudge-Signature"])
+
+
+async def test_a_tampered_body_or_a_wrong_secret_does_not_verify() -> None:
+    fake = FakeApi(httpx.Response(200))
+    await send(fake)
+    request = fake.request
+    signature = request.headers["X-Cartnudge-Signature"]
+
+    tampered = request.content.replace(b'"c1"', b'"c2"')
+    assert tampered != request.content
+    assert not verifies(SECRET, "1800000000", tampered, signature)
+    assert not verifies(SECRET, "1800000001", request.content, signature)
+    assert not verifies("another-secret", "1800000000", request.content, signature)
+
+
+async def test_a_receipt_header_from_the_receiver_is_the_message_id() -> None:
+    assert await send(FakeApi(httpx.Response(202, headers={"X-Request-Id": "crm-77"}))) == "crm-77"
+
+
+async def test_a_slack_target_gets_the_staff_alert_unsigned() -> None:
+    fake = FakeApi(httpx.Response(200, text="ok"))
+
+    await send(fake, "staff")
+
+    request = fake.request
+    assert str(request.url) == "https://hooks.slack.test/services/T0/B0/XyZ"
+    assert json.loads(request.content) == slack_message(PAYLOAD)
+    assert "X-Cartnudge-Signature" not in request.headers
+
+
+async def test_an_unknown_target_is_refused_by_name_without_a_request() -> None:
+    fake = FakeApi(httpx.Response(200))
+    with pytest.raises(PermanentChannelError, match="webhook target 'erp' is not configured"):
+        await send(fake, "erp")
+    assert fake.requests == []
+
+
+async def test_a_json_target_without_secret_is_refused() -> None:
+    fake = FakeApi(httpx.Response(200))
+    with pytest.raises(PermanentChannelError, match="webhook target 'unsigned' has no secret"):
+        await send(fake, "unsigned")
+    assert fake.requests == []
+
+
+def test_receivers_deduplicate_so_a_repeat_is_harmless() -> None:
+    assert WebhookSender.repeat_is_harmless is True
+
+
+@pytest.mark.parametrize(
+    ("reply", "error_type", "retry_after"),
+    [
+        (httpx.Response(500, text="oops"), TransientChannelError, None),
+        (httpx.Response(429, headers={"Retry-After": "7"}), TransientChannelError, 7),
+        (httpx.ReadTimeout, TransientChannelError, None),
+        (httpx.Response(400, text="unknown shop"), PermanentChannelError, None),
+    ],
+)
+async def test_failures_are_classified(
+    reply: httpx.Response | type[httpx.TransportError],
+    error_type: type[ChannelError],
+    retry_after: float | None,
+) -> None:
+    with pytest.raises(error_type) as raised:
+        await send(FakeApi(reply))
+    assert getattr(raised.value, "retry_after", None) == retry_after
+
+
+async def test_errors_name_the_target_not_its_secret_url() -> None:
+    with pytest.raises(PermanentChannelError) as raised:
+        await send(FakeApi(httpx.Response(404, text="no_service")), "staff")
+    assert str(raised.value) == "webhook staff: HTTP 404: no_service"
