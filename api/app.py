@@ -11,7 +11,17 @@ from temporalio.client import Client
 
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import carts, health, orders, tracking
+from api.routes import (
+    carts,
+    customers,
+    health,
+    orders,
+    postmark,
+    sendgrid,
+    tracking,
+    twilio,
+    unsubscribe,
+)
 from api.temporal import TemporalGateway, TemporalUnavailable
 from settings import Settings
 from storage.database import create_engine, create_session_factory
@@ -57,6 +67,16 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (carts, orders, tracking, health):
+    for module in (
+        carts,
+        orders,
+        customers,
+        tracking,
+        unsubscribe,
+        sendgrid,
+        postmark,
+        twilio,
+        health,
+    ):
         app.include_router(module.router)
     return app

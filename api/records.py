@@ -1,4 +1,4 @@
-"""What the API reads and writes in the database for the shop's events and the tracking links.
+"""What the API reads and writes in the database for the shop's carts and orders.
 
 Every write is one statement that is safe to repeat (an upsert or insert-if-absent), so a
 replayed request or two requests racing never fail on a unique key and never change a row
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, delete, exists, func, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.schemas import OrderIn
+from storage.consents import record_consent
 from storage.inserts import insert
-from storage.models import Cart, EngagementEvent, JourneyOutcome, Order
-from tracking.tokens import TrackingPayload
-from workflows.types import CartSnapshot, EngagementKind
+from storage.models import Cart, JourneyOutcome, Order
+from workflows.types import CartSnapshot
 
 
 async def store_snapshot(session: AsyncSession, *, cart_id: str, snapshot: CartSnapshot) -> bool:
@@ -47,6 +47,21 @@ async def store_snapshot(session: AsyncSession, *, cart_id: str, snapshot: CartS
         where=Cart.updated_at <= statement.excluded.updated_at,
     ).returning(Cart.cart_id)
     return (await session.execute(upsert)).first() is not None
+
+
+async def store_consent(session: AsyncSession, snapshot: CartSnapshot) -> None:
+    """Keep the customer's consent the snapshot states, unless a newer statement is held.
+
+    Consent belongs to the customer, not the cart: newest by the shop's clock wins across
+    all of the customer's carts, so even a stale or bought cart's statement is offered.
+    """
+    await record_consent(
+        session,
+        shop=snapshot.shop,
+        customer_id=snapshot.customer.id,
+        consent=snapshot.customer.consent,
+        updated_at=snapshot.updated_at,
+    )
 
 
 async def mark_emptied(session: AsyncSession, *, shop: str, cart_id: str, at: datetime) -> None:
@@ -106,45 +121,3 @@ async def record_order(session: AsyncSession, order: OrderIn) -> tuple[Order, bo
     )
     assert stored is not None  # the conflict was with this row
     return stored, False
-
-
-async def record_engagement(
-    session: AsyncSession, payload: TrackingPayload, kind: EngagementKind
-) -> bool:
-    """Record the first open or click of a message; False when one was already recorded."""
-    statement = (
-        insert(session, EngagementEvent)
-        .values(
-            shop=payload.shop,
-            cart_id=payload.cart_id,
-            workflow_id=payload.workflow_id,
-            run_id=payload.run_id,
-            message_id=payload.message_id,
-            kind=kind.value,
-            url=payload.url,
-        )
-        .on_conflict_do_nothing(
-            index_elements=[
-                EngagementEvent.workflow_id,
-                EngagementEvent.run_id,
-                EngagementEvent.message_id,
-                EngagementEvent.kind,
-            ]
-        )
-        .returning(EngagementEvent.id)
-    )
-    return (await session.execute(statement)).first() is not None
-
-
-async def forget_engagement(
-    session: AsyncSession, payload: TrackingPayload, kind: EngagementKind
-) -> None:
-    """Undo `record_engagement`, so the next open or click tries to signal again."""
-    await session.execute(
-        delete(EngagementEvent).where(
-            EngagementEvent.workflow_id == payload.workflow_id,
-            EngagementEvent.run_id == payload.run_id,
-            EngagementEvent.message_id == payload.message_id,
-            EngagementEvent.kind == kind.value,
-        )
-    )

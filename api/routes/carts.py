@@ -67,7 +67,9 @@ async def put_cart(
     def answer(status: CartStatus) -> CartAccepted:
         return CartAccepted(workflow_id=workflow_id, status=status)
 
+    await records.store_consent(session, snapshot)  # in the snapshot's transaction
     if await records.has_purchase(session, shop=shop, cart_id=cart_id):
+        await session.commit()
         return answer(CartStatus.PURCHASED)
     fresh = await records.store_snapshot(session, cart_id=cart_id, snapshot=snapshot)
     await session.commit()  # before signalling: what the workflow hears is already stored

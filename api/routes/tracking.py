@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Response, status
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import records
+from api import engagement
 from api.deps import Resources, ResourcesDep, SettingsDep
-from api.temporal import TemporalGateway, TemporalUnavailable, signal_if_open
+from api.engagement import SentMessage
 from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
-from workflows.names import ENGAGEMENT
-from workflows.types import Engagement, EngagementKind
+from workflows.types import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix="/t", tags=["tracking"])
@@ -79,36 +75,21 @@ async def click(
     return RedirectResponse(payload.url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
 
 
+def _sent(payload: TrackingPayload) -> SentMessage:
+    return SentMessage(
+        shop=payload.shop,
+        cart_id=payload.cart_id,
+        workflow_id=payload.workflow_id,
+        run_id=payload.run_id,
+        message_id=payload.message_id,
+    )
+
+
 async def _track(payload: TrackingPayload, kind: EngagementKind, resources: Resources) -> None:
     """Record the first event of its kind per message and tell the exact run that sent it.
 
     Runs after the answer went out: the customer never waits for our database or Temporal.
     """
-    async with resources.sessions() as session:
-        await _record_and_signal(payload, kind, session, resources.temporal)
-
-
-async def _record_and_signal(
-    payload: TrackingPayload, kind: EngagementKind, session: AsyncSession, temporal: TemporalGateway
-) -> None:
-    try:
-        first = await records.record_engagement(session, payload, kind)
-        await session.commit()
-    except SQLAlchemyError as err:
-        log.warning("could not record %s of %s: %s", kind, payload.message_id, err)
-        await session.rollback()
-        first = True  # unknown: let the workflow, which ignores repeats, decide
-    if not first:
-        return
-    event = Engagement(message_id=payload.message_id, kind=kind, occurred_at=datetime.now(UTC))
-    try:
-        client = await temporal.client()
-        handle = client.get_workflow_handle(payload.workflow_id, run_id=payload.run_id)
-        await signal_if_open(handle, ENGAGEMENT, event)  # a finished run just does not hear it
-    except TemporalUnavailable:
-        # Forget the record so that the next open or click tries the signal again.
-        try:
-            await records.forget_engagement(session, payload, kind)
-            await session.commit()
-        except SQLAlchemyError as err:
-            log.warning("could not forget %s of %s: %s", kind, payload.message_id, err)
+    await engagement.record_and_tell(
+        resources, _sent(payload), kind, source="tracking", url=payload.url
+    )

@@ -1,0 +1,66 @@
+"""The customer's consent, stated on its own rather than with a cart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from api.deps import ApiKey, SessionDep
+from api.schemas import ErrorBody
+from storage.consents import record_consent
+from workflows.types import Consent, Identifier, ShopId
+
+router = APIRouter(
+    prefix="/v1/customers",
+    tags=["customers"],
+    dependencies=[ApiKey],
+    responses={
+        401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+        422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
+        503: {"model": ErrorBody, "description": "The database is down; retry"},
+    },
+)
+
+CustomerId = Annotated[Identifier, Path(description="The shop's id for the customer")]
+Shop = Annotated[ShopId, Query(description="The shop the customer belongs to")]
+
+
+class ConsentStatement(BaseModel):
+    """The customer's consent per channel as of `updated_at`; a channel left out is a no."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "consent": {"email": True, "sms": False, "push": False},
+                    "updated_at": "2026-11-22T10:00:00Z",
+                }
+            ]
+        },
+    )
+
+    consent: Consent
+    updated_at: AwareDatetime
+
+
+@router.put("/{customer_id}/consent", status_code=status.HTTP_204_NO_CONTENT)
+async def put_consent(
+    customer_id: CustomerId, shop: Shop, statement: ConsentStatement, session: SessionDep
+) -> Response:
+    """Record the customer's consent; the newest statement (by `updated_at`) wins.
+
+    Messages not yet sent follow it: a withdrawal stops them, whichever cart they are for.
+    """
+    await record_consent(
+        session,
+        shop=shop,
+        customer_id=customer_id,
+        consent=statement.consent,
+        updated_at=statement.updated_at,
+    )
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,163 @@
+"""Twilio's calls: SMS status callbacks, and replies to our SMS (STOP unsubscribes).
+
+No API key: Twilio signs every call (X-Twilio-Signature, see api.webhook_signatures) over
+the URL it called, which behind a proxy is our public URL, not the one we see. An
+unsigned or wrongly signed call gets a 401 and changes nothing; without a configured auth
+token the routes answer 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Request, status
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import engagement
+from api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
+from api.engagement import ProviderEngagement, SentMessage, accept_provider_events
+from api.schemas import ErrorBody
+from api.webhook_signatures import verify_twilio
+from settings import Settings
+from storage.addresses import normalize_address
+from storage.models import Message
+from workflows.types import EngagementKind
+
+log = logging.getLogger("cartnudge.api")
+router = APIRouter(
+    prefix="/webhooks/twilio",
+    tags=["webhooks"],
+    responses={
+        401: {"model": ErrorBody, "description": "Missing or wrong X-Twilio-Signature"},
+        503: {"model": ErrorBody, "description": "No auth token set, or Temporal down"},
+    },
+)
+
+PROVIDER = "twilio"
+STOP_SOURCE = "twilio-stop"
+SMS = "sms"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+# Twilio's opt-out words, and Turkish ones ("ret", "iptal"); compared after `_keyword`.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "RET", "IPTAL"})
+# Error codes that mean the number can not get SMS at all: unreachable, unknown, landline.
+UNREACHABLE_CODES = frozenset({"30003", "30005", "30006"})
+
+
+def public_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio called: our public URL, this path and the query string as sent."""
+    url = settings.public_url.rstrip("/") + request.url.path
+    return f"{url}?{request.url.query}" if request.url.query else url
+
+
+async def twilio_params(
+    request: Request,
+    settings: SettingsDep,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
+) -> dict[str, str]:
+    """The POST parameters of a call Twilio signed; 401 for any other call."""
+    token = settings.twilio_auth_token
+    if token is None:
+        log.warning("twilio webhook called but CARTNUDGE_TWILIO_AUTH_TOKEN is unset")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "twilio webhooks not configured")
+    form = await request.form()
+    params = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    if signature is None or not verify_twilio(
+        token.get_secret_value(),
+        url=public_url(settings, request),
+        params=params,
+        signature=signature,
+    ):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Twilio-Signature")
+    return dict(params)
+
+
+TwilioParams = Annotated[dict[str, str], Depends(twilio_params)]
+
+
+def status_engagement(params: dict[str, str], key: str | None) -> ProviderEngagement | None:
+    """Our engagement for a status callback; None for statuses we do not track."""
+    sid, message_status = params.get("MessageSid"), params.get("MessageStatus")
+    if not sid or not message_status:
+        return None
+    if message_status == "delivered":
+        kind = EngagementKind.DELIVERED
+    elif message_status in {"undelivered", "failed"} and (
+        params.get("ErrorCode") in UNREACHABLE_CODES
+    ):
+        kind = EngagementKind.BOUNCED
+    else:
+        return None
+    return ProviderEngagement(
+        provider=PROVIDER,
+        event_id=f"{sid}:{message_status}",
+        kind=kind,
+        key=key,
+        provider_message_id=sid,
+    )
+
+
+@router.post("/status", response_class=Response)
+async def message_status(
+    params: TwilioParams,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: str | None = None,  # our outbox key, in the status callback URL we gave Twilio
+) -> Response:
+    """Take an SMS status callback: a delivery or a hard failure is told to its journey."""
+    found = status_engagement(params, key)
+    await accept_provider_events(session, temporal, [found] if found else [])
+    return Response(status_code=status.HTTP_200_OK)
+
+
+def _keyword(body: str) -> str:
+    # Upper-casing maps Turkish "ı" and "i" to "I" but keeps "İ" (also what "i̇" composes
+    # to), so one more step makes "iptal", "İPTAL" and "IPTAL" the same word.
+    return unicodedata.normalize("NFC", body.strip().upper()).replace("İ", "I")
+
+
+def is_stop(body: str) -> bool:
+    """Whether an SMS reply asks us to stop: one opt-out word, any case, spaces around."""
+    return _keyword(body) in STOP_WORDS
+
+
+async def latest_messages_to(session: AsyncSession, number: str) -> list[Message]:
+    """The last SMS each cart's workflow sent to the number, across all shops."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.channel == SMS, Message.recipient == normalize_address(SMS, number))
+        .order_by(Message.id.desc())
+    )
+    latest: dict[str, Message] = {}
+    for row in rows:
+        latest.setdefault(row.workflow_id, row)
+    return list(latest.values())
+
+
+@router.post("/inbound", response_class=Response)
+async def inbound_sms(
+    params: TwilioParams,
+    session: SessionDep,
+    resources: ResourcesDep,
+    background: BackgroundTasks,
+) -> Response:
+    """A reply to our SMS: STOP suppresses the number for every shop that texted it."""
+    number = params.get("From", "")
+    if number and is_stop(params.get("Body", "")):
+        told: list[SentMessage] = []
+        for row in await latest_messages_to(session, number):
+            message = SentMessage.from_row(row)
+            kind = EngagementKind.UNSUBSCRIBED
+            if await engagement.record(session, message, kind, source=STOP_SOURCE):
+                told.append(message)
+        await session.commit()  # before answering: a STOP is never lost
+        log.info("SMS STOP: %d journey(s) told", len(told))
+        for message in told:
+            background.add_task(
+                engagement.tell_or_forget, resources, message, EngagementKind.UNSUBSCRIBED
+            )
+    return Response(EMPTY_TWIML, media_type="text/xml")
