@@ -13,7 +13,7 @@ from settings import Settings
 from storage.models import EngagementEvent
 from tests.api.helpers import CART, SHOP, WORKFLOW_ID, cart_body, rows, signals
 from tracking.links import tracked_links
-from tracking.tokens import TrackingPayload, _encode, _mac, sign
+from tracking.tokens import TRACKING_DOMAIN, TrackingPayload, encode_part, mac, sign
 from workflows.types import Engagement, EngagementKind
 
 CHECKOUT = "https://shop.example/checkout/abc"
@@ -207,8 +207,9 @@ async def test_a_click_with_a_signed_non_web_url_is_refused(
         "shop": SHOP, "cart_id": CART, "workflow_id": WORKFLOW_ID, "run_id": "r",
         "message_id": "r1", "kind": "click", "url": "javascript:alert(1)",
     }  # fmt: skip
-    payload_part = _encode(json.dumps(payload).encode())
-    token = f"{payload_part}.{_mac(payload_part, settings.secret_key.get_secret_value())}"
+    payload_part = encode_part(json.dumps(payload).encode())
+    secret = settings.secret_key.get_secret_value()
+    token = f"{payload_part}.{mac(TRACKING_DOMAIN, payload_part, secret)}"
 
     response = await anonymous.get(f"/t/c/{token}")
 
