@@ -72,7 +72,10 @@ class Stack:
 
     def __init__(self) -> None:
         self.children: list[Child] = []
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # The demo journey sends every few seconds: the local stack runs without
+        # frequency caps unless they are set explicitly.
+        no_caps = {f"CARTNUDGE_{channel}_CAP_HOURS": "0" for channel in ("EMAIL", "SMS", "PUSH")}
+        self.env = {**no_caps, **os.environ, "PYTHONUNBUFFERED": "1"}
 
     def start(self, name: str, command: list[str], log: Path | None = None) -> Child:
         with open(log, "ab") if log else contextlib.nullcontext() as output:

@@ -33,15 +33,15 @@ class FrequencyCaps:
             statement = insert(session, ContactCap).values(
                 shop=shop, channel=channel, address=address, last_key=key, last_sent_at=at
             )
-            result = await session.execute(
+            holder = await session.scalar(
                 statement.on_conflict_do_update(
                     index_elements=["shop", "channel", "address"],
                     set_={"last_key": key, "last_sent_at": at},
                     where=or_(ContactCap.last_sent_at <= at - window, ContactCap.last_key == key),
-                )
+                ).returning(ContactCap.last_key)
             )
             await session.commit()
-            if result.rowcount:  # type: ignore[attr-defined]
+            if holder == key:  # inserted, or updated because the window had passed
                 return None
             last: datetime | None = await session.scalar(
                 select(ContactCap.last_sent_at).where(

@@ -21,7 +21,7 @@ async def suppress(
 
     The caller commits.
     """
-    result = await session.execute(
+    inserted = await session.scalar(
         insert(session, Suppression)
         .values(
             shop=shop,
@@ -31,8 +31,9 @@ async def suppress(
             source=source,
         )
         .on_conflict_do_nothing(index_elements=["shop", "channel", "address"])
+        .returning(Suppression.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return inserted is not None
 
 
 async def suppression_reason(

@@ -86,6 +86,7 @@ async def test_a_cart_is_recovered_end_to_end(
         "CARTNUDGE_DATABASE_URL": database_url,
         "CARTNUDGE_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
         "CARTNUDGE_SMTP_URL": smtp_server.url,
+        "CARTNUDGE_EMAIL_CAP_HOURS": "0",  # the demo journey sends seconds apart
         "CARTNUDGE_TASK_QUEUE": f"e2e-{tmp_path.name}",
     }
     with running_stack(settings_env, tmp_path) as base_url:

@@ -79,3 +79,10 @@ class JourneyHarness:
 def about(expected: timedelta, actual: timedelta, slack: timedelta = timedelta(minutes=1)) -> bool:
     """Sends happen at their timer plus a few real milliseconds of activity work."""
     return expected <= actual <= expected + slack
+
+
+def publish_version(journeys_dir: Path, version: int, text: str) -> None:
+    """What a marketer does: a new version of abandoned_cart, made the active one."""
+    folder = journeys_dir / "abandoned_cart"
+    (folder / f"v{version}.yaml").write_text(text)
+    (folder / "journey.yaml").write_text(f"active: {version}\n")

@@ -177,7 +177,7 @@ async def test_no_consent_means_no_email_and_the_reason_is_kept(harness: Journey
     assert harness.emails == []
     [message] = state.messages
     assert message.status == MessageStatus.SKIPPED
-    assert message.reason == "customer has not consented to email"
+    assert message.reason == "email: no consent"
     async with harness.sessions() as session:
         row = await session.scalar(select(Message))
     assert row is not None and row.status == "skipped"
@@ -191,4 +191,3 @@ async def test_emptied_cart_ends_the_journey(harness: JourneyHarness) -> None:
     state = await harness.finish(handle)
     assert state.outcome == Outcome.EMPTIED
     assert len(harness.emails) == 1
-

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from storage.models import JourneyOutcome
 from tests.factories import make_cart, make_item
 from tests.workflows.conftest import HarnessFactory
-from tests.workflows.harness import JourneyHarness, about
+from tests.workflows.harness import JourneyHarness, about, publish_version
 from workflows.types import CartEmptied, Engagement, EngagementKind, OrderPlaced, Outcome
 
 STEPS = """\
@@ -54,7 +54,7 @@ OPENED = Engagement(message_id="r1", kind=EngagementKind.OPENED)
 async def harness(
     harness_factory: HarnessFactory, journeys_copy: Path
 ) -> AsyncIterator[JourneyHarness]:
-    (journeys_copy / "abandoned_cart" / "v2.yaml").write_text(STEPS)
+    publish_version(journeys_copy, 2, STEPS)
     async with harness_factory(journeys_copy) as running:
         yield running
 

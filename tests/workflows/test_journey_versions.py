@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.factories import make_cart, make_item
 from tests.workflows.conftest import HarnessFactory
-from tests.workflows.harness import about
+from tests.workflows.harness import about, publish_version
 from workflows.types import Outcome
 
 
@@ -19,7 +19,7 @@ def publish_v2(journeys: Path, *, replace: dict[str, str]) -> None:
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)
-    (folder / "v2.yaml").write_text(text)
+    publish_version(journeys, 2, text)
 
 
 async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
