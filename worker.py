@@ -31,6 +31,7 @@ from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.models import Channel
+from journey_schema.providers import configured_channels
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.outbox import Outbox
@@ -183,7 +184,7 @@ async def main() -> None:
     # One pooled HTTP client for every provider; timeouts well inside the activity's.
     http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
     providers = build_providers(settings, http)
-    catalog = load_journeys(settings, frozenset(Channel(name) for name in providers))
+    catalog = load_journeys(settings, configured_channels(settings))
     client = await connect_temporal(settings)
     activities = build_activities(
         settings=settings,

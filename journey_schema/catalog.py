@@ -32,7 +32,9 @@ from journey_schema.folder import (
 )
 from journey_schema.models import Channel, PinnedJourney
 from journey_schema.pinning import pin
+from journey_schema.providers import DEFAULT_CHANNELS
 from journey_schema.validation import validate_version
+from rendering.sms import SmsSegments
 from workflows.types import JourneyTrigger
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class LoadedJourney:
     versions: dict[int, PinnedJourney]
     refused: dict[int, list[JourneyError]]
     active: int | None
+    # Every SMS template part a version sends ("nudge/tr.sms") and its longest sample text.
+    sms_lengths: dict[str, SmsSegments] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class JourneyCatalog:
         journeys_dir: Path,
         *,
         default_journey: str,
-        channels: frozenset[Channel] = frozenset({Channel.EMAIL}),
+        channels: frozenset[Channel] = DEFAULT_CHANNELS,
     ) -> JourneyCatalog:
         fingerprint = _fingerprint(journeys_dir)
         loaded = _load(journeys_dir, default_journey, channels)
@@ -210,17 +214,21 @@ def _load_journey(
     files = version_files(folder)
     versions: dict[int, PinnedJourney] = {}
     refused: dict[int, list[JourneyError]] = {}
+    sms_lengths: dict[str, SmsSegments] = {}
     for number, file in files.items():
-        definition, version_problems = validate_version(
+        checked = validate_version(
             file, journey=folder.name, version=number, templates=templates, channels=channels
         )
-        if definition is None:
-            refused[number] = version_problems
-            problems += version_problems
+        sms_lengths.update(checked.sms_lengths)
+        if checked.definition is None:
+            refused[number] = checked.problems
+            problems += checked.problems
         else:
-            versions[number] = pin(definition, templates)
+            versions[number] = pin(checked.definition, templates)
     active = _choose_active(folder, settings, files, versions, problems)
-    journey = LoadedJourney(folder.name, folder, settings, versions, refused, active)
+    journey = LoadedJourney(
+        folder.name, folder, settings, versions, refused, active, dict(sorted(sms_lengths.items()))
+    )
     return journey, problems
 
 

@@ -2,8 +2,13 @@
 
     python -m journey_schema.check [journeys/] [--default-journey NAME] [--channel email ...]
 
-Prints every problem, one per line, and exits 1 if there is any; otherwise prints a
-one-line summary and exits 0.
+Prints the length of every SMS template the journeys send (encoding, characters with the
+opt-out line, segments), then every problem, one per line, and exits 1 if there is any;
+otherwise a one-line summary, and exits 0.
+
+Without `--channel`, the channels are those the settings configure a provider for
+(CARTNUDGE_SMS_PROVIDER, CARTNUDGE_FCM_SERVICE_ACCOUNT_FILE; email and webhook always),
+like the worker.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import sys
 from pathlib import Path
 
 from journey_schema.catalog import JourneyCatalog
+from journey_schema.folder import TEMPLATES_DIR
 from journey_schema.models import Channel
+from journey_schema.providers import configured_channels
 from settings import Settings
 
 
@@ -31,15 +38,26 @@ def main(argv: list[str] | None = None) -> int:
         "--channel",
         action="append",
         choices=[channel.value for channel in Channel],
-        help="a channel with a configured provider (repeatable; default: email)",
+        help="a channel with a configured provider (repeatable; default: the channels the "
+        "CARTNUDGE_* settings configure)",
     )
     args = parser.parse_args(argv)
-    default_journey = args.default_journey or _configured_default_journey()
-    channels = frozenset(Channel(value) for value in (args.channel or [Channel.EMAIL.value]))
+    # Settings are read when the command runs, never at import, and only for what the
+    # options leave out.
+    default_journey = args.default_journey or Settings().default_journey
+    channels = (
+        frozenset(Channel(value) for value in args.channel)
+        if args.channel
+        else configured_channels(Settings())
+    )
 
     catalog = JourneyCatalog.load(
         args.journeys_dir, default_journey=default_journey, channels=channels
     )
+    for _, journey in sorted(catalog.journeys.items()):
+        for path, length in journey.sms_lengths.items():
+            file = (journey.folder / TEMPLATES_DIR / path).as_posix()
+            sys.stdout.write(f"{file}: {length}\n")
     if catalog.problems:
         for problem in catalog.problems:
             sys.stdout.write(f"{problem}\n")
@@ -54,10 +72,6 @@ def main(argv: list[str] | None = None) -> int:
         f"no problems (active: {active})\n"
     )
     return 0
-
-
-def _configured_default_journey() -> str:
-    return Settings().default_journey  # read when the command runs, never at import
 
 
 if __name__ == "__main__":

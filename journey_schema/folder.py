@@ -2,8 +2,9 @@
 
 journeys/<name>/journey.yaml                    optional: active, shops, description
 journeys/<name>/v<N>.yaml                       one immutable file per version
-journeys/<name>/templates/<template>/<lang>.subject|.html|.txt
-journeys/<name>/templates/_<partial>.html       shared layouts and partials
+journeys/<name>/templates/<template>/<lang>.<part>  parts: subject, html, txt (email),
+                                                sms, push_title, push
+journeys/<name>/templates/_<partial>.html|.txt  shared layouts and partials
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from journey_schema.errors import JourneyError
 from journey_schema.schema_errors import pydantic_problems
 from journey_schema.yaml_source import YamlProblem, load_yaml
+from rendering.message import CHANNEL_PARTS
 
 FOLDER_FILE = "journey.yaml"
 TEMPLATES_DIR = "templates"
 JOURNEY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.yaml$")
+_PARTS = "|".join(part for parts in CHANNEL_PARTS.values() for part in parts)
 TEMPLATE_FILE = re.compile(
-    r"^[a-z][a-z0-9_]{0,63}/[a-z]{2,3}(-[A-Z]{2}|-[A-Z][a-z]{3})?\.(subject|html|txt)$"
+    rf"^[a-z][a-z0-9_]{{0,63}}/[a-z]{{2,3}}(-[A-Z]{{2}}|-[A-Z][a-z]{{3}})?\.({_PARTS})$"
 )
 
 
@@ -92,8 +95,9 @@ def read_templates(folder: Path) -> tuple[dict[str, str], list[JourneyError]]:
                 JourneyError(
                     path,
                     None,
-                    "unexpected file: templates are <template>/<lang>.subject|.html|.txt, "
-                    "shared partials _<name>.html",
+                    "unexpected file: templates are <template>/<lang>.<part> (email: "
+                    ".subject, .html, .txt; sms: .sms; push: .push_title, .push), "
+                    "shared partials _<name>.html or _<name>.txt",
                 )
             )
             continue

@@ -23,8 +23,9 @@ def journey_json_schema() -> dict[str, Any]:
     schema = JourneyVersion.model_json_schema(by_alias=True, mode="validation")
     definitions = schema["$defs"]
     step_choices = schema["properties"]["steps"]["items"]["oneOf"]
-    # pydantic does not see two rules that live in code: a bare `- exit` is a step, and a
-    # wait_for names exactly one of opened/clicked. Say them here so editors know too.
+    # pydantic does not see rules that live in code: a bare `- exit` is a step, a wait_for
+    # names exactly one of opened/clicked, a send step a template or (webhook) a target.
+    # Say them here so editors know too.
     definitions["Step"] = {
         "description": "One step: a mapping with exactly one of wait, send, wait_for, "
         "branch, exit (or the bare word exit).",
@@ -32,6 +33,19 @@ def journey_json_schema() -> dict[str, Any]:
     }
     definitions["ExitStep"]["required"] = ["exit"]
     definitions["WaitForSpec"]["oneOf"] = [{"required": ["opened"]}, {"required": ["clicked"]}]
+    # A webhook step names a target and no template; every other send step the reverse.
+    definitions["SendSpec"]["oneOf"] = [
+        {
+            "properties": {"channel": {"const": "webhook"}},
+            "required": ["channel", "target"],
+            "not": {"required": ["template"]},
+        },
+        {
+            "properties": {"channel": {"not": {"const": "webhook"}}},
+            "required": ["template"],
+            "not": {"required": ["target"]},
+        },
+    ]
     _replace_step_unions(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -7,6 +7,8 @@ A step is a mapping with exactly one kind key:
 
     - wait: 1h
     - send: {channel: email, template: reminder, id: r1}
+    - send: {channel: [sms, email], template: nudge, id: r2}   # first reachable channel
+    - send: {channel: webhook, target: staff}                  # POST the cart to a target
     - wait_for: {clicked: r1, within: 24h}
       then: [...]
       else: [...]
@@ -22,7 +24,15 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from journey_schema.durations import Duration
 
@@ -52,7 +62,33 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
+_CHANNEL_VALUES = frozenset(channel.value for channel in Channel)
+
 TargetName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+_CHANNEL_NAMES = ", ".join(channel.value for channel in Channel)
+
+
+def send_spec_problem(channels: list[Channel], template: object, target: object) -> str | None:
+    """What is wrong with a send step's channel, template and target together, if anything.
+
+    One rule for the model and for validation's walk over the raw YAML, which reports it
+    even when the schema has other errors in the same step.
+    """
+    if Channel.WEBHOOK in channels:
+        if len(channels) > 1:
+            return "a webhook can not be part of a channel preference list"
+        if not target:
+            return "a webhook step needs `target: <name>`"
+        if template:
+            return "a webhook step posts the cart as JSON: it takes no template"
+    else:
+        if not template:
+            return "a send step needs `template: <folder>`"
+        if target:
+            return "only webhook steps take a `target`"
+    if len(set(channels)) != len(channels):
+        return "a channel is listed twice in the preference list"
+    return None
 
 
 class SendSpec(_Strict):
@@ -60,7 +96,10 @@ class SendSpec(_Strict):
     the first one the customer can be reached on (address, consent, not suppressed) is used.
     """
 
-    channel: Channel | Annotated[list[Channel], Field(min_length=1)] = Channel.EMAIL
+    channel: Channel | Annotated[list[Channel], Field(min_length=1)] = Field(
+        default=Channel.EMAIL,
+        description="email, sms, push or webhook; or a preference list such as [sms, email].",
+    )
     template: TemplateName | None = Field(
         default=None, description="Template folder; every channel but webhook needs one."
     )
@@ -82,23 +121,25 @@ class SendSpec(_Strict):
         """What the message is, for summaries: its template, or its webhook target."""
         return self.template or f"webhook {self.target}"
 
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _known_channels(cls, value: Any) -> Any:
+        # One readable error instead of pydantic's two, one per member of the union.
+        if isinstance(value, list) and not value:
+            raise ValueError("the channel list is empty: name at least one, e.g. [sms, email]")
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or item not in _CHANNEL_VALUES:
+                raise ValueError(
+                    f"unknown channel {item!r}: a channel is one of {_CHANNEL_NAMES}, "
+                    "or a preference list such as [sms, email]"
+                )
+        return value
+
     @model_validator(mode="after")
     def template_or_target(self) -> SendSpec:
-        channels = self.channels
-        if Channel.WEBHOOK in channels:
-            if len(channels) > 1:
-                raise ValueError("a webhook can not be part of a channel preference list")
-            if not self.target:
-                raise ValueError("a webhook step needs `target: <name>`")
-            if self.template:
-                raise ValueError("a webhook step posts the cart as JSON: it takes no template")
-        else:
-            if not self.template:
-                raise ValueError("a send step needs `template: <folder>`")
-            if self.target:
-                raise ValueError("only webhook steps take a `target`")
-        if len(set(channels)) != len(channels):
-            raise ValueError("a channel is listed twice in the preference list")
+        problem = send_spec_problem(self.channels, self.template, self.target)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -255,6 +296,11 @@ class JourneyVersion(_Strict):
     conversion_window: Duration = Field(
         default=timedelta(days=3),
         description="After the last step, a purchase within this long still counts as recovered.",
+    )
+    sms_max_segments: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=3,
+        description="The most SMS segments a text message may take, opt-out line included "
+        "(160 GSM-7 or 70 UCS-2 characters fit in one; Turkish text is usually UCS-2).",
     )
     steps: Annotated[list[Step], Field(min_length=1)]
 

@@ -2,25 +2,49 @@
 
 The pinned journey travels into the cart's workflow as data, so editing or adding files
 later never changes a cart already on its way.
+
+A message pins the parts of every channel in its preference list (an SMS-or-email nudge
+pins `nudge/*.sms` and the email parts), configured or not: a cart may outlive the
+configuration it started under. Parts no channel of the version uses are left out, so
+adding `nudge/en.sms` for a new version leaves the pins (and content hashes) of older
+versions as they were.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 
-from journey_schema.models import JourneyVersion, PinnedJourney
+from journey_schema.models import Channel, JourneyVersion, PinnedJourney
 from journey_schema.walk import send_steps
+from rendering.message import CHANNEL_PARTS
+
+
+def parts_for_channels(channels: Iterable[Channel]) -> tuple[str, ...]:
+    """The template parts (`subject`, `sms`, ...) messages on these channels need, in order."""
+    parts: dict[str, None] = {}
+    for channel in channels:
+        parts.update(dict.fromkeys(CHANNEL_PARTS.get(channel, ())))
+    return tuple(parts)
 
 
 def templates_used(definition: JourneyVersion, templates: dict[str, str]) -> dict[str, str]:
-    """The files of every template a send step names, plus the shared partials (`_*`)."""
-    names = {step.send.template for _, step in send_steps(definition.steps)}
+    """The files each send step's channels need of its template, plus shared partials (`_*`)."""
+    needed: dict[str, set[str]] = {}  # template -> parts
+    for _, step in send_steps(definition.steps):
+        if step.send.template is not None:
+            parts = needed.setdefault(step.send.template, set())
+            parts.update(parts_for_channels(step.send.channels))
     return {
         path: source
         for path, source in sorted(templates.items())
-        if path.split("/", 1)[0] in names or path.startswith("_")
+        if path.startswith("_") or _part_of(path) in needed.get(path.split("/", 1)[0], ())
     }
+
+
+def _part_of(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
 
 
 def pin(definition: JourneyVersion, templates: dict[str, str]) -> PinnedJourney:

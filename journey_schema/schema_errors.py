@@ -22,6 +22,9 @@ _PATTERN_HINTS = {
     "id": "message ids start with a letter, then letters, digits, _ or -, e.g. r1",
     "opened": "message ids start with a letter, then letters, digits, _ or -, e.g. r1",
     "clicked": "message ids start with a letter, then letters, digits, _ or -, e.g. r1",
+    "target": "webhook target names use lowercase letters, digits and _, e.g. staff",
+    "from": "write a time of day as HH:MM, 24-hour clock, e.g. 21:00",
+    "to": "write a time of day as HH:MM, 24-hour clock, e.g. 09:00",
 }
 
 

@@ -1,52 +1,83 @@
-"""A template that is wrong fails validation, never a customer's inbox.
+"""A template that is wrong fails validation, never a customer's inbox or phone.
 
-For each template a version sends, in the order the steps use it:
+For each template a version sends, in the order the steps use it, and for every channel
+of each step's preference list (a message may go out on any of them):
 
-- it exists, with all three parts (subject, html, txt) for the journey's default locale,
-  and every other locale it has is complete too;
+- it exists, with the parts of each of those channels (email: subject, html, txt; sms:
+  sms; push: push_title, push) for the journey's default locale, and every other locale it
+  has is complete for them too;
 - every file parses and uses only the names templates are given (`rendering.context`),
-  partials (`_*.html`) included;
+  partials (`_*.html`, `_*.txt`) included;
 - every locale renders in the one sandboxed, strict environment, with a full sample cart
   and with a minimal one (no first name, no images, no product links);
-- the HTML part carries the open pixel, so `wait_for: {opened: ...}` can ever fire.
+- email: the HTML part carries the open pixel, so `wait_for: {opened: ...}` can ever fire,
+  and both the HTML and the text part carry the unsubscribe link;
+- sms: the text, with the opt-out line it is sent with, fits in the version's
+  `sms_max_segments`. Every SMS part's length is reported, too long or not, so the check
+  can show it.
+
+A problem is reported at the first step that sends the template on the channel concerned.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
 from journey_schema.locales import language_of, normalize_locale
+from journey_schema.models import Channel
+from journey_schema.pinning import parts_for_channels
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
 from rendering.environment import create_environment
+from rendering.links import MessageLinks
 from rendering.message import (
-    PARTS,
+    ALL_PARTS,
+    CHANNEL_PARTS,
     RenderError,
     TemplateMissing,
     missing_parts,
     render_message,
+    render_parts,
     template_locales,
     template_path,
 )
+from rendering.sms import SmsSegments, sms_segments, with_opt_out
 
 
 @dataclass(frozen=True)
 class SendUse:
-    """A send step (by path) that renders this template."""
+    """A send step (by path) that renders this template on one of these channels."""
 
     path: str
     template: str
+    channels: tuple[Channel, ...] = (Channel.EMAIL,)
+
+
+@dataclass
+class TemplateReport:
+    """What checking a version's templates found."""
+
+    problems: list[JourneyError] = field(default_factory=list)
+    # Each SMS part ("nudge/tr.sms") with its longest sample rendering, opt-out included.
+    sms_lengths: dict[str, SmsSegments] = field(default_factory=dict)
 
 
 def template_problems(
-    file: Path, sends: list[SendUse], default_locale: str, templates: dict[str, str]
-) -> list[JourneyError]:
+    file: Path,
+    sends: list[SendUse],
+    default_locale: str,
+    templates: dict[str, str],
+    *,
+    sms_max_segments: int = 3,
+) -> TemplateReport:
+    report = TemplateReport()
     if not sends:
-        return []
+        return report
     environment = create_environment(templates)
     partial_problems = [
         JourneyError(file, None, text)
@@ -54,86 +85,159 @@ def template_problems(
         if path.startswith("_")
         for text in _source_problems(environment, path)
     ]
-    first_use: dict[str, str] = {}
+    report.problems += partial_problems
+    uses: dict[str, dict[Channel, str]] = {}  # template -> channel -> first step sending it
     for use in sends:
-        first_use.setdefault(use.template, use.path)
-    problems = list(partial_problems)
-    for template, step in first_use.items():
-        problems += [
-            JourneyError(file, step, text)
-            for text in _template_problems(
-                environment, templates, template, default_locale, bool(partial_problems)
-            )
-        ]
-    return problems
-
-
-def _template_problems(
-    environment: SandboxedEnvironment,
-    templates: dict[str, str],
-    template: str,
-    default_locale: str,
-    partials_broken: bool,
-) -> list[str]:
-    locales = template_locales(templates, template)
-    if not locales:
-        return [f"template {template!r} does not exist"]
-    problems = []
-    default = normalize_locale(default_locale)
-    if default not in locales and language_of(default) not in locales:
-        language = language_of(default)
-        problems.append(
-            f"template {template!r} has no {language!r} version, the journey's default "
-            f"locale: add {template}/{language}.subject, .html and .txt"
+        for channel in use.channels:
+            uses.setdefault(use.template, {}).setdefault(channel, use.path)
+    for template, channels in uses.items():
+        check = _TemplateCheck(
+            environment=environment,
+            templates=templates,
+            template=template,
+            channels=channels,
+            default_locale=default_locale,
+            sms_max_segments=sms_max_segments,
+            report=report,
+            file=file,
         )
-    complete = []
-    for locale in sorted(locales):
-        missing = missing_parts(templates, template, locale)
-        if missing:
-            problems.append(f"template {template!r} is missing {', '.join(missing)}")
-        else:
-            complete.append(locale)
-    source_problems = [
-        text
-        for locale in complete
-        for part in PARTS
-        for text in _source_problems(environment, template_path(template, locale, part))
-    ]
-    if source_problems or partials_broken:
-        return problems + source_problems  # rendering would only repeat the same causes
-    for locale in complete:
-        problems += _render_problems(environment, templates, template, locale, default_locale)
-    return problems
+        check.run(partials_broken=bool(partial_problems))
+    return report
 
 
-def _render_problems(
-    environment: SandboxedEnvironment,
-    templates: dict[str, str],
-    template: str,
-    locale: str,
-    default_locale: str,
-) -> list[str]:
-    for minimal in (False, True):
-        cart = sample_cart(locale, minimal=minimal)
-        links = sample_links(cart)
-        try:
-            rendered = render_message(
-                templates=templates,
-                template=template,
-                locale=locale,
-                default_locale=default_locale,
-                context=message_context(cart, links),
-                environment=environment,
+@dataclass
+class _TemplateCheck:
+    environment: SandboxedEnvironment
+    templates: dict[str, str]
+    template: str
+    channels: dict[Channel, str]  # each channel the template is sent on -> first step path
+    default_locale: str
+    sms_max_segments: int
+    report: TemplateReport
+    file: Path
+
+    def problem(self, step: str, text: str) -> None:
+        self.report.problems.append(JourneyError(self.file, step, text))
+
+    def run(self, *, partials_broken: bool) -> None:
+        first_step = next(iter(self.channels.values()))
+        parts = parts_for_channels(self.channels)
+        if not template_locales(self.templates, self.template, tuple(ALL_PARTS)):
+            self.problem(first_step, f"template {self.template!r} does not exist")
+            return
+        locales = template_locales(self.templates, self.template, parts)
+        default = normalize_locale(self.default_locale)
+        if default not in locales and language_of(default) not in locales:
+            language = language_of(default)
+            self.problem(
+                first_step,
+                f"template {self.template!r} has no {language!r} version, the journey's "
+                f"default locale: add {_file_list(self.template, language, parts)}",
             )
-        except (RenderError, TemplateMissing) as exc:
-            return [f"template {exc}"]
+        complete: list[tuple[str, Channel]] = []
+        for locale in sorted(locales):
+            for channel, step in self.channels.items():
+                channel_parts = CHANNEL_PARTS[channel]
+                missing = missing_parts(self.templates, self.template, locale, channel_parts)
+                if missing:
+                    self.problem(
+                        step, f"template {self.template!r} is missing {', '.join(missing)}"
+                    )
+                else:
+                    complete.append((locale, channel))
+        source_problems = False
+        for locale, channel in complete:
+            for part in CHANNEL_PARTS[channel]:
+                path = template_path(self.template, locale, part)
+                for text in _source_problems(self.environment, path):
+                    source_problems = True
+                    self.problem(self.channels[channel], text)
+        if source_problems or partials_broken:
+            return  # rendering would only repeat the same causes
+        for locale, channel in complete:
+            step = self.channels[channel]
+            for text in self.render_problems(locale, channel):
+                self.problem(step, text)
+
+    def render_problems(self, locale: str, channel: Channel) -> list[str]:
+        """Render with the full and the minimal sample cart; check what each channel needs."""
+        sms_lengths: list[SmsSegments] = []
+        for minimal in (False, True):
+            cart = sample_cart(locale, minimal=minimal)
+            links = sample_links(cart)
+            context = message_context(cart, links)
+            try:
+                if channel == Channel.EMAIL:
+                    problems = self.email_problems(locale, context, links)
+                    if problems:
+                        return problems
+                    continue
+                parts = render_parts(
+                    channel=channel.value,
+                    templates=self.templates,
+                    template=self.template,
+                    locale=locale,
+                    default_locale=self.default_locale,
+                    context=context,
+                    environment=self.environment,
+                )
+            except (RenderError, TemplateMissing) as exc:
+                return [f"template {exc}"]
+            if channel == Channel.SMS:
+                text = with_opt_out(parts.parts["sms"], language_of(locale))
+                sms_lengths.append(sms_segments(text))
+        return self.sms_problems(locale, sms_lengths) if sms_lengths else []
+
+    def email_problems(
+        self, locale: str, context: dict[str, Any], links: MessageLinks
+    ) -> list[str]:
+        """The open pixel (HTML) and the unsubscribe link (HTML and text) are rendered."""
+        rendered = render_message(
+            templates=self.templates,
+            template=self.template,
+            locale=locale,
+            default_locale=self.default_locale,
+            context=context,
+            environment=self.environment,
+        )
+        html = template_path(self.template, locale, "html")
+        problems = []
         if links.open_pixel_url and links.open_pixel_url not in rendered.html:
-            return [
-                f"template {template_path(template, locale, 'html')} does not include the "
-                'open pixel: extend "_layout.html", or add <img src="{{ open_pixel_url }}" '
-                'width="1" height="1" alt="">'
-            ]
-    return []
+            problems.append(
+                f"template {html} does not include the open pixel: extend "
+                '"_layout.html", or add <img src="{{ open_pixel_url }}" width="1" height="1" '
+                'alt="">'
+            )
+        if links.unsubscribe_url and links.unsubscribe_url not in rendered.html:
+            problems.append(
+                f"template {html} does not include the unsubscribe link: extend "
+                '"_layout.html", or add <a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+            )
+        if links.unsubscribe_url and links.unsubscribe_url not in rendered.text:
+            problems.append(
+                f"template {template_path(self.template, locale, 'txt')} does not include the "
+                "unsubscribe link: add a line such as Unsubscribe: {{ unsubscribe_url }} "
+                '(the shipped templates {% include "_unsubscribe.txt" %})'
+            )
+        return problems
+
+    def sms_problems(self, locale: str, lengths: list[SmsSegments]) -> list[str]:
+        """Record the longest sample text; refuse it if over the version's limit."""
+        longest = max(lengths, key=lambda length: (length.segments, length.characters))
+        path = template_path(self.template, locale, "sms")
+        self.report.sms_lengths[path] = longest
+        if longest.segments <= self.sms_max_segments:
+            return []
+        return [
+            f"template {path}: {longest}, opt-out line included; "
+            f"at most {self.sms_max_segments} (sms_max_segments)"
+        ]
+
+
+def _file_list(template: str, language: str, parts: tuple[str, ...]) -> str:
+    """`reminder/en.subject, .html and .txt`"""
+    names = [f"{template}/{language}.{parts[0]}", *(f".{part}" for part in parts[1:])]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _source_problems(environment: SandboxedEnvironment, path: str) -> list[str]:

@@ -8,8 +8,17 @@ Besides the schema (pydantic), a version must hold together:
   each `wait_for` and `branch`: a message sent only inside `then` counts inside that `then`
   and, after the fork, only if `else` sends it too (or `else` ends with `exit`);
 - conditions in `entry.when` and `branch` are valid expressions;
-- every channel has a provider;
-- every template exists and renders (see template_checks).
+- each send step can go out: at least one channel of its preference list has a provider
+  (the others are skipped when the message is sent); a webhook step names a `target` and
+  no template, every other step a template. Webhooks need no provider (cartnudge posts
+  them itself), so they are accepted whatever `channels` holds;
+- every template exists, with the parts of every channel it may be sent on, and renders
+  (see template_checks).
+
+Webhook `target` names are NOT checked against CARTNUDGE_WEBHOOK_TARGETS here, only
+spelled: version files are validated without the worker's settings (an editor, CI,
+`make check-journeys` on a laptop), so the worker checks the targets of the journeys it
+serves against its settings when it starts.
 
 The structural checks walk the raw YAML rather than the model, so they still run, and
 still report, when the schema has errors elsewhere in the file.
@@ -27,14 +36,25 @@ from pydantic import ValidationError
 from journey_schema import expressions
 from journey_schema.errors import JourneyError
 from journey_schema.folder import JOURNEY_NAME
-from journey_schema.models import Channel, JourneyVersion, step_kind
+from journey_schema.models import Channel, JourneyVersion, send_spec_problem, step_kind
 from journey_schema.schema_errors import pydantic_problems
 from journey_schema.template_checks import SendUse, template_problems
 from journey_schema.yaml_source import YamlProblem, load_yaml
+from rendering.sms import SmsSegments
 
 _TEMPLATE_NAME = JOURNEY_NAME  # same spelling rule as journey names
+_CHANNELS = frozenset(channel.value for channel in Channel)
 # What is known to be sent on the way to a step; None once every path has exited.
 _Sent = frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class ValidatedVersion:
+    """The version if it passed (else None), every problem found, and each SMS's length."""
+
+    definition: JourneyVersion | None
+    problems: list[JourneyError]
+    sms_lengths: dict[str, SmsSegments] = field(default_factory=dict)
 
 
 def validate_version(
@@ -44,22 +64,22 @@ def validate_version(
     version: int,
     templates: dict[str, str],
     channels: frozenset[Channel],
-) -> tuple[JourneyVersion | None, list[JourneyError]]:
+) -> ValidatedVersion:
     """The version, or None and why not: every problem names the file and the step."""
     try:
         data = load_yaml(file.read_text(encoding="utf-8"))
     except YamlProblem as exc:
-        return None, [JourneyError(file, None, str(exc))]
+        return ValidatedVersion(None, [JourneyError(file, None, str(exc))])
     except UnicodeDecodeError:
-        return None, [JourneyError(file, None, "the file is not UTF-8 text")]
+        return ValidatedVersion(None, [JourneyError(file, None, "the file is not UTF-8 text")])
     except OSError as exc:
-        return None, [JourneyError(file, None, f"can not read the file: {exc.strerror}")]
+        problem = JourneyError(file, None, f"can not read the file: {exc.strerror}")
+        return ValidatedVersion(None, [problem])
     if not isinstance(data, dict):
-        return None, [
-            JourneyError(
-                file, None, "a version file is a mapping with journey, version, trigger and steps"
-            )
-        ]
+        problem = JourneyError(
+            file, None, "a version file is a mapping with journey, version, trigger and steps"
+        )
+        return ValidatedVersion(None, [problem])
 
     problems = _identity_problems(file, data, journey, version)
     definition: JourneyVersion | None = None
@@ -72,11 +92,19 @@ def validate_version(
     structure.check(data)
     problems += structure.problems
     locale = data.get("locale", "en")
-    problems += template_problems(
-        file, structure.sends, locale if isinstance(locale, str) else "en", templates
+    max_segments = data.get("sms_max_segments", 3)
+    report = template_problems(
+        file,
+        structure.sends,
+        locale if isinstance(locale, str) else "en",
+        templates,
+        sms_max_segments=max_segments if isinstance(max_segments, int) else 3,
     )
+    problems += report.problems
     problems = list(dict.fromkeys(problems))  # one shared cause is reported once
-    return (definition if not problems else None), problems
+    return ValidatedVersion(
+        definition if not problems else None, problems, dict(report.sms_lengths)
+    )
 
 
 def _identity_problems(
@@ -105,6 +133,7 @@ class _Structure:
     problems: list[JourneyError] = field(default_factory=list)
     sends: list[SendUse] = field(default_factory=list)
     message_ids: dict[str, str] = field(default_factory=dict)  # id -> path of its send
+    message_channels: dict[str, list[Channel]] = field(default_factory=dict)
 
     def problem(self, step: str | None, text: str) -> None:
         self.problems.append(JourneyError(self.file, step, text))
@@ -128,19 +157,23 @@ class _Structure:
                 )
             else:
                 self.message_ids[message_id] = path
-        channel = spec.get("channel", Channel.EMAIL.value)
-        if not isinstance(channel, str) or channel not in set(Channel):
+        channels = _raw_channels(spec.get("channel", Channel.EMAIL.value))
+        if channels is None:
             return  # the schema reports an unknown channel
-        if Channel(channel) not in self.channels:
-            self.problem(
-                f"{path}.send.channel",
-                f"channel {channel!r} is not available yet: no provider configured",
-            )
-            return
+        if isinstance(message_id, str):
+            self.message_channels.setdefault(message_id, channels)
+        problem = send_spec_problem(channels, spec.get("template"), spec.get("target"))
+        if problem:
+            # Said here too, not only by the schema, so it is reported with other mistakes
+            # in the same step (the model's own check runs only on an otherwise valid step).
+            self.problem(f"{path}.send", problem)
+        # A webhook needs no provider: cartnudge posts it; the worker checks its target.
+        if Channel.WEBHOOK not in channels and not any(c in self.channels for c in channels):
+            self.problem(f"{path}.send.channel", _unavailable(channels))
         template = spec.get("template")
-        if isinstance(template, str) and _TEMPLATE_NAME.match(template):
-            if channel == Channel.EMAIL:
-                self.sends.append(SendUse(path=path, template=template))
+        templated = tuple(channel for channel in channels if channel != Channel.WEBHOOK)
+        if templated and isinstance(template, str) and _TEMPLATE_NAME.match(template):
+            self.sends.append(SendUse(path=path, template=template, channels=templated))
 
     def condition(self, text: Any, path: str) -> None:
         if not isinstance(text, str):
@@ -187,7 +220,10 @@ class _Structure:
             return
         for event in ("opened", "clicked"):
             message_id = spec.get(event)
-            if not isinstance(message_id, str) or message_id in sent:
+            if not isinstance(message_id, str):
+                continue
+            self.event_reported(message_id, event, f"{path}.wait_for.{event}")
+            if message_id in sent:
                 continue
             where = self.message_ids.get(message_id)
             if where is None:
@@ -199,6 +235,41 @@ class _Structure:
                 f"waits for message {message_id!r}, which is not sent earlier on this path: "
                 f"{reason}",
             )
+
+    def event_reported(self, message_id: str, event: str, path: str) -> None:
+        """Only emails report opens (the pixel); a webhook reports nothing at all."""
+        channels = self.message_channels.get(message_id)
+        if channels is None:
+            return
+        if Channel.WEBHOOK in channels:
+            self.problem(
+                path, f"message {message_id!r} is a webhook: it is never opened or clicked"
+            )
+        elif event == "opened" and Channel.EMAIL not in channels:
+            names = ", ".join(channel.value for channel in channels)
+            self.problem(
+                path,
+                f"message {message_id!r} goes by {names}: only emails report opens; "
+                "wait for `clicked` instead",
+            )
+
+
+def _raw_channels(value: Any) -> list[Channel] | None:
+    """The channels a raw `channel:` names, in order; None if any is not a channel."""
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(item, str) and item in _CHANNELS for item in values):
+        return None
+    return [Channel(item) for item in values]
+
+
+def _unavailable(channels: list[Channel]) -> str:
+    if len(channels) == 1:
+        return f"channel {channels[0].value!r} is not available yet: no provider configured"
+    names = ", ".join(channel.value for channel in channels)
+    return (
+        f"none of the channels {names} has a provider configured: the message could never "
+        "be sent; add a channel that has one (e.g. email)"
+    )
 
 
 def _raw_sends(steps: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:

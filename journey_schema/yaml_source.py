@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, ScalarNode
+
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class YamlProblem(ValueError):
@@ -13,10 +17,20 @@ class YamlProblem(ValueError):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping.
+    """SafeLoader that refuses a key written twice in one mapping, and keeps 21:00 text.
 
     Plain YAML keeps the last one silently, so a second `then:` would erase the first.
+    YAML 1.1 reads `21:00` as the base-60 number 1260 (and `09:00` as text); a journey
+    means a time of day (`quiet_hours`), so a plain scalar with a colon stays text, as in
+    YAML 1.2.
     """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        resolve: Callable[[Any, Any, Any], str] = super().resolve  # untyped in the stubs
+        tag = resolve(kind, value, implicit)
+        if kind is ScalarNode and tag in _NUMBER_TAGS and ":" in value:
+            return _STR_TAG
+        return tag
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()

@@ -13,31 +13,43 @@ REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
 LAYOUT = (
     "<html><body>{% block body %}{% endblock %}"
+    '{% if unsubscribe_url %}<a href="{{ unsubscribe_url }}">Unsubscribe</a>{% endif %}'
     '{% if open_pixel_url %}<img src="{{ open_pixel_url }}" width="1" height="1" alt="">'
     "{% endif %}</body></html>"
 )
+# The parts of one message per channel, as `message_files(channels=...)` writes them.
+EMAIL, SMS, PUSH = ("subject", "html", "txt"), ("sms",), ("push_title", "push")
 
 
-def message_files(name: str, locale: str = "en", **parts: str | None) -> dict[str, str]:
-    """One template in one locale; each part can be overridden."""
+def message_files(
+    name: str, locale: str = "en", *, channels: tuple[str, ...] = EMAIL, **parts: str | None
+) -> dict[str, str]:
+    """One template in one locale with the given parts; each part's source can be overridden."""
+    defaults = {
+        "subject": f"{name} for {{{{ shop }}}}",
+        "html": '{% extends "_layout.html" %}{% block body %}'
+        "{% for item in items %}<p>{{ item.name }} {{ item.line_total }}</p>{% endfor %}"
+        '<a href="{{ checkout_url }}">{{ total }}</a>{% endblock %}',
+        "txt": "{{ total }} {{ checkout_url }}\nUnsubscribe: {{ unsubscribe_url }}",
+        "sms": "Your cart is waiting: {{ checkout_url }}",
+        "push_title": "Your cart",
+        "push": "{{ item_count }} items are waiting",
+    }
     files = {
-        f"{name}/{locale}.subject": parts.get("subject", f"{name} for {{{{ shop }}}}"),
-        f"{name}/{locale}.html": parts.get(
-            "html",
-            '{% extends "_layout.html" %}{% block body %}'
-            "{% for item in items %}<p>{{ item.name }} {{ item.line_total }}</p>{% endfor %}"
-            '<a href="{{ checkout_url }}">{{ total }}</a>{% endblock %}',
-        ),
-        f"{name}/{locale}.txt": parts.get("txt", "{{ total }} {{ checkout_url }}"),
+        f"{name}/{locale}.{part}": parts.get(part, defaults[part])
+        for part in channels
+        if part in defaults
     }
     return {path: source for path, source in files.items() if source is not None}
 
 
-def templates_for(*names: str, locales: tuple[str, ...] = ("en",)) -> dict[str, str]:
+def templates_for(
+    *names: str, locales: tuple[str, ...] = ("en",), channels: tuple[str, ...] = EMAIL
+) -> dict[str, str]:
     files = {"_layout.html": LAYOUT}
     for name in names:
         for locale in locales:
-            files.update(message_files(name, locale))
+            files.update(message_files(name, locale, channels=channels))
     return files
 
 

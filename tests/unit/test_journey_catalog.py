@@ -10,10 +10,22 @@ import pytest
 
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.errors import JourneyNotFound
-from journey_schema.models import BranchStep, SendStep, WaitForStep, WaitStep
+from journey_schema.models import (
+    BranchStep,
+    Channel,
+    OnSuppression,
+    SendStep,
+    WaitForStep,
+    WaitStep,
+    WhenCapped,
+)
 from tests.unit.journey_files import (
+    EMAIL,
+    PUSH,
     REPO_JOURNEYS,
+    SMS,
     load,
+    message_files,
     problems_of,
     templates_for,
     version,
@@ -67,6 +79,55 @@ def test_shipped_abandoned_cart_is_the_three_touch_flow() -> None:
         "last_chance",
         "r3",
     )
+
+
+def test_shipped_abandoned_cart_v2_adds_sms_staff_alerts_and_quiet_hours() -> None:
+    catalog = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart")
+    journey = catalog.pin_version("abandoned_cart", 2).definition
+
+    assert journey.quiet_hours is not None
+    assert (journey.quiet_hours.from_, journey.quiet_hours.to) == ("21:00", "09:00")
+    assert journey.when_capped == WhenCapped.DEFER
+    assert journey.on_suppression == OnSuppression.CONTINUE
+    assert journey.sms_max_segments == 3
+    first, alert, wait_for, wait, last = journey.steps
+    assert isinstance(first, SendStep) and first.send.channels == [Channel.EMAIL]
+    assert isinstance(alert, BranchStep) and alert.branch == "cart.total >= 5000"
+    (webhook,) = alert.then
+    assert isinstance(webhook, SendStep)
+    assert (webhook.send.channels, webhook.send.target, webhook.send.template) == (
+        [Channel.WEBHOOK],
+        "staff",
+        None,
+    )
+    assert isinstance(wait_for, WaitForStep) and wait_for.wait_for.message_id == "r1"
+    (nudge,) = wait_for.else_
+    assert isinstance(nudge, SendStep)
+    assert (nudge.send.channels, nudge.send.template) == ([Channel.SMS, Channel.EMAIL], "nudge")
+    assert isinstance(wait, WaitStep) and isinstance(last, SendStep)
+
+
+def test_v1_stays_active_until_journey_yaml_names_v2() -> None:
+    everything = frozenset(Channel)
+    catalog = JourneyCatalog.load(
+        REPO_JOURNEYS, default_journey="abandoned_cart", channels=everything
+    )
+
+    assert catalog.problems == []
+    assert catalog.journeys["abandoned_cart"].settings.active == 1
+    assert catalog.pin("any-shop").definition.version == 1
+    assert sorted(catalog.journeys["abandoned_cart"].versions) == [1, 2]
+
+
+def test_shipped_pins_hold_the_parts_their_channels_need() -> None:
+    catalog = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart")
+
+    v1 = catalog.pin_version("abandoned_cart", 1).templates
+    v2 = catalog.pin_version("abandoned_cart", 2).templates
+    assert "nudge/en.html" in v1 and "nudge/en.sms" not in v1
+    assert {"nudge/en.sms", "nudge/tr.sms", "nudge/en.html", "nudge/tr.txt"} <= set(v2)
+    assert "reminder/en.sms" not in v2
+    assert "_unsubscribe.txt" in v1 and "_unsubscribe.txt" in v2
 
 
 def test_demo_shop_gets_the_fast_demo_journey() -> None:
@@ -225,8 +286,9 @@ def test_stray_yaml_files_and_unknown_template_files_are_reported(tmp_path: Path
         (
             "en.htm",
             None,
-            "unexpected file: templates are <template>/<lang>.subject|.html|.txt, "
-            "shared partials _<name>.html",
+            "unexpected file: templates are <template>/<lang>.<part> (email: .subject, .html, "
+            ".txt; sms: .sms; push: .push_title, .push), shared partials _<name>.html or "
+            "_<name>.txt",
         ),
     ]
 
@@ -263,10 +325,11 @@ def test_reload_notices_a_removed_file_and_an_edited_template(tmp_path: Path) ->
     assert catalog.pin("shop-1").definition.version == 1
 
     template = journey_dir / "templates" / "reminder" / "en.txt"
-    template.write_text("changed {{ checkout_url }}", encoding="utf-8")
+    changed = "changed {{ checkout_url }} {{ unsubscribe_url }}"
+    template.write_text(changed, encoding="utf-8")
     _touch_later(template)
     assert catalog.reload_if_changed() is True
-    assert catalog.pin("shop-1").templates["reminder/en.txt"] == "changed {{ checkout_url }}"
+    assert catalog.pin("shop-1").templates["reminder/en.txt"] == changed
 
 
 def test_a_version_broken_while_running_is_refused_on_reload_without_raising(
@@ -333,6 +396,48 @@ def test_a_pin_holds_exactly_the_templates_its_messages_use(tmp_path: Path) -> N
         "_layout.html",
         *(f"nudge/{lang}.{part}" for lang in ("en", "tr") for part in ("html", "subject", "txt")),
     ]
+
+
+def test_a_pin_holds_the_parts_of_each_messages_channels_only(tmp_path: Path) -> None:
+    steps = [
+        {"send": {"template": "reminder", "id": "r1"}},
+        {"send": {"channel": ["sms", "email"], "template": "nudge", "id": "r2"}},
+        {"send": {"channel": "push", "template": "ping", "id": "r3"}},
+        {"send": {"channel": "webhook", "target": "crm", "id": "r4"}},
+    ]
+    everything = SMS + EMAIL + PUSH
+    templates = templates_for(
+        "reminder", "nudge", "ping", locales=("en", "tr"), channels=everything
+    )
+    write_journey(tmp_path, versions={1: version(steps=steps)}, templates=templates)
+    pinned = load(tmp_path, channels=frozenset(Channel)).pin("shop-1")
+
+    def parts(name: str) -> list[str]:
+        return sorted(path for path in pinned.templates if path.startswith(f"{name}/"))
+
+    assert parts("reminder") == [
+        f"reminder/{lang}.{part}" for lang in ("en", "tr") for part in ("html", "subject", "txt")
+    ]
+    assert parts("nudge") == [
+        f"nudge/{lang}.{part}"
+        for lang in ("en", "tr")
+        for part in ("html", "sms", "subject", "txt")
+    ]
+    assert parts("ping") == [
+        f"ping/{lang}.{part}" for lang in ("en", "tr") for part in ("push", "push_title")
+    ]
+    assert pinned.templates_for(None) == {}
+
+
+def test_a_part_for_another_channel_leaves_existing_pins_unchanged(tmp_path: Path) -> None:
+    journey_dir = write_journey(tmp_path)
+    catalog = load(tmp_path)
+    before = catalog.pin("shop-1").content_hash
+
+    write_templates(journey_dir, message_files("reminder", channels=SMS))
+
+    assert catalog.reload_if_changed() is True
+    assert catalog.pin("shop-1").content_hash == before
 
 
 def test_a_pin_does_not_change_when_files_change_afterwards(tmp_path: Path) -> None:

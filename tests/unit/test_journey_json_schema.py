@@ -48,3 +48,27 @@ def test_the_command_writes_the_schema(tmp_path: Any) -> None:
 
     assert main([str(target)]) == 0
     assert json.loads(target.read_text(encoding="utf-8")) == journey_json_schema()
+
+
+def test_a_send_channel_is_one_channel_or_a_preference_list() -> None:
+    definitions: dict[str, Any] = journey_json_schema()["$defs"]
+    channel = definitions["SendSpec"]["properties"]["channel"]
+
+    assert channel["anyOf"] == [
+        {"$ref": "#/$defs/Channel"},
+        {"items": {"$ref": "#/$defs/Channel"}, "minItems": 1, "type": "array"},
+    ]
+    assert definitions["Channel"]["enum"] == ["email", "sms", "push", "webhook"]
+    webhook, templated = definitions["SendSpec"]["oneOf"]
+    assert webhook["required"] == ["channel", "target"]
+    assert templated["required"] == ["template"]
+
+
+def test_the_new_journey_keys_are_in_the_schema() -> None:
+    schema = journey_json_schema()
+    properties = schema["properties"]
+
+    assert properties["sms_max_segments"]["default"] == 3
+    assert properties["when_capped"]["default"] == "defer"
+    assert properties["on_suppression"]["default"] == "end"
+    assert schema["$defs"]["QuietHours"]["required"] == ["from", "to"]

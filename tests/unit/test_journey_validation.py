@@ -9,7 +9,10 @@ import pytest
 
 from journey_schema.models import Channel
 from tests.unit.journey_files import (
+    EMAIL,
     LAYOUT,
+    PUSH,
+    SMS,
     load,
     message_files,
     problems_of,
@@ -117,9 +120,9 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
 
     assert problems_for(tmp_path, document) == [
         (None, "missing required key 'trigger'"),
-        ("steps[0].send", "missing required key 'template'"),
         ("steps[0].send", "unknown key 'then'"),
         (None, "unknown key 'holdout'"),
+        ("steps[0].send", "a send step needs `template: <folder>`"),
     ]
 
 
@@ -309,17 +312,19 @@ def test_bad_conditions_are_named_where_they_are(
 
 
 def test_a_channel_without_a_provider_is_refused(tmp_path: Path) -> None:
-    document = version(steps=[send(message_id="r1"), send(message_id="s1", channel="sms")])
+    document = version(steps=[send(message_id="r1"), send("text", "s1", channel="sms")])
+    templates = {**templates_for("reminder"), **templates_for("text", channels=SMS)}
 
-    assert problems_for(tmp_path, document) == [
+    assert problems_for(tmp_path, document, templates) == [
         ("steps[1].send.channel", "channel 'sms' is not available yet: no provider configured")
     ]
 
 
 def test_a_channel_with_a_provider_is_accepted(tmp_path: Path) -> None:
-    document = version(steps=[send(message_id="r1"), send(message_id="s1", channel="sms")])
+    document = version(steps=[send(message_id="r1"), send("text", "s1", channel="sms")])
+    templates = {**templates_for("reminder"), **templates_for("text", channels=SMS)}
 
-    assert problems_for(tmp_path, document, channels=frozenset(Channel)) == []
+    assert problems_for(tmp_path, document, templates, channels=frozenset(Channel)) == []
 
 
 # --- templates ---------------------------------------------------------------------------
@@ -428,14 +433,14 @@ def test_a_broken_partial_is_reported_once(tmp_path: Path) -> None:
             None,
             "template _layout.html line 1: unknown variable 'shop_name'; templates can use "
             "checkout_url, currency, customer, item_count, items, language, locale, "
-            "open_pixel_url, quantity, shop, total",
+            "open_pixel_url, quantity, shop, total, unsubscribe_url",
         )
     ]
 
 
 def test_html_without_the_open_pixel_is_refused(tmp_path: Path) -> None:
     templates = templates_for("reminder")
-    templates["reminder/en.html"] = "<p>{{ total }}</p>"
+    templates["reminder/en.html"] = '<p>{{ total }}</p><a href="{{ unsubscribe_url }}">x</a>'
 
     assert problems_for(tmp_path, version(), templates) == [
         (
@@ -450,3 +455,318 @@ def test_each_template_is_reported_once_at_its_first_step(tmp_path: Path) -> Non
     document = version(steps=[send("gone", "r1"), {"wait": "1h"}, send("gone", "r2")])
 
     assert problems_for(tmp_path, document) == [("steps[0]", "template 'gone' does not exist")]
+
+
+# --- channels ----------------------------------------------------------------------------
+
+SMS_AND_EMAIL = frozenset({Channel.EMAIL, Channel.SMS})
+
+
+def test_an_unknown_channel_is_named_with_the_choices(tmp_path: Path) -> None:
+    document = version(steps=[send(message_id="r1", channel=["sms", "fax"])])
+
+    assert problems_for(tmp_path, document) == [
+        (
+            "steps[0].send.channel",
+            "unknown channel 'fax': a channel is one of email, sms, push, webhook, "
+            "or a preference list such as [sms, email]",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("channel", "problem"),
+    [
+        ([], "the channel list is empty: name at least one, e.g. [sms, email]"),
+        (["email", "email"], "a channel is listed twice in the preference list"),
+    ],
+)
+def test_a_malformed_preference_list_is_refused(
+    tmp_path: Path, channel: list[str], problem: str
+) -> None:
+    document = version(steps=[send(message_id="r1", channel=channel)])
+
+    step = "steps[0].send.channel" if not channel else "steps[0].send"
+    assert problems_for(tmp_path, document) == [(step, problem)]
+
+
+def test_a_preference_list_with_an_unconfigured_channel_is_accepted(tmp_path: Path) -> None:
+    document = version(steps=[send("nudge", "n1", channel=["sms", "email"])])
+    templates = templates_for("nudge", locales=("en", "tr"), channels=SMS + EMAIL)
+
+    assert problems_for(tmp_path, document, templates) == []
+
+
+def test_a_preference_list_where_no_channel_has_a_provider_is_refused(tmp_path: Path) -> None:
+    steps = [
+        send(message_id="r1"),
+        {"wait": "1h"},
+        {"branch": "cart.total > 5", "then": [send("ping", "p1", channel=["push", "sms"])]},
+    ]
+    templates = {**templates_for("reminder"), **templates_for("ping", channels=PUSH + SMS)}
+
+    assert problems_for(tmp_path, version(steps=steps), templates) == [
+        (
+            "steps[2].then[0].send.channel",
+            "none of the channels push, sms has a provider configured: the message could never "
+            "be sent; add a channel that has one (e.g. email)",
+        )
+    ]
+
+
+def test_a_template_needs_the_parts_of_every_channel_it_may_be_sent_on(tmp_path: Path) -> None:
+    # email is configured and comes second: the sms parts are needed all the same, since
+    # a customer with a phone number gets the SMS once SMS has a provider
+    document = version(steps=[send("nudge", "n1", channel=["sms", "email"])])
+    templates = templates_for("nudge", locales=("en", "tr"))
+    templates.update(message_files("nudge", "tr", channels=SMS))
+
+    assert problems_for(tmp_path, document, templates) == [
+        ("steps[0]", "template 'nudge' is missing nudge/en.sms")
+    ]
+
+
+def test_every_locale_present_must_be_complete_for_every_channel(tmp_path: Path) -> None:
+    document = version(steps=[send("nudge", "n1", channel=["sms", "email"])])
+    templates = templates_for("nudge", locales=("en",), channels=SMS + EMAIL)
+    templates.update(message_files("nudge", "tr", channels=("sms", "subject", "txt")))
+    templates.update(message_files("nudge", "de", channels=("html",)))
+
+    assert problems_for(tmp_path, document, templates, channels=SMS_AND_EMAIL) == [
+        ("steps[0]", "template 'nudge' is missing nudge/de.sms"),
+        ("steps[0]", "template 'nudge' is missing nudge/de.subject, nudge/de.txt"),
+        ("steps[0]", "template 'nudge' is missing nudge/tr.html"),
+    ]
+
+
+def test_the_default_locale_needs_every_part_of_every_channel(tmp_path: Path) -> None:
+    document = version(steps=[send("nudge", "n1", channel=["sms", "email"])])
+    templates = templates_for("nudge", locales=("tr",), channels=SMS + EMAIL)
+
+    assert problems_for(tmp_path, document, templates) == [
+        (
+            "steps[0]",
+            "template 'nudge' has no 'en' version, the journey's default locale: "
+            "add nudge/en.sms, .subject, .html and .txt",
+        )
+    ]
+
+
+def test_a_missing_part_is_reported_at_the_first_step_sending_on_that_channel(
+    tmp_path: Path,
+) -> None:
+    steps = [
+        send(message_id="r1"),
+        {"wait": "1d"},
+        send("reminder", "r2", channel=["push", "email"]),
+    ]
+    templates = templates_for("reminder")
+    templates.update(message_files("reminder", channels=("push",)))
+
+    assert problems_for(tmp_path, version(steps=steps), templates) == [
+        ("steps[2]", "template 'reminder' is missing reminder/en.push_title")
+    ]
+
+
+def test_a_template_with_only_other_channels_parts_has_no_version_for_this_one(
+    tmp_path: Path,
+) -> None:
+    templates = {**templates_for("reminder"), **templates_for("text", channels=SMS)}
+    document = version(steps=[send(message_id="r1"), send("text", "t1", channel="push")])
+
+    assert problems_for(tmp_path, document, templates, channels=frozenset(Channel)) == [
+        (
+            "steps[1]",
+            "template 'text' has no 'en' version, the journey's default locale: "
+            "add text/en.push_title and .push",
+        )
+    ]
+
+
+def test_an_sms_part_is_checked_for_unknown_variables_and_rendering(tmp_path: Path) -> None:
+    document = version(steps=[send("text", "t1", channel="sms")])
+    templates = templates_for("text", locales=("en", "tr"), channels=SMS)
+    templates["text/en.sms"] = "Use {{ coupon_code }}"
+    templates["text/tr.sms"] = "{{ customer.first_name.upper() }}"
+
+    problems = problems_for(tmp_path, document, templates, channels=SMS_AND_EMAIL)
+    assert [step for step, _ in problems] == ["steps[0]"]
+    assert problems[0][1].startswith("template text/en.sms line 1: unknown variable 'coupon_code'")
+
+    templates["text/en.sms"] = "Your cart: {{ checkout_url }}"
+    problems = problems_for(tmp_path / "again", document, templates, channels=SMS_AND_EMAIL)
+    assert [step for step, _ in problems] == ["steps[0]"]
+    assert problems[0][1].startswith("template text/tr.sms line 1: ")
+
+
+def test_an_sms_that_renders_empty_is_refused(tmp_path: Path) -> None:
+    document = version(steps=[send("text", "t1", channel="sms")])
+    templates = templates_for("text", channels=SMS)
+    templates["text/en.sms"] = "{% if false %}x{% endif %}\n"
+
+    assert problems_for(tmp_path, document, templates, channels=SMS_AND_EMAIL) == [
+        ("steps[0]", "template text/en.sms: renders empty")
+    ]
+
+
+def test_an_sms_longer_than_the_limit_names_file_locale_and_counts(tmp_path: Path) -> None:
+    document = version(steps=[send("text", "t1", channel=["sms", "push"])])
+    templates = templates_for("text", locales=("en", "tr"), channels=SMS + PUSH)
+    # 7 * 23 + 6, a newline and the 38 characters of the Turkish opt-out: 206, 4 parts of 67
+    templates["text/tr.sms"] = "Sepetin seni bekliyor. " * 7 + "Şimdi!"
+    templates["text/en.sms"] = "a" * 300  # 323 with the opt-out: 3 parts of 153
+
+    assert problems_for(tmp_path, document, templates, channels=SMS_AND_EMAIL) == [
+        (
+            "steps[0]",
+            "template text/tr.sms: 4 segments (UCS-2, 206 characters), opt-out line included; "
+            "at most 3 (sms_max_segments)",
+        )
+    ]
+
+
+def test_the_sms_limit_is_set_per_version(tmp_path: Path) -> None:
+    document = version(steps=[send("text", "t1", channel="sms")], sms_max_segments=1)
+    templates = templates_for("text", channels=SMS)
+    templates["text/en.sms"] = "Hi{% if customer.first_name %} {{ customer.first_name }}{% endif %}"
+    templates["text/en.sms"] += ", " + "a" * 132  # "Hi Alex, ..." 141 + 1 + 22 opt-out
+
+    assert problems_for(tmp_path, document, templates, channels=SMS_AND_EMAIL) == [
+        (
+            "steps[0]",
+            "template text/en.sms: 2 segments (GSM-7, 164 characters), opt-out line included; "
+            "at most 1 (sms_max_segments)",
+        )
+    ]
+
+
+# --- webhook steps -----------------------------------------------------------------------
+
+
+def test_a_webhook_step_posts_to_a_target_without_a_template(tmp_path: Path) -> None:
+    steps = [
+        send(message_id="r1"),
+        {
+            "branch": "cart.total >= 5000",
+            "then": [{"send": {"channel": "webhook", "target": "staff", "id": "alert"}}],
+        },
+    ]
+
+    assert problems_for(tmp_path, version(steps=steps)) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "step", "problem"),
+    [
+        ({"channel": "webhook"}, "steps[1].send", "a webhook step needs `target: <name>`"),
+        (
+            {"channel": "webhook", "target": "staff", "template": "reminder"},
+            "steps[1].send",
+            "a webhook step posts the cart as JSON: it takes no template",
+        ),
+        (
+            {"channel": ["webhook", "email"], "target": "staff", "template": "reminder"},
+            "steps[1].send",
+            "a webhook can not be part of a channel preference list",
+        ),
+        (
+            {"template": "reminder", "target": "staff"},
+            "steps[1].send",
+            "only webhook steps take a `target`",
+        ),
+        (
+            {"channel": "webhook", "target": "Staff Room"},
+            "steps[1].send.target",
+            "'Staff Room': webhook target names use lowercase letters, digits and _, e.g. staff",
+        ),
+    ],
+)
+def test_webhook_mistakes(tmp_path: Path, spec: dict[str, Any], step: str, problem: str) -> None:
+    document = version(steps=[send(message_id="r1"), {"send": spec}])
+
+    assert problems_for(tmp_path, document) == [(step, problem)]
+
+
+def test_a_webhook_needs_no_provider_and_its_target_is_left_to_the_worker(
+    tmp_path: Path,
+) -> None:
+    document = version(
+        steps=[send(message_id="r1"), {"send": {"channel": "webhook", "target": "no_such"}}]
+    )
+
+    assert problems_for(tmp_path, document, channels=frozenset({Channel.EMAIL})) == []
+
+
+# --- email links, quiet hours ------------------------------------------------------------
+
+
+def test_email_without_the_unsubscribe_link_is_refused_in_html_and_text(tmp_path: Path) -> None:
+    templates = templates_for("reminder", locales=("en", "tr"))
+    templates["_layout.html"] = LAYOUT.replace("unsubscribe_url", "checkout_url")
+    templates["reminder/tr.txt"] = "{{ total }} {{ checkout_url }}"
+
+    assert problems_for(tmp_path, version(), templates) == [
+        (
+            "steps[0]",
+            "template reminder/en.html does not include the unsubscribe link: extend "
+            '"_layout.html", or add <a href="{{ unsubscribe_url }}">Unsubscribe</a>',
+        ),
+        (
+            "steps[0]",
+            "template reminder/tr.html does not include the unsubscribe link: extend "
+            '"_layout.html", or add <a href="{{ unsubscribe_url }}">Unsubscribe</a>',
+        ),
+        (
+            "steps[0]",
+            "template reminder/tr.txt does not include the unsubscribe link: add a line such "
+            "as Unsubscribe: {{ unsubscribe_url }} (the shipped templates {% include "
+            '"_unsubscribe.txt" %})',
+        ),
+    ]
+
+
+def test_quiet_hours_are_written_as_times_of_day_quoted_or_not(tmp_path: Path) -> None:
+    text = (
+        "journey: shop_journey\nversion: 1\ntrigger: {inactivity: 1h}\n"
+        "quiet_hours: {from: 21:00, to: 9am}\nsteps:\n  - send: {template: reminder}\n"
+    )
+
+    assert problems_for(tmp_path, text) == [
+        ("quiet_hours.to", "'9am': write a time of day as HH:MM, 24-hour clock, e.g. 09:00")
+    ]
+    write_journey(tmp_path / "ok", versions={1: text.replace("9am", '"09:00"')})
+    pinned = load(tmp_path / "ok").pin("shop")
+    assert pinned.definition.quiet_hours is not None
+    assert (pinned.definition.quiet_hours.from_, pinned.definition.quiet_hours.to) == (
+        "21:00",
+        "09:00",
+    )
+
+
+def test_only_emails_report_opens(tmp_path: Path) -> None:
+    steps = [
+        send("text", "t1", channel="sms"),
+        {"wait_for": {"opened": "t1", "within": "1d"}},
+        send("text", "t2", channel=["sms", "email"]),
+        {"wait_for": {"opened": "t2", "within": "1d"}},
+        {"wait_for": {"clicked": "t1", "within": "1d"}},
+    ]
+    templates = templates_for("text", channels=SMS + EMAIL)
+
+    assert problems_for(tmp_path, version(steps=steps), templates, channels=SMS_AND_EMAIL) == [
+        (
+            "steps[1].wait_for.opened",
+            "message 't1' goes by sms: only emails report opens; wait for `clicked` instead",
+        )
+    ]
+
+
+def test_a_webhook_is_never_opened_or_clicked(tmp_path: Path) -> None:
+    steps = [
+        {"send": {"channel": "webhook", "target": "crm", "id": "w1"}},
+        {"wait_for": {"clicked": "w1", "within": "1d"}},
+    ]
+
+    assert problems_for(tmp_path, version(steps=steps)) == [
+        ("steps[1].wait_for.clicked", "message 'w1' is a webhook: it is never opened or clicked")
+    ]

@@ -19,7 +19,9 @@ from rendering.message import (
     RenderError,
     TemplateMissing,
     render_message,
+    render_parts,
 )
+from rendering.sms import sms_segments, with_opt_out
 from tests.factories import make_cart, make_customer, make_item
 from tests.unit.journey_files import REPO_JOURNEYS, message_files
 from workflows.types import CartSnapshot
@@ -135,6 +137,77 @@ def test_every_shipped_message_renders_with_pixel_and_checkout_link(
     )
     assert "https://track.example/c/checkout" in message.html
     assert "https://track.example/c/checkout" in message.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "html_label", "text_line"),
+    [
+        ("tr-TR", ">Abonelikten çık</a>", "Abonelikten çıkmak için: https://track.example/u/abc"),
+        ("en", ">Unsubscribe</a>", "Unsubscribe: https://track.example/u/abc"),
+    ],
+)
+@pytest.mark.parametrize("template", ["reminder", "still_thinking", "nudge", "last_chance"])
+def test_every_shipped_email_ends_with_the_unsubscribe_link(
+    template: str, locale: str, html_label: str, text_line: str
+) -> None:
+    links = LINKS.model_copy(update={"unsubscribe_url": "https://track.example/u/abc"})
+    message = shipped(template, two_item_cart(locale), links)
+
+    assert '<a href="https://track.example/u/abc" target="_blank"' in message.html
+    assert html_label in message.html
+    assert message.text.rstrip().endswith(text_line)
+
+
+def test_no_unsubscribe_line_without_an_unsubscribe_url() -> None:
+    message = shipped("reminder", two_item_cart("en"))
+
+    assert "Unsubscribe" not in message.html and "Unsubscribe" not in message.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected", "encoding"),
+    [
+        (
+            "tr-TR",
+            "Merhaba Ayşe, sepetin seni bekliyor. Alışverişini tamamla: "
+            "https://track.example/c/checkout\nSMS almamak için RET yazıp yanıtlayın.",
+            "UCS-2",
+        ),
+        (
+            "en",
+            "Hi Ayşe, your cart is saved just as you left it. Finish your order: "
+            "https://track.example/c/checkout\nReply STOP to opt out.",
+            "UCS-2",  # one ş is enough
+        ),
+        (
+            "de-DE",
+            "Your cart is saved just as you left it. Finish your order: "
+            "https://track.example/c/checkout\nReply STOP to opt out.",
+            "GSM-7",
+        ),
+    ],
+)
+def test_the_shipped_sms_nudge_in_the_customers_language(
+    locale: str, expected: str, encoding: str
+) -> None:
+    catalog = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart")
+    pinned = catalog.pin_version("abandoned_cart", 2)
+    first_name = None if locale == "de-DE" else "Ayşe"
+    cart = two_item_cart(locale, first_name=first_name)
+
+    rendered = render_parts(
+        channel="sms",
+        templates=pinned.templates_for("nudge"),
+        template="nudge",
+        locale=cart.customer.locale,
+        default_locale=pinned.definition.locale,
+        context=message_context(cart, LINKS),
+    )
+    text = with_opt_out(rendered.parts["sms"], rendered.locale.split("-")[0])
+
+    assert text == expected
+    assert sms_segments(text).encoding == encoding
+    assert sms_segments(text).segments <= pinned.definition.sms_max_segments
 
 
 def test_no_pixel_when_tracking_is_off() -> None:
