@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test demo lint check-journeys schema record-histories clean
+.PHONY: help run test demo lint check-journeys schema record-histories chaos clean
 
 help:
 	@echo "make run             start Temporal dev server, worker, API and mail catcher"
@@ -17,6 +17,7 @@ help:
 	@echo "make check-journeys  validate journeys/"
 	@echo "make schema          regenerate journeys/journey.schema.json"
 	@echo "make record-histories  store workflow histories for the replay tests"
+	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
 	@echo "make clean           remove .venv, data/ and caches"
 
 # Reinstalled whenever pyproject.toml changes.
@@ -52,6 +53,9 @@ schema: $(STAMP)
 record-histories: $(STAMP)
 	CARTNUDGE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/workflows -q
 	$(BIN)/python -m pytest tests/replay -q
+
+chaos: $(STAMP)
+	$(BIN)/python -m devstack.chaos --carts 1000 --kills 8
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,10 +1,10 @@
 """A real PostgreSQL for the test session, migrated with the project's own migrations.
 
-The server comes from the PostgreSQL binaries on the machine (`/usr/lib/postgresql/*/bin`):
-`initdb` into a temporary directory, `pg_ctl start` on a free loopback port, one database,
-`upgrade_database`, and `pg_ctl stop` when the session ends. Running as root, the server
-runs as the `postgres` OS user. Without the binaries the suite falls back to a SQLite file
-and says so loudly; with CARTNUDGE_REQUIRE_POSTGRES=1 (CI) the fallback is an error.
+The server is devstack/postgres.py's, the one `make chaos` uses too: the binaries in
+`/usr/lib/postgresql/*/bin`, `initdb` into a temporary directory, a free loopback port; here it
+is migrated with `upgrade_database` and stopped when the session ends. Without the binaries
+the suite falls back to a SQLite file and says so loudly; with CARTNUDGE_REQUIRE_POSTGRES=1
+(CI) the fallback is an error.
 
 Fixtures:
     database_url     session  SQLAlchemy URL (`postgresql+psycopg://...`)
@@ -14,13 +14,7 @@ Fixtures:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pwd
-import re
-import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -32,12 +26,12 @@ import pytest_asyncio
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from devstack.postgres import PostgresServer, find_postgres_bin_dir
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from storage.models import Base
 
 REQUIRE_POSTGRES = "CARTNUDGE_REQUIRE_POSTGRES"
-DATABASE_NAME = "cartnudge_test"
 
 
 @dataclass(frozen=True)
@@ -64,112 +58,6 @@ class DatabasePlan:
 
 plan_key = pytest.StashKey[DatabasePlan]()
 timings_key = pytest.StashKey[dict[str, float]]()  # seconds, for the summary
-
-
-def find_postgres_bin_dir() -> Path | None:
-    """The newest installed PostgreSQL's bin directory that has initdb and pg_ctl."""
-    candidates = []
-    for initdb in Path("/usr/lib/postgresql").glob("*/bin/initdb"):
-        bin_dir = initdb.parent
-        version = re.match(r"\d+", bin_dir.parent.name)
-        if version and (bin_dir / "pg_ctl").exists():
-            candidates.append((int(version.group()), bin_dir))
-    return max(candidates)[1] if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class PostgresServer:
-    """One throwaway PostgreSQL cluster in a temporary directory."""
-
-    def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
-        self.as_postgres = os.geteuid() == 0
-        self.root = Path(tempfile.mkdtemp(prefix="cartnudge-pg-"))
-        self.data_dir = self.root / "data"
-        self.socket_dir = self.root / "socket"
-        self.log_file = self.root / "server.log"
-        self.port = 0
-        if self.as_postgres:
-            try:
-                user = pwd.getpwnam("postgres")
-            except KeyError:
-                raise RuntimeError(
-                    "running as root, PostgreSQL must run as the 'postgres' OS user,"
-                    " which does not exist"
-                ) from None
-            os.chown(self.root, user.pw_uid, user.pw_gid)
-        self._run("mkdir", str(self.socket_dir))
-
-    def _run(self, program: str, *args: str) -> None:
-        command = [program, *args]
-        if self.as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            log = self.log_file.read_text() if self.log_file.exists() else ""
-            raise RuntimeError(
-                f"{' '.join(command)} failed ({result.returncode}):\n"
-                f"{result.stdout}{result.stderr}{log}"
-            )
-
-    def start(self) -> None:
-        self._run(
-            str(self.bin_dir / "initdb"),
-            "--pgdata", str(self.data_dir),
-            "--auth", "trust",
-            "--username", "postgres",
-            "--encoding", "UTF8",
-            "--locale", "C.UTF-8",
-            "--no-sync",
-        )  # fmt: skip
-        options = (
-            "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-            " -c full_page_writes=off -c max_connections=200"
-            f" -c unix_socket_directories={self.socket_dir}"
-        )
-        for attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = free_port()
-            try:
-                self._run(
-                    str(self.bin_dir / "pg_ctl"),
-                    "--pgdata", str(self.data_dir),
-                    "--log", str(self.log_file),
-                    "--options", f"-p {self.port} {options}",
-                    "--wait", "--timeout", "30",
-                    "start",
-                )  # fmt: skip
-                break
-            except RuntimeError:
-                if attempt == 2:
-                    raise
-        self._run(
-            str(self.bin_dir / "createdb"),
-            "--host", str(self.socket_dir),
-            "--port", str(self.port),
-            "--username", "postgres",
-            DATABASE_NAME,
-        )  # fmt: skip
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE_NAME}"
-
-    def stop(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            self._run(
-                str(self.bin_dir / "pg_ctl"),
-                "--pgdata", str(self.data_dir),
-                "--mode", "immediate",
-                "--wait",
-                "stop",
-            )  # fmt: skip
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,59 @@
+"""Exactly-once delivery under crashes: the worker SIGKILLed mid-send, counted at the receivers.
+
+One run of devstack/chaos.py for the module (`make chaos` runs a larger one): 200 carts of the
+chaos journey (email r1, sms r2, email r3) through the real API, worker, PostgreSQL, Temporal
+dev server, SMTP server and Twilio stub, with the worker killed 3 times while sending.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from devstack.chaos import ChaosReport, run_chaos
+from devstack.postgres import find_postgres_bin_dir
+from workflows.types import MessageStatus
+
+CARTS = 200
+KILLS = 3
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+async def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
+    if find_postgres_bin_dir() is None:
+        if os.environ.get("CARTNUDGE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("the chaos test needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+        pytest.skip("the chaos test needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+    logs: Path = tmp_path_factory.mktemp("chaos")
+    result = await run_chaos(carts=CARTS, kills=KILLS, logs=logs, deadline=200)
+    print(f"\n{result.table()}\n{result.summary}\n  logs: {logs}")
+    return result
+
+
+def test_the_kills_landed_while_messages_were_going_out(report: ChaosReport) -> None:
+    assert report.kills == KILLS, report.table()
+    for kill in report.kill_log:
+        assert 0 < kill.delivered < report.due, report.table()
+    # every restarted worker picked up where the dead one stopped
+    delivered_at = [kill.delivered for kill in report.kill_log]
+    assert delivered_at == sorted(set(delivered_at)), report.table()
+    assert report.arrivals_after_last_restart > 0, report.table()
+
+
+def test_every_journey_finished(report: ChaosReport) -> None:
+    assert report.finished == CARTS, report.table()
+    assert report.outbox.get("pending", 0) == report.outbox.get("sending", 0) == 0, report.table()
+
+
+def test_no_message_arrives_twice_or_at_the_wrong_address(report: ChaosReport) -> None:
+    assert report.duplicates == 0, report.table()
+    assert report.unexpected == 0, report.table()
+
+
+def test_a_message_that_never_arrived_is_marked_uncertain(report: ChaosReport) -> None:
+    """No silent loss: the outbox says `uncertain` for every message a kill may have cut off."""
+    assert set(report.lost_by_status) <= {MessageStatus.UNCERTAIN}, report.table()
