@@ -308,6 +308,9 @@ class MessagingActivities:
     async def _settled(self, key: str) -> SendResult:
         """Another attempt already settled this step: report its result, never send again."""
         status, reason, channel = await self._outbox.settled(key)
+        if status in (PENDING, SENDING):
+            # a second live attempt holds the row (a timed-out one still running): ask later
+            raise ApplicationError(f"another attempt is delivering {key}; checking again later")
         return SendResult(status=MessageStatus(status), reason=reason, channel=channel)
 
     async def _defer(

@@ -530,7 +530,7 @@ class Monkey:
     kills: int
     rng: random.Random
     started: float
-    log: list[Kill] = field(default_factory=list)
+    landed: list[Kill] = field(default_factory=list)
     count_at_restart: int = 0
 
     async def run(self) -> None:
@@ -542,7 +542,7 @@ class Monkey:
         )
         for threshold in thresholds:
             # sending now: past the threshold, and the current worker has delivered
-            while not (self.count() >= max(threshold, self.count_at_restart + 1)):
+            while self.count() < max(threshold, self.count_at_restart + 1):
                 self.worker.check_alive()
                 await asyncio.sleep(0.01)
             await asyncio.sleep(self.rng.uniform(0, 0.2))  # a random moment mid-sending
@@ -553,7 +553,7 @@ class Monkey:
             at = time.monotonic() - self.started
             unsettled = await outbox_counts(self.engine)
             down_for = self.rng.uniform(0.1, 1.5)
-            self.log.append(
+            self.landed.append(
                 Kill(
                     at=at,
                     delivered=delivered,
@@ -563,7 +563,7 @@ class Monkey:
             )
             log.info(
                 "kill %d at %.1fs: %d/%d delivered, outbox %s",
-                len(self.log), at, delivered, self.due, unsettled,
+                len(self.landed), at, delivered, self.due, unsettled,
             )  # fmt: skip
             await asyncio.sleep(down_for)
             self.count_at_restart = self.count()
@@ -638,10 +638,10 @@ async def run_chaos(
         done = await finished_customers(engine)
 
     counted = tally(arrivals.snapshot() + sms_arrivals(sms_stub), carts, done, rows)
-    last_restart = monkey.count_at_restart if monkey.log else 0
+    last_restart = monkey.count_at_restart if monkey.landed else 0
     return ChaosReport(
         carts=carts,
-        kills=len(monkey.log),
+        kills=len(monkey.landed),
         due=due,
         delivered=counted.delivered,
         duplicates=counted.duplicates,
@@ -655,7 +655,7 @@ async def run_chaos(
         lost_reasons=counted.lost_reasons,
         uncertain_arrived=counted.uncertain_arrived,
         wall_seconds=time.monotonic() - started,
-        kill_log=tuple(monkey.log),
+        kill_log=tuple(monkey.landed),
         arrivals_after_last_restart=len(arrivals) + len(sms_stub.messages) - last_restart,
     )
 
