@@ -29,7 +29,7 @@ def email_out(
             **list_unsubscribe_headers(unsubscribe_url),
             "X-Cartnudge-Message": f"{request.journey}/v{request.version}/{request.message_id}",
         },
-        metadata=_metadata(key, request),
+        metadata=_metadata(request),
     )
 
 
@@ -39,7 +39,7 @@ def sms_out(*, key: str, request: SendRequest, body: str) -> SmsOut:
         idempotency_key=key,
         to=request.cart.customer.phone,
         body=body,
-        metadata=_metadata(key, request),
+        metadata=_metadata(request),
     )
 
 
@@ -51,7 +51,7 @@ def push_out(*, key: str, request: SendRequest, rendered: RenderedParts, url: st
         title=rendered.parts["push_title"],
         body=rendered.parts["push"],
         url=url,
-        metadata=_metadata(key, request),
+        metadata=_metadata(request),
     )
 
 
@@ -73,9 +73,9 @@ def webhook_out(*, key: str, request: SendRequest, occurred_at: datetime) -> Web
     return WebhookOut(idempotency_key=key, target=request.target, payload=payload)
 
 
-def _metadata(key: str, request: SendRequest) -> dict[str, str]:
+def _metadata(request: SendRequest) -> dict[str, str]:
+    # Each sender adds the key itself (custom arg, Metadata, status callback, push data).
     return {
-        "cartnudge_key": key,
         "shop": request.shop,
         "cart_id": request.cart_id,
         "message_id": request.message_id,

@@ -171,7 +171,8 @@ def notification_tag(idempotency_key: str) -> str:
 def fcm_message(push: PushOut) -> dict[str, Any]:
     """The v1 `message` for one device."""
     tag = notification_tag(push.idempotency_key)
-    data = dict(push.metadata)  # FCM data values must be strings, as these are
+    # FCM data values must be strings, as these are; the key finds the message again
+    data = {**push.metadata, "cartnudge_key": push.idempotency_key}
     if push.url:
         data["url"] = push.url
     webpush: dict[str, Any] = {"headers": {"Topic": tag}, "notification": {"tag": tag}}

@@ -3,7 +3,6 @@ engagement signals its workflow run heard, and an app whose Temporal is unreacha
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.app import create_app
+from devstack.processes import free_port
 from settings import Settings
 from storage.models import Message
 from tests.api.helpers import CART, SHOP, cart_body, http_client
@@ -94,19 +94,13 @@ def as_tuples(rows: list[Any], *fields: str) -> set[tuple[Any, ...]]:
     return {tuple(getattr(row, name) for name in fields) for row in rows}
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens here once the socket is closed
-
-
 @asynccontextmanager
 async def client_without_temporal(
-    settings: Settings, engine: AsyncEngine
+    settings: Settings, engine: AsyncEngine, **headers: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An anonymous client on the app as it runs while Temporal is unreachable."""
-    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{closed_port()}"})
+    """A client (anonymous unless `headers` say) on the app while Temporal is unreachable."""
+    # nothing listens on a free port once its probe socket is closed
+    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
     app = create_app(unreachable, engine=engine)
-    async with app.router.lifespan_context(app), http_client(app) as client:
+    async with app.router.lifespan_context(app), http_client(app, **headers) as client:
         yield client

@@ -3,16 +3,13 @@ customer's pixel and click links keep working."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from settings import Settings
 from storage.models import Cart, EngagementEvent, Order
 from tests.api.helpers import (
@@ -21,31 +18,21 @@ from tests.api.helpers import (
     SHOP,
     WORKFLOW_ID,
     cart_body,
-    http_client,
     order_body,
     rows,
     signals,
 )
+from tests.api.sent_messages import client_without_temporal
 from tracking.links import tracked_links
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens here once the socket is closed
 
 
 @pytest.fixture
 async def api_without_temporal(
     settings: Settings, db_engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
-    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{closed_port()}"})
-    app: FastAPI = create_app(unreachable, engine=db_engine)
-    async with (
-        app.router.lifespan_context(app),
-        http_client(app, Authorization=f"Bearer {API_KEY}") as client,
-    ):
+    async with client_without_temporal(
+        settings, db_engine, Authorization=f"Bearer {API_KEY}"
+    ) as client:
         yield client
 
 

@@ -128,6 +128,7 @@ async def test_sends_the_v1_message_with_an_access_token(account: ServiceAccount
             "data": {
                 "shop": "demo_shop",
                 "message_id": "p1",
+                "cartnudge_key": PUSH.idempotency_key,
                 "url": "https://cartnudge.test/l/abc",
             },
             "android": {"collapse_key": TAG, "notification": {"tag": TAG}},
