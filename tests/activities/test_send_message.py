@@ -54,7 +54,12 @@ def request(**overrides: Any) -> SendRequest:
     return SendRequest(**{**values, **overrides})
 
 
-def messaging(session_factory: Any, smtp_url: str, **more: Provider) -> MessagingActivities:
+def messaging(
+    session_factory: Any,
+    smtp_url: str,
+    registry: ConsentRegistry | None = None,
+    **more: Provider,
+) -> MessagingActivities:
     return MessagingActivities(
         outbox=Outbox(session_factory),
         session_factory=session_factory,
@@ -62,6 +67,7 @@ def messaging(session_factory: Any, smtp_url: str, **more: Provider) -> Messagin
         mail_from=MAIL_FROM,
         links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
         policy=SendPolicy(shop_timezone="UTC", caps={}),
+        registry=registry,
     )
 
 
@@ -303,15 +309,14 @@ async def test_an_interrupted_webhook_is_repeated_with_the_same_idempotency_key(
 
 
 def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> MessagingActivities:
-    activities = messaging(session_factory, smtp_url)
-    activities._registry = ConsentRegistry(  # noqa: SLF001 - the one optional collaborator
+    registry = ConsentRegistry(
         url="https://registry.example/check",
         token="registry-token",
         client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
         session_factory=session_factory,
         cache_for=timedelta(hours=24),
     )
-    return activities
+    return messaging(session_factory, smtp_url, registry=registry)
 
 
 async def test_the_registry_is_asked_once_per_address_and_its_no_is_respected(

@@ -49,9 +49,7 @@ async def test_the_first_suppression_reason_is_kept(session_factory: Any) -> Non
             source="twilio-stop",
         )  # fmt: skip
         await session.commit()
-        reason = await suppression_reason(
-            session, shop="s", channel="sms", address="+905321234567"
-        )
+        reason = await suppression_reason(session, shop="s", channel="sms", address="+905321234567")
         other_shop = await suppression_reason(
             session, shop="t", channel="sms", address="+905321234567"
         )
