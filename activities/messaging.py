@@ -212,11 +212,8 @@ class MessagingActivities:
         if channel == "sms":
             body = with_opt_out(parts.parts["sms"], language_of(parts.locale))
             return sms_out(key=key, request=request, body=body), parts.locale, None
-        return (
-            push_out(key=key, request=request, rendered=parts, url=links.checkout_url),
-            (parts.locale),
-            parts.parts["push_title"],
-        )
+        push = push_out(key=key, request=request, rendered=parts, url=links.checkout_url)
+        return push, parts.locale, push.title
 
     def _tracked_links(self, request: SendRequest) -> MessageLinks:
         cart = request.cart
