@@ -1,9 +1,7 @@
-"""What routes receive: settings, a database session, Temporal, and the API key check."""
+"""What routes receive: settings, a database session, Temporal, and the shop of the API key."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, cast
@@ -14,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.temporal import TemporalGateway
 from settings import Settings
+from storage.shops import ShopProfile, shop_for_key
 
 
 @dataclass(frozen=True)
@@ -50,26 +49,37 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 # and only then asks for the client, so bad input gets a 422 even while Temporal is down.
 TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
 
-_bearer = HTTPBearer(auto_error=False, description="The API key: `Authorization: Bearer <key>`")
+_bearer = HTTPBearer(
+    auto_error=False, description="The shop's API key: `Authorization: Bearer <key>`"
+)
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
-
-
-async def require_api_key(
-    settings: SettingsDep,
+async def authenticated_shop(
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """401 unless the request carries `Authorization: Bearer <the API key>`."""
-    # Comparing fixed-length digests in constant time leaks neither the key nor its length.
-    expected = _digest(settings.api_key.get_secret_value())
-    if credentials is None or not hmac.compare_digest(_digest(credentials.credentials), expected):
+) -> ShopProfile:
+    """The shop whose API key the request carries; 401 for a missing, unknown or revoked key."""
+    shop = None
+    if credentials is not None:
+        shop = await shop_for_key(session, credentials.credentials)
+    if shop is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="missing or wrong API key: send `Authorization: Bearer <api key>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return shop
 
 
-ApiKey = Depends(require_api_key)
+CurrentShop = Annotated[ShopProfile, Depends(authenticated_shop)]
+ApiKey = Depends(authenticated_shop)
+
+
+def require_own_shop(current: ShopProfile, requested: str, *, field: str = "shop") -> None:
+    """403 when the request names another shop than the one its API key belongs to."""
+    if requested != current.shop:
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=f"{field}: this API key belongs to shop {current.shop!r}"
+            f" and can not reach shop {requested!r}",
+        )

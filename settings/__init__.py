@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Defaults that make the quick start work; production refuses them.
-DEV_API_KEY = "dev-api-key-change-me"
 DEV_SECRET_KEY = "dev-secret-key-change-me"
 
 
@@ -31,7 +30,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARTNUDGE_", extra="ignore")
 
     environment: Literal["local", "production"] = "local"
-    api_key: SecretStr = SecretStr(DEV_API_KEY)
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRET_KEY),
         description="Signs tracking links; at least 32 characters in production.",
@@ -130,8 +128,6 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:
         if self.environment == "production":
-            if self.api_key.get_secret_value() == DEV_API_KEY:
-                raise ValueError("CARTNUDGE_API_KEY must be set in production")
             secret = self.secret_key.get_secret_value()
             if secret == DEV_SECRET_KEY or len(secret) < 32:
                 raise ValueError(

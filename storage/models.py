@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    ForeignKey,
     Index,
     MetaData,
     Numeric,
@@ -232,3 +233,56 @@ class ProviderEvent(Base):
     provider: Mapped[str] = mapped_column(String(30))
     event_id: Mapped[str] = mapped_column(String(300))
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Shop(Base):
+    """A shop served by this deployment: its defaults, sender identity and integrations."""
+
+    __tablename__ = "shops"
+
+    shop: Mapped[str] = mapped_column(String(100), primary_key=True)  # workflows.types.ShopId
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA; quiet hours fall back to it
+    locale: Mapped[str] = mapped_column(String(20))  # customers without a locale get it
+    currency: Mapped[str] = mapped_column(String(3))
+    email_from: Mapped[str | None] = mapped_column(String(300))  # "Name <addr>"; else mail_from
+    # Shopify: the shop's myshopify.com domain and the app's webhook signing secret.
+    shopify_domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    shopify_secret: Mapped[str | None] = mapped_column(String(200))
+    woocommerce_secret: Mapped[str | None] = mapped_column(String(200))
+    # The shop's own order lookup, asked before a send when we hold no order for the cart.
+    order_lookup_url: Mapped[str | None] = mapped_column(String(2048))
+    order_lookup_token: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ApiKey(Base):
+    """An API key of one shop, stored as its SHA-256 digest; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop: Mapped[str] = mapped_column(ForeignKey("shops.shop", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the key
+    prefix: Mapped[str] = mapped_column(String(20))  # the key's first characters, to tell apart
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotentRequest(Base):
+    """A POST/PUT sent with an Idempotency-Key, and the answer it got, per shop.
+
+    `status_code` is None while the first request is still being handled.
+    """
+
+    __tablename__ = "idempotent_requests"
+
+    shop: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(2048))
+    body_digest: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the raw body
+    status_code: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -6,6 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import ApiKey, Shop
+from storage.shops import key_digest
 from workflows.types import CartItem, CartSnapshot, Consent, Customer
 
 _BASE_TIME = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -48,3 +52,21 @@ def make_cart(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
         "items": items,
     }
     return CartSnapshot(**{**values, **overrides})
+
+
+async def add_shop(
+    sessions: async_sessionmaker[AsyncSession], *, shop: str, key: str | None, **fields: Any
+) -> None:
+    """Store a shop, and an API key for it that the test chose (so it can send it)."""
+    values: dict[str, Any] = {
+        "name": shop,
+        "timezone": "Europe/Istanbul",
+        "locale": "tr-TR",
+        "currency": "TRY",
+    }
+    async with sessions() as session:
+        session.add(Shop(shop=shop, **{**values, **fields}))
+        await session.flush()  # the key refers to the shop
+        if key is not None:
+            session.add(ApiKey(shop=shop, digest=key_digest(key), prefix=key[:10]))
+        await session.commit()

@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import records
-from api.deps import ApiKey, SessionDep, SettingsDep, TemporalDep
+from api.deps import ApiKey, CurrentShop, SessionDep, SettingsDep, TemporalDep, require_own_shop
 from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, ErrorBody, check_timezone
 from api.temporal import (
     RPC_TIMEOUT,
@@ -20,6 +20,7 @@ from api.temporal import (
     unavailable,
 )
 from settings import Settings
+from storage.shops import ShopProfile
 
 # signalled by name, so the API never imports workflow code
 from workflows.names import CART_EMPTIED, CART_JOURNEY, STATE, UPDATE_CART
@@ -40,13 +41,16 @@ router = APIRouter(
     dependencies=[ApiKey],
     responses={
         401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+        403: {"model": ErrorBody, "description": "The API key belongs to another shop"},
         422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
         503: {"model": ErrorBody, "description": "Temporal or the database is down; retry"},
     },
 )
 
 CartId = Annotated[Identifier, Path(description="The shop's id for the cart")]
-Shop = Annotated[ShopId, Query(description="The shop the cart belongs to")]
+Shop = Annotated[
+    ShopId | None, Query(description="The cart's shop; the API key's shop when left out")
+]
 
 
 @router.put("/{cart_id}", status_code=status.HTTP_202_ACCEPTED)
@@ -55,11 +59,13 @@ async def put_cart(
     snapshot: Annotated[
         CartSnapshot, Body(openapi_examples={"cart": {"summary": "A cart", "value": CART_EXAMPLE}})
     ],
+    current: CurrentShop,
     settings: SettingsDep,
     session: SessionDep,
     temporal: TemporalDep,
 ) -> CartAccepted:
     """Take the cart as it is now: starts the cart's journey or updates the running one."""
+    require_own_shop(current, snapshot.shop)
     check_timezone(snapshot)
     shop = snapshot.shop
     workflow_id = cart_workflow_id(shop, cart_id)
@@ -119,9 +125,14 @@ async def _signal_with_start(
 
 @router.delete("/{cart_id}", status_code=status.HTTP_202_ACCEPTED)
 async def empty_cart(
-    cart_id: CartId, shop: Shop, session: SessionDep, temporal: TemporalDep
+    cart_id: CartId,
+    current: CurrentShop,
+    session: SessionDep,
+    temporal: TemporalDep,
+    shop: Shop = None,
 ) -> CartAccepted:
     """The cart was emptied: its journey, if one runs, ends without another message."""
+    shop = _own_shop(current, shop)
     now = datetime.now(UTC)
     await records.mark_emptied(session, shop=shop, cart_id=cart_id, at=now)
     await session.commit()
@@ -137,8 +148,11 @@ async def empty_cart(
     "/{cart_id}/journey",
     responses={404: {"model": ErrorBody, "description": "No journey for this cart"}},
 )
-async def get_journey(cart_id: CartId, shop: Shop, temporal: TemporalDep) -> JourneyState:
+async def get_journey(
+    cart_id: CartId, current: CurrentShop, temporal: TemporalDep, shop: Shop = None
+) -> JourneyState:
     """Where the cart's journey stands: status, version, current step, messages, outcome."""
+    shop = _own_shop(current, shop)
     workflow_id = cart_workflow_id(shop, cart_id)
     client = await temporal.client()
     try:
@@ -153,3 +167,9 @@ async def get_journey(cart_id: CartId, shop: Shop, temporal: TemporalDep) -> Jou
             ) from None
         raise unavailable(err, f"query {workflow_id}") from err
     return state
+
+
+def _own_shop(current: ShopProfile, requested: str | None) -> str:
+    if requested is not None:
+        require_own_shop(current, requested)
+    return current.shop

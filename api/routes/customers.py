@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from api.deps import ApiKey, SessionDep
+from api.deps import ApiKey, CurrentShop, SessionDep, require_own_shop
 from api.schemas import ErrorBody
 from storage.consents import record_consent
 from workflows.types import Consent, Identifier, ShopId
@@ -18,13 +18,16 @@ router = APIRouter(
     dependencies=[ApiKey],
     responses={
         401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+        403: {"model": ErrorBody, "description": "The API key belongs to another shop"},
         422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
         503: {"model": ErrorBody, "description": "The database is down; retry"},
     },
 )
 
 CustomerId = Annotated[Identifier, Path(description="The shop's id for the customer")]
-Shop = Annotated[ShopId, Query(description="The shop the customer belongs to")]
+Shop = Annotated[
+    ShopId | None, Query(description="The customer's shop; the API key's shop when left out")
+]
 
 
 class ConsentStatement(BaseModel):
@@ -49,15 +52,21 @@ class ConsentStatement(BaseModel):
 
 @router.put("/{customer_id}/consent", status_code=status.HTTP_204_NO_CONTENT)
 async def put_consent(
-    customer_id: CustomerId, shop: Shop, statement: ConsentStatement, session: SessionDep
+    customer_id: CustomerId,
+    statement: ConsentStatement,
+    current: CurrentShop,
+    session: SessionDep,
+    shop: Shop = None,
 ) -> Response:
     """Record the customer's consent; the newest statement (by `updated_at`) wins.
 
     Messages not yet sent follow it: a withdrawal stops them, whichever cart they are for.
     """
+    if shop is not None:
+        require_own_shop(current, shop)
     await record_consent(
         session,
-        shop=shop,
+        shop=current.shop,
         customer_id=customer_id,
         consent=statement.consent,
         updated_at=statement.updated_at,

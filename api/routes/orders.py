@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api import records
-from api.deps import ApiKey, SessionDep, TemporalDep
+from api.deps import ApiKey, CurrentShop, SessionDep, TemporalDep, require_own_shop
 from api.schemas import ErrorBody, OrderAccepted, OrderIn, OrderStatus
 from api.temporal import signal_if_open
 from workflows.names import ORDER_PLACED
@@ -17,6 +17,7 @@ router = APIRouter(
     dependencies=[ApiKey],
     responses={
         401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+        403: {"model": ErrorBody, "description": "The API key belongs to another shop"},
         422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
         503: {"model": ErrorBody, "description": "Temporal or the database is down; retry"},
     },
@@ -24,8 +25,11 @@ router = APIRouter(
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
-async def order_placed(order: OrderIn, session: SessionDep, temporal: TemporalDep) -> OrderAccepted:
+async def order_placed(
+    order: OrderIn, current: CurrentShop, session: SessionDep, temporal: TemporalDep
+) -> OrderAccepted:
     """Record a completed order (once per order id) and end its cart's journey."""
+    require_own_shop(current, order.shop)
     stored, created = await records.record_order(session, order)
     await session.commit()
     # Signalled on a replay too: the shop may be retrying because our signal failed.

@@ -1,7 +1,8 @@
 """The API in-process over httpx, on the session's PostgreSQL and a time-skipping Temporal.
 
 Fixtures:
-    settings  test settings (API key "test-api-key", a fresh task queue)
+    settings  test settings (a fresh task queue)
+    shop      (autouse) the shop SHOP with the API key API_KEY, in the database
     app       the FastAPI app with the test's Temporal client and database engine
     api       an httpx.AsyncClient on it, lifespan run, carrying the API key
     anonymous the same without the API key
@@ -15,17 +16,25 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from settings import Settings
-from tests.api.helpers import API_KEY, http_client
+from tests.api.helpers import API_KEY, SHOP, http_client
+from tests.factories import add_shop
 from tests.support.temporal import settings_for_tests
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return settings_for_tests(api_key=API_KEY)
+    return settings_for_tests()
+
+
+@pytest.fixture(autouse=True)
+async def shop(session_factory: async_sessionmaker[AsyncSession]) -> str:
+    """The shop SHOP, whose API key is API_KEY; every API test has it."""
+    await add_shop(session_factory, shop=SHOP, key=API_KEY)
+    return SHOP
 
 
 @pytest.fixture

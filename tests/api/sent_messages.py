@@ -21,10 +21,16 @@ from workflows.types import Engagement, cart_workflow_id
 
 
 async def running_cart(
-    api: httpx.AsyncClient, client: Client, *, shop: str = SHOP, cart_id: str = CART
+    api: httpx.AsyncClient,
+    client: Client,
+    *,
+    shop: str = SHOP,
+    cart_id: str = CART,
+    api_key: str | None = None,
 ) -> str:
-    """Start the cart's workflow through the API; its run id."""
-    response = await api.put(f"/v1/carts/{cart_id}", json=cart_body(shop=shop))
+    """Start the cart's workflow through the API (as the shop of `api_key`); its run id."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+    response = await api.put(f"/v1/carts/{cart_id}", json=cart_body(shop=shop), headers=headers)
     assert response.status_code == 202, response.text
     description = await client.get_workflow_handle(cart_workflow_id(shop, cart_id)).describe()
     return str(description.run_id)

@@ -246,11 +246,17 @@ async def test_delete_of_an_unknown_cart_is_accepted_and_starts_nothing(
     assert not await workflow_exists(temporal_env.client, f"cart-{SHOP}-never-seen")
 
 
-async def test_delete_needs_the_shop(api: httpx.AsyncClient) -> None:
+async def test_delete_without_a_shop_means_the_api_keys_shop(
+    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await api.put(PUT, json=cart_body())
+
     response = await api.delete(PUT)
 
-    assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["shop"]
+    assert response.status_code == 202
+    assert response.json()["workflow_id"] == WORKFLOW_ID
+    [cart] = await rows(session_factory, Cart)
+    assert cart.emptied_at is not None
 
 
 async def test_journey_of_an_unknown_cart_is_404(api: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.consents import current_consent
 from storage.models import ConsentRecord
 from tests.api.helpers import SHOP, cart_body, order_body, rows
-from tests.factories import make_customer
+from tests.factories import add_shop, make_customer
 from workflows.types import Consent
 
 CONSENT_URL = f"/v1/customers/c-1/consent?shop={SHOP}"
@@ -112,8 +112,13 @@ async def test_an_older_statement_does_not_undo_a_newer_one(
 async def test_consent_is_kept_per_customer_and_shop(
     api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    await add_shop(session_factory, shop="other_shop", key="other-key")
     await api.put(CONSENT_URL, json=statement(minutes=0, email=True))
-    await api.put("/v1/customers/c-2/consent?shop=other_shop", json=statement(minutes=5))
+    await api.put(
+        "/v1/customers/c-2/consent",
+        json=statement(minutes=5),
+        headers={"Authorization": "Bearer other-key"},
+    )
 
     assert {
         (r.shop, r.customer_id, r.channel, r.granted)
@@ -153,10 +158,9 @@ async def test_the_consent_endpoint_needs_the_api_key(
             {"consent": {"email": "maybe"}, "updated_at": "2026-11-22T10:00:00Z"},
             "consent.email",
         ),
-        ("/v1/customers/c-1/consent", statement(minutes=0, email=True), "shop"),
         ("/v1/customers/c-1/consent?shop=a-b", statement(minutes=0, email=True), "shop"),
     ],
-    ids=["naive time", "no time", "unknown channel", "not a bool", "no shop", "bad shop"],
+    ids=["naive time", "no time", "unknown channel", "not a bool", "bad shop"],
 )
 async def test_a_bad_statement_is_a_422_naming_the_field(
     api: httpx.AsyncClient,

@@ -13,7 +13,7 @@ from api.app import create_app
 from api.routes.postmark import PostmarkEvent, engagement_kind
 from settings import Settings
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.api.helpers import API_KEY, SHOP, WORKFLOW_ID, http_client, rows
+from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
 from tests.api.sent_messages import add_message, as_tuples, engagement_signals, running_cart
 from tests.support.temporal import settings_for_tests
 from workflows.types import EngagementKind
@@ -25,7 +25,7 @@ AUTH = (USER, PASSWORD)
 @pytest.fixture
 def settings() -> Settings:
     return settings_for_tests(
-        api_key=API_KEY, postmark_webhook_user=USER, postmark_webhook_password=PASSWORD
+        postmark_webhook_user=USER, postmark_webhook_password=PASSWORD
     )
 
 

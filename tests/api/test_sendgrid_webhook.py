@@ -19,7 +19,7 @@ from api.app import create_app
 from api.routes.sendgrid import SendGridEvent, engagement_kind
 from settings import Settings
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.api.helpers import API_KEY, SHOP, WORKFLOW_ID, http_client, rows
+from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
 from tests.api.sent_messages import (
     add_message,
     as_tuples,
@@ -39,7 +39,7 @@ TIMESTAMP = "1700000000"
 
 @pytest.fixture
 def settings() -> Settings:
-    return settings_for_tests(api_key=API_KEY, sendgrid_webhook_public_key=PUBLIC_KEY)
+    return settings_for_tests(sendgrid_webhook_public_key=PUBLIC_KEY)
 
 
 def signed(body: bytes, *, key: ec.EllipticCurvePrivateKey = PRIVATE_KEY) -> dict[str, str]:

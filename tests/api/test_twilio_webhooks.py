@@ -15,8 +15,9 @@ from api.routes.twilio import is_stop
 from api.webhook_signatures import twilio_signature
 from settings import Settings
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.api.helpers import API_KEY, SHOP, WORKFLOW_ID, http_client, rows
+from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
 from tests.api.sent_messages import add_message, as_tuples, engagement_signals, running_cart
+from tests.factories import add_shop
 from tests.support.temporal import settings_for_tests
 from workflows.types import cart_workflow_id
 
@@ -30,7 +31,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 @pytest.fixture
 def settings() -> Settings:
-    return settings_for_tests(api_key=API_KEY, twilio_auth_token=TOKEN, public_url=PUBLIC_URL)
+    return settings_for_tests(twilio_auth_token=TOKEN, public_url=PUBLIC_URL)
 
 
 async def twilio_post(
@@ -241,7 +242,8 @@ async def test_stop_suppresses_the_number_for_every_shop_and_tells_each_journey(
     temporal_env: Any,
 ) -> None:
     run_a = await running_cart(api, temporal_env.client)
-    run_b = await running_cart(api, temporal_env.client, shop="other_shop")
+    await add_shop(session_factory, shop="other_shop", key="other-key")
+    run_b = await running_cart(api, temporal_env.client, shop="other_shop", api_key="other-key")
     for message_id in ("s1", "s2"):  # two SMS in one journey: the latest one hears of it
         await add_message(
             session_factory,

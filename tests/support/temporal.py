@@ -48,7 +48,6 @@ def settings_for_tests(**overrides: object) -> Settings:
         "task_queue": f"tq-{uuid.uuid4()}",
         "public_url": "http://cartnudge.test",
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
-        "api_key": "test-api-key",
         # Journeys are timed step by step in these tests; the cap tests switch caps on.
         "email_cap_hours": 0,
         "sms_cap_hours": 0,

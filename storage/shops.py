@@ -1,0 +1,106 @@
+"""Shops and their API keys.
+
+An API key is `cn_` followed by 32 random bytes (URL-safe base64). It is shown once, when
+created; only its SHA-256 digest is stored. That is enough for a key with this much
+randomness: it can not be guessed, so it needs no slow hash, and a look-up by digest is
+one indexed query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ApiKey, Shop
+
+KEY_PREFIX = "cn_"
+_SHOWN_PREFIX = 10  # "cn_" and 7 more: tells keys apart in listings, useless for guessing
+
+
+@dataclass(frozen=True)
+class ShopProfile:
+    """What the API and the activities need to know of a shop (secrets included)."""
+
+    shop: str
+    name: str
+    timezone: str
+    locale: str
+    currency: str
+    email_from: str | None
+    shopify_domain: str | None
+    shopify_secret: str | None
+    woocommerce_secret: str | None
+    order_lookup_url: str | None
+    order_lookup_token: str | None
+
+    @classmethod
+    def of(cls, row: Shop) -> ShopProfile:
+        return cls(
+            shop=row.shop,
+            name=row.name,
+            timezone=row.timezone,
+            locale=row.locale,
+            currency=row.currency,
+            email_from=row.email_from,
+            shopify_domain=row.shopify_domain,
+            shopify_secret=row.shopify_secret,
+            woocommerce_secret=row.woocommerce_secret,
+            order_lookup_url=row.order_lookup_url,
+            order_lookup_token=row.order_lookup_token,
+        )
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def get_shop(session: AsyncSession, shop: str) -> ShopProfile | None:
+    row = await session.get(Shop, shop)
+    return ShopProfile.of(row) if row is not None else None
+
+
+async def shop_for_key(session: AsyncSession, key: str) -> ShopProfile | None:
+    """The shop an unrevoked API key belongs to; None for any other key."""
+    row = await session.scalar(
+        select(Shop)
+        .join(ApiKey, ApiKey.shop == Shop.shop)
+        .where(ApiKey.digest == key_digest(key), ApiKey.revoked_at.is_(None))
+    )
+    return ShopProfile.of(row) if row is not None else None
+
+
+async def shop_for_shopify_domain(session: AsyncSession, domain: str) -> ShopProfile | None:
+    row = await session.scalar(select(Shop).where(Shop.shopify_domain == domain.lower()))
+    return ShopProfile.of(row) if row is not None else None
+
+
+async def create_api_key(session: AsyncSession, *, shop: str, label: str | None = None) -> str:
+    """A new key for the shop; the caller shows it once and commits. Only its digest is kept."""
+    key = new_api_key()
+    session.add(ApiKey(shop=shop, digest=key_digest(key), prefix=key[:_SHOWN_PREFIX], label=label))
+    await session.flush()
+    return key
+
+
+async def revoke_api_key(session: AsyncSession, *, shop: str, prefix: str) -> int:
+    """Revoke the shop's unrevoked keys starting with `prefix`; how many were revoked."""
+    result = await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.shop == shop,
+            ApiKey.prefix.startswith(prefix[:_SHOWN_PREFIX], autoescape=True),
+            ApiKey.revoked_at.is_(None),
+        )
+        .values(revoked_at=datetime.now(UTC))
+        .returning(ApiKey.id)
+    )
+    return len(result.all())
