@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, status
-from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import records
 from api.deps import ApiKey, CurrentShop, SessionDep, SettingsDep, TemporalDep, require_own_shop
+from api.intake import take_cart
 from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, ErrorBody, check_timezone
 from api.temporal import (
     RPC_TIMEOUT,
     is_not_found,
-    is_running,
     signal_if_open,
     unavailable,
 )
-from settings import Settings
 from storage.shops import ShopProfile
 
 # signalled by name, so the API never imports workflow code
-from workflows.names import CART_EMPTIED, CART_JOURNEY, STATE, UPDATE_CART
-from workflows.search_attributes import initial_search_attributes
+from workflows.names import CART_EMPTIED, STATE
 from workflows.types import (
     CartEmptied,
-    CartJourneyInput,
     CartSnapshot,
     Identifier,
     JourneyState,
@@ -67,60 +63,9 @@ async def put_cart(
     """Take the cart as it is now: starts the cart's journey or updates the running one."""
     require_own_shop(current, snapshot.shop)
     check_timezone(snapshot)
-    shop = snapshot.shop
-    workflow_id = cart_workflow_id(shop, cart_id)
-
-    def answer(status: CartStatus) -> CartAccepted:
-        return CartAccepted(workflow_id=workflow_id, status=status)
-
-    await records.store_consent(session, snapshot)  # in the snapshot's transaction
-    if await records.has_purchase(session, shop=shop, cart_id=cart_id):
-        await session.commit()
-        return answer(CartStatus.PURCHASED)
-    fresh = await records.store_snapshot(session, cart_id=cart_id, snapshot=snapshot)
-    await session.commit()  # before signalling: what the workflow hears is already stored
-    if not fresh:
-        return answer(CartStatus.STALE)
-    # A replay (same updated_at) signals again: the shop may be retrying after our 503,
-    # and the workflow ignores a snapshot that is not newer than the one it holds.
-    client = await temporal.client()
-    handle = client.get_workflow_handle(workflow_id)
-    if snapshot.is_empty:  # an emptied cart ends a running journey and never starts one
-        await signal_if_open(handle, UPDATE_CART, snapshot)
-        return answer(CartStatus.EMPTIED)
-    cooldown = timedelta(hours=settings.rejoin_cooldown_hours)
-    if await records.ended_recently(
-        session, shop=shop, cart_id=cart_id, within=cooldown
-    ) and not await is_running(handle):
-        return answer(CartStatus.COOLDOWN)
-    await _signal_with_start(client, settings, cart_id=cart_id, snapshot=snapshot)
-    return answer(CartStatus.ACCEPTED)
-
-
-async def _signal_with_start(
-    client: Client, settings: Settings, *, cart_id: str, snapshot: CartSnapshot
-) -> None:
-    """Start the cart's workflow with the snapshot, or hand the snapshot to the running one."""
-    try:
-        await client.start_workflow(
-            CART_JOURNEY,
-            CartJourneyInput(shop=snapshot.shop, cart_id=cart_id),
-            id=cart_workflow_id(snapshot.shop, cart_id),
-            task_queue=settings.task_queue,
-            start_signal=UPDATE_CART,
-            start_signal_args=[snapshot],
-            search_attributes=initial_search_attributes(
-                shop=snapshot.shop,
-                cart_id=cart_id,
-                customer_id=snapshot.customer.id,
-                cart_total=float(snapshot.total),
-            ),
-            rpc_timeout=RPC_TIMEOUT,
-        )
-    except RPCError as err:
-        raise unavailable(
-            err, f"start or signal {cart_workflow_id(snapshot.shop, cart_id)}"
-        ) from err
+    return await take_cart(
+        cart_id=cart_id, snapshot=snapshot, settings=settings, session=session, temporal=temporal
+    )
 
 
 @router.delete("/{cart_id}", status_code=status.HTTP_202_ACCEPTED)
