@@ -23,10 +23,12 @@ from typing import Any
 
 import httpx
 
+from devstack.shops import DEMO_SHOP, DEV_KEY_FILE
 from settings import Settings
 from workflows.types import CartItem, CartSnapshot, Consent, Customer, JourneyStatus
 
-SHOP = "demo"
+SHOP = DEMO_SHOP
+ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 55.0  # seconds; the journey itself takes about 35
 SETTLED = {JourneyStatus.FINISHED, JourneyStatus.AWAITING_PURCHASE}
 CLICK_LINK = re.compile(r"""https?://[^\s"'<>]+/t/c/[^\s"'<>]+""")
@@ -215,7 +217,11 @@ class Demo:
 
 def run(api: str, outbox: Path) -> int:
     settings = Settings()
-    headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+    key_file = ROOT / DEV_KEY_FILE
+    if not key_file.exists():
+        print(f"no API key in {key_file}: start `make run` first (it creates the demo shop's key)")
+        return 1
+    headers = {"Authorization": f"Bearer {key_file.read_text().strip()}"}
     run_id = datetime.now().strftime("%Y%m%d%H%M%S")
     with httpx.Client(base_url=api, headers=headers, timeout=10) as http:
         try:

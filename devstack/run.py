@@ -25,7 +25,8 @@ import httpx
 from temporalio.client import Client
 
 from channels.smtp import SmtpEmailSender
-from settings import DEV_API_KEY, Settings
+from devstack.shops import DEMO_SHOP, DEV_KEY_FILE, local_api_key
+from settings import Settings
 from storage.database import printable_url
 from storage.migrate import upgrade_database
 from temporal_connection import (
@@ -200,14 +201,14 @@ async def api_healthy() -> bool:
     return response.status_code == 200
 
 
-def banner(settings: Settings, temporal_started: bool, catcher_started: bool) -> str:
-    key = settings.api_key.get_secret_value()
-    shown_key = key if key == DEV_API_KEY else f"{key[:4]}… (from CARTNUDGE_API_KEY)"
+def banner(
+    settings: Settings, api_key: str, temporal_started: bool, catcher_started: bool
+) -> str:
     lines = [
         "",
         "cartnudge is running",
         f"  API            http://localhost:{API_PORT}   (docs: http://localhost:{API_PORT}/docs)",
-        f"  API key        Authorization: Bearer {shown_key}",
+        f"  shop {DEMO_SHOP!r}    Authorization: Bearer {api_key}   (kept in {DEV_KEY_FILE})",
     ]
     if temporal_started:
         lines.append(f"  Temporal UI    http://localhost:{UI_PORT}   (server log: {TEMPORAL_LOG})")
@@ -249,6 +250,7 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     (ROOT / DATA).mkdir(exist_ok=True)
     print(f"migrating {printable_url(settings.database_url)}")
     await upgrade_database(settings.database_url)
+    api_key = await local_api_key(settings.database_url, DEMO_SHOP, ROOT / DEV_KEY_FILE)
 
     if start_temporal_here:
         print(f"starting the Temporal dev server on {temporal_host}:{temporal_port}")
@@ -268,7 +270,7 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     )  # fmt: skip
     if not await wait_until(api_healthy, "the API", stack, stop):
         return
-    print(banner(settings, start_temporal_here, start_catcher), flush=True)
+    print(banner(settings, api_key, start_temporal_here, start_catcher), flush=True)
 
     while not stop.is_set():
         if (dead := stack.dead_child()) is not None:

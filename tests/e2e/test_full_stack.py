@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from storage.models import JourneyOutcome
 from tests.e2e.stack import REPO, running_stack
+from tests.factories import add_shop
 
 pytestmark = pytest.mark.e2e
 
@@ -80,9 +81,9 @@ async def test_a_cart_is_recovered_end_to_end(
     shutil.copytree(REPO / "journeys", journeys)
     demo = journeys / "demo" / "v1.yaml"
     demo.write_text(demo.read_text().replace("wait: 5s", "wait: 10m"))
+    await add_shop(session_factory, shop="demo", key=API_KEY)
     settings_env = {
         "CARTNUDGE_JOURNEYS_DIR": str(journeys),
-        "CARTNUDGE_API_KEY": API_KEY,
         "CARTNUDGE_DATABASE_URL": database_url,
         "CARTNUDGE_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
         "CARTNUDGE_SMTP_URL": smtp_server.url,

@@ -1,0 +1,238 @@
+"""`cartnudge`: shops and their API keys, on the database of CARTNUDGE_DATABASE_URL.
+
+    cartnudge shops create my_shop --name "My Shop" --timezone Europe/Istanbul \\
+        --locale tr-TR --currency TRY [--email-from "My Shop <hello@my.shop>"]
+    cartnudge shops create --shopify-domain my-shop.myshopify.com ...   (id: my_shop)
+    cartnudge shops update my_shop --shopify-secret - < secret.txt
+    cartnudge shops list
+    cartnudge keys create my_shop [--label backend]     (the key is shown once)
+    cartnudge keys list my_shop
+    cartnudge keys revoke my_shop cn_AbCdEfG
+
+A secret given as "-" is read from standard input, so it stays out of the shell history.
+Run the migrations first (`python -m storage.migrate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from settings import Settings
+from storage.database import create_engine, create_session_factory, printable_url
+from storage.models import ApiKey, Shop
+from storage.shops import create_api_key, revoke_api_key
+
+SHOP_ID = re.compile(r"^[A-Za-z0-9._]{1,100}$")  # workflows.types.ShopId
+SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+# option -> Shop column, for the profile fields `create` and `update` share
+PROFILE = {
+    "name": "name",
+    "timezone": "timezone",
+    "locale": "locale",
+    "currency": "currency",
+    "email_from": "email_from",
+    "shopify_domain": "shopify_domain",
+    "shopify_secret": "shopify_secret",
+    "woocommerce_secret": "woocommerce_secret",
+    "order_lookup_url": "order_lookup_url",
+    "order_lookup_token": "order_lookup_token",
+}
+SECRETS = {"shopify_secret", "woocommerce_secret", "order_lookup_token"}
+
+
+class CommandError(Exception):
+    """A mistake the operator can fix; printed without a traceback."""
+
+
+def shop_id_for_shopify(domain: str) -> str:
+    """`my-shop.myshopify.com` -> `my_shop`: shop ids can not hold "-", hostnames never hold "_"."""
+    return domain.removesuffix(".myshopify.com").replace("-", "_")
+
+
+def _profile(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
+    """The profile fields given on the command line, checked, secrets read from stdin for "-"."""
+    values = {column: getattr(args, option) for option, column in PROFILE.items()}
+    values = {column: value for column, value in values.items() if value is not None}
+    for name in SECRETS & values.keys():
+        if values[name] == "-":
+            values[name] = stdin.readline().strip()
+            if not values[name]:
+                raise CommandError(f"--{name.replace('_', '-')}: nothing on standard input")
+    for name in ("name", "timezone", "locale", "currency"):
+        if values.get(name) == "":
+            raise CommandError(f"--{name}: can not be empty")
+    if "timezone" in values:
+        try:
+            ZoneInfo(values["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise CommandError(
+                f"--timezone: unknown timezone {values['timezone']!r}"
+                " (use an IANA name such as Europe/Istanbul)"
+            ) from None
+    if "currency" in values:
+        if not re.fullmatch(r"[A-Za-z]{3}", values["currency"]):
+            raise CommandError(f"--currency: {values['currency']!r} is not an ISO 4217 code")
+        values["currency"] = values["currency"].upper()
+    if values.get("shopify_domain"):  # "" clears it
+        values["shopify_domain"] = values["shopify_domain"].lower()
+        if not SHOPIFY_DOMAIN.fullmatch(values["shopify_domain"]):
+            raise CommandError(
+                f"--shopify-domain: {values['shopify_domain']!r} is not a *.myshopify.com domain"
+            )
+    url = values.get("order_lookup_url")
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        raise CommandError(f"--order-lookup-url: {url!r} is not an http(s) URL")
+    return values
+
+
+async def _shop(session: AsyncSession, shop: str) -> Shop:
+    row = await session.get(Shop, shop)
+    if row is None:
+        raise CommandError(f"no shop {shop!r} (see `cartnudge shops list`)")
+    return row
+
+
+async def create_shop(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    values = _profile(args, args.stdin)
+    shop = args.shop
+    if shop is None:
+        if "shopify_domain" not in values:
+            raise CommandError("give the shop id, or --shopify-domain to derive it from")
+        shop = shop_id_for_shopify(values["shopify_domain"])
+    if not SHOP_ID.fullmatch(shop):
+        raise CommandError(
+            f"shop id {shop!r}: 1-100 letters, digits, '.' or '_' ('-' separates shop and cart)"
+        )
+    missing = [f"--{name}" for name in ("timezone", "locale", "currency") if name not in values]
+    if missing:
+        raise CommandError(f"a new shop needs {', '.join(missing)}")
+    if await session.get(Shop, shop) is not None:
+        raise CommandError(f"shop {shop!r} exists; change it with `cartnudge shops update`")
+    session.add(Shop(shop=shop, **{"name": shop, **values}))
+    await session.commit()
+    out.write(f"created shop {shop}\n")
+
+
+async def update_shop(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    values = _profile(args, args.stdin)
+    if not values:
+        raise CommandError("nothing to change: give at least one option")
+    row = await _shop(session, args.shop)
+    for column, value in values.items():
+        setattr(row, column, value or None)  # "" clears an optional field
+    await session.commit()
+    out.write(f"updated shop {args.shop}: {', '.join(sorted(values))}\n")
+
+
+async def list_shops(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    for row in await session.scalars(select(Shop).order_by(Shop.shop)):
+        integrations = [
+            name
+            for name, present in [
+                (f"shopify {row.shopify_domain}", row.shopify_domain and row.shopify_secret),
+                ("woocommerce", row.woocommerce_secret),
+                ("order lookup", row.order_lookup_url),
+            ]
+            if present
+        ]
+        out.write(
+            f"{row.shop}\t{row.name}\t{row.timezone}\t{row.locale}\t{row.currency}"
+            f"\t{', '.join(integrations) or '-'}\n"
+        )
+
+
+async def create_key(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    await _shop(session, args.shop)
+    key = await create_api_key(session, shop=args.shop, label=args.label)
+    await session.commit()
+    out.write(f"{key}\n")
+    sys.stderr.write("the key is shown this once; only its hash is stored\n")
+
+
+async def list_keys(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    await _shop(session, args.shop)
+    keys = await session.scalars(
+        select(ApiKey).where(ApiKey.shop == args.shop).order_by(ApiKey.created_at)
+    )
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        out.write(f"{key.prefix}…\t{key.label or '-'}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\n")
+
+
+async def revoke_key(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    revoked = await revoke_api_key(session, shop=args.shop, prefix=args.prefix)
+    if revoked == 0:
+        raise CommandError(f"no active key of shop {args.shop!r} starts with {args.prefix!r}")
+    await session.commit()
+    out.write(f"revoked {revoked} key(s)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cartnudge", description="Shops and API keys of a cartnudge deployment."
+    )
+    topics = parser.add_subparsers(dest="topic", required=True)
+
+    shops = topics.add_parser("shops", help="create, change and list shops")
+    shop_commands = shops.add_subparsers(dest="command", required=True)
+    for name, handler, help_text in [
+        ("create", create_shop, "add a shop"),
+        ("update", update_shop, "change a shop's profile or integrations"),
+    ]:
+        command = shop_commands.add_parser(name, help=help_text)
+        command.add_argument("shop", nargs="?" if name == "create" else None)
+        for option in PROFILE:
+            command.add_argument(f"--{option.replace('_', '-')}", dest=option)
+        command.set_defaults(handler=handler)
+    shop_commands.add_parser("list", help="every shop").set_defaults(handler=list_shops)
+
+    keys = topics.add_parser("keys", help="create, list and revoke a shop's API keys")
+    key_commands = keys.add_subparsers(dest="command", required=True)
+    create = key_commands.add_parser("create", help="a new key, shown once")
+    create.add_argument("shop")
+    create.add_argument("--label", help="what the key is for, e.g. 'shop backend'")
+    create.set_defaults(handler=create_key)
+    listing = key_commands.add_parser("list", help="the shop's keys (prefixes only)")
+    listing.add_argument("shop")
+    listing.set_defaults(handler=list_keys)
+    revoke = key_commands.add_parser("revoke", help="revoke the key starting with PREFIX")
+    revoke.add_argument("shop")
+    revoke.add_argument("prefix", help="the key's first characters, as `keys list` shows them")
+    revoke.set_defaults(handler=revoke_key)
+    return parser
+
+
+async def run(
+    argv: Sequence[str], *, settings: Settings, out: TextIO = sys.stdout, stdin: TextIO = sys.stdin
+) -> None:
+    """Run one command; raises CommandError for a mistake the operator can fix."""
+    args = _parser().parse_args(argv)
+    args.stdin = stdin
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            await args.handler(session, args, out)
+    except DBAPIError as err:
+        raise CommandError(
+            f"database {printable_url(settings.database_url)}: {err.orig}"
+            " (is it up, and migrated with `python -m storage.migrate`?)"
+        ) from None
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    try:
+        asyncio.run(run(sys.argv[1:], settings=Settings()))
+    except CommandError as err:
+        sys.exit(f"cartnudge: {err}")

@@ -1,0 +1,60 @@
+"""A shop and an API key for local stacks: `make run`, the e2e tests, chaos and bench.
+
+Production shops are made with the CLI (`cartnudge shops create`); these stacks make theirs
+in code, on the database they just migrated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from storage.database import create_engine, create_session_factory
+from storage.models import Shop
+from storage.shops import create_api_key, shop_for_key
+
+DEMO_SHOP = "demo"  # the shop journeys/demo serves, used by `make run` and `make demo`
+DEV_KEY_FILE = Path("data") / "dev-api-key"  # relative to the project folder
+
+SHOP_DEFAULTS: dict[str, Any] = {
+    "timezone": "Europe/Istanbul",
+    "locale": "tr-TR",
+    "currency": "TRY",
+}
+
+
+async def shop_with_new_key(database_url: str, shop: str, **profile: Any) -> str:
+    """Store the shop unless it exists, and a fresh API key for it; the key."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            if await session.get(Shop, shop) is None:
+                session.add(Shop(shop=shop, name=shop, **{**SHOP_DEFAULTS, **profile}))
+                await session.flush()
+            key = await create_api_key(session, shop=shop, label="local stack")
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return key
+
+
+async def local_api_key(database_url: str, shop: str, key_file: Path) -> str:
+    """The local stack's key for the shop, kept in `key_file` so `make demo` can read it.
+
+    A key that no longer opens the shop (a new database, a revoked key) is replaced.
+    """
+    if key_file.exists():
+        key = key_file.read_text().strip()
+        engine = create_engine(database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                owner = await shop_for_key(session, key)
+        finally:
+            await engine.dispose()
+        if owner is not None and owner.shop == shop:
+            return key
+    key = await shop_with_new_key(database_url, shop)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key
