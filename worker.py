@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 from activities.consent_registry import ConsentRegistry
 from activities.journeys import JourneyActivities
 from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
+from activities.order_lookup import ShopOrderLookup
 from activities.orders import OrderActivities
 from activities.outcomes import OutcomeActivities
 from channels.fcm import FcmSender, ServiceAccount
@@ -125,7 +126,8 @@ def build_activities(
 ) -> list[Callable[..., Any]]:
     """Every activity the cart journey calls, wired to its clients."""
     journeys = JourneyActivities(catalog)
-    orders = OrderActivities(session_factory)
+    # Shops' order lookup endpoints are asked on the same pooled client as the providers.
+    orders = OrderActivities(session_factory, ShopOrderLookup(http) if http is not None else None)
     outcomes = OutcomeActivities(session_factory)
     registry = None
     if settings.consent_registry_url:
@@ -181,7 +183,8 @@ async def main() -> None:
     settings = Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     engine = create_engine(settings.database_url)
-    # One pooled HTTP client for every provider; timeouts well inside the activity's.
+    # One pooled HTTP client for every provider and shop endpoint; timeouts well inside the
+    # activities' (the order lookup sets its own, shorter one).
     http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
     providers = build_providers(settings, http)
     catalog = load_journeys(settings, configured_channels(settings))

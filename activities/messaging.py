@@ -4,6 +4,9 @@ At send time, not only at entry, it checks quiet hours, picks the first channel 
 step's preference the customer can be reached on (address, consent as the shop last sent
 it, not suppressed, the consent registry agrees), takes the customer's frequency-cap slot,
 renders, and delivers through the outbox (storage/outbox.py), so no step goes out twice.
+
+The shop's profile (the `shops` table) gives the timezone quiet hours fall back to when the
+customer has none, and the From of its emails; a shop without a row gets the settings'.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from rendering.sms import with_opt_out
 from storage.caps import FrequencyCaps
 from storage.consents import current_consent
 from storage.outbox import PENDING, SENDING, Outbox
+from storage.shops import ShopProfile, get_shop
 from storage.suppressions import suppression_reason
 from tracking.links import tracked_links
 from tracking.unsubscribe import UnsubscribePayload, unsubscribe_url
@@ -70,7 +74,7 @@ class LinkSigning:
 
 @dataclass(frozen=True)
 class SendPolicy:
-    shop_timezone: str
+    shop_timezone: str  # for shops without a row in `shops`; a shop's own timezone wins
     caps: dict[str, timedelta]  # channel -> at most one message per this long
 
 
@@ -81,7 +85,7 @@ class MessagingActivities:
         outbox: Outbox,
         session_factory: async_sessionmaker[AsyncSession],
         providers: dict[str, Provider],
-        mail_from: str,
+        mail_from: str,  # for shops without their own `email_from`
         links: LinkSigning,
         policy: SendPolicy,
         registry: ConsentRegistry | None = None,
@@ -106,11 +110,10 @@ class MessagingActivities:
         if status != PENDING:
             return await self._settled(key)
         now = request.due_at or datetime.now(UTC)
+        shop = await self._shop(request.shop)
 
         if request.quiet_hours and request.channels != [WEBHOOK]:
-            zone = quiet_hours.customer_zone(
-                request.cart.customer.timezone, self._policy.shop_timezone
-            )
+            zone = quiet_hours.customer_zone(request.cart.customer.timezone, self._timezone(shop))
             until = quiet_hours.quiet_until(now, zone, request.quiet_hours)
             if until is not None:
                 return await self._defer(
@@ -133,16 +136,23 @@ class MessagingActivities:
                     return await self._defer(key, free_at, reason, channel)
                 return await self._skip(key, reason, channel)
 
-        return await self._deliver(key, request, channel, address, now)
+        return await self._deliver(key, request, channel, address, now, shop)
 
     # --- delivery ------------------------------------------------------------------
 
     async def _deliver(
-        self, key: str, request: SendRequest, channel: str, address: str, now: datetime
+        self,
+        key: str,
+        request: SendRequest,
+        channel: str,
+        address: str,
+        now: datetime,
+        shop: ShopProfile | None,
     ) -> SendResult:
         provider = self._providers[channel]
+        mail_from = (shop.email_from if shop else None) or self._mail_from
         try:
-            outgoing, locale, subject = self._compose(key, request, channel, now)
+            outgoing, locale, subject = self._compose(key, request, channel, now, mail_from)
         except (TemplateMissing, RenderError) as err:
             # validation renders every template, so this is a bug worth seeing, not retrying
             await self._give_back_slot(request, channel, address, key)
@@ -180,7 +190,7 @@ class MessagingActivities:
         return SendResult(status=MessageStatus.SENT, channel=channel)
 
     def _compose(
-        self, key: str, request: SendRequest, channel: str, now: datetime
+        self, key: str, request: SendRequest, channel: str, now: datetime, mail_from: str
     ) -> tuple[Outgoing, str | None, str | None]:
         """The channel's message, its locale and (email) subject."""
         if channel == WEBHOOK:
@@ -204,7 +214,7 @@ class MessagingActivities:
                 key=key,
                 request=request,
                 rendered=rendered,
-                sender=self._mail_from,
+                sender=mail_from,
                 unsubscribe_url=links.unsubscribe_url or "",
             )
             return message, rendered.locale, rendered.subject
@@ -239,6 +249,20 @@ class MessagingActivities:
             message_id=request.message_id,
         )
         return unsubscribe_url(self._links.public_url, self._links.secret, payload)
+
+    # --- the shop ---------------------------------------------------------------------
+
+    async def _shop(self, shop: str) -> ShopProfile | None:
+        # Read at every send, not cached: one primary-key read beside the send's other
+        # queries, and a shop's new sender or timezone applies at once on every worker.
+        async with self._sessions() as session:
+            return await get_shop(session, shop)
+
+    def _timezone(self, shop: ShopProfile | None) -> str:
+        """The zone quiet hours fall back to: the shop's own (if valid), else the settings'."""
+        if shop is None:
+            return self._policy.shop_timezone
+        return quiet_hours.customer_zone(shop.timezone, self._policy.shop_timezone).key
 
     # --- who may be messaged where ---------------------------------------------------
 

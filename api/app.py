@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api.body_limit import BodyLimitMiddleware
 from api.deps import Resources
 from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
+from api.rate_limit import RateLimiter
 from api.routes import (
     carts,
     customers,
@@ -18,9 +22,11 @@ from api.routes import (
     orders,
     postmark,
     sendgrid,
+    shopify,
     tracking,
     twilio,
     unsubscribe,
+    woocommerce,
 )
 from api.temporal import TemporalGateway, TemporalUnavailable
 from settings import Settings
@@ -67,6 +73,10 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Intake limits: the last added runs first, so the body limit sees every request.
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.add_middleware(IdempotencyMiddleware, retention=timedelta(hours=settings.idempotency_hours))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for module in (
         carts,
         orders,
@@ -76,6 +86,8 @@ def create_app(
         sendgrid,
         postmark,
         twilio,
+        shopify,
+        woocommerce,
         health,
     ):
         app.include_router(module.router)

@@ -1,4 +1,8 @@
-"""What routes receive: settings, a database session, Temporal, and the shop of the API key."""
+"""What routes receive: settings, a database session, Temporal, and the shop of the API key.
+
+Authentication is also where each key's rate limit is checked and a request's
+Idempotency-Key claimed: both need the key's shop, and every /v1 route authenticates.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.idempotency import claim_key
+from api.rate_limit import RateLimiter
 from api.temporal import TemporalGateway
 from settings import Settings
-from storage.shops import ShopProfile, shop_for_key
+from storage.shops import ShopProfile, key_digest, shop_for_key
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ def get_settings(request: Request) -> Settings:
 
 def get_resources(request: Request) -> Resources:
     return cast(Resources, request.app.state.resources)
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    return cast(RateLimiter, request.app.state.rate_limiter)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
@@ -55,19 +65,31 @@ _bearer = HTTPBearer(
 
 
 async def authenticated_shop(
+    request: Request,
     session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ShopProfile:
-    """The shop whose API key the request carries; 401 for a missing, unknown or revoked key."""
+    """The shop whose API key the request carries; 401 for a missing, unknown or revoked key.
+
+    Then 429 when the key is over its rate limit, and the request's Idempotency-Key is
+    claimed (api.idempotency: a repeat gets the first answer, or 409).
+    """
     shop = None
     if credentials is not None:
         shop = await shop_for_key(session, credentials.credentials)
-    if shop is None:
+    if credentials is None or shop is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="missing or wrong API key: send `Authorization: Bearer <api key>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    limiter.check(key_digest(credentials.credentials))
+    await claim_key(
+        request, shop=shop.shop, session=session, sessions=resources.sessions, settings=settings
+    )
     return shop
 
 

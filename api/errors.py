@@ -2,9 +2,13 @@
 
 RequestValidationError  -> 422, one entry per bad field, as a dotted path
                            (`customer.email`, `items[0].unit_price`)
-HTTPException           -> its status, `errors` empty
+HTTPException           -> its status, `errors` empty; a body that is not even text
+                           (FastAPI's 400) is malformed JSON like any other: 422
 TemporalUnavailable     -> 503 with Retry-After: the shop retries, nothing is lost
-database unreachable    -> 503 likewise
+database unreachable    -> 503 likewise (refused, dropped or pool exhausted)
+
+Every 503 carries Retry-After. `error_response` documents an answer in the OpenAPI spec,
+and `install_error_handlers` documents the 422 for every route it is installed before.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody, FieldError
@@ -28,6 +33,23 @@ log = logging.getLogger("cartnudge.api")
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 RETRY_AFTER_SECONDS = "5"
+UNREADABLE_BODY = "malformed JSON: the body is not UTF-8 text"
+
+
+def error_response(description: str, *, retry: bool = False) -> dict[str, Any]:
+    """An error answer as a route's `responses=` entry: the ErrorBody, and Retry-After."""
+    documented: dict[str, Any] = {"model": ErrorBody, "description": description}
+    if retry:
+        documented["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+        }
+    return documented
+
+
+INVALID_REQUEST = error_response("Bad input; `errors` names each bad field")
 
 
 def field_path(loc: Sequence[str | int]) -> str:
@@ -78,7 +100,18 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return _answer(exc.status_code, str(exc.detail), headers=exc.headers)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST and isinstance(
+        exc.__cause__, UnicodeDecodeError
+    ):  # FastAPI's answer to a JSON body that is not text
+        return _answer(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "invalid request: body",
+            [FieldError(field="body", problem=UNREADABLE_BODY)],
+        )
+    headers = dict(exc.headers or {})
+    if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
+    return _answer(exc.status_code, str(exc.detail), headers=headers)
 
 
 async def _temporal_unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -100,8 +133,15 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as an ErrorBody; call it before including the routers.
+
+    Routers included afterwards document their 422 as the ErrorBody it is, instead of
+    FastAPI's own validation error model.
+    """
+    app.router.responses.setdefault(status.HTTP_422_UNPROCESSABLE_CONTENT, INVALID_REQUEST)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)

@@ -7,7 +7,7 @@ workflow's signal are one model, so they can not drift apart.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi.exceptions import RequestValidationError
@@ -125,5 +125,19 @@ class ErrorBody(BaseModel):
     errors: list[FieldError] = []
 
 
+class HealthStatus(StrEnum):
+    OK = "ok"  # the API can take events
+    UNAVAILABLE = "unavailable"  # a dependency is down: intake answers 503 meanwhile
+
+
+class DependencyStatus(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+
+
 class Health(BaseModel):
-    status: Annotated[str, Field(examples=["ok"])]
+    """Whether the API can take events, and each dependency it needs for that."""
+
+    status: HealthStatus
+    database: DependencyStatus
+    temporal: DependencyStatus

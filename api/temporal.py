@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -50,6 +51,16 @@ class TemporalGateway:
                         )
                         raise TemporalUnavailable("can not connect to Temporal") from err
         return self._client
+
+    async def reachable(self, timeout: timedelta) -> bool:
+        """Whether Temporal answers a call now (connecting first if need be)."""
+        try:
+            client = await self.client()
+            await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=timeout)
+        except (TemporalUnavailable, RPCError) as err:
+            log.warning("health check: Temporal unreachable: %s", err)
+            return False
+        return True
 
 
 def is_not_found(err: RPCError) -> bool:

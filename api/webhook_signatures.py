@@ -7,6 +7,11 @@ Postmark   HTTP basic auth with the user and password set in the webhook URL
 Twilio     X-Twilio-Signature: base64 HMAC-SHA1 with the auth token over the URL
            Twilio called (query string included) followed by every POST parameter,
            sorted, as name + value
+Shopify    X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 with the app's webhook secret
+           over the raw body
+WooCommerce X-WC-Webhook-Signature: base64 HMAC-SHA256 with the webhook's secret over
+           the raw body, exactly as sent (WooCommerce writes `/` as `\\/`, so JSON
+           serialised again does not match)
 
 InvalidPublicKey   the configured SendGrid key is not an EC public key in base64 DER
 """
@@ -80,3 +85,24 @@ def credentials_match(
     user_ok = hmac.compare_digest(_digest(user), _digest(expected_user))
     password_ok = hmac.compare_digest(_digest(password), _digest(expected_password))
     return user_ok & password_ok
+
+
+def hmac_sha256_base64(secret: str, body: bytes) -> str:
+    """Base64 HMAC-SHA256 of the raw body: what Shopify and WooCommerce sign a webhook with."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _signed_with(secret: str, body: bytes, signature: str) -> bool:
+    expected = hmac_sha256_base64(secret, body)
+    return hmac.compare_digest(expected.encode(), signature.strip().encode())
+
+
+def verify_shopify(secret: str, *, body: bytes, signature: str) -> bool:
+    """Whether X-Shopify-Hmac-Sha256 is the app secret's signature of exactly this body."""
+    return _signed_with(secret, body, signature)
+
+
+def verify_woocommerce(secret: str, *, body: bytes, signature: str) -> bool:
+    """Whether X-WC-Webhook-Signature is the webhook secret's signature of this body."""
+    return _signed_with(secret, body, signature)

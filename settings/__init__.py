@@ -103,6 +103,36 @@ class Settings(BaseSettings):
     sms_cap_hours: float = Field(default=24, ge=0, description="At most 1 SMS per this long")
     push_cap_hours: float = Field(default=12, ge=0, description="At most 1 push per this long")
 
+    # --- intake limits (api/body_limit.py, api/rate_limit.py, api/idempotency.py) ---
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1,
+        description="A request body above this many bytes gets 413, on every route.",
+    )
+    rate_limit_per_second: float = Field(
+        default=500,
+        ge=0,
+        description="Requests per second each API key may make, sustained (per API process;"
+        " 0 = no limit). Above it: 429 with Retry-After.",
+    )
+    rate_limit_burst: int = Field(
+        default=1000,
+        ge=1,
+        description="Requests an API key may make at once before the per-second rate applies.",
+    )
+    idempotency_hours: float = Field(
+        default=24,
+        gt=0,
+        description="An Idempotency-Key's answer is replayed for this long; after it the key"
+        " may be used again for a new request.",
+    )
+    idempotency_in_progress_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="A request with an Idempotency-Key still unanswered after this long is"
+        " taken to have died with its process; a retry with the key runs again.",
+    )
+
     @model_validator(mode="after")
     def providers_are_complete(self) -> Self:
         """A selected provider without its credentials fails at start, naming the setting."""

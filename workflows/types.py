@@ -34,6 +34,7 @@ def _refuse_float(value: Any) -> Any:
 
 
 _CENT = Decimal("0.01")
+_MONEY_LIMIT = Decimal(10) ** 10  # stored as NUMERIC(14, 4): 10 digits before the point
 
 
 def _check_money(value: Decimal) -> Decimal:
@@ -41,6 +42,10 @@ def _check_money(value: Decimal) -> Decimal:
         raise ValueError("money must be a finite amount")
     if value < 0:
         raise ValueError("money can not be negative")
+    if value >= _MONEY_LIMIT:
+        raise ValueError(
+            f"money must be less than {_MONEY_LIMIT:f} (at most 10 digits before the point)"
+        )
     if value.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValueError("money has at most 4 decimal places")
     if value.as_tuple().exponent < -2 and value == value.quantize(_CENT):  # type: ignore[operator]
@@ -53,7 +58,9 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_refuse_float),
     AfterValidator(_check_money),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,4})?$", "examples": ["1299.90"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,4})?$", "examples": ["1299.90"]}
+    ),
 ]
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -139,6 +146,9 @@ class CartItem(_Frozen):
     url: WebUrl | None = None
 
 
+MAX_CART_ITEMS = 250
+
+
 class CartSnapshot(_Frozen):
     """The whole cart at one moment; a newer `updated_at` replaces an older snapshot."""
 
@@ -148,7 +158,8 @@ class CartSnapshot(_Frozen):
     total: Money
     checkout_url: WebUrl
     customer: Customer
-    items: list[CartItem] = []
+    # Bounds the snapshot that every update signal carries and the workflow holds.
+    items: Annotated[list[CartItem], Field(max_length=MAX_CART_ITEMS)] = []
 
     @property
     def is_empty(self) -> bool:

@@ -10,8 +10,9 @@ from temporalio.service import RPCError
 
 from api import records
 from api.deps import ApiKey, CurrentShop, SessionDep, SettingsDep, TemporalDep, require_own_shop
+from api.errors import error_response
 from api.intake import take_cart
-from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, ErrorBody, check_timezone
+from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, check_timezone
 from api.temporal import (
     RPC_TIMEOUT,
     is_not_found,
@@ -36,10 +37,9 @@ router = APIRouter(
     tags=["carts"],
     dependencies=[ApiKey],
     responses={
-        401: {"model": ErrorBody, "description": "Missing or wrong API key"},
-        403: {"model": ErrorBody, "description": "The API key belongs to another shop"},
-        422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
-        503: {"model": ErrorBody, "description": "Temporal or the database is down; retry"},
+        401: error_response("Missing or wrong API key"),
+        403: error_response("The API key belongs to another shop"),
+        503: error_response("Temporal or the database is down; retry", retry=True),
     },
 )
 
@@ -91,7 +91,7 @@ async def empty_cart(
 
 @router.get(
     "/{cart_id}/journey",
-    responses={404: {"model": ErrorBody, "description": "No journey for this cart"}},
+    responses={404: error_response("No journey for this cart")},
 )
 async def get_journey(
     cart_id: CartId, current: CurrentShop, temporal: TemporalDep, shop: Shop = None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from api.deps import ApiKey, CurrentShop, SessionDep, require_own_shop
-from api.schemas import ErrorBody
+from api.errors import error_response
 from storage.consents import record_consent
 from workflows.types import Consent, Identifier, ShopId
 
@@ -17,10 +17,9 @@ router = APIRouter(
     tags=["customers"],
     dependencies=[ApiKey],
     responses={
-        401: {"model": ErrorBody, "description": "Missing or wrong API key"},
-        403: {"model": ErrorBody, "description": "The API key belongs to another shop"},
-        422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
-        503: {"model": ErrorBody, "description": "The database is down; retry"},
+        401: error_response("Missing or wrong API key"),
+        403: error_response("The API key belongs to another shop"),
+        503: error_response("The database is down; retry", retry=True),
     },
 )
 

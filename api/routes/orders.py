@@ -5,18 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import ApiKey, CurrentShop, SessionDep, TemporalDep, require_own_shop
+from api.errors import error_response
 from api.intake import take_order
-from api.schemas import ErrorBody, OrderAccepted, OrderIn
+from api.schemas import OrderAccepted, OrderIn
 
 router = APIRouter(
     prefix="/v1/orders",
     tags=["orders"],
     dependencies=[ApiKey],
     responses={
-        401: {"model": ErrorBody, "description": "Missing or wrong API key"},
-        403: {"model": ErrorBody, "description": "The API key belongs to another shop"},
-        422: {"model": ErrorBody, "description": "Bad input; `errors` names each bad field"},
-        503: {"model": ErrorBody, "description": "Temporal or the database is down; retry"},
+        401: error_response("Missing or wrong API key"),
+        403: error_response("The API key belongs to another shop"),
+        503: error_response("Temporal or the database is down; retry", retry=True),
     },
 )
 

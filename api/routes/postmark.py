@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.engagement import ProviderEngagement, accept_provider_events
-from api.schemas import ErrorBody
+from api.errors import error_response
 from api.webhook_signatures import credentials_match
 from workflows.types import EngagementKind
 
@@ -114,8 +114,10 @@ def to_engagement(event: PostmarkEvent) -> ProviderEngagement | None:
     response_class=Response,
     dependencies=[Depends(require_postmark)],
     responses={
-        401: {"model": ErrorBody, "description": "Missing or wrong credentials"},
-        503: {"model": ErrorBody, "description": "No credentials set, or Temporal down"},
+        401: error_response("Missing or wrong credentials"),
+        503: error_response(
+            "No credentials set, or Temporal or the database down; retry", retry=True
+        ),
     },
 )
 async def postmark_event(

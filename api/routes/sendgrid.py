@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.engagement import ProviderEngagement, accept_provider_events
-from api.schemas import ErrorBody
+from api.errors import error_response
 from api.webhook_signatures import InvalidPublicKey, verify_sendgrid
 from workflows.types import EngagementKind
 
@@ -93,9 +93,11 @@ def to_engagement(raw: Any) -> ProviderEngagement | None:
     "/sendgrid",
     response_class=Response,
     responses={
-        400: {"model": ErrorBody, "description": "Signed, but not a JSON array of events"},
-        401: {"model": ErrorBody, "description": "Missing or wrong signature"},
-        503: {"model": ErrorBody, "description": "No verification key set, or Temporal down"},
+        400: error_response("Signed, but not a JSON array of events"),
+        401: error_response("Missing or wrong signature"),
+        503: error_response(
+            "No verification key set, or Temporal or the database down; retry", retry=True
+        ),
     },
 )
 async def sendgrid_events(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import engagement
 from api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
 from api.engagement import ProviderEngagement, SentMessage, accept_provider_events
-from api.schemas import ErrorBody
+from api.errors import error_response
 from api.webhook_signatures import verify_twilio
 from settings import Settings
 from storage.addresses import normalize_address
@@ -32,8 +32,10 @@ router = APIRouter(
     prefix="/webhooks/twilio",
     tags=["webhooks"],
     responses={
-        401: {"model": ErrorBody, "description": "Missing or wrong X-Twilio-Signature"},
-        503: {"model": ErrorBody, "description": "No auth token set, or Temporal down"},
+        401: error_response("Missing or wrong X-Twilio-Signature"),
+        503: error_response(
+            "No auth token set, or Temporal or the database down; retry", retry=True
+        ),
     },
 )
 

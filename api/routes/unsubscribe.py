@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from api import engagement
 from api.deps import ResourcesDep, SessionDep, SettingsDep
 from api.engagement import SentMessage
+from api.errors import error_response
 from tracking.tokens import InvalidToken
 from tracking.unsubscribe import UNSUBSCRIBE_PATH, UnsubscribePayload, verify_unsubscribe
 from workflows.types import EngagementKind
@@ -116,7 +117,14 @@ async def _is_one_click(request: Request) -> bool:
     return form.get("List-Unsubscribe") == "One-Click"
 
 
-@router.post("/{token}", response_class=HTMLResponse, responses={404: _HTML})
+@router.post(
+    "/{token}",
+    response_class=HTMLResponse,
+    responses={
+        404: _HTML,
+        503: error_response("The database is down: nothing changed; retry", retry=True),
+    },
+)
 async def unsubscribe(
     token: str,
     request: Request,

@@ -1,5 +1,5 @@
-"""While Temporal is unreachable: 503 for the shop (which retries), nothing lost, and the
-customer's pixel and click links keep working."""
+"""While Temporal is unreachable: 503 with Retry-After for the shop and the providers (who
+retry), nothing lost, and the customer's pixel and click links keep working."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.webhook_signatures import twilio_signature
 from settings import Settings
-from storage.models import Cart, EngagementEvent, Order
+from storage.models import Cart, EngagementEvent, Order, ProviderEvent
 from tests.api.helpers import (
     API_KEY,
     CART,
@@ -22,8 +23,27 @@ from tests.api.helpers import (
     rows,
     signals,
 )
-from tests.api.sent_messages import client_without_temporal
+from tests.api.sent_messages import (
+    add_message,
+    client_without_temporal,
+    engagement_signals,
+    running_cart,
+)
+from tests.support.temporal import settings_for_tests
 from tracking.links import tracked_links
+
+POSTMARK = ("postmark-user", "postmark-password")
+TWILIO_TOKEN = "twilio-auth-token-for-tests"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Provider webhooks configured, so their calls get past authentication."""
+    return settings_for_tests(
+        postmark_webhook_user=POSTMARK[0],
+        postmark_webhook_password=POSTMARK[1],
+        twilio_auth_token=TWILIO_TOKEN,
+    )
 
 
 @pytest.fixture
@@ -47,7 +67,7 @@ async def test_a_cart_refused_with_503_arrives_when_the_shop_retries(
     refused = await api_without_temporal.put(f"/v1/carts/{CART}", json=body)
 
     assert refused.status_code == 503
-    assert refused.headers["retry-after"]
+    assert refused.headers["retry-after"] == "5"
     assert "retry" in refused.json()["detail"]
     assert len(await rows(session_factory, Cart)) == 1  # stored before signalling
 
@@ -69,8 +89,82 @@ async def test_an_order_refused_with_503_reaches_the_workflow_on_retry(
     retried = await api.post("/v1/orders", json=order_body())
 
     assert (refused.status_code, retried.status_code) == (503, 202)
+    assert refused.headers["retry-after"] == "5"
     assert len(await rows(session_factory, Order)) == 1
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
+
+
+async def test_an_emptied_cart_refused_with_503_ends_the_journey_on_retry(
+    api_without_temporal: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    await api.put(f"/v1/carts/{CART}", json=cart_body())
+
+    refused = await api_without_temporal.delete(f"/v1/carts/{CART}")
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    [cart] = await rows(session_factory, Cart)
+    assert cart.emptied_at is not None  # stored before signalling
+    assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart"]
+
+    retried = await api.delete(f"/v1/carts/{CART}")
+
+    assert retried.status_code == 202
+    assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "cart_emptied"]
+
+
+def _postmark_open(key: str) -> dict[str, Any]:
+    body = {"RecordType": "Open", "MessageID": "pm-1", "Metadata": {"cartnudge_key": key}}
+    return {"json": body, "auth": POSTMARK}
+
+
+def _twilio_delivered(key: str) -> dict[str, Any]:
+    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    signature = twilio_signature(
+        TWILIO_TOKEN, f"http://cartnudge.test/webhooks/twilio/status?key={key}", params.items()
+    )
+    return {"data": params, "headers": {"X-Twilio-Signature": signature}}
+
+
+@pytest.mark.parametrize(
+    ("path", "call", "channel", "kind"),
+    [
+        ("/webhooks/postmark", _postmark_open, "email", "opened"),
+        ("/webhooks/twilio/status", _twilio_delivered, "sms", "delivered"),
+    ],
+    ids=["postmark", "twilio"],
+)
+async def test_a_provider_event_refused_with_503_is_told_on_the_providers_retry(
+    api_without_temporal: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+    path: str,
+    call: Any,
+    channel: str,
+    kind: str,
+) -> None:
+    run_id = await running_cart(api, temporal_env.client)
+    row = await add_message(session_factory, run_id=run_id, channel=channel, key="k-1")
+    url = f"{path}?key={row.key}" if channel == "sms" else path
+
+    refused = await api_without_temporal.post(url, **call(row.key))
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert await rows(session_factory, ProviderEvent) == []  # forgotten: the retry counts
+    assert await rows(session_factory, EngagementEvent) == []
+
+    retried = await anonymous.post(url, **call(row.key))
+
+    assert retried.status_code == 200
+    assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == [
+        ("r1", kind, channel)
+    ]
 
 
 async def test_bad_input_is_still_a_422(api_without_temporal: httpx.AsyncClient) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -12,9 +15,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from api.webhook_signatures import (
     InvalidPublicKey,
     credentials_match,
+    hmac_sha256_base64,
     twilio_signature,
     verify_sendgrid,
+    verify_shopify,
     verify_twilio,
+    verify_woocommerce,
 )
 
 # --- Twilio ---------------------------------------------------------------------------
@@ -129,3 +135,44 @@ def test_basic_credentials_must_match_exactly(user: str, password: str, matches:
         user=user, password=password, expected_user="hooks", expected_password="s3cret"
     )
     assert result is matches
+
+
+# --- Shopify and WooCommerce (base64 HMAC-SHA256 over the raw body) --------------------
+
+# RFC 4231, test case 2: the HMAC-SHA256 of this data with this key, in hex.
+RFC4231_KEY = "Jefe"
+RFC4231_DATA = b"what do ya want for nothing?"
+RFC4231_HEX = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+WOO_BODY = Path(__file__).parents[1] / "api" / "payloads" / "woocommerce_order_processing.json"
+
+
+def test_the_platform_signature_is_the_base64_of_the_rfc_4231_hmac() -> None:
+    expected = base64.b64encode(bytes.fromhex(RFC4231_HEX)).decode()
+
+    assert hmac_sha256_base64(RFC4231_KEY, RFC4231_DATA) == expected
+    assert verify_shopify(RFC4231_KEY, body=RFC4231_DATA, signature=expected)
+    assert verify_woocommerce(RFC4231_KEY, body=RFC4231_DATA, signature=expected)
+
+
+@pytest.mark.parametrize("verify", [verify_shopify, verify_woocommerce])
+def test_a_changed_platform_call_does_not_verify(verify: Callable[..., bool]) -> None:
+    signature = hmac_sha256_base64("s3cret", BODY)
+
+    assert verify("s3cret", body=BODY, signature=signature)
+    assert not verify("s3cret", body=BODY.replace(b"open", b"click"), signature=signature)
+    assert not verify("other", body=BODY, signature=signature)
+    assert not verify("s3cret", body=BODY, signature=signature.lower())
+    assert not verify("s3cret", body=BODY, signature="")
+    assert not verify("s3cret", body=BODY, signature="not base64 at all!")
+
+
+def test_woocommerce_signs_its_escaped_slashes_so_only_the_raw_bytes_verify() -> None:
+    raw = WOO_BODY.read_bytes()
+    assert b"https:\\/\\/shop.example" in raw  # PHP's json_encode writes `/` as `\\/`
+    signature = hmac_sha256_base64("woo-secret", raw)
+    reserialised = json.dumps(json.loads(raw), separators=(",", ":")).encode()
+
+    assert verify_woocommerce("woo-secret", body=raw, signature=signature)
+    assert json.loads(reserialised) == json.loads(raw)  # the same JSON...
+    # ...but not the bytes WooCommerce signed
+    assert not verify_woocommerce("woo-secret", body=reserialised, signature=signature)

@@ -1,0 +1,146 @@
+"""Shopify's webhooks: checkouts become cart snapshots, orders end their cart's journey.
+
+No API key: X-Shopify-Shop-Domain names the shop (storage.shops.shop_for_shopify_domain)
+and X-Shopify-Hmac-Sha256 must be that shop's webhook secret's signature of the raw body.
+An unknown domain, a shop without a secret, or a missing or wrong signature gets a 401 and
+changes nothing. Topics we do not use get a 200 and are ignored.
+
+Shopify delivers at least once and retries until it gets a 2xx: each event is handled
+once per X-Shopify-Webhook-Id. When handing it over fails (Temporal or the database down),
+the id is forgotten again before the 503, so Shopify's retry is handled, not skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import error_response
+from api.intake import take_cart, take_order
+from api.platforms import (
+    Ignored,
+    MappingError,
+    PlatformCart,
+    ShopDefaults,
+    WebhookAnswer,
+    parse_json,
+    shopify,
+)
+from api.schemas import OrderIn
+from api.temporal import TemporalUnavailable
+from api.webhook_signatures import verify_shopify
+from storage import provider_events
+from storage.shops import ShopProfile, shop_for_shopify_domain
+
+log = logging.getLogger("cartnudge.api")
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+PROVIDER = "shopify"
+IGNORED = "ignored"
+DUPLICATE = "duplicate"
+
+
+async def verified_shop(
+    session: AsyncSession, *, domain: str | None, signature: str | None, body: bytes
+) -> ShopProfile:
+    """The shop whose Shopify secret signed the body; 401 for any other call."""
+    shop = await shop_for_shopify_domain(session, domain) if domain else None
+    if shop is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, f"no shop is connected to Shopify domain {domain!r}"
+        )
+    if not shop.shopify_secret:
+        log.warning("shopify webhook for shop %s, which has no shopify secret", shop.shop)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"shop {shop.shop!r} has no Shopify webhook secret configured",
+        )
+    if signature is None or not verify_shopify(shop.shopify_secret, body=body, signature=signature):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Shopify-Hmac-Sha256")
+    return shop
+
+
+def read_event(topic: str, body: bytes, shop: ShopProfile) -> PlatformCart | OrderIn | Ignored:
+    """The webhook's event in our terms; RequestValidationError (422) when it can not be."""
+    defaults = ShopDefaults(
+        shop=shop.shop, locale=shop.locale, currency=shop.currency, timezone=shop.timezone
+    )
+    try:
+        payload = parse_json(body)
+        if topic in shopify.CHECKOUT_TOPICS:
+            return shopify.checkout_cart(payload, defaults)
+        return shopify.order(payload, defaults)
+    except MappingError as err:
+        log.info("shopify %s for shop %s can not be read: %s", topic, shop.shop, err)
+        raise RequestValidationError(err.request_errors()) from None
+
+
+@router.post(
+    "/shopify",
+    responses={
+        401: error_response("Unknown shop, no secret, or a bad signature"),
+        422: error_response("A payload we can not read; `errors` name it"),
+        503: error_response("Temporal or the database is down; Shopify retries", retry=True),
+    },
+)
+async def shopify_webhook(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    resources: ResourcesDep,
+    topic: Annotated[str | None, Header(alias="X-Shopify-Topic")] = None,
+    domain: Annotated[str | None, Header(alias="X-Shopify-Shop-Domain")] = None,
+    signature: Annotated[str | None, Header(alias="X-Shopify-Hmac-Sha256")] = None,
+    webhook_id: Annotated[str | None, Header(alias="X-Shopify-Webhook-Id")] = None,
+) -> WebhookAnswer:
+    """Take a Shopify checkout or order webhook: the cart's journey starts, updates or ends."""
+    body = await request.body()
+    shop = await verified_shop(session, domain=domain, signature=signature, body=body)
+    if topic not in shopify.CHECKOUT_TOPICS | shopify.ORDER_TOPICS:
+        return WebhookAnswer(status=IGNORED, reason=f"topic {topic!r} is not one cartnudge uses")
+    event = read_event(topic, body, shop)
+    if isinstance(event, Ignored):
+        log.info("shopify %s for shop %s ignored: %s", topic, shop.shop, event.reason)
+        return WebhookAnswer(status=IGNORED, reason=event.reason)
+    # Shopify sends the id with every delivery; without one, intake's idempotence suffices.
+    event_key = f"{shop.shopify_domain}:{webhook_id}" if webhook_id else None
+    if event_key and not await provider_events.first_time(session, PROVIDER, event_key):
+        return WebhookAnswer(status=DUPLICATE)  # a redelivery: handled before
+    try:
+        if isinstance(event, PlatformCart):
+            cart = await take_cart(
+                cart_id=event.cart_id,
+                snapshot=event.snapshot,
+                settings=settings,
+                session=session,
+                temporal=temporal,
+            )
+            return WebhookAnswer(status=cart.status.value, workflow_id=cart.workflow_id)
+        order = await take_order(event, session=session, temporal=temporal)
+        return WebhookAnswer(status=order.status.value, workflow_id=order.workflow_id)
+    except (TemporalUnavailable, SQLAlchemyError):
+        if event_key:
+            await _forget(resources.sessions, event_key)
+        raise
+
+
+async def _forget(sessions: async_sessionmaker[AsyncSession], event_key: str) -> None:
+    """Undo first_time in a session of its own (the request's may be broken), so Shopify's
+    retry of the event is handled again."""
+    async with sessions() as fresh:
+        try:
+            await provider_events.forget(fresh, PROVIDER, event_key)
+            await fresh.commit()
+        except SQLAlchemyError as err:
+            # Only when the database failed right after taking the event: its retry is
+            # then skipped as a redelivery, so say so loudly.
+            log.error(
+                "could not forget shopify event %s; its retry will be skipped: %s", event_key, err
+            )

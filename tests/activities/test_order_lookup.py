@@ -1,0 +1,336 @@
+"""The order check asks the shop's own order lookup when our records hold no order.
+
+The shop's endpoint is replaced at the HTTP transport only; the database is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from temporalio.exceptions import ApplicationError
+
+from activities.order_lookup import ShopOrderLookup
+from activities.orders import BROKEN_LOOKUP_RETRY, OrderActivities
+from api.records import has_purchase
+from storage.models import Order
+from tests.factories import add_shop
+from workflows.types import OrderLookup, OrderPlaced
+
+LOOKUP_URL = "https://shop.example/cartnudge/orders"
+TOKEN = "lookup-token-0123456789"
+CART = OrderLookup(shop="demo_shop", cart_id="cart-1")
+ORDER_JSON = {
+    "order_id": "SO-1001",
+    "total": "1299.90",
+    "currency": "TRY",
+    "placed_at": "2026-11-22T13:05:00+03:00",
+}
+
+Handler = Callable[[httpx.Request], Any]
+
+
+class ShopEndpoint:
+    """The shop's order lookup as a MockTransport handler that remembers every request."""
+
+    def __init__(self, answer: Handler) -> None:
+        self.requests: list[httpx.Request] = []
+        self._answer = answer
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        response = self._answer(request)
+        if asyncio.iscoroutine(response):
+            response = await response
+        assert isinstance(response, httpx.Response)
+        return response
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(self))
+
+
+def answering(status: int, **response: Any) -> ShopEndpoint:
+    return ShopEndpoint(lambda request: httpx.Response(status, **response))
+
+
+def failing(error: type[httpx.RequestError]) -> ShopEndpoint:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error("no answer", request=request)
+
+    return ShopEndpoint(handler)
+
+
+async def shop_with_lookup(session_factory: Any, url: str = LOOKUP_URL) -> None:
+    await add_shop(
+        session_factory, shop="demo_shop", key=None, order_lookup_url=url, order_lookup_token=TOKEN
+    )
+
+
+def orders(session_factory: Any, endpoint: ShopEndpoint, **lookup: Any) -> OrderActivities:
+    return OrderActivities(session_factory, ShopOrderLookup(endpoint.client(), **lookup))
+
+
+async def stored_orders(session_factory: Any) -> list[Order]:
+    async with session_factory() as session:
+        return list((await session.scalars(select(Order))).all())
+
+
+# --- the endpoint knows an order we never received -----------------------------------------
+
+
+async def test_an_order_only_the_shop_knows_is_found_and_stored(session_factory: Any) -> None:
+    await shop_with_lookup(session_factory)
+    endpoint = answering(200, json=ORDER_JSON)
+    activities = orders(session_factory, endpoint)
+
+    found = await activities.find_order(CART)
+
+    assert found == OrderPlaced(
+        order_id="SO-1001",
+        total=Decimal("1299.90"),
+        currency="TRY",
+        placed_at=datetime(2026, 11, 22, 10, 5, tzinfo=UTC),
+    )
+    [asked] = endpoint.requests
+    assert asked.method == "GET"
+    assert asked.url.copy_with(query=None) == LOOKUP_URL
+    assert asked.url.params["cart_id"] == "cart-1"
+    assert asked.headers["Authorization"] == f"Bearer {TOKEN}"
+    [row] = await stored_orders(session_factory)
+    assert (row.shop, row.order_id, row.cart_id, row.total, row.currency) == (
+        "demo_shop",
+        "SO-1001",
+        "cart-1",
+        Decimal("1299.90"),
+        "TRY",
+    )
+    # the API sees the cart as bought (it never starts a journey for it again)
+    async with session_factory() as session:
+        assert await has_purchase(session, shop="demo_shop", cart_id="cart-1")
+
+
+async def test_once_stored_the_order_is_answered_without_asking_the_shop_again(
+    session_factory: Any,
+) -> None:
+    await shop_with_lookup(session_factory)
+    endpoint = answering(200, json=ORDER_JSON)
+    activities = orders(session_factory, endpoint)
+
+    first = await activities.find_order(CART)
+    again = await activities.find_order(CART)
+
+    assert first is not None and again is not None
+    assert again.order_id == first.order_id == "SO-1001"
+    assert len(endpoint.requests) == 1
+
+
+async def test_an_order_we_already_hold_under_its_id_is_not_stored_twice(
+    session_factory: Any,
+) -> None:
+    await shop_with_lookup(session_factory)
+    async with session_factory() as session:  # the shop sent the order with another cart id
+        session.add(
+            Order(
+                shop="demo_shop",
+                order_id="SO-1001",
+                cart_id="cart-0",
+                total=Decimal("1299.90"),
+                currency="TRY",
+            )
+        )
+        await session.commit()
+
+    found = await orders(session_factory, answering(200, json=ORDER_JSON)).find_order(CART)
+
+    assert found is not None and found.order_id == "SO-1001"  # still: no reminder
+    [row] = await stored_orders(session_factory)
+    assert row.cart_id == "cart-0"
+
+
+async def test_a_total_sent_as_a_json_number_keeps_its_cents(session_factory: Any) -> None:
+    await shop_with_lookup(session_factory)
+    body = b'{"order_id": "SO-1002", "total": 1299.90, "currency": "EUR"}'
+    endpoint = answering(200, content=body, headers={"Content-Type": "application/json"})
+
+    found = await orders(session_factory, endpoint).find_order(CART)
+
+    assert found is not None
+    assert (found.total, found.currency, found.placed_at) == (Decimal("1299.90"), "EUR", None)
+
+
+# --- the endpoint says: not bought -----------------------------------------------------------
+
+
+async def test_404_means_not_bought_and_the_send_goes_on(session_factory: Any) -> None:
+    await shop_with_lookup(session_factory)
+    endpoint = answering(404, json={"error": "no order for this cart"})
+
+    assert await orders(session_factory, endpoint).find_order(CART) is None
+    assert len(endpoint.requests) == 1
+    assert await stored_orders(session_factory) == []
+
+
+async def test_a_shop_without_a_lookup_url_is_never_asked(session_factory: Any) -> None:
+    await add_shop(session_factory, shop="demo_shop", key=None)
+    endpoint = answering(200, json=ORDER_JSON)
+
+    activities = orders(session_factory, endpoint)
+
+    assert await activities.find_order(CART) is None
+    assert await activities.find_order(OrderLookup(shop="no_row_shop", cart_id="cart-1")) is None
+    assert endpoint.requests == []
+
+
+async def test_an_order_in_our_records_needs_no_http_call(session_factory: Any) -> None:
+    await shop_with_lookup(session_factory)
+    async with session_factory() as session:
+        session.add(
+            Order(
+                shop="demo_shop",
+                order_id="o-1",
+                cart_id="cart-1",
+                total=Decimal("10.00"),
+                currency="TRY",
+            )
+        )
+        await session.commit()
+    endpoint = answering(404)
+
+    found = await orders(session_factory, endpoint).find_order(CART)
+
+    assert found is not None and found.order_id == "o-1"
+    assert endpoint.requests == []
+
+
+# --- the endpoint can not answer now: the send waits, the check is retried -------------------
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectTimeout, httpx.ReadTimeout, httpx.ConnectError])
+async def test_no_answer_is_retried_and_never_read_as_not_bought(
+    session_factory: Any, error: type[httpx.RequestError]
+) -> None:
+    await shop_with_lookup(session_factory)
+
+    with pytest.raises(ApplicationError) as raised:
+        await orders(session_factory, failing(error)).find_order(CART)
+
+    assert raised.value.type == "OrderLookupUnavailable"
+    assert not raised.value.non_retryable
+    assert "demo_shop" in str(raised.value) and LOOKUP_URL in str(raised.value)
+
+
+async def test_a_slow_endpoint_fails_the_attempt_within_the_lookup_timeout(
+    session_factory: Any,
+) -> None:
+    await shop_with_lookup(session_factory)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(404)
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ApplicationError) as raised:
+        await orders(session_factory, ShopEndpoint(slow), timeout=0.1).find_order(CART)
+
+    assert asyncio.get_running_loop().time() - started < 2
+    assert raised.value.type == "OrderLookupUnavailable"
+    assert "no answer within 0.1s" in str(raised.value)
+
+
+@pytest.mark.parametrize(("status", "delay"), [(503, 30), (429, 7)])
+async def test_busy_or_down_is_retried_when_the_shop_says(
+    session_factory: Any, status: int, delay: int
+) -> None:
+    await shop_with_lookup(session_factory)
+    endpoint = answering(status, headers={"Retry-After": str(delay)}, text="maintenance")
+
+    with pytest.raises(ApplicationError) as raised:
+        await orders(session_factory, endpoint).find_order(CART)
+
+    assert raised.value.type == "OrderLookupUnavailable"
+    assert raised.value.next_retry_delay == timedelta(seconds=delay)
+    assert f"HTTP {status}" in str(raised.value)
+    assert await stored_orders(session_factory) == []
+
+
+# --- a broken endpoint: reminders are held, and the on-call engineer is told ----------------
+
+
+@pytest.mark.parametrize(
+    ("response", "shown"),
+    [
+        (httpx.Response(401, text="bad token"), "HTTP 401: bad token"),
+        (httpx.Response(403), "HTTP 403"),
+        (httpx.Response(302, headers={"Location": "/login"}), "HTTP 302"),
+        (httpx.Response(200, text="<html>Login</html>"), "not an order"),
+        (httpx.Response(200, json={"order": None}), "not an order"),
+        (httpx.Response(200, json={**ORDER_JSON, "total": "-5"}), "negative"),
+        (httpx.Response(200, json={**ORDER_JSON, "cart_id": "cart-2"}), "answered for 'cart-2'"),
+    ],
+    ids=["401", "403", "redirect", "html", "order-null", "negative-total", "other-cart"],
+)
+async def test_a_broken_endpoint_holds_the_send_and_names_the_shop_and_url(
+    session_factory: Any, caplog: pytest.LogCaptureFixture, response: httpx.Response, shown: str
+) -> None:
+    await shop_with_lookup(session_factory)
+    endpoint = ShopEndpoint(lambda request: response)
+
+    with caplog.at_level(logging.ERROR), pytest.raises(ApplicationError) as raised:
+        await orders(session_factory, endpoint).find_order(CART)
+
+    failure = raised.value.message
+    assert raised.value.type == "OrderLookupBroken"
+    assert not raised.value.non_retryable  # never "not bought": retried, slowly
+    assert raised.value.next_retry_delay == BROKEN_LOOKUP_RETRY
+    assert f"order lookup of shop demo_shop at {LOOKUP_URL}" in failure
+    assert shown in failure
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert failure in logged.getMessage() and "held" in logged.getMessage()
+    assert await stored_orders(session_factory) == []
+
+
+async def test_secrets_in_the_lookup_url_stay_out_of_errors(session_factory: Any) -> None:
+    await shop_with_lookup(session_factory, url="https://shop.example/orders?key=s3cret")
+    endpoint = answering(401)
+
+    with pytest.raises(ApplicationError) as raised:
+        await orders(session_factory, endpoint).find_order(CART)
+
+    assert "https://shop.example/orders" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+    [asked] = endpoint.requests  # the shop's own query parameters are still sent
+    assert (asked.url.params["key"], asked.url.params["cart_id"]) == ("s3cret", "cart-1")
+
+
+@pytest.mark.parametrize("url", ["shop.example/orders", "ftp://shop.example/orders"])
+async def test_a_lookup_url_that_is_not_one_is_reported_as_broken(
+    session_factory: Any, url: str
+) -> None:
+    await shop_with_lookup(session_factory, url=url)
+    endpoint = answering(404)
+
+    with pytest.raises(ApplicationError) as raised:
+        await orders(session_factory, endpoint).find_order(CART)
+
+    assert raised.value.type == "OrderLookupBroken"
+    assert "order lookup of shop demo_shop" in raised.value.message
+    assert endpoint.requests == []
+
+
+async def test_a_worker_without_an_http_client_refuses_to_skip_the_check(
+    session_factory: Any,
+) -> None:
+    await shop_with_lookup(session_factory)
+
+    with pytest.raises(ApplicationError) as raised:
+        await OrderActivities(session_factory).find_order(CART)
+
+    assert raised.value.type == "OrderLookupNotConfigured"
+    assert "demo_shop" in str(raised.value)

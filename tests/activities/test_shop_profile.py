@@ -1,0 +1,119 @@
+"""The send activity speaks for the shop: its sender identity, its timezone for quiet hours.
+
+A shop without a row in `shops` (or without `email_from`) gets the settings' values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
+from channels.smtp import SmtpEmailSender
+from journey_schema.models import QuietHours
+from storage.outbox import Outbox
+from tests.activities.test_send_message import request
+from tests.factories import add_shop, make_cart, make_customer
+from workflows.types import MessageStatus
+
+SETTINGS_MAIL_FROM = "cartnudge <shop@localhost>"
+NIGHT = QuietHours.model_validate({"from": "21:00", "to": "09:00"})
+# 13:00 UTC: afternoon in UTC and Istanbul (16:00), night in Tokyo (22:00).
+DUE = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
+TOKYO_MORNING = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+
+
+def messaging(session_factory: Any, smtp_url: str, *, shop_timezone: str) -> MessagingActivities:
+    return MessagingActivities(
+        outbox=Outbox(session_factory),
+        session_factory=session_factory,
+        providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_url))},
+        mail_from=SETTINGS_MAIL_FROM,
+        links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
+        policy=SendPolicy(shop_timezone=shop_timezone, caps={}),
+    )
+
+
+def at_night_in_tokyo(customer_timezone: str | None) -> Any:
+    cart = make_cart(customer=make_customer(timezone=customer_timezone))
+    return request(cart=cart, due_at=DUE, quiet_hours=NIGHT)
+
+
+# --- the From of the shop's emails ------------------------------------------------------------
+
+
+async def test_the_email_comes_from_the_shop_that_sends_it(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    shop_from = "Koşu Dükkanı <merhaba@kosu.example>"
+    await add_shop(session_factory, shop="demo_shop", key=None, email_from=shop_from)
+
+    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
+    result = await activities.send_message(request())
+
+    assert result.status == MessageStatus.SENT
+    [email] = await smtp_server.wait_for_messages(1)
+    assert str(email["From"]) == shop_from
+
+
+async def test_a_shop_without_its_own_sender_sends_from_the_settings_address(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    await add_shop(session_factory, shop="demo_shop", key=None, email_from=None)
+    await add_shop(session_factory, shop="other_shop", key=None, email_from="Other <o@x.example>")
+
+    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
+    await activities.send_message(request())
+
+    [email] = await smtp_server.wait_for_messages(1)
+    assert str(email["From"]) == SETTINGS_MAIL_FROM
+
+
+# --- quiet hours: the customer's timezone, else the shop's, else the settings' -----------------
+
+
+async def test_quiet_hours_use_the_shops_timezone_when_the_customer_has_none(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    await add_shop(session_factory, shop="demo_shop", key=None, timezone="Asia/Tokyo")
+    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
+
+    result = await activities.send_message(at_night_in_tokyo(customer_timezone=None))
+
+    assert result.status == MessageStatus.DEFERRED
+    assert result.retry_at == TOKYO_MORNING
+    assert result.reason is not None and "in Asia/Tokyo" in result.reason
+    assert smtp_server.messages == []
+
+
+async def test_the_customers_own_timezone_wins_over_the_shops(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    await add_shop(session_factory, shop="demo_shop", key=None, timezone="Asia/Tokyo")
+    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
+
+    result = await activities.send_message(at_night_in_tokyo(customer_timezone="Europe/Istanbul"))
+
+    assert result.status == MessageStatus.SENT  # 16:00 for the customer
+    assert len(await smtp_server.wait_for_messages(1)) == 1
+
+
+async def test_a_shop_without_a_row_falls_back_to_the_settings_timezone(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    activities = messaging(session_factory, smtp_server.url, shop_timezone="Asia/Tokyo")
+
+    result = await activities.send_message(at_night_in_tokyo(customer_timezone=None))
+
+    assert (result.status, result.retry_at) == (MessageStatus.DEFERRED, TOKYO_MORNING)
+
+
+async def test_the_shops_timezone_replaces_the_settings_one(
+    session_factory: Any, smtp_server: Any
+) -> None:
+    await add_shop(session_factory, shop="demo_shop", key=None, timezone="Europe/Istanbul")
+    activities = messaging(session_factory, smtp_server.url, shop_timezone="Asia/Tokyo")
+
+    result = await activities.send_message(at_night_in_tokyo(customer_timezone=None))
+
+    assert result.status == MessageStatus.SENT  # 16:00 in Istanbul, though night in Tokyo

@@ -1,0 +1,325 @@
+"""Shopify's webhooks, signed with the shop's secret: a checkout starts or updates its cart's
+journey, an order ends it; each webhook id counts once, and nothing unsigned gets in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.webhook_signatures import hmac_sha256_base64
+from settings import Settings
+from storage.models import Cart, Order, ProviderEvent
+from tests.api.helpers import rows, signalled_snapshots, signals, workflow_exists
+from tests.api.sent_messages import client_without_temporal
+from tests.factories import add_shop
+from workflows.types import CartItem, Consent, Customer, cart_workflow_id
+
+PAYLOADS = Path(__file__).parent / "payloads"
+CHECKOUT = (PAYLOADS / "shopify_checkouts_create.json").read_bytes()
+ORDER = (PAYLOADS / "shopify_orders_create.json").read_bytes()
+
+SECRET = "shpss_0123456789abcdef0123456789abcdef"
+DOMAIN = "kedi-shop.myshopify.com"
+KEDI = "kedi_shop"  # the id the CLI derives from the domain
+TOKEN = "1f8d5c2a9b7e4d3c8a6f0e2b4d6c8a1e"  # the checkout's token: the cart id
+WORKFLOW_ID = cart_workflow_id(KEDI, TOKEN)
+
+
+@pytest.fixture(autouse=True)
+async def kedi_shop(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    await add_shop(
+        session_factory,
+        shop=KEDI,
+        key=None,
+        shopify_domain=DOMAIN,
+        shopify_secret=SECRET,
+        timezone="America/Toronto",
+        locale="en",
+        currency="USD",
+    )
+
+
+def changed(body: bytes, **fields: Any) -> bytes:
+    """The payload with some top-level fields replaced, as Shopify would serialise it."""
+    return json.dumps({**json.loads(body), **fields}).encode()
+
+
+def shopify_headers(
+    topic: str, body: bytes, *, webhook_id: str, secret: str = SECRET, domain: str = DOMAIN
+) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": domain,
+        "X-Shopify-Webhook-Id": webhook_id,
+        "X-Shopify-Event-Id": f"event-{webhook_id}",
+        "X-Shopify-API-Version": "2026-04",
+        "X-Shopify-Triggered-At": "2026-11-22T15:00:00.000000000Z",
+        "X-Shopify-Hmac-Sha256": hmac_sha256_base64(secret, body),
+    }
+
+
+async def deliver(
+    client: httpx.AsyncClient, topic: str, body: bytes, *, webhook_id: str = "wh-1"
+) -> httpx.Response:
+    """POST the webhook as Shopify does: the raw body, signed with the shop's secret."""
+    headers = shopify_headers(topic, body, webhook_id=webhook_id)
+    return await client.post("/webhooks/shopify", content=body, headers=headers)
+
+
+async def test_a_checkout_starts_its_carts_journey_with_the_mapped_snapshot(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    response = await deliver(anonymous, "checkouts/create", CHECKOUT)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted", "workflow_id": WORKFLOW_ID, "reason": None}
+    [cart] = await rows(session_factory, Cart)
+    assert (cart.shop, cart.cart_id, cart.total, cart.currency) == (
+        KEDI,
+        TOKEN,
+        Decimal("421.88"),
+        "CAD",
+    )
+    [snapshot] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
+    assert snapshot.checkout_url == (
+        f"https://checkout.local/548380009/checkouts/ac/{TOKEN}/recover?key=example-secret-token"
+    )
+    assert snapshot.customer == Customer(
+        id="603851970716743426",
+        email="john@example.com",
+        phone="+16135550143",
+        first_name="John",
+        locale="en-CA",
+        timezone="America/Toronto",  # the shop's: Shopify does not say
+        consent=Consent(email=True),  # buyer_accepts_marketing
+    )
+    assert snapshot.items == [
+        CartItem(
+            sku="IPOD2008PINK", name="IPod Nano - 8GB – Pink", quantity=1, unit_price=Decimal("199")
+        ),
+        CartItem(sku="9007199254740993", name="Gift wrap", quantity=2, unit_price=Decimal("99.5")),
+    ]
+
+
+async def test_ids_beyond_2_53_are_kept_exactly(
+    anonymous: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await deliver(anonymous, "checkouts/create", CHECKOUT)
+    await deliver(anonymous, "orders/create", ORDER, webhook_id="wh-2")
+
+    [cart] = await rows(session_factory, Cart)
+    assert cart.customer_id == "603851970716743426"  # a float would have made ...743424
+    assert cart.snapshot["items"][1]["sku"] == "9007199254740993"  # ...992
+    [order] = await rows(session_factory, Order)
+    assert order.order_id == "820982911946154508"  # ...154496
+
+
+async def test_a_newer_checkout_update_updates_the_running_journey(
+    anonymous: httpx.AsyncClient, temporal_env: Any
+) -> None:
+    await deliver(anonymous, "checkouts/create", CHECKOUT)
+    first_line = json.loads(CHECKOUT)["line_items"][0]
+    update = changed(
+        CHECKOUT,
+        updated_at="2026-11-22T10:20:00-05:00",
+        line_items=[{**first_line, "quantity": 3}],
+        total_price="597.00",
+    )
+
+    response = await deliver(anonymous, "checkouts/update", update, webhook_id="wh-2")
+
+    assert response.json()["status"] == "accepted"
+    snapshots = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
+    assert [(s.total, [i.quantity for i in s.items]) for s in snapshots] == [
+        (Decimal("421.88"), [1, 2]),
+        (Decimal("597.00"), [3]),
+    ]
+
+
+async def test_a_redelivered_webhook_changes_nothing(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    first = await deliver(anonymous, "checkouts/create", CHECKOUT, webhook_id="wh-1")
+    [cart_before] = await rows(session_factory, Cart)
+
+    again = await deliver(anonymous, "checkouts/create", CHECKOUT, webhook_id="wh-1")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["status"] == "duplicate"
+    [cart_after] = await rows(session_factory, Cart)
+    assert cart_after.received_at == cart_before.received_at
+    assert len(await rows(session_factory, ProviderEvent)) == 1
+    assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart"]
+
+
+async def test_an_order_ends_the_journey_of_its_checkout(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    await deliver(anonymous, "checkouts/create", CHECKOUT)
+
+    created = await deliver(anonymous, "orders/create", ORDER, webhook_id="wh-2")
+    paid = await deliver(anonymous, "orders/paid", ORDER, webhook_id="wh-3")
+
+    assert created.json() == {"status": "accepted", "workflow_id": WORKFLOW_ID, "reason": None}
+    assert paid.json()["status"] == "duplicate"  # the same order, recorded once
+    [order] = await rows(session_factory, Order)
+    assert (order.shop, order.cart_id, order.total, order.currency) == (
+        KEDI,
+        TOKEN,
+        Decimal("421.88"),
+        "USD",
+    )
+    assert (await signals(temporal_env.client, WORKFLOW_ID))[:2] == [
+        "update_cart",
+        "order_placed",
+    ]
+
+
+async def test_an_order_from_no_checkout_is_acknowledged_and_ignored(
+    anonymous: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    pos_order = changed(ORDER, checkout_token=None, source_name="pos")
+
+    response = await deliver(anonymous, "orders/create", pos_order)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+    assert await rows(session_factory, Order) == []
+
+
+async def test_an_emptied_checkout_ends_the_journey(
+    anonymous: httpx.AsyncClient, temporal_env: Any
+) -> None:
+    await deliver(anonymous, "checkouts/create", CHECKOUT)
+    emptied = changed(
+        CHECKOUT, updated_at="2026-11-22T10:05:00-05:00", line_items=[], total_price="0.00"
+    )
+
+    response = await deliver(anonymous, "checkouts/update", emptied, webhook_id="wh-2")
+
+    assert response.json()["status"] == "emptied"
+    snapshots = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
+    assert [s.is_empty for s in snapshots] == [False, True]
+
+
+def forged(body: bytes) -> dict[str, tuple[dict[str, str], bytes]]:
+    genuine = shopify_headers("checkouts/create", body, webhook_id="wh-1")
+    return {
+        "no signature": (
+            {k: v for k, v in genuine.items() if k != "X-Shopify-Hmac-Sha256"},
+            body,
+        ),
+        "other secret": (
+            shopify_headers("checkouts/create", body, webhook_id="wh-1", secret="guess"),
+            body,
+        ),
+        "body changed": (genuine, body.replace(b'"421.88"', b'"1.00"')),
+        "unknown domain": ({**genuine, "X-Shopify-Shop-Domain": "other.myshopify.com"}, body),
+        "no domain": ({k: v for k, v in genuine.items() if k != "X-Shopify-Shop-Domain"}, body),
+    }
+
+
+@pytest.mark.parametrize(
+    "forgery", ["no signature", "other secret", "body changed", "unknown domain", "no domain"]
+)
+async def test_an_unsigned_or_tampered_webhook_gets_401_and_stores_nothing(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+    forgery: str,
+) -> None:
+    headers, body = forged(CHECKOUT)[forgery]
+
+    response = await anonymous.post("/webhooks/shopify", content=body, headers=headers)
+
+    assert response.status_code == 401
+    assert await rows(session_factory, Cart) == []
+    assert await rows(session_factory, ProviderEvent) == []
+    assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)
+
+
+async def test_a_shop_without_a_shopify_secret_is_told_so(
+    anonymous: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_shop(session_factory, shop="bare_shop", key=None, shopify_domain="bare.myshopify.com")
+    headers = shopify_headers("checkouts/create", CHECKOUT, webhook_id="wh-1", secret="")
+    headers["X-Shopify-Shop-Domain"] = "bare.myshopify.com"
+
+    response = await anonymous.post("/webhooks/shopify", content=CHECKOUT, headers=headers)
+
+    assert response.status_code == 401
+    assert "no Shopify webhook secret" in response.json()["detail"]
+    assert await rows(session_factory, Cart) == []
+
+
+async def test_a_topic_we_do_not_use_is_acknowledged_and_ignored(
+    anonymous: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    body = b'{"id": 788032119674292922, "title": "Example T-Shirt"}'
+
+    response = await deliver(anonymous, "products/update", body)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+    assert await rows(session_factory, ProviderEvent) == []
+
+
+async def test_an_unreadable_checkout_gets_422_naming_shopifys_field_and_stores_nothing(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    lines = json.loads(CHECKOUT)["line_items"]
+    bad = changed(CHECKOUT, line_items=[lines[0], {**lines[1], "price": "ninety-nine"}])
+
+    response = await deliver(anonymous, "checkouts/create", bad, webhook_id="wh-1")
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == "invalid request: line_items[1].price"
+    assert [e["field"] for e in response.json()["errors"]] == ["line_items[1].price"]
+    assert await rows(session_factory, Cart) == []
+    assert await rows(session_factory, ProviderEvent) == []  # the id is not used up
+    assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)
+
+
+@pytest.fixture
+async def anonymous_without_temporal(
+    settings: Settings, db_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_without_temporal(settings, db_engine) as client:
+        yield client
+
+
+async def test_while_temporal_is_down_shopify_gets_503_and_its_retry_is_handled(
+    anonymous_without_temporal: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: Any,
+) -> None:
+    refused = await deliver(anonymous_without_temporal, "checkouts/create", CHECKOUT)
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"]
+    assert len(await rows(session_factory, Cart)) == 1  # stored before signalling
+    assert await rows(session_factory, ProviderEvent) == []  # forgotten: the retry counts
+
+    retried = await deliver(anonymous, "checkouts/create", CHECKOUT)  # same webhook id
+
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "accepted"
+    [snapshot] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
+    assert snapshot.customer.email == "john@example.com"
