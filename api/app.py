@@ -6,13 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, status
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.body_limit import BodyLimitMiddleware
 from api.deps import Resources
-from api.errors import install_error_handlers
+from api.errors import error_response, install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.rate_limit import RateLimiter
 from api.routes import (
@@ -77,6 +77,10 @@ def create_app(
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.add_middleware(IdempotencyMiddleware, retention=timedelta(hours=settings.idempotency_hours))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.router.responses.setdefault(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        error_response(f"The body is larger than {settings.max_body_bytes} bytes"),
+    )
     for module in (
         carts,
         orders,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.errors import error_response
 from api.idempotency import claim_key
 from api.rate_limit import RateLimiter
 from api.temporal import TemporalGateway
@@ -105,3 +106,11 @@ def require_own_shop(current: ShopProfile, requested: str, *, field: str = "shop
             detail=f"{field}: this API key belongs to shop {current.shop!r}"
             f" and can not reach shop {requested!r}",
         )
+
+
+# The answers authentication adds to every /v1 route, for the routers' `responses=`.
+AUTHENTICATED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: error_response("Missing or wrong API key"),
+    403: error_response("The API key belongs to another shop"),
+    429: error_response("Too many requests for this API key; wait Retry-After", retry=True),
+}

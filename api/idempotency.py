@@ -33,6 +33,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_response
 from settings import Settings
 from storage import idempotency as stored_requests
 from storage.idempotency import Fingerprint, StoredRequest
@@ -56,6 +58,30 @@ _SCOPE_KEY = "cartnudge.idempotency"
 _CLAIM_ATTEMPTS = 3  # a claim released between our INSERT and SELECT is claimed again
 _IN_PROGRESS_RETRY_AFTER = "1"
 _PURGE_EVERY_SECONDS = 3600.0
+
+
+# For the POST/PUT routes' decorators: the header in the spec, and the 409 it can cause.
+IDEMPOTENT_ROUTE: dict[str, Any] = {
+    "openapi_extra": {
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Any unique string (e.g. a UUID): a repeat of this request with"
+                " the same key gets the first answer and changes nothing",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        ]
+    },
+    "responses": {
+        409: error_response(
+            "The Idempotency-Key was used for another request, or its first request is"
+            " still running (then retry after Retry-After)",
+            retry=True,
+        )
+    },
+}
 
 
 @dataclass(frozen=True)

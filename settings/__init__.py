@@ -105,7 +105,9 @@ class Settings(BaseSettings):
 
     # --- intake limits (api/body_limit.py, api/rate_limit.py, api/idempotency.py) ---
     max_body_bytes: int = Field(
-        default=256 * 1024,
+        # Platform webhooks are the largest bodies: a Shopify order of 250 line items is
+        # several hundred KiB, and a purchase refused with 413 would never reach us.
+        default=1024 * 1024,
         ge=1,
         description="A request body above this many bytes gets 413, on every route.",
     )

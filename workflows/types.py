@@ -85,9 +85,24 @@ def _check_locale(value: str) -> str:
     return value
 
 
-Currency = Annotated[str, AfterValidator(_check_currency)]
-WebUrl = Annotated[str, Field(max_length=2048), AfterValidator(_check_url)]
-Locale = Annotated[str, AfterValidator(_check_locale)]
+# The documented schemas say what the validators check, so clients (and the property run
+# over the OpenAPI spec) know the rules before a 422 tells them.
+Currency = Annotated[
+    str,
+    AfterValidator(_check_currency),
+    WithJsonSchema({"type": "string", "pattern": _CURRENCY.pattern, "examples": ["TRY"]}),
+]
+WebUrl = Annotated[
+    str,
+    Field(max_length=2048),
+    AfterValidator(_check_url),
+    WithJsonSchema({"type": "string", "maxLength": 2048, "pattern": r"^https?://"}),
+]
+Locale = Annotated[
+    str,
+    AfterValidator(_check_locale),
+    WithJsonSchema({"type": "string", "pattern": _LOCALE.pattern, "examples": ["tr-TR"]}),
+]
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")]
 # No "-" in shop ids: the workflow id `cart-{shop}-{cart_id}` must name exactly one cart
 # (shop "a-b" with cart "c" and shop "a" with cart "b-c" would share one).

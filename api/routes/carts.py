@@ -9,8 +9,17 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from temporalio.service import RPCError
 
 from api import records
-from api.deps import ApiKey, CurrentShop, SessionDep, SettingsDep, TemporalDep, require_own_shop
+from api.deps import (
+    AUTHENTICATED_RESPONSES,
+    ApiKey,
+    CurrentShop,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    require_own_shop,
+)
 from api.errors import error_response
+from api.idempotency import IDEMPOTENT_ROUTE
 from api.intake import take_cart
 from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, check_timezone
 from api.temporal import (
@@ -37,8 +46,7 @@ router = APIRouter(
     tags=["carts"],
     dependencies=[ApiKey],
     responses={
-        401: error_response("Missing or wrong API key"),
-        403: error_response("The API key belongs to another shop"),
+        **AUTHENTICATED_RESPONSES,
         503: error_response("Temporal or the database is down; retry", retry=True),
     },
 )
@@ -49,7 +57,7 @@ Shop = Annotated[
 ]
 
 
-@router.put("/{cart_id}", status_code=status.HTTP_202_ACCEPTED)
+@router.put("/{cart_id}", status_code=status.HTTP_202_ACCEPTED, **IDEMPOTENT_ROUTE)
 async def put_cart(
     cart_id: CartId,
     snapshot: Annotated[

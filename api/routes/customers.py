@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from api.deps import ApiKey, CurrentShop, SessionDep, require_own_shop
+from api.deps import AUTHENTICATED_RESPONSES, ApiKey, CurrentShop, SessionDep, require_own_shop
 from api.errors import error_response
+from api.idempotency import IDEMPOTENT_ROUTE
 from storage.consents import record_consent
 from workflows.types import Consent, Identifier, ShopId
 
@@ -17,8 +18,7 @@ router = APIRouter(
     tags=["customers"],
     dependencies=[ApiKey],
     responses={
-        401: error_response("Missing or wrong API key"),
-        403: error_response("The API key belongs to another shop"),
+        **AUTHENTICATED_RESPONSES,
         503: error_response("The database is down; retry", retry=True),
     },
 )
@@ -49,7 +49,7 @@ class ConsentStatement(BaseModel):
     updated_at: AwareDatetime
 
 
-@router.put("/{customer_id}/consent", status_code=status.HTTP_204_NO_CONTENT)
+@router.put("/{customer_id}/consent", status_code=status.HTTP_204_NO_CONTENT, **IDEMPOTENT_ROUTE)
 async def put_consent(
     customer_id: CustomerId,
     statement: ConsentStatement,

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import ApiKey, CurrentShop, SessionDep, TemporalDep, require_own_shop
+from api.deps import (
+    AUTHENTICATED_RESPONSES,
+    ApiKey,
+    CurrentShop,
+    SessionDep,
+    TemporalDep,
+    require_own_shop,
+)
 from api.errors import error_response
+from api.idempotency import IDEMPOTENT_ROUTE
 from api.intake import take_order
 from api.schemas import OrderAccepted, OrderIn
 
@@ -14,14 +22,13 @@ router = APIRouter(
     tags=["orders"],
     dependencies=[ApiKey],
     responses={
-        401: error_response("Missing or wrong API key"),
-        403: error_response("The API key belongs to another shop"),
+        **AUTHENTICATED_RESPONSES,
         503: error_response("Temporal or the database is down; retry", retry=True),
     },
 )
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, **IDEMPOTENT_ROUTE)
 async def order_placed(
     order: OrderIn, current: CurrentShop, session: SessionDep, temporal: TemporalDep
 ) -> OrderAccepted:

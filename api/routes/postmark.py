@@ -54,7 +54,8 @@ async def require_postmark(
 class PostmarkEvent(BaseModel):
     """The fields of one webhook call we use; Postmark sends more."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # strict: what the spec documents is all it takes (no "0" for a bool, no 1.0 for an id)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
 
     record_type: str = Field(alias="RecordType")
     message_id: str | None = Field(default=None, alias="MessageID")
