@@ -194,7 +194,8 @@ def bad_tokens(settings: Settings, run_id: str) -> dict[str, str]:
     )
     return {
         "garbage": "garbage",
-        "signature altered": f"{payload_part}.{mac[:-2]}AA",
+        # the first character: all its bits count, and the new one surely differs
+        "signature altered": f"{payload_part}.{'B' if mac[0] == 'A' else 'A'}{mac[1:]}",
         "signed with another secret": sign_unsubscribe(other, "not-our-secret"),
         "tracking token": (tracking.open_pixel_url or "").removeprefix("/t/o/"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +52,18 @@ class JourneyHarness:
 
     async def state(self, handle: WorkflowHandle[Any, Any]) -> JourneyState:
         return await handle.query("state", result_type=JourneyState)
+
+    async def state_at_step(
+        self, handle: WorkflowHandle[Any, Any], step: str, timeout: float = 10
+    ) -> JourneyState:
+        """The state once the journey reached `step`: a mail can arrive before the workflow
+        has recorded its send and moved on."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        state = await self.state(handle)
+        while state.current_step != step and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+            state = await self.state(handle)
+        return state
 
     async def started_at(self, handle: WorkflowHandle[Any, Any]) -> datetime:
         return (await handle.describe()).start_time

@@ -83,7 +83,7 @@ async def test_an_open_and_a_big_cart_take_the_big_branch_then_the_journey_goes_
     await handle.signal("engagement", OPENED)  # opened, never clicked
     await harness.mailbox.wait_for_messages(2)
 
-    state = await harness.state(handle)
+    state = await harness.state_at_step(handle, "steps[2]: wait 10h before last_chance r3")
     assert state.current_step == "steps[2]: wait 10h before last_chance r3"
     await harness.advance(hours=10, minutes=5)
     await harness.mailbox.wait_for_messages(3)
