@@ -76,6 +76,20 @@ async def test_an_order_for_a_cart_without_a_journey_is_still_recorded(
     assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)
 
 
+async def test_an_order_that_arrives_before_its_cart_keeps_the_cart_from_any_journey(
+    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+) -> None:
+    """Events cross on the way: the purchase is kept, and the late cart starts nothing."""
+    await api.post("/v1/orders", json=order_body())
+
+    late_cart = await api.put(f"/v1/carts/{CART}", json=cart_body(minutes=-30))
+
+    assert late_cart.status_code == 202
+    assert late_cart.json() == {"workflow_id": WORKFLOW_ID, "status": "purchased"}
+    assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)
+    assert [order.cart_id for order in await rows(session_factory, Order)] == [CART]
+
+
 async def test_an_order_after_the_journey_ended_is_recorded(
     api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
 ) -> None:
