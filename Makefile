@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test demo lint check-journeys schema record-histories chaos clean
+.PHONY: help run test demo lint check-journeys schema record-histories chaos bench clean
 
 help:
 	@echo "make run             start Temporal dev server, worker, API and mail catcher"
@@ -18,6 +18,7 @@ help:
 	@echo "make schema          regenerate journeys/journey.schema.json"
 	@echo "make record-histories  store workflow histories for the replay tests"
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
+	@echo "make bench           intake rate vs bare Temporal, purchase-to-closed latency, events per journey"
 	@echo "make clean           remove .venv, data/ and caches"
 
 # Reinstalled whenever pyproject.toml changes.
@@ -56,6 +57,9 @@ record-histories: $(STAMP)
 
 chaos: $(STAMP)
 	$(BIN)/python -m devstack.chaos --carts 1000 --kills 8
+
+bench: $(STAMP)
+	$(BIN)/python -m devstack.bench
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

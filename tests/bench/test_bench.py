@@ -1,0 +1,101 @@
+"""`make bench` at a tiny size: the whole stack comes up, every part is measured, the report reads.
+
+Only the report's shape and that every number is there (positive, counted from real runs) are
+checked, never how fast anything was: speed is measured by `make bench`, not asserted here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from devstack.bench import BenchReport, Closing, run_bench
+from devstack.postgres import find_postgres_bin_dir
+
+CARTS = 20
+
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="module")
+async def report(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
+    if find_postgres_bin_dir() is None:
+        if os.environ.get("CARTNUDGE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("the bench needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+        pytest.skip("the bench needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+    logs: Path = tmp_path_factory.mktemp("bench")
+    result = await run_bench(logs=logs, events=CARTS, orders=CARTS, order_rate=50, concurrency=8)
+    print(f"\n{result.table()}\n{result.summary}\n  logs: {logs}")
+    return result
+
+
+def test_the_last_line_names_the_three_numbers(report: BenchReport) -> None:
+    match = re.fullmatch(
+        r"bench: api_vs_bare=(\d+\.\d\d) p99_close_ms=(\d+) events_per_journey=(\d+)",
+        report.summary,
+    )
+    assert match, report.summary
+    ratio, p99, events = match.groups()
+    assert float(ratio) > 0 and int(p99) > 0, report.summary
+    assert int(events) == max(branch.events for branch in report.branches)
+
+
+def test_both_sides_of_the_intake_were_timed_over_the_same_events(report: BenchReport) -> None:
+    for side in (report.intake.api, report.intake.bare):
+        assert side.events == CARTS
+        assert len(side.calls.ms) == CARTS
+        assert side.accepted_rate > side.sustained_rate > 0  # the worker's part takes time too
+    assert report.intake.ratio == pytest.approx(
+        report.intake.api.sustained_rate / report.intake.bare.sustained_rate
+    )
+
+
+def check_closing(closing: Closing) -> None:
+    assert closing.orders == len(closing.closed.ms) == len(closing.answered.ms) == CARTS
+    assert 0 < closing.closed.p(50) <= closing.closed.p(95) <= closing.closed.p(99)
+    assert [name for name, _ in closing.stages] == [
+        "request -> signalled",
+        "signalled -> task start",
+        "task -> outcome activity",
+        "outcome activity",
+        "recorded -> closed",
+    ]
+    for _, stage in closing.stages:
+        assert len(stage.ms) == CARTS and min(stage.ms) >= 0
+
+
+def test_every_order_closed_its_journey(report: BenchReport) -> None:
+    check_closing(report.purchase)
+    if report.shopify is not None:  # None until api/routes/shopify.py exists
+        check_closing(report.shopify)
+    assert ("route missing" in report.table()) == (report.shopify is None)
+
+
+def test_each_branch_of_the_default_journey_was_run_to_its_end(report: BenchReport) -> None:
+    branches = {branch.name: branch for branch in report.branches}
+    assert report.journey.startswith("abandoned_cart v")
+    assert set(branches) == {
+        "clicked r1",
+        "not clicked",
+        "bought mid-journey",
+        "bought before abandoned",
+    }
+    assert (branches["not clicked"].outcome, branches["not clicked"].sent) == ("expired", 3)
+    assert branches["clicked r1"].outcome == "expired"
+    assert branches["bought mid-journey"].outcome == "recovered"
+    assert (
+        branches["bought before abandoned"].outcome,
+        branches["bought before abandoned"].sent,
+    ) == (
+        "purchased",
+        0,
+    )
+    # a purchase cuts the journey short, and so its history
+    assert (
+        branches["bought before abandoned"].events
+        < branches["bought mid-journey"].events
+        < branches["not clicked"].events
+    )
