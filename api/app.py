@@ -14,6 +14,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.deps import Resources
 from api.errors import error_response, install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from api.routes import (
     carts,
@@ -75,6 +76,7 @@ def create_app(
     install_error_handlers(app)
     # Intake limits: the last added runs first, so the body limit sees every request.
     app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.state.known_keys = KnownKeys(ttl=settings.api_key_cache_seconds)
     app.add_middleware(IdempotencyMiddleware, retention=timedelta(hours=settings.idempotency_hours))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.router.responses.setdefault(

@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import error_response
 from api.idempotency import claim_key
+from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from api.temporal import TemporalGateway
 from settings import Settings
-from storage.shops import ShopProfile, key_digest, shop_for_key
+from storage.shops import ShopProfile, key_digest
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ def get_resources(request: Request) -> Resources:
 
 def get_rate_limiter(request: Request) -> RateLimiter:
     return cast(RateLimiter, request.app.state.rate_limiter)
+
+
+def get_known_keys(request: Request) -> KnownKeys:
+    return cast(KnownKeys, request.app.state.known_keys)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
@@ -71,6 +76,7 @@ async def authenticated_shop(
     resources: ResourcesDep,
     settings: SettingsDep,
     limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
+    known_keys: Annotated[KnownKeys, Depends(get_known_keys)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ShopProfile:
     """The shop whose API key the request carries; 401 for a missing, unknown or revoked key.
@@ -80,7 +86,7 @@ async def authenticated_shop(
     """
     shop = None
     if credentials is not None:
-        shop = await shop_for_key(session, credentials.credentials)
+        shop = await known_keys.shop_for(session, credentials.credentials)
     if credentials is None or shop is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,

@@ -39,7 +39,9 @@ async def take_cart(
         return CartAccepted(workflow_id=workflow_id, status=status)
 
     await records.store_consent(session, snapshot)  # in the snapshot's transaction
-    if await records.has_purchase(session, shop=shop, cart_id=cart_id):
+    cooldown = timedelta(hours=settings.rejoin_cooldown_hours)
+    history = await records.cart_history(session, shop=shop, cart_id=cart_id, cooldown=cooldown)
+    if history.bought:
         await session.commit()
         return answer(CartStatus.PURCHASED)
     fresh = await records.store_snapshot(session, cart_id=cart_id, snapshot=snapshot)
@@ -53,10 +55,7 @@ async def take_cart(
     if snapshot.is_empty:  # an emptied cart ends a running journey and never starts one
         await signal_if_open(handle, UPDATE_CART, snapshot)
         return answer(CartStatus.EMPTIED)
-    cooldown = timedelta(hours=settings.rejoin_cooldown_hours)
-    if await records.ended_recently(
-        session, shop=shop, cart_id=cart_id, within=cooldown
-    ) and not await is_running(handle):
+    if history.ended_recently and not await is_running(handle):
         return answer(CartStatus.COOLDOWN)
     await _signal_with_start(client, settings, cart_id=cart_id, snapshot=snapshot)
     return answer(CartStatus.ACCEPTED)

@@ -7,9 +7,10 @@ twice. The statements run on PostgreSQL and SQLite alike (`INSERT ... ON CONFLIC
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import ColumnElement, case, exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.schemas import OrderIn
@@ -73,30 +74,36 @@ async def mark_emptied(session: AsyncSession, *, shop: str, cart_id: str, at: da
     )
 
 
-async def has_purchase(session: AsyncSession, *, shop: str, cart_id: str) -> bool:
-    """Whether the shop reported an order for the cart (every purchase outcome comes from one)."""
+@dataclass(frozen=True)
+class CartHistory:
+    bought: bool  # the shop reported an order for the cart: it never starts a journey again
+    # a journey that messaged the cart's customer ended within the cooldown: the cooldown
+    # spares them a second series too soon (a cart emptied or refused at entry before any
+    # message may start again at once)
+    ended_recently: bool
+
+
+async def cart_history(
+    session: AsyncSession, *, shop: str, cart_id: str, cooldown: timedelta
+) -> CartHistory:
+    """What earlier events say about the cart, in one query (it runs with every snapshot)."""
     bought = exists().where(Order.shop == shop, Order.cart_id == cart_id)
-    return bool(await session.scalar(select(bought)))
-
-
-async def ended_recently(
-    session: AsyncSession, *, shop: str, cart_id: str, within: timedelta
-) -> bool:
-    """Whether a journey that messaged this cart's customer ended less than `within` ago.
-
-    The cooldown spares the customer a second series too soon; a cart that was emptied or
-    refused at entry before any message may start again at once.
-    """
-    if within <= timedelta(0):
-        return False
-    last = await session.scalar(
-        select(func.max(JourneyOutcome.ended_at)).where(
+    ended: ColumnElement[bool] = false()
+    if cooldown > timedelta(0):
+        ended = exists().where(
             JourneyOutcome.shop == shop,
             JourneyOutcome.cart_id == cart_id,
             JourneyOutcome.messages_sent > 0,
+            JourneyOutcome.ended_at > datetime.now(UTC) - cooldown,
         )
-    )
-    return last is not None and last > datetime.now(UTC) - within
+    row = (await session.execute(select(bought, ended))).one()
+    return CartHistory(bought=bool(row[0]), ended_recently=bool(row[1]))
+
+
+async def has_purchase(session: AsyncSession, *, shop: str, cart_id: str) -> bool:
+    """Whether the shop reported an order for the cart (every purchase outcome comes from one)."""
+    history = await cart_history(session, shop=shop, cart_id=cart_id, cooldown=timedelta(0))
+    return history.bought
 
 
 async def record_order(session: AsyncSession, order: OrderIn) -> tuple[Order, bool]:

@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Requests an API key may make at once before the per-second rate applies.",
     )
+    api_key_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="An API process remembers a valid key this long (api/known_keys.py): a"
+        " revoked key stops working within it. 0 looks every key up.",
+    )
     idempotency_hours: float = Field(
         default=24,
         gt=0,

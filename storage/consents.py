@@ -22,22 +22,32 @@ CHANNELS = ("email", "sms", "push")
 async def record_consent(
     session: AsyncSession, *, shop: str, customer_id: str, consent: Consent, updated_at: datetime
 ) -> None:
-    """Store the consent unless a newer statement is already held. The caller commits."""
-    for channel in CHANNELS:
-        statement = insert(session, ConsentRecord).values(
-            shop=shop,
-            customer_id=customer_id,
-            channel=channel,
-            granted=getattr(consent, channel),
-            updated_at=updated_at,
+    """Store the consent unless a newer statement is already held. The caller commits.
+
+    One statement for every channel: it runs with every cart snapshot.
+    """
+    statement = insert(session, ConsentRecord).values(
+        [
+            {
+                "shop": shop,
+                "customer_id": customer_id,
+                "channel": channel,
+                "granted": getattr(consent, channel),
+                "updated_at": updated_at,
+            }
+            for channel in CHANNELS
+        ]
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["shop", "customer_id", "channel"],
+            set_={
+                "granted": statement.excluded.granted,
+                "updated_at": statement.excluded.updated_at,
+            },
+            where=ConsentRecord.updated_at < statement.excluded.updated_at,
         )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["shop", "customer_id", "channel"],
-                set_={"granted": statement.excluded.granted, "updated_at": updated_at},
-                where=ConsentRecord.updated_at < statement.excluded.updated_at,
-            )
-        )
+    )
 
 
 async def current_consent(
