@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.order_lookup import LookupBroken, LookupUnavailable, ShopOrderLookup
-from storage.inserts import insert
-from storage.models import Order
+from storage.orders import insert_order, order_for_cart
 from storage.shops import ShopProfile, get_shop
 from workflows import names
 from workflows.types import OrderLookup, OrderPlaced
@@ -43,12 +41,7 @@ class OrderActivities:
     async def find_order(self, lookup: OrderLookup) -> OrderPlaced | None:
         """The cart's completed order: from our records, else from the shop's order lookup."""
         async with self._sessions() as session:
-            order = await session.scalar(
-                select(Order)
-                .where(Order.shop == lookup.shop, Order.cart_id == lookup.cart_id)
-                .order_by(Order.id)
-                .limit(1)
-            )
+            order = await order_for_cart(session, shop=lookup.shop, cart_id=lookup.cart_id)
             if order is not None:
                 return OrderPlaced(
                     order_id=order.order_id,
@@ -96,18 +89,14 @@ class OrderActivities:
     async def _record(self, shop: str, cart_id: str, order: OrderPlaced) -> None:
         """Store the shop's order so later checks and the API see the cart as bought."""
         async with self._sessions() as session:
-            created = await session.scalar(
-                insert(session, Order)
-                .values(
-                    shop=shop,
-                    order_id=order.order_id,
-                    cart_id=cart_id,
-                    total=order.total,
-                    currency=order.currency,
-                    placed_at=order.placed_at,
-                )
-                .on_conflict_do_nothing(index_elements=[Order.shop, Order.order_id])
-                .returning(Order.id)
+            created = await insert_order(
+                session,
+                shop=shop,
+                order_id=order.order_id,
+                cart_id=cart_id,
+                total=order.total,
+                currency=order.currency,
+                placed_at=order.placed_at,
             )
             await session.commit()
         if created is not None:

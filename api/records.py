@@ -17,6 +17,7 @@ from api.schemas import OrderIn
 from storage.consents import record_consent
 from storage.inserts import insert
 from storage.models import Cart, JourneyOutcome, Order
+from storage.orders import insert_order
 from workflows.types import CartSnapshot
 
 
@@ -100,26 +101,16 @@ async def cart_history(
     return CartHistory(bought=bool(row[0]), ended_recently=bool(row[1]))
 
 
-async def has_purchase(session: AsyncSession, *, shop: str, cart_id: str) -> bool:
-    """Whether the shop reported an order for the cart (every purchase outcome comes from one)."""
-    history = await cart_history(session, shop=shop, cart_id=cart_id, cooldown=timedelta(0))
-    return history.bought
-
-
 async def record_order(session: AsyncSession, order: OrderIn) -> tuple[Order, bool]:
     """The stored order for (shop, order_id), and whether this call created it."""
-    created = await session.scalar(
-        insert(session, Order)
-        .values(
-            shop=order.shop,
-            order_id=order.order_id,
-            cart_id=order.cart_id,
-            total=order.total,
-            currency=order.currency,
-            placed_at=order.placed_at,
-        )
-        .on_conflict_do_nothing(index_elements=[Order.shop, Order.order_id])
-        .returning(Order)
+    created = await insert_order(
+        session,
+        shop=order.shop,
+        order_id=order.order_id,
+        cart_id=order.cart_id,
+        total=order.total,
+        currency=order.currency,
+        placed_at=order.placed_at,
     )
     if created is not None:
         return created, True

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.order_lookup import ShopOrderLookup
 from activities.orders import BROKEN_LOOKUP_RETRY, OrderActivities
-from api.records import has_purchase
+from api.records import cart_history
 from storage.models import Order
 from tests.factories import add_shop
 from workflows.types import OrderLookup, OrderPlaced
@@ -113,7 +113,10 @@ async def test_an_order_only_the_shop_knows_is_found_and_stored(session_factory:
     )
     # the API sees the cart as bought (it never starts a journey for it again)
     async with session_factory() as session:
-        assert await has_purchase(session, shop="demo_shop", cart_id="cart-1")
+        history = await cart_history(
+            session, shop="demo_shop", cart_id="cart-1", cooldown=timedelta(0)
+        )
+        assert history.bought
 
 
 async def test_once_stored_the_order_is_answered_without_asking_the_shop_again(
