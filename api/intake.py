@@ -7,9 +7,10 @@ every door stores first, then signals, and answers the same way.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from api import records
@@ -20,7 +21,13 @@ from settings import Settings
 # signalled by name, so the API never imports workflow code
 from workflows.names import CART_JOURNEY, ORDER_PLACED, UPDATE_CART
 from workflows.search_attributes import initial_search_attributes
-from workflows.types import CartJourneyInput, CartSnapshot, OrderPlaced, cart_workflow_id
+from workflows.types import (
+    CartJourneyInput,
+    CartSnapshot,
+    JourneyState,
+    OrderPlaced,
+    cart_workflow_id,
+)
 
 
 async def take_cart(
@@ -61,25 +68,36 @@ async def take_cart(
     return answer(CartStatus.ACCEPTED)
 
 
+async def start_cart_journey(
+    client: Client, *, task_queue: str, cart_id: str, snapshot: CartSnapshot
+) -> WorkflowHandle[Any, JourneyState]:
+    """Signal-with-start: start the cart's workflow with the snapshot, or hand the snapshot
+    to the running one. The one way a cart's journey starts (the bench and the workflow
+    tests start theirs with it too). Raises RPCError."""
+    return await client.start_workflow(
+        CART_JOURNEY,
+        CartJourneyInput(shop=snapshot.shop, cart_id=cart_id),
+        id=cart_workflow_id(snapshot.shop, cart_id),
+        task_queue=task_queue,
+        start_signal=UPDATE_CART,
+        start_signal_args=[snapshot],
+        result_type=JourneyState,
+        search_attributes=initial_search_attributes(
+            shop=snapshot.shop,
+            cart_id=cart_id,
+            customer_id=snapshot.customer.id,
+            cart_total=float(snapshot.total),
+        ),
+        rpc_timeout=RPC_TIMEOUT,
+    )
+
+
 async def _signal_with_start(
     client: Client, settings: Settings, *, cart_id: str, snapshot: CartSnapshot
 ) -> None:
-    """Start the cart's workflow with the snapshot, or hand the snapshot to the running one."""
     try:
-        await client.start_workflow(
-            CART_JOURNEY,
-            CartJourneyInput(shop=snapshot.shop, cart_id=cart_id),
-            id=cart_workflow_id(snapshot.shop, cart_id),
-            task_queue=settings.task_queue,
-            start_signal=UPDATE_CART,
-            start_signal_args=[snapshot],
-            search_attributes=initial_search_attributes(
-                shop=snapshot.shop,
-                cart_id=cart_id,
-                customer_id=snapshot.customer.id,
-                cart_total=float(snapshot.total),
-            ),
-            rpc_timeout=RPC_TIMEOUT,
+        await start_cart_journey(
+            client, task_queue=settings.task_queue, cart_id=cart_id, snapshot=snapshot
         )
     except RPCError as err:
         raise unavailable(

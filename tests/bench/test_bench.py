@@ -69,9 +69,7 @@ def check_closing(closing: Closing) -> None:
 
 def test_every_order_closed_its_journey(report: BenchReport) -> None:
     check_closing(report.purchase)
-    if report.shopify is not None:  # None until api/routes/shopify.py exists
-        check_closing(report.shopify)
-    assert ("route missing" in report.table()) == (report.shopify is None)
+    check_closing(report.shopify)
 
 
 def test_each_branch_of_the_default_journey_was_run_to_its_end(report: BenchReport) -> None:

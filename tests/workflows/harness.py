@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from api.intake import start_cart_journey
 from settings import Settings
-from workflows.search_attributes import initial_search_attributes
-from workflows.types import CartJourneyInput, CartSnapshot, JourneyState, cart_workflow_id
+from workflows.types import CartSnapshot, JourneyState
 
 HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 
@@ -30,20 +30,8 @@ class JourneyHarness:
 
     async def start(self, cart: CartSnapshot, cart_id: str = "cart-1") -> WorkflowHandle[Any, Any]:
         """What the API does for a cart's first snapshot: signal-with-start."""
-        return await self.env.client.start_workflow(
-            "CartJourney",
-            CartJourneyInput(shop=cart.shop, cart_id=cart_id),
-            id=cart_workflow_id(cart.shop, cart_id),
-            task_queue=self.settings.task_queue,
-            start_signal="update_cart",
-            start_signal_args=[cart],
-            result_type=JourneyState,
-            search_attributes=initial_search_attributes(
-                shop=cart.shop,
-                cart_id=cart_id,
-                customer_id=cart.customer.id,
-                cart_total=float(cart.total),
-            ),
+        return await start_cart_journey(
+            self.env.client, task_queue=self.settings.task_queue, cart_id=cart_id, snapshot=cart
         )
 
     async def advance(self, **duration: float) -> None:
