@@ -109,9 +109,14 @@ async def test_a_mistake_is_named_and_changes_nothing(
     argv: list[str],
     problem: str,
 ) -> None:
-    before = [(s.shop, s.shopify_domain) for s in await rows(session_factory, Shop)]
+    async def everything() -> list[tuple[object, ...]]:
+        shops = [(s.shop, s.shopify_domain) for s in await rows(session_factory, Shop)]
+        keys = [(k.shop, k.prefix, k.revoked_at) for k in await rows(session_factory, ApiKey)]
+        return sorted(shops, key=str) + sorted(keys, key=str)
+
+    before = await everything()
 
     with pytest.raises(CommandError, match=problem):
         await cartnudge(cli_settings, *argv)
 
-    assert [(s.shop, s.shopify_domain) for s in await rows(session_factory, Shop)] == before
+    assert await everything() == before
