@@ -6,6 +6,7 @@ Fixtures:
     app       the FastAPI app with the test's Temporal client and database engine
     api       an httpx.AsyncClient on it, lifespan run, carrying the API key
     anonymous the same without the API key
+    api_without_temporal, anonymous_without_temporal   the same while Temporal is down
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.app import create_app
 from settings import Settings
 from tests.api.helpers import API_KEY, SHOP, http_client
+from tests.api.sent_messages import client_without_temporal
 from tests.factories import add_shop
 from tests.support.temporal import settings_for_tests
 
@@ -55,4 +57,24 @@ async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with http_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def api_without_temporal(
+    settings: Settings, db_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Like `api`, on an app whose Temporal is unreachable."""
+    async with client_without_temporal(
+        settings, db_engine, Authorization=f"Bearer {API_KEY}"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous_without_temporal(
+    settings: Settings, db_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Like `anonymous`, on an app whose Temporal is unreachable."""
+    async with client_without_temporal(settings, db_engine) as client:
         yield client

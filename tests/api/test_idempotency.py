@@ -6,20 +6,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settings import Settings
 from storage import idempotency as stored_requests
 from storage.idempotency import Fingerprint
 from storage.models import Cart, IdempotentRequest, Order
 from tests.api.helpers import (
-    API_KEY,
     CART,
     SHOP,
     WORKFLOW_ID,
@@ -29,7 +26,6 @@ from tests.api.helpers import (
     signals,
     workflow_exists,
 )
-from tests.api.sent_messages import client_without_temporal
 from tests.factories import add_shop
 
 CART_URL = f"/v1/carts/{CART}"
@@ -69,16 +65,6 @@ async def add_claim(
             )
         )
         await session.commit()
-
-
-@pytest.fixture
-async def api_without_temporal(
-    settings: Settings, db_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_without_temporal(
-        settings, db_engine, Authorization=f"Bearer {API_KEY}"
-    ) as client:
-        yield client
 
 
 async def test_a_repeated_cart_gets_the_first_answer_and_signals_once(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
 from tests.api.sent_messages import (
     add_message,
     as_tuples,
-    client_without_temporal,
     engagement_signals,
     running_cart,
 )
@@ -269,14 +267,6 @@ async def test_without_a_configured_key_the_webhook_is_unavailable(
         response = await client.post("/webhooks/sendgrid", content=body, headers=signed(body))
 
     assert response.status_code == 503  # SendGrid keeps the events and retries
-
-
-@pytest.fixture
-async def anonymous_without_temporal(
-    settings: Settings, db_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_without_temporal(settings, db_engine) as client:
-        yield client
 
 
 async def test_while_temporal_is_down_sendgrid_gets_503_and_its_retry_is_told(

@@ -4,20 +4,17 @@ journey, an order ends it; each webhook id counts once, and nothing unsigned get
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.webhook_signatures import hmac_sha256_base64
-from settings import Settings
 from storage.models import Cart, Order, ProviderEvent
 from tests.api.helpers import rows, signalled_snapshots, signals, workflow_exists
-from tests.api.sent_messages import client_without_temporal
 from tests.factories import add_shop
 from workflows.types import CartItem, Consent, Customer, cart_workflow_id
 
@@ -294,14 +291,6 @@ async def test_an_unreadable_checkout_gets_422_naming_shopifys_field_and_stores_
     assert await rows(session_factory, Cart) == []
     assert await rows(session_factory, ProviderEvent) == []  # the id is not used up
     assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)
-
-
-@pytest.fixture
-async def anonymous_without_temporal(
-    settings: Settings, db_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_without_temporal(settings, db_engine) as client:
-        yield client
 
 
 async def test_while_temporal_is_down_shopify_gets_503_and_its_retry_is_handled(

@@ -3,18 +3,16 @@ retry), nothing lost, and the customer's pixel and click links keep working."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.webhook_signatures import twilio_signature
 from settings import Settings
 from storage.models import Cart, EngagementEvent, Order, ProviderEvent
 from tests.api.helpers import (
-    API_KEY,
     CART,
     SHOP,
     WORKFLOW_ID,
@@ -25,7 +23,6 @@ from tests.api.helpers import (
 )
 from tests.api.sent_messages import (
     add_message,
-    client_without_temporal,
     engagement_signals,
     running_cart,
 )
@@ -44,16 +41,6 @@ def settings() -> Settings:
         postmark_webhook_password=POSTMARK[1],
         twilio_auth_token=TWILIO_TOKEN,
     )
-
-
-@pytest.fixture
-async def api_without_temporal(
-    settings: Settings, db_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_without_temporal(
-        settings, db_engine, Authorization=f"Bearer {API_KEY}"
-    ) as client:
-        yield client
 
 
 async def test_a_cart_refused_with_503_arrives_when_the_shop_retries(

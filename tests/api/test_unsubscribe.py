@@ -3,19 +3,17 @@ one-click POST suppress the address, record the unsubscribe and tell the run, on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings
 from storage.models import EngagementEvent, Suppression
 from tests.api.helpers import SHOP, WORKFLOW_ID, rows, signals
 from tests.api.sent_messages import (
     as_tuples,
-    client_without_temporal,
     engagement_signals,
     running_cart,
 )
@@ -225,14 +223,6 @@ async def test_a_bad_token_gets_404_and_changes_nothing(
     assert response.headers["content-type"].startswith("text/html")
     assert "victim" not in response.text
     assert await nothing_changed(session_factory, temporal_env)
-
-
-@pytest.fixture
-async def anonymous_without_temporal(
-    settings: Settings, db_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_without_temporal(settings, db_engine) as client:
-        yield client
 
 
 async def test_while_temporal_is_down_the_unsubscribe_holds_and_a_retry_tells_the_run(

@@ -4,7 +4,6 @@ our cart id ends that cart's journey; the unsigned ping on creating a webhook ge
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,13 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.webhook_signatures import hmac_sha256_base64
-from settings import Settings
 from storage.models import Order
 from tests.api.helpers import cart_body, rows, signals
-from tests.api.sent_messages import client_without_temporal
 from tests.factories import add_shop
 from workflows.types import cart_workflow_id
 
@@ -241,14 +238,6 @@ async def test_an_unreadable_order_gets_422_naming_woocommerces_field(
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["total"]
     assert await rows(session_factory, Order) == []
-
-
-@pytest.fixture
-async def anonymous_without_temporal(
-    settings: Settings, db_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_without_temporal(settings, db_engine) as client:
-        yield client
 
 
 async def test_while_temporal_is_down_the_order_is_kept_and_its_redelivery_tells_the_journey(
