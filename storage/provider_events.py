@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inserts import insert
@@ -33,6 +33,16 @@ async def first_time(session: AsyncSession, provider: str, event_id: str) -> boo
         .returning(ProviderEvent.id)
     )
     return result.first() is not None
+
+
+async def seen(session: AsyncSession, provider: str, event_id: str) -> bool:
+    """Whether the event was noted as handled."""
+    found = await session.scalar(
+        select(ProviderEvent.id).where(
+            ProviderEvent.provider == provider, ProviderEvent.event_id == _stored_id(event_id)
+        )
+    )
+    return found is not None
 
 
 async def forget(session: AsyncSession, provider: str, event_id: str) -> None:

@@ -5,9 +5,10 @@ and X-Shopify-Hmac-Sha256 must be that shop's webhook secret's signature of the 
 An unknown domain, a shop without a secret, or a missing or wrong signature gets a 401 and
 changes nothing. Topics we do not use get a 200 and are ignored.
 
-Shopify delivers at least once and retries until it gets a 2xx: each event is handled
-once per X-Shopify-Webhook-Id. When handing it over fails (Temporal or the database down),
-the id is forgotten again before the 503, so Shopify's retry is handled, not skipped.
+Shopify delivers at least once and retries until it gets a 2xx: a redelivered
+X-Shopify-Webhook-Id is answered `duplicate`. The id is noted only after the event was
+handed over, so a delivery that failed half-way (a 503, a crash) is handled in full when
+Shopify retries it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.intake import take_cart, take_order
 from api.platforms import (
@@ -33,7 +33,6 @@ from api.platforms import (
     shopify,
 )
 from api.schemas import OrderIn
-from api.temporal import TemporalUnavailable
 from api.webhook_signatures import verify_shopify
 from storage import provider_events
 from storage.shops import ShopProfile, shop_for_shopify_domain
@@ -94,7 +93,6 @@ async def shopify_webhook(
     settings: SettingsDep,
     session: SessionDep,
     temporal: TemporalDep,
-    resources: ResourcesDep,
     topic: Annotated[str | None, Header(alias="X-Shopify-Topic")] = None,
     domain: Annotated[str | None, Header(alias="X-Shopify-Shop-Domain")] = None,
     signature: Annotated[str | None, Header(alias="X-Shopify-Hmac-Sha256")] = None,
@@ -110,37 +108,25 @@ async def shopify_webhook(
         log.info("shopify %s for shop %s ignored: %s", topic, shop.shop, event.reason)
         return WebhookAnswer(status=IGNORED, reason=event.reason)
     # Shopify sends the id with every delivery; without one, intake's idempotence suffices.
+    # The id is noted only once the event is handed over: a delivery that failed half-way
+    # (503, a crash) is handled in full when Shopify sends it again, and the intake makes
+    # a repeat harmless.
     event_key = f"{shop.shopify_domain}:{webhook_id}" if webhook_id else None
-    if event_key and not await provider_events.first_time(session, PROVIDER, event_key):
+    if event_key and await provider_events.seen(session, PROVIDER, event_key):
         return WebhookAnswer(status=DUPLICATE)  # a redelivery: handled before
-    try:
-        if isinstance(event, PlatformCart):
-            cart = await take_cart(
-                cart_id=event.cart_id,
-                snapshot=event.snapshot,
-                settings=settings,
-                session=session,
-                temporal=temporal,
-            )
-            return WebhookAnswer(status=cart.status.value, workflow_id=cart.workflow_id)
+    if isinstance(event, PlatformCart):
+        cart = await take_cart(
+            cart_id=event.cart_id,
+            snapshot=event.snapshot,
+            settings=settings,
+            session=session,
+            temporal=temporal,
+        )
+        answer = WebhookAnswer(status=cart.status.value, workflow_id=cart.workflow_id)
+    else:
         order = await take_order(event, session=session, temporal=temporal)
-        return WebhookAnswer(status=order.status.value, workflow_id=order.workflow_id)
-    except (TemporalUnavailable, SQLAlchemyError):
-        if event_key:
-            await _forget(resources.sessions, event_key)
-        raise
-
-
-async def _forget(sessions: async_sessionmaker[AsyncSession], event_key: str) -> None:
-    """Undo first_time in a session of its own (the request's may be broken), so Shopify's
-    retry of the event is handled again."""
-    async with sessions() as fresh:
-        try:
-            await provider_events.forget(fresh, PROVIDER, event_key)
-            await fresh.commit()
-        except SQLAlchemyError as err:
-            # Only when the database failed right after taking the event: its retry is
-            # then skipped as a redelivery, so say so loudly.
-            log.error(
-                "could not forget shopify event %s; its retry will be skipped: %s", event_key, err
-            )
+        answer = WebhookAnswer(status=order.status.value, workflow_id=order.workflow_id)
+    if event_key:
+        await provider_events.first_time(session, PROVIDER, event_key)
+        await session.commit()
+    return answer

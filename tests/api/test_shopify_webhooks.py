@@ -312,3 +312,26 @@ async def test_while_temporal_is_down_shopify_gets_503_and_its_retry_is_handled(
     assert retried.json()["status"] == "accepted"
     [snapshot] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
     assert snapshot.customer.email == "john@example.com"
+
+
+async def test_a_delivery_that_died_after_storing_the_cart_is_handled_in_full_on_retry(
+    anonymous: httpx.AsyncClient,
+    temporal_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The API process dies between storing the cart and starting its journey (stood in for
+    by an error nothing handles): Shopify's retry of the same webhook id must start it."""
+
+    async def dies(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the API process died here")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("api.intake.start_cart_journey", dies)
+        with pytest.raises(RuntimeError):
+            await deliver(anonymous, "checkouts/create", CHECKOUT)
+    assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)
+
+    retried = await deliver(anonymous, "checkouts/create", CHECKOUT)  # same webhook id
+
+    assert retried.json()["status"] == "accepted"
+    assert await workflow_exists(temporal_env.client, WORKFLOW_ID)
