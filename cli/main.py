@@ -170,7 +170,10 @@ async def list_keys(session: AsyncSession, args: argparse.Namespace, out: TextIO
 
 
 async def revoke_key(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
-    revoked = await revoke_api_key(session, shop=args.shop, prefix=args.prefix)
+    try:
+        revoked = await revoke_api_key(session, shop=args.shop, prefix=args.prefix)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
     if revoked == 0:
         raise CommandError(f"no active key of shop {args.shop!r} starts with {args.prefix!r}")
     await session.commit()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import ApiKey, Shop
 
 KEY_PREFIX = "cn_"
-_SHOWN_PREFIX = 10  # "cn_" and 7 more: tells keys apart in listings, useless for guessing
+SHOWN_PREFIX = 10  # "cn_" and 7 more: tells keys apart in listings, useless for guessing
 
 
 @dataclass(frozen=True)
@@ -86,18 +86,24 @@ async def shop_for_shopify_domain(session: AsyncSession, domain: str) -> ShopPro
 async def create_api_key(session: AsyncSession, *, shop: str, label: str | None = None) -> str:
     """A new key for the shop; the caller shows it once and commits. Only its digest is kept."""
     key = new_api_key()
-    session.add(ApiKey(shop=shop, digest=key_digest(key), prefix=key[:_SHOWN_PREFIX], label=label))
+    session.add(ApiKey(shop=shop, digest=key_digest(key), prefix=key[:SHOWN_PREFIX], label=label))
     await session.flush()
     return key
 
 
 async def revoke_api_key(session: AsyncSession, *, shop: str, prefix: str) -> int:
-    """Revoke the shop's unrevoked keys starting with `prefix`; how many were revoked."""
+    """Revoke the shop's unrevoked key whose listed prefix this is (or the whole key); how
+    many were revoked. A shorter prefix is refused: "cn_" alone would name every key."""
+    if len(prefix) < SHOWN_PREFIX:
+        raise ValueError(
+            f"{prefix!r} is too short to name one key: give the {SHOWN_PREFIX} characters"
+            " `cartnudge keys list` shows"
+        )
     result = await session.execute(
         update(ApiKey)
         .where(
             ApiKey.shop == shop,
-            ApiKey.prefix.startswith(prefix[:_SHOWN_PREFIX], autoescape=True),
+            ApiKey.prefix == prefix[:SHOWN_PREFIX],
             ApiKey.revoked_at.is_(None),
         )
         .values(revoked_at=datetime.now(UTC))

@@ -58,15 +58,21 @@ async def test_a_revoked_key_is_listed_as_revoked_and_refused(
     cli_settings: Settings, anonymous: httpx.AsyncClient
 ) -> None:
     key = (await cartnudge(cli_settings, "keys", "create", "demo_shop")).strip()
+    other = (await cartnudge(cli_settings, "keys", "create", "demo_shop")).strip()
 
-    await cartnudge(cli_settings, "keys", "revoke", "demo_shop", key[:10])
+    said = await cartnudge(cli_settings, "keys", "revoke", "demo_shop", key[:10])
     listing = await cartnudge(cli_settings, "keys", "list", "demo_shop")
     response = await anonymous.put(
         "/v1/carts/abc", json=cart_body(), headers={"Authorization": f"Bearer {key}"}
     )
 
+    assert said == "revoked 1 key(s)\n"
     assert f"{key[:10]}…" in listing and "revoked" in listing
     assert response.status_code == 401
+    still = await anonymous.put(
+        "/v1/carts/abc", json=cart_body(), headers={"Authorization": f"Bearer {other}"}
+    )
+    assert still.status_code == 202  # only the named key is gone
 
 
 async def test_a_shopify_shop_gets_its_id_from_the_domain_and_its_secret_from_stdin(
@@ -99,6 +105,7 @@ async def test_a_shopify_shop_gets_its_id_from_the_domain_and_its_secret_from_st
         (["shops", "update", "nope", "--name", "N"], "no shop 'nope'"),
         (["keys", "create", "nope"], "no shop 'nope'"),
         (["keys", "revoke", "demo_shop", "cn_zzzzzzz"], "no active key"),
+        (["keys", "revoke", "demo_shop", "cn_"], "too short to name one key"),
         (["shops", "update", "demo_shop", "--shopify-domain", "shop.example.com"],
          r"not a \*\.myshopify\.com domain"),
     ],
