@@ -87,6 +87,9 @@ async def authenticated_shop(
     shop = None
     if credentials is not None:
         shop = await known_keys.shop_for(session, credentials.credentials)
+        # End the look-up's transaction: a route may next wait on Temporal for seconds, and
+        # must not hold a pooled connection 'idle in transaction' meanwhile.
+        await session.commit()
     if credentials is None or shop is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,

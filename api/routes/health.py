@@ -31,6 +31,7 @@ async def _database_status(session: AsyncSession) -> DependencyStatus:
     try:
         async with asyncio.timeout(DEPENDENCY_CHECK_SECONDS):
             await session.execute(text("SELECT 1"))
+            await session.rollback()  # back to the pool now, not after Temporal answered
     except (SQLAlchemyError, OSError, TimeoutError) as err:
         log.warning("health check: database unreachable: %s", err)
         return DependencyStatus.UNREACHABLE
