@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import error_response
-from api.idempotency import claim_key
+from api.idempotency import IDEMPOTENCY_DOCS, claim_key
 from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from api.temporal import TemporalGateway
@@ -71,19 +71,13 @@ _bearer = HTTPBearer(
 
 
 async def authenticated_shop(
-    request: Request,
     session: SessionDep,
-    resources: ResourcesDep,
-    settings: SettingsDep,
     limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
     known_keys: Annotated[KnownKeys, Depends(get_known_keys)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ShopProfile:
-    """The shop whose API key the request carries; 401 for a missing, unknown or revoked key.
-
-    Then 429 when the key is over its rate limit, and the request's Idempotency-Key is
-    claimed (api.idempotency: a repeat gets the first answer, or 409).
-    """
+    """The shop whose API key the request carries; 401 for a missing, unknown or revoked key,
+    then 429 when the key is over its rate limit."""
     shop = None
     if credentials is not None:
         shop = await known_keys.shop_for(session, credentials.credentials)
@@ -97,14 +91,32 @@ async def authenticated_shop(
             headers={"WWW-Authenticate": "Bearer"},
         )
     limiter.check(key_digest(credentials.credentials))
-    await claim_key(
-        request, shop=shop.shop, session=session, sessions=resources.sessions, settings=settings
-    )
     return shop
 
 
 CurrentShop = Annotated[ShopProfile, Depends(authenticated_shop)]
 ApiKey = Depends(authenticated_shop)
+
+
+async def claim_idempotency_key(
+    request: Request,
+    shop: CurrentShop,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+) -> None:
+    """Claim the request's Idempotency-Key for its shop (api.idempotency): a repeat gets the
+    first answer, or 409. After authentication, so a 401 or 429 never claims a key."""
+    await claim_key(
+        request, shop=shop.shop, session=session, sessions=resources.sessions, settings=settings
+    )
+
+
+# For the POST/PUT routes' decorators: the key claimed, the header and its 409 documented.
+IDEMPOTENT_ROUTE: dict[str, Any] = {
+    **IDEMPOTENCY_DOCS,
+    "dependencies": [Depends(claim_idempotency_key)],
+}
 
 
 def require_own_shop(current: ShopProfile, requested: str, *, field: str = "shop") -> None:

@@ -8,9 +8,10 @@ Requests without the header are handled as before (the intake is idempotent on i
 
 Two halves, because the key belongs to a shop and the answer is known only at the end:
 
-- `claim_key` runs in authentication (api.deps), where the shop is known and FastAPI has
-  already read the body: it claims the key with one INSERT ... ON CONFLICT, or turns the
-  request away with what the key holds (`Replay` of the stored answer, or a 409).
+- `claim_key` runs as a dependency of the POST/PUT routes (api.deps.IDEMPOTENT_ROUTE),
+  after authentication, where the shop is known and FastAPI has already read the body: it
+  claims the key with one INSERT ... ON CONFLICT, or turns the request away with what the
+  key holds (`Replay` of the stored answer, or a 409).
 - `IdempotencyMiddleware`, pure ASGI, sees the answer leave: for the claim this request
   made it stores status and body before the last byte is sent (a shop that saw the answer
   finds it stored), and drops the claim on a 5xx or a crash, so the shop's retry runs
@@ -60,8 +61,8 @@ _IN_PROGRESS_RETRY_AFTER = "1"
 _PURGE_EVERY_SECONDS = 3600.0
 
 
-# For the POST/PUT routes' decorators: the header in the spec, and the 409 it can cause.
-IDEMPOTENT_ROUTE: dict[str, Any] = {
+# The header in the spec, and the 409 it can cause (api.deps.IDEMPOTENT_ROUTE uses it).
+IDEMPOTENCY_DOCS: dict[str, Any] = {
     "openapi_extra": {
         "parameters": [
             {
@@ -158,7 +159,7 @@ async def claim_key(
     or its first request still runs, 422 for a key that is empty or too long.
     """
     key = request.headers.get(HEADER)
-    if key is None or request.method not in _METHODS:
+    if key is None:
         return
     slot = request.scope.get(_SCOPE_KEY)
     if not isinstance(slot, _Slot):

@@ -11,6 +11,7 @@ from temporalio.service import RPCError
 from api import records
 from api.deps import (
     AUTHENTICATED_RESPONSES,
+    IDEMPOTENT_ROUTE,
     ApiKey,
     CurrentShop,
     SessionDep,
@@ -19,7 +20,6 @@ from api.deps import (
     require_own_shop,
 )
 from api.errors import error_response
-from api.idempotency import IDEMPOTENT_ROUTE
 from api.intake import take_cart
 from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, check_timezone
 from api.temporal import (

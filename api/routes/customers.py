@@ -7,9 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from api.deps import AUTHENTICATED_RESPONSES, ApiKey, CurrentShop, SessionDep, require_own_shop
+from api.deps import (
+    AUTHENTICATED_RESPONSES,
+    IDEMPOTENT_ROUTE,
+    ApiKey,
+    CurrentShop,
+    SessionDep,
+    require_own_shop,
+)
 from api.errors import error_response
-from api.idempotency import IDEMPOTENT_ROUTE
 from storage.consents import record_consent
 from workflows.types import Consent, Identifier, ShopId
 

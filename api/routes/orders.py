@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from api.deps import (
     AUTHENTICATED_RESPONSES,
+    IDEMPOTENT_ROUTE,
     ApiKey,
     CurrentShop,
     SessionDep,
@@ -13,7 +14,6 @@ from api.deps import (
     require_own_shop,
 )
 from api.errors import error_response
-from api.idempotency import IDEMPOTENT_ROUTE
 from api.intake import take_order
 from api.schemas import OrderAccepted, OrderIn
 
