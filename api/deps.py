@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +21,7 @@ from api.rate_limit import RateLimiter
 from api.temporal import TemporalGateway
 from settings import Settings
 from storage.shops import ShopProfile, key_digest
+from workflows.types import ShopId
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,21 @@ async def claim_idempotency_key(
     await claim_key(
         request, shop=shop.shop, session=session, sessions=resources.sessions, settings=settings
     )
+
+
+async def queried_shop(
+    current: CurrentShop,
+    shop: Annotated[
+        ShopId | None, Query(description="The shop; the API key's shop when left out")
+    ] = None,
+) -> str:
+    """The `?shop=` of a request: the key's own shop (403 for another), or it when left out."""
+    if shop is not None:
+        require_own_shop(current, shop)
+    return current.shop
+
+
+QueriedShop = Annotated[str, Depends(queried_shop)]
 
 
 # For the POST/PUT routes' decorators: the key claimed, the header and its 409 documented.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, status
+from fastapi import APIRouter, Body, HTTPException, Path, status
 from temporalio.service import RPCError
 
 from api import records
@@ -14,6 +14,7 @@ from api.deps import (
     IDEMPOTENT_ROUTE,
     ApiKey,
     CurrentShop,
+    QueriedShop,
     SessionDep,
     SettingsDep,
     TemporalDep,
@@ -28,7 +29,6 @@ from api.temporal import (
     signal_if_open,
     unavailable,
 )
-from storage.shops import ShopProfile
 
 # signalled by name, so the API never imports workflow code
 from workflows.names import CART_EMPTIED, STATE
@@ -37,7 +37,6 @@ from workflows.types import (
     CartSnapshot,
     Identifier,
     JourneyState,
-    ShopId,
     cart_workflow_id,
 )
 
@@ -52,9 +51,6 @@ router = APIRouter(
 )
 
 CartId = Annotated[Identifier, Path(description="The shop's id for the cart")]
-Shop = Annotated[
-    ShopId | None, Query(description="The cart's shop; the API key's shop when left out")
-]
 
 
 @router.put("/{cart_id}", status_code=status.HTTP_202_ACCEPTED, **IDEMPOTENT_ROUTE)
@@ -78,14 +74,9 @@ async def put_cart(
 
 @router.delete("/{cart_id}", status_code=status.HTTP_202_ACCEPTED)
 async def empty_cart(
-    cart_id: CartId,
-    current: CurrentShop,
-    session: SessionDep,
-    temporal: TemporalDep,
-    shop: Shop = None,
+    cart_id: CartId, shop: QueriedShop, session: SessionDep, temporal: TemporalDep
 ) -> CartAccepted:
     """The cart was emptied: its journey, if one runs, ends without another message."""
-    shop = _own_shop(current, shop)
     now = datetime.now(UTC)
     await records.mark_emptied(session, shop=shop, cart_id=cart_id, at=now)
     await session.commit()
@@ -101,11 +92,8 @@ async def empty_cart(
     "/{cart_id}/journey",
     responses={404: error_response("No journey for this cart")},
 )
-async def get_journey(
-    cart_id: CartId, current: CurrentShop, temporal: TemporalDep, shop: Shop = None
-) -> JourneyState:
+async def get_journey(cart_id: CartId, shop: QueriedShop, temporal: TemporalDep) -> JourneyState:
     """Where the cart's journey stands: status, version, current step, messages, outcome."""
-    shop = _own_shop(current, shop)
     workflow_id = cart_workflow_id(shop, cart_id)
     client = await temporal.client()
     try:
@@ -120,9 +108,3 @@ async def get_journey(
             ) from None
         raise unavailable(err, f"query {workflow_id}") from err
     return state
-
-
-def _own_shop(current: ShopProfile, requested: str | None) -> str:
-    if requested is not None:
-        require_own_shop(current, requested)
-    return current.shop

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from api.deps import (
     AUTHENTICATED_RESPONSES,
     IDEMPOTENT_ROUTE,
     ApiKey,
-    CurrentShop,
+    QueriedShop,
     SessionDep,
-    require_own_shop,
 )
 from api.errors import error_response
 from storage.consents import record_consent
-from workflows.types import Consent, Identifier, ShopId
+from workflows.types import Consent, Identifier
 
 router = APIRouter(
     prefix="/v1/customers",
@@ -30,9 +29,6 @@ router = APIRouter(
 )
 
 CustomerId = Annotated[Identifier, Path(description="The shop's id for the customer")]
-Shop = Annotated[
-    ShopId | None, Query(description="The customer's shop; the API key's shop when left out")
-]
 
 
 class ConsentStatement(BaseModel):
@@ -59,19 +55,16 @@ class ConsentStatement(BaseModel):
 async def put_consent(
     customer_id: CustomerId,
     statement: ConsentStatement,
-    current: CurrentShop,
+    shop: QueriedShop,
     session: SessionDep,
-    shop: Shop = None,
 ) -> Response:
     """Record the customer's consent; the newest statement (by `updated_at`) wins.
 
     Messages not yet sent follow it: a withdrawal stops them, whichever cart they are for.
     """
-    if shop is not None:
-        require_own_shop(current, shop)
     await record_consent(
         session,
-        shop=current.shop,
+        shop=shop,
         customer_id=customer_id,
         consent=statement.consent,
         updated_at=statement.updated_at,
