@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,22 +32,22 @@ from settings import Settings
 from storage.database import create_engine, create_session_factory, printable_url
 from storage.models import ApiKey, Shop
 from storage.shops import create_api_key, revoke_api_key
+from workflows.types import ShopId
 
-SHOP_ID = re.compile(r"^[A-Za-z0-9._]{1,100}$")  # workflows.types.ShopId
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-# option -> Shop column, for the profile fields `create` and `update` share
-PROFILE = {
-    "name": "name",
-    "timezone": "timezone",
-    "locale": "locale",
-    "currency": "currency",
-    "email_from": "email_from",
-    "shopify_domain": "shopify_domain",
-    "shopify_secret": "shopify_secret",
-    "woocommerce_secret": "woocommerce_secret",
-    "order_lookup_url": "order_lookup_url",
-    "order_lookup_token": "order_lookup_token",
-}
+# The Shop columns `create` and `update` take as options (--email-from sets email_from).
+PROFILE = (
+    "name",
+    "timezone",
+    "locale",
+    "currency",
+    "email_from",
+    "shopify_domain",
+    "shopify_secret",
+    "woocommerce_secret",
+    "order_lookup_url",
+    "order_lookup_token",
+)
 SECRETS = {"shopify_secret", "woocommerce_secret", "order_lookup_token"}
 
 
@@ -61,8 +62,7 @@ def shop_id_for_shopify(domain: str) -> str:
 
 def _profile(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     """The profile fields given on the command line, checked, secrets read from stdin for "-"."""
-    values = {column: getattr(args, option) for option, column in PROFILE.items()}
-    values = {column: value for column, value in values.items() if value is not None}
+    values = {name: getattr(args, name) for name in PROFILE if getattr(args, name) is not None}
     for name in SECRETS & values.keys():
         if values[name] == "-":
             values[name] = stdin.readline().strip()
@@ -95,6 +95,16 @@ def _profile(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     return values
 
 
+async def _check_domain_free(session: AsyncSession, values: dict[str, Any], shop: str) -> None:
+    """A Shopify domain names one shop: its webhooks must find exactly that shop."""
+    domain = values.get("shopify_domain")
+    if not domain:
+        return
+    owner = await session.scalar(select(Shop.shop).where(Shop.shopify_domain == domain))
+    if owner is not None and owner != shop:
+        raise CommandError(f"--shopify-domain: {domain} already belongs to shop {owner!r}")
+
+
 async def _shop(session: AsyncSession, shop: str) -> Shop:
     row = await session.get(Shop, shop)
     if row is None:
@@ -109,15 +119,18 @@ async def create_shop(session: AsyncSession, args: argparse.Namespace, out: Text
         if "shopify_domain" not in values:
             raise CommandError("give the shop id, or --shopify-domain to derive it from")
         shop = shop_id_for_shopify(values["shopify_domain"])
-    if not SHOP_ID.fullmatch(shop):
+    try:
+        TypeAdapter(ShopId).validate_python(shop)
+    except ValidationError:
         raise CommandError(
             f"shop id {shop!r}: 1-100 letters, digits, '.' or '_' ('-' separates shop and cart)"
-        )
+        ) from None
     missing = [f"--{name}" for name in ("timezone", "locale", "currency") if name not in values]
     if missing:
         raise CommandError(f"a new shop needs {', '.join(missing)}")
     if await session.get(Shop, shop) is not None:
         raise CommandError(f"shop {shop!r} exists; change it with `cartnudge shops update`")
+    await _check_domain_free(session, values, shop)
     session.add(Shop(shop=shop, **{"name": shop, **values}))
     await session.commit()
     out.write(f"created shop {shop}\n")
@@ -128,6 +141,7 @@ async def update_shop(session: AsyncSession, args: argparse.Namespace, out: Text
     if not values:
         raise CommandError("nothing to change: give at least one option")
     row = await _shop(session, args.shop)
+    await _check_domain_free(session, values, args.shop)
     for column, value in values.items():
         setattr(row, column, value or None)  # "" clears an optional field
     await session.commit()

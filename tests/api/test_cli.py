@@ -12,6 +12,7 @@ from cli.main import CommandError, run
 from settings import Settings
 from storage.models import ApiKey, Shop
 from tests.api.helpers import cart_body, rows
+from tests.factories import add_shop
 
 
 @pytest.fixture
@@ -106,6 +107,8 @@ async def test_a_shopify_shop_gets_its_id_from_the_domain_and_its_secret_from_st
         (["keys", "create", "nope"], "no shop 'nope'"),
         (["keys", "revoke", "demo_shop", "cn_zzzzzzz"], "no active key"),
         (["keys", "revoke", "demo_shop", "cn_"], "too short to name one key"),
+        (["shops", "update", "demo_shop", "--shopify-domain", "kedi.myshopify.com"],
+         "kedi.myshopify.com already belongs to shop 'kedi'"),
         (["shops", "update", "demo_shop", "--shopify-domain", "shop.example.com"],
          r"not a \*\.myshopify\.com domain"),
     ],
@@ -116,6 +119,8 @@ async def test_a_mistake_is_named_and_changes_nothing(
     argv: list[str],
     problem: str,
 ) -> None:
+    await add_shop(session_factory, shop="kedi", key=None, shopify_domain="kedi.myshopify.com")
+
     async def everything() -> list[tuple[object, ...]]:
         shops = [(s.shop, s.shopify_domain) for s in await rows(session_factory, Shop)]
         keys = [(k.shop, k.prefix, k.revoked_at) for k in await rows(session_factory, ApiKey)]
