@@ -285,4 +285,5 @@ class IdempotentRequest(Base):
     body_digest: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the raw body
     status_code: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # indexed: every API process deletes the expired answers now and then
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

@@ -71,9 +71,13 @@ def upgrade() -> None:
         _created_at(),
         sa.PrimaryKeyConstraint("shop", "key", name="pk_idempotent_requests"),
     )
+    op.create_index(
+        "ix_idempotent_requests_created_at", "idempotent_requests", ["created_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_idempotent_requests_created_at", table_name="idempotent_requests")
     op.drop_table("idempotent_requests")
     op.drop_index("ix_api_keys_shop", table_name="api_keys")
     op.drop_table("api_keys")
