@@ -113,7 +113,11 @@ class MessagingActivities:
         shop = await self._shop(request.shop)
 
         if request.quiet_hours and request.channels != [WEBHOOK]:
-            zone = quiet_hours.customer_zone(request.cart.customer.timezone, self._timezone(shop))
+            zone = quiet_hours.customer_zone(
+                request.cart.customer.timezone,
+                shop.timezone if shop else None,
+                self._policy.shop_timezone,
+            )
             until = quiet_hours.quiet_until(now, zone, request.quiet_hours)
             if until is not None:
                 return await self._defer(
@@ -257,12 +261,6 @@ class MessagingActivities:
         # queries, and a shop's new sender or timezone applies at once on every worker.
         async with self._sessions() as session:
             return await get_shop(session, shop)
-
-    def _timezone(self, shop: ShopProfile | None) -> str:
-        """The zone quiet hours fall back to: the shop's own (if valid), else the settings'."""
-        if shop is None:
-            return self._policy.shop_timezone
-        return quiet_hours.customer_zone(shop.timezone, self._policy.shop_timezone).key
 
     # --- who may be messaged where ---------------------------------------------------
 

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from journey_schema.models import QuietHours
 
 
-def customer_zone(customer_timezone: str | None, shop_timezone: str) -> ZoneInfo:
-    """The customer's zone when they have a valid one, else the shop's."""
-    for name in (customer_timezone, shop_timezone):
+def customer_zone(*names: str | None) -> ZoneInfo:
+    """The first valid zone of `names` (the customer's, the shop's, the deployment's), else
+    UTC."""
+    for name in names:
         if name:
             try:
                 return ZoneInfo(name)
