@@ -31,13 +31,13 @@ from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
 from journey_schema.catalog import JourneyCatalog
-from journey_schema.models import Channel
 from journey_schema.providers import configured_channels
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.outbox import Outbox
 from temporal_connection import connect_temporal
 from workflows.cart_journey import CartJourneyWorkflow
+from workflows.payloads import Channel
 
 log = logging.getLogger("cartnudge.worker")
 

@@ -7,7 +7,7 @@ from temporalio import activity
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.models import PinnedJourney
 from workflows import names
-from workflows.types import JourneyLookup, JourneyTrigger
+from workflows.payloads import JourneyLookup, JourneyTrigger
 
 
 class JourneyActivities:

@@ -27,10 +27,9 @@ from activities.outgoing_messages import email_out, push_out, sms_out, webhook_o
 from channels.errors import PermanentChannelError, TransientChannelError
 from channels.outgoing import EmailOut, PushOut, Sender, SmsOut, WebhookOut
 from journey_schema.durations import format_duration
-from journey_schema.locales import language_of
-from journey_schema.models import WhenCapped
 from rendering.context import message_context
 from rendering.links import MessageLinks
+from rendering.locales import language_of
 from rendering.message import RenderError, TemplateMissing, render_message, render_parts
 from rendering.sms import with_opt_out
 from storage.caps import FrequencyCaps
@@ -41,7 +40,7 @@ from storage.suppressions import suppression_reason
 from tracking.links import tracked_links
 from tracking.unsubscribe import UnsubscribePayload, unsubscribe_url
 from workflows import names
-from workflows.types import Customer, MessageStatus, SendRequest, SendResult
+from workflows.payloads import MessageStatus, SendRequest, SendResult, Shopper, WhenCapped
 
 T = TypeVar("T")
 
@@ -372,7 +371,7 @@ _ADDRESS_NAMES = {
 
 
 def _address(request: SendRequest, channel: str) -> str | None:
-    customer: Customer = request.cart.customer
+    customer: Shopper = request.cart.customer
     return {
         "email": customer.email,
         "sms": customer.phone,

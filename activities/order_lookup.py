@@ -34,7 +34,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from channels.errors import TransientChannelError
 from channels.http_errors import MAX_DETAIL, channel_error
-from workflows.types import Currency, Money, OrderPlaced
+from contract.fields import Currency, Money
+from workflows.payloads import OrderPlaced
 
 # The whole lookup ends well inside the find_order activity's 15 s start-to-close timeout,
 # so a slow shop fails this attempt (and is retried) instead of timing the activity out.

@@ -20,7 +20,7 @@ from activities.order_lookup import LookupBroken, LookupUnavailable, ShopOrderLo
 from storage.orders import insert_order, order_for_cart
 from storage.shops import ShopProfile, get_shop
 from workflows import names
-from workflows.types import OrderLookup, OrderPlaced
+from workflows.payloads import OrderLookup, OrderPlaced
 
 # A broken endpoint (401, 403, a body that is not an order) is not fixed within seconds:
 # ask again this much later rather than every minute for every cart of the shop.

@@ -8,7 +8,7 @@ from temporalio import activity
 from storage.inserts import insert
 from storage.models import JourneyOutcome
 from workflows import names
-from workflows.types import OutcomeRecord
+from workflows.payloads import OutcomeRecord
 
 
 class OutcomeActivities:

@@ -8,7 +8,7 @@ from typing import Any
 from channels.outgoing import EmailOut, PushOut, SmsOut, WebhookOut
 from rendering.message import RenderedMessage, RenderedParts
 from tracking.unsubscribe import list_unsubscribe_headers
-from workflows.types import SendRequest
+from workflows.payloads import SendRequest
 
 
 def email_out(

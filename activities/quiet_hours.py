@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from journey_schema.models import QuietHours
+from workflows.payloads import QuietWindow
 
 
 def customer_zone(*names: str | None) -> ZoneInfo:
@@ -24,10 +24,10 @@ def customer_zone(*names: str | None) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def quiet_until(at: datetime, zone: ZoneInfo, hours: QuietHours) -> datetime | None:
+def quiet_until(at: datetime, zone: ZoneInfo, hours: QuietWindow) -> datetime | None:
     """When the quiet window around `at` ends (UTC), or None if `at` is outside it."""
     local = at.astimezone(zone)
-    start, end = _clock(hours.from_), _clock(hours.to)
+    start, end = _clock(hours.start), _clock(hours.end)
     now = local.time()
     if start < end:  # e.g. 13:00-14:00, within one day
         if not start <= now < end:
@@ -40,8 +40,8 @@ def quiet_until(at: datetime, zone: ZoneInfo, hours: QuietHours) -> datetime | N
     return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
 
 
-def describe(hours: QuietHours, zone: ZoneInfo) -> str:
-    return f"quiet hours {hours.from_}-{hours.to} in {zone.key}"
+def describe(hours: QuietWindow, zone: ZoneInfo) -> str:
+    return f"quiet hours {hours.start}-{hours.end} in {zone.key}"
 
 
 def _clock(value: str) -> time:

@@ -19,9 +19,9 @@ from api.idempotency import IDEMPOTENCY_DOCS, claim_key
 from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from api.temporal import TemporalGateway
+from contract.fields import ShopId
 from settings import Settings
 from storage.shops import ShopProfile, key_digest
-from workflows.types import ShopId
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from storage.inserts import insert
 from storage.models import EngagementEvent, Message
 from storage.suppressions import suppress
 from workflows.names import ENGAGEMENT
-from workflows.types import Engagement, EngagementKind
+from workflows.payloads import Engagement, EngagementKind
 
 log = logging.getLogger("cartnudge.api")
 

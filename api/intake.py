@@ -7,27 +7,22 @@ every door stores first, then signals, and answers the same way.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import records
-from api.schemas import CartAccepted, CartStatus, OrderAccepted, OrderIn, OrderStatus
-from api.temporal import RPC_TIMEOUT, TemporalGateway, is_running, signal_if_open, unavailable
+from api.temporal import TemporalGateway, is_running, signal_if_open, unavailable
+from contract.carts import CartAccepted, CartSnapshot, CartStatus
+from contract.orders import OrderAccepted, OrderIn, OrderStatus
+from intake.mapping import cart_payload
 from settings import Settings
+from workflows.client import cart_workflow_id, start_cart_journey
 
 # signalled by name, so the API never imports workflow code
-from workflows.names import CART_JOURNEY, ORDER_PLACED, UPDATE_CART
-from workflows.search_attributes import initial_search_attributes
-from workflows.types import (
-    CartJourneyInput,
-    CartSnapshot,
-    JourneyState,
-    OrderPlaced,
-    cart_workflow_id,
-)
+from workflows.names import ORDER_PLACED, UPDATE_CART
+from workflows.payloads import Cart, OrderPlaced
 
 
 async def take_cart(
@@ -57,52 +52,25 @@ async def take_cart(
         return answer(CartStatus.STALE)
     # A replay (same updated_at) signals again: the shop may be retrying after our 503,
     # and the workflow ignores a snapshot that is not newer than the one it holds.
+    cart = cart_payload(snapshot)
     client = await temporal.client()
     handle = client.get_workflow_handle(workflow_id)
-    if snapshot.is_empty:  # an emptied cart ends a running journey and never starts one
-        await signal_if_open(handle, UPDATE_CART, snapshot)
+    if cart.is_empty:  # an emptied cart ends a running journey and never starts one
+        await signal_if_open(handle, UPDATE_CART, cart)
         return answer(CartStatus.EMPTIED)
     if history.ended_recently and not await is_running(handle):
         return answer(CartStatus.COOLDOWN)
-    await _signal_with_start(client, settings, cart_id=cart_id, snapshot=snapshot)
+    await _signal_with_start(client, settings, cart_id=cart_id, cart=cart)
     return answer(CartStatus.ACCEPTED)
 
 
-async def start_cart_journey(
-    client: Client, *, task_queue: str, cart_id: str, snapshot: CartSnapshot
-) -> WorkflowHandle[Any, JourneyState]:
-    """Signal-with-start: start the cart's workflow with the snapshot, or hand the snapshot
-    to the running one. The one way a cart's journey starts (the bench and the workflow
-    tests start theirs with it too). Raises RPCError."""
-    return await client.start_workflow(
-        CART_JOURNEY,
-        CartJourneyInput(shop=snapshot.shop, cart_id=cart_id),
-        id=cart_workflow_id(snapshot.shop, cart_id),
-        task_queue=task_queue,
-        start_signal=UPDATE_CART,
-        start_signal_args=[snapshot],
-        result_type=JourneyState,
-        search_attributes=initial_search_attributes(
-            shop=snapshot.shop,
-            cart_id=cart_id,
-            customer_id=snapshot.customer.id,
-            cart_total=float(snapshot.total),
-        ),
-        rpc_timeout=RPC_TIMEOUT,
-    )
-
-
 async def _signal_with_start(
-    client: Client, settings: Settings, *, cart_id: str, snapshot: CartSnapshot
+    client: Client, settings: Settings, *, cart_id: str, cart: Cart
 ) -> None:
     try:
-        await start_cart_journey(
-            client, task_queue=settings.task_queue, cart_id=cart_id, snapshot=snapshot
-        )
+        await start_cart_journey(client, task_queue=settings.task_queue, cart_id=cart_id, cart=cart)
     except RPCError as err:
-        raise unavailable(
-            err, f"start or signal {cart_workflow_id(snapshot.shop, cart_id)}"
-        ) from err
+        raise unavailable(err, f"start or signal {cart_workflow_id(cart.shop, cart_id)}") from err
 
 
 async def take_order(

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, case, exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.schemas import OrderIn
+from contract.carts import CartSnapshot
+from contract.orders import OrderIn
 from storage.consents import record_consent
 from storage.inserts import insert
 from storage.models import Cart, JourneyOutcome, Order
 from storage.orders import insert_order
-from workflows.types import CartSnapshot
 
 
 async def store_snapshot(session: AsyncSession, *, cart_id: str, snapshot: CartSnapshot) -> bool:
@@ -61,7 +61,7 @@ async def store_consent(session: AsyncSession, snapshot: CartSnapshot) -> None:
         session,
         shop=snapshot.shop,
         customer_id=snapshot.customer.id,
-        consent=snapshot.customer.consent,
+        consent=snapshot.customer.consent.model_dump(),
         updated_at=snapshot.updated_at,
     )
 

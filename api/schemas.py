@@ -1,46 +1,18 @@
-"""What the API takes and answers, beyond the boundary types in workflows.types.
+"""What the HTTP layer adds to the public contract (contract/): errors, health, checks.
 
-The cart body is `workflows.types.CartSnapshot` itself: the shop's contract and the
-workflow's signal are one model, so they can not drift apart.
+The bodies shops send and the answers they read are in contract/; this module holds what
+only the HTTP side knows of.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from workflows.types import CartSnapshot, Currency, Identifier, Money, ShopId
-
-CART_EXAMPLE: dict[str, Any] = {
-    "shop": "demo",
-    "updated_at": "2026-11-22T10:00:00Z",
-    "currency": "TRY",
-    "total": "1299.90",
-    "checkout_url": "https://shop.example/checkout/abc",
-    "customer": {
-        "id": "c-1",
-        "email": "ayse@example.com",
-        "phone": "+905321234567",
-        "first_name": "Ayşe",
-        "locale": "tr-TR",
-        "timezone": "Europe/Istanbul",
-        "consent": {"email": True, "sms": False},
-    },
-    "items": [
-        {
-            "sku": "SKU-1",
-            "name": "Koşu Ayakkabısı",
-            "quantity": 1,
-            "unit_price": "1299.90",
-            "image_url": "https://shop.example/i/1.jpg",
-            "url": "https://shop.example/p/1",
-        }
-    ],
-}
+from contract.carts import CartSnapshot
 
 
 def check_timezone(snapshot: CartSnapshot) -> None:
@@ -60,57 +32,6 @@ def check_timezone(snapshot: CartSnapshot) -> None:
                 }
             ]
         ) from None
-
-
-class OrderIn(BaseModel):
-    """An order the shop completed; `cart_id` ties it to the cart's journey."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "shop": "demo",
-                    "order_id": "o-1001",
-                    "cart_id": "abc",
-                    "total": "1299.90",
-                    "currency": "TRY",
-                    "placed_at": "2026-11-22T11:30:00Z",
-                }
-            ]
-        },
-    )
-
-    shop: ShopId
-    order_id: Identifier
-    cart_id: Identifier
-    total: Money
-    currency: Currency
-    placed_at: AwareDatetime | None = None
-
-
-class CartStatus(StrEnum):
-    ACCEPTED = "accepted"  # the cart's journey was started or updated
-    STALE = "stale"  # older than the snapshot already held: ignored
-    PURCHASED = "purchased"  # the cart was bought: it never starts a journey again
-    COOLDOWN = "cooldown"  # a journey for this cart ended recently: no new one yet
-    EMPTIED = "emptied"  # the cart is empty: any running journey ends
-
-
-class CartAccepted(BaseModel):
-    workflow_id: str = Field(description="The cart's workflow in Temporal")
-    status: CartStatus
-
-
-class OrderStatus(StrEnum):
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"  # this order was already recorded; nothing changed
-
-
-class OrderAccepted(BaseModel):
-    workflow_id: str = Field(description="The workflow of the order's cart in Temporal")
-    status: OrderStatus
 
 
 class FieldError(BaseModel):

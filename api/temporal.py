@@ -17,11 +17,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings
 from temporal_connection import connect_temporal
+from workflows.client import RPC_TIMEOUT
 
 log = logging.getLogger("cartnudge.api")
-
-# Long enough for the client's own retries of a brief outage, short enough for an HTTP call.
-RPC_TIMEOUT = timedelta(seconds=10)
 
 
 class TemporalUnavailable(Exception):

@@ -28,11 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contract.fields import ShopId
 from settings import Settings
 from storage.database import create_engine, create_session_factory, printable_url
 from storage.models import ApiKey, Shop
 from storage.shops import create_api_key, revoke_api_key
-from workflows.types import ShopId
 
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # The Shop columns `create` and `update` take as options (--email-from sets email_from).

@@ -62,7 +62,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
-from api.intake import start_cart_journey
 from api.webhook_signatures import hmac_sha256_base64
 from devstack.processes import REPO, free_port
 from devstack.shops import shop_with_new_key
@@ -82,15 +81,9 @@ from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from temporal_connection import connect_temporal, ensure_search_attributes, temporal_binary
 from worker import build_activities, build_providers, build_worker, load_journeys
+from workflows.client import cart_workflow_id, start_cart_journey
 from workflows.names import ENGAGEMENT, ORDER_PLACED
-from workflows.types import (
-    CartSnapshot,
-    Engagement,
-    EngagementKind,
-    JourneyState,
-    OrderPlaced,
-    cart_workflow_id,
-)
+from workflows.payloads import Cart, Engagement, EngagementKind, JourneyProgress, OrderPlaced
 
 log = logging.getLogger("cartnudge.bench")
 
@@ -318,9 +311,9 @@ class Sides:
 
     async def signal_with_start(self, cart_id: str) -> None:
         """What api/intake.py asks of Temporal for the same cart, and nothing else."""
-        snapshot = CartSnapshot.model_validate(cart_body(cart_id))
+        cart = Cart.model_validate(cart_body(cart_id))
         await start_cart_journey(
-            self.client, task_queue=self.task_queue, cart_id=cart_id, snapshot=snapshot
+            self.client, task_queue=self.task_queue, cart_id=cart_id, cart=cart
         )
 
 
@@ -663,12 +656,12 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
         )
         for number, (name, drive) in enumerate(drivers):
             cart_id = f"cost{number:05d}"
-            snapshot = CartSnapshot.model_validate(cart_body(cart_id))
+            cart = Cart.model_validate(cart_body(cart_id))
             handle = await start_cart_journey(
-                env.client, task_queue=settings.task_queue, cart_id=cart_id, snapshot=snapshot
+                env.client, task_queue=settings.task_queue, cart_id=cart_id, cart=cart
             )
             await drive(env, handle)
-            state: JourneyState = await handle.result()
+            state: JourneyProgress = await handle.result()
             history = await handle.fetch_history()
             sent = sum(1 for message in state.messages if message.sent_at is not None)
             outcome = state.outcome.value if state.outcome else "none"

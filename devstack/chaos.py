@@ -66,7 +66,7 @@ from devstack.stack import (
 from storage.database import create_engine
 from storage.migrate import upgrade_database
 from storage.models import JourneyOutcome, Message
-from workflows.types import MessageStatus
+from workflows.payloads import MessageStatus
 
 log = logging.getLogger("cartnudge.chaos")
 

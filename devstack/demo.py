@@ -23,9 +23,10 @@ from typing import Any
 
 import httpx
 
+from contract.carts import CartItem, CartSnapshot, Consent, Customer
 from devstack.shops import DEMO_SHOP, DEV_KEY_FILE
 from settings import Settings
-from workflows.types import CartItem, CartSnapshot, Consent, Customer, JourneyStatus
+from workflows.payloads import JourneyStatus
 
 SHOP = DEMO_SHOP
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,12 +30,12 @@ from journey_schema.folder import (
     stray_files,
     version_files,
 )
-from journey_schema.models import Channel, PinnedJourney
+from journey_schema.models import PinnedJourney
 from journey_schema.pinning import pin
 from journey_schema.providers import DEFAULT_CHANNELS
 from journey_schema.validation import validate_version
 from rendering.sms import SmsSegments
-from workflows.types import JourneyTrigger
+from workflows.payloads import Channel, JourneyTrigger
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.folder import TEMPLATES_DIR
-from journey_schema.models import Channel
 from journey_schema.providers import configured_channels
 from settings import Settings
+from workflows.payloads import Channel
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from journey_schema.locales import language_of, normalize_locale
-from workflows.types import CartSnapshot
-
 NUMBER = "a number"
 TEXT = "text"
 BOOL = "true/false"
@@ -67,32 +64,10 @@ def check(text: str) -> None:
     _compile(text)
 
 
-def evaluate(text: str, cart: CartSnapshot) -> bool:
-    """Whether the condition holds for this cart (check() it first: this raises the same)."""
-    return bool(_compile(text)(cart_values(cart)))
-
-
-def cart_values(cart: CartSnapshot) -> dict[str, object]:
-    """The value of every name for one cart."""
-    customer = cart.customer
-    return {
-        "cart.total": cart.total,
-        "cart.currency": cart.currency,
-        "cart.item_count": Decimal(len(cart.items)),
-        "cart.quantity": Decimal(sum(item.quantity for item in cart.items)),
-        "cart.skus": [item.sku for item in cart.items],
-        "cart.shop": cart.shop,
-        "customer.id": customer.id,
-        "customer.locale": normalize_locale(customer.locale),
-        "customer.language": language_of(customer.locale),
-        "customer.timezone": customer.timezone,
-        "customer.first_name": customer.first_name,
-        "customer.has_email": customer.email is not None,
-        "customer.has_phone": customer.phone is not None,
-        "customer.consent.email": customer.consent.email,
-        "customer.consent.sms": customer.consent.sms,
-        "customer.consent.push": customer.consent.push,
-    }
+def evaluate(text: str, values: Mapping[str, object]) -> bool:
+    """Whether the condition holds for these values of NAMES (check() it first: this raises
+    the same). workflows.cart_values gives them for a cart."""
+    return bool(_compile(text)(values))
 
 
 @lru_cache(maxsize=512)

@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from journey_schema.durations import Duration
+from workflows.payloads import Channel, WhenCapped
 
 MessageId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 TemplateName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -53,13 +54,6 @@ Expression = Annotated[
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    PUSH = "push"
-    WEBHOOK = "webhook"
 
 
 _CHANNEL_VALUES = frozenset(channel.value for channel in Channel)
@@ -253,13 +247,6 @@ class QuietHours(_Strict):
         if self.from_ == self.to:
             raise ValueError("quiet hours `from` and `to` are equal: the window would be empty")
         return self
-
-
-class WhenCapped(StrEnum):
-    """What a message does when the customer's frequency cap for its channel is reached."""
-
-    DEFER = "defer"  # wait until the cap allows it
-    SKIP = "skip"  # drop this message (recorded with the reason) and go on
 
 
 class OnSuppression(StrEnum):

@@ -16,9 +16,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from journey_schema.models import Channel, JourneyVersion, PinnedJourney
+from journey_schema.models import JourneyVersion, PinnedJourney
 from journey_schema.walk import send_steps
 from rendering.message import CHANNEL_PARTS
+from workflows.payloads import Channel
 
 
 def parts_for_channels(channels: Iterable[Channel]) -> tuple[str, ...]:

@@ -13,8 +13,8 @@ channels without one are skipped when the message goes out.
 
 from __future__ import annotations
 
-from journey_schema.models import Channel
 from settings import Settings
+from workflows.payloads import Channel
 
 # What a catalog is checked against when nobody says: no SMS or push provider.
 DEFAULT_CHANNELS = frozenset({Channel.EMAIL, Channel.WEBHOOK})

@@ -29,12 +29,11 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
-from journey_schema.locales import language_of, normalize_locale
-from journey_schema.models import Channel
 from journey_schema.pinning import parts_for_channels
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
 from rendering.environment import create_environment
 from rendering.links import MessageLinks
+from rendering.locales import language_of, normalize_locale
 from rendering.message import (
     ALL_PARTS,
     CHANNEL_PARTS,
@@ -47,6 +46,7 @@ from rendering.message import (
     template_path,
 )
 from rendering.sms import SmsSegments, sms_segments, with_opt_out
+from workflows.payloads import Channel
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,12 @@ from pydantic import ValidationError
 from journey_schema import expressions
 from journey_schema.errors import JourneyError
 from journey_schema.folder import JOURNEY_NAME
-from journey_schema.models import Channel, JourneyVersion, send_spec_problem, step_kind
+from journey_schema.models import JourneyVersion, send_spec_problem, step_kind
 from journey_schema.schema_errors import pydantic_problems
 from journey_schema.template_checks import SendUse, template_problems
 from journey_schema.yaml_source import YamlProblem, load_yaml
 from rendering.sms import SmsSegments
+from workflows.payloads import Channel
 
 _TEMPLATE_NAME = JOURNEY_NAME  # same spelling rule as journey names
 _CHANNELS = frozenset(channel.value for channel in Channel)

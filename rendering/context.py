@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from journey_schema.locales import language_of, normalize_locale
 from rendering.formatting import format_money
 from rendering.links import MessageLinks
-from workflows.types import CartItem, CartSnapshot, Consent, Customer
+from rendering.locales import language_of, normalize_locale
+from workflows.payloads import Cart, LineItem, Shopper, ShopperConsent
 
 # Top-level names every template may use; validation checks templates against this list.
 CONTEXT_NAMES = frozenset(
@@ -35,7 +35,7 @@ CONTEXT_NAMES = frozenset(
 )
 
 
-def message_context(cart: CartSnapshot, links: MessageLinks) -> dict[str, Any]:
+def message_context(cart: Cart, links: MessageLinks) -> dict[str, Any]:
     locale = normalize_locale(cart.customer.locale)
 
     def money(amount: Decimal) -> str:
@@ -75,7 +75,7 @@ def message_context(cart: CartSnapshot, links: MessageLinks) -> dict[str, Any]:
     }
 
 
-def sample_cart(locale: str, *, minimal: bool = False) -> CartSnapshot:
+def sample_cart(locale: str, *, minimal: bool = False) -> Cart:
     """A realistic cart to render templates with before a journey is accepted.
 
     `minimal=True` leaves out everything optional (first name, images, product URLs), so a
@@ -83,7 +83,7 @@ def sample_cart(locale: str, *, minimal: bool = False) -> CartSnapshot:
     """
     turkish = language_of(locale) == "tr"
     items = [
-        CartItem(
+        LineItem(
             sku="SAMPLE-1",
             name="Koşu Ayakkabısı" if turkish else "Running shoes",
             quantity=1,
@@ -91,7 +91,7 @@ def sample_cart(locale: str, *, minimal: bool = False) -> CartSnapshot:
             image_url=None if minimal else "https://shop.example/i/sample-1.jpg",
             url=None if minimal else "https://shop.example/p/sample-1",
         ),
-        CartItem(
+        LineItem(
             sku="SAMPLE-2",
             name="Spor Çorap <3'lü paket>" if turkish else "Sport socks <3-pack>",
             quantity=2,
@@ -99,24 +99,24 @@ def sample_cart(locale: str, *, minimal: bool = False) -> CartSnapshot:
             image_url=None if minimal else "https://shop.example/i/sample-2.jpg",
         ),
     ]
-    return CartSnapshot(
+    return Cart(
         shop="sample",
         updated_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
         currency="TRY" if turkish else "USD",
         total=sum((item.unit_price * item.quantity for item in items), Decimal("0")),
         checkout_url="https://shop.example/checkout/sample",
-        customer=Customer(
+        customer=Shopper(
             id="sample-customer",
             email="sample@example.com",
             first_name=None if minimal else ("Ayşe" if turkish else "Alex"),
             locale=normalize_locale(locale),
-            consent=Consent(email=True),
+            consent=ShopperConsent(email=True),
         ),
         items=items,
     )
 
 
-def sample_links(cart: CartSnapshot) -> MessageLinks:
+def sample_links(cart: Cart) -> MessageLinks:
     """Untracked-looking but distinct URLs, so validation can see the pixel is rendered."""
     return MessageLinks(
         checkout_url=cart.checkout_url,

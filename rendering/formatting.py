@@ -17,7 +17,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency
 
-from journey_schema.locales import language_of, normalize_locale
+from rendering.locales import language_of, normalize_locale
 
 FALLBACK_LOCALE = "en"
 _CODE_THEN_DIGIT = re.compile(r"^([A-Z]{3})(\d)")

@@ -20,8 +20,8 @@ from jinja2 import TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from journey_schema.locales import fallback_chain
 from rendering.environment import create_environment
+from rendering.locales import fallback_chain
 
 PARTS = ("subject", "html", "txt")  # an email's parts
 CHANNEL_PARTS: dict[str, tuple[str, ...]] = {

@@ -7,6 +7,7 @@ time, so consent withdrawn on another cart stops this cart's messages too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,13 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inserts import insert
 from storage.models import ConsentRecord
-from workflows.types import Consent
+from workflows.payloads import Channel
 
-CHANNELS = ("email", "sms", "push")
+# The channels a customer consents to; webhooks go to the shop's own systems.
+CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
 
 
 async def record_consent(
-    session: AsyncSession, *, shop: str, customer_id: str, consent: Consent, updated_at: datetime
+    session: AsyncSession,
+    *,
+    shop: str,
+    customer_id: str,
+    consent: Mapping[str, bool],
+    updated_at: datetime,
 ) -> None:
     """Store the consent unless a newer statement is already held. The caller commits.
 
@@ -31,8 +38,8 @@ async def record_consent(
             {
                 "shop": shop,
                 "customer_id": customer_id,
-                "channel": channel,
-                "granted": getattr(consent, channel),
+                "channel": channel.value,
+                "granted": consent.get(channel, False),
                 "updated_at": updated_at,
             }
             for channel in CHANNELS

@@ -240,7 +240,7 @@ class Shop(Base):
 
     __tablename__ = "shops"
 
-    shop: Mapped[str] = mapped_column(String(100), primary_key=True)  # workflows.types.ShopId
+    shop: Mapped[str] = mapped_column(String(100), primary_key=True)  # contract.fields.ShopId
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))  # IANA; quiet hours fall back to it
     locale: Mapped[str] = mapped_column(String(20))  # customers without a locale get it

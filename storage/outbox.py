@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.inserts import insert
 from storage.models import Message
-from workflows.types import MessageStatus
+from workflows.payloads import MessageStatus
 
 PENDING = "pending"
 SENDING = "sending"

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.carts import CartItem, CartSnapshot, Consent, Customer
+from intake.mapping import cart_payload
 from storage.models import ApiKey, Shop
 from storage.shops import key_digest
-from workflows.types import CartItem, CartSnapshot, Consent, Customer
+from workflows.payloads import Cart
 
 _BASE_TIME = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -39,8 +41,8 @@ def make_item(**overrides: Any) -> CartItem:
     return CartItem(**{**values, **overrides})
 
 
-def make_cart(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
-    """A cart snapshot; `minutes` moves its updated_at so later snapshots are newer."""
+def make_snapshot(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
+    """A cart as the shop sends it; `minutes` moves its updated_at so later ones are newer."""
     items = overrides.pop("items") if "items" in overrides else [make_item()]
     values: dict[str, Any] = {
         "shop": "demo_shop",
@@ -52,6 +54,11 @@ def make_cart(*, minutes: int = 0, **overrides: Any) -> CartSnapshot:
         "items": items,
     }
     return CartSnapshot(**{**values, **overrides})
+
+
+def make_cart(*, minutes: int = 0, **overrides: Any) -> Cart:
+    """The same cart as the workflow and its activities hold it (what the intake maps)."""
+    return cart_payload(make_snapshot(minutes=minutes, **overrides))
 
 
 async def add_shop(

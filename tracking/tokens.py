@@ -21,7 +21,7 @@ from typing import Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from workflows.types import WebUrl
+from contract.fields import WebUrl
 
 # Binds the mac to this use, so a mac made with the same secret for anything else
 # (an unsubscribe link, say) is never a valid tracking token.

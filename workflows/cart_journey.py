@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ExitStep,
         OnSuppression,
         PinnedJourney,
+        QuietHours,
         SendSpec,
         SendStep,
         Step,
@@ -35,23 +36,26 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import names
     from workflows import search_attributes as sa
-    from workflows.types import (
+    from workflows.cart_values import cart_values
+    from workflows.payloads import (
         Cancellation,
+        Cart,
         CartEmptied,
         CartJourneyInput,
-        CartSnapshot,
+        Channel,
         Engagement,
         EngagementKind,
         JourneyLookup,
-        JourneyState,
+        JourneyProgress,
         JourneyStatus,
         JourneyTrigger,
-        MessageState,
+        MessageProgress,
         MessageStatus,
         OrderLookup,
         OrderPlaced,
         Outcome,
         OutcomeRecord,
+        QuietWindow,
         SendRequest,
         SendResult,
     )
@@ -98,13 +102,13 @@ class CartJourneyWorkflow:
     def __init__(self, start: CartJourneyInput) -> None:
         # The input arrives here, before the start signal is handled, so handlers know the cart.
         self._shop, self._cart_id = start.shop, start.cart_id
-        self._cart: CartSnapshot | None = None
+        self._cart: Cart | None = None
         self._cart_changed = False
         self._order: OrderPlaced | None = None
         # Why the journey ends without a purchase (emptied, cancelled, exit...); first one wins.
         self._ending: Outcome | None = None
         self._engagement: dict[str, set[EngagementKind]] = {}
-        self._messages: dict[str, MessageState] = {}
+        self._messages: dict[str, MessageProgress] = {}
         self._status = JourneyStatus.WATCHING
         self._pinned: PinnedJourney | None = None
         self._current_step: str | None = None
@@ -112,7 +116,7 @@ class CartJourneyWorkflow:
     # --- run ---------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, start: CartJourneyInput) -> JourneyState:
+    async def run(self, start: CartJourneyInput) -> JourneyProgress:
         # Signal-with-start delivers the first snapshot together with the start.
         await workflow.wait_condition(lambda: self._cart is not None or self._stopped)
         if not self._stopped:
@@ -157,7 +161,9 @@ class CartJourneyWorkflow:
                 sa.CART_TOTAL.value_set(float(self._current_cart.total)),
             ]
         )
-        if journey.entry and not expressions.evaluate(journey.entry.when, self._current_cart):
+        if journey.entry and not expressions.evaluate(
+            journey.entry.when, cart_values(self._current_cart)
+        ):
             self._end(Outcome.NOT_ENTERED)
             return
         try:
@@ -191,7 +197,7 @@ class CartJourneyWorkflow:
             elif isinstance(step, WaitForStep):
                 await self._wait_for(step, step_path)
             elif isinstance(step, BranchStep):
-                chosen = expressions.evaluate(step.branch, self._current_cart)
+                chosen = expressions.evaluate(step.branch, cart_values(self._current_cart))
                 self._set_current_step(f"{step_path}: branch {step.branch!r} -> {chosen}")
                 if chosen:
                     await self._run_steps(step.then, f"{step_path}.then")
@@ -214,7 +220,7 @@ class CartJourneyWorkflow:
     async def _send(self, step: SendStep, path: str) -> None:
         spec = step.send
         message_id = spec.id or path
-        channels = [channel.value for channel in spec.channels]
+        channels = spec.channels
         label = f"{' or '.join(channels)} {message_id} ({spec.label})"
         self._set_current_step(f"{path}: send {label}")
         assert self._pinned is not None
@@ -248,7 +254,7 @@ class CartJourneyWorkflow:
                 default_locale=journey.locale,
                 cart=self._current_cart,
                 due_at=workflow.now(),
-                quiet_hours=journey.quiet_hours,
+                quiet_hours=_quiet_window(journey.quiet_hours),
                 when_capped=journey.when_capped,
             )
             try:
@@ -277,10 +283,15 @@ class CartJourneyWorkflow:
             self._set_current_step(f"{path}: send {label}")
 
     def _record_message(
-        self, message_id: str, path: str, spec: SendSpec, channels: list[str], result: SendResult
+        self,
+        message_id: str,
+        path: str,
+        spec: SendSpec,
+        channels: list[Channel],
+        result: SendResult,
     ) -> None:
         deferred = result.status == MessageStatus.DEFERRED
-        self._messages[message_id] = MessageState(
+        self._messages[message_id] = MessageProgress(
             message_id=message_id,
             step=path,
             channel=result.channel or channels[0],
@@ -369,7 +380,7 @@ class CartJourneyWorkflow:
     # --- signals and query -------------------------------------------------------
 
     @workflow.signal(name=names.UPDATE_CART)
-    def update_cart(self, cart: CartSnapshot) -> None:
+    def update_cart(self, cart: Cart) -> None:
         """A newer cart snapshot; older or repeated snapshots change nothing."""
         if self._cart is not None and cart.updated_at <= self._cart.updated_at:
             return
@@ -409,10 +420,10 @@ class CartJourneyWorkflow:
         self._end(Outcome.CANCELLED)
 
     @workflow.query(name=names.STATE)
-    def state(self) -> JourneyState:
+    def state(self) -> JourneyProgress:
         cart = self._cart
         journey = self._pinned.definition if self._pinned else None
-        return JourneyState(
+        return JourneyProgress(
             shop=self._shop,
             cart_id=self._cart_id,
             status=self._status,
@@ -430,7 +441,7 @@ class CartJourneyWorkflow:
     # --- helpers -----------------------------------------------------------------
 
     @property
-    def _current_cart(self) -> CartSnapshot:
+    def _current_cart(self) -> Cart:
         assert self._cart is not None
         return self._cart
 
@@ -438,7 +449,7 @@ class CartJourneyWorkflow:
     def _sent_count(self) -> int:
         return sum(1 for m in self._messages.values() if m.status == MessageStatus.SENT)
 
-    def _with_engagement(self, message: MessageState) -> MessageState:
+    def _with_engagement(self, message: MessageProgress) -> MessageProgress:
         seen = self._engagement.get(message.message_id, set())
         return message.model_copy(
             update={
@@ -461,6 +472,10 @@ class CartJourneyWorkflow:
             summary=summary,
         )
         return result
+
+
+def _quiet_window(hours: QuietHours | None) -> QuietWindow | None:
+    return QuietWindow(start=hours.from_, end=hours.to) if hours else None
 
 
 def _describe(step: Step | None, path: str) -> str:

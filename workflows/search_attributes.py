@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from workflows.types import JourneyStatus
+from workflows.payloads import JourneyStatus
 
 SHOP_ID = SearchAttributeKey.for_keyword("ShopId")
 CART_ID = SearchAttributeKey.for_keyword("CartId")

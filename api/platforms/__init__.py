@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from workflows.types import CartSnapshot, Identifier
+from contract.carts import CartSnapshot
+from contract.fields import Identifier
 
 Loc = tuple[str | int, ...]
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -40,8 +40,8 @@ from api.platforms import (
     money,
     text,
 )
-from api.schemas import OrderIn
-from workflows.types import CartSnapshot
+from contract.carts import CartSnapshot
+from contract.orders import OrderIn
 
 CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
 ORDER_TOPICS = frozenset({"orders/create", "orders/paid"})

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.platforms import Ignored, MappingError, ShopDefaults, Sources, money, text
-from api.schemas import OrderIn
+from contract.orders import OrderIn
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 CART_ID_META = "_cartnudge_cart_id"

@@ -22,23 +22,21 @@ from api.deps import (
 )
 from api.errors import error_response
 from api.intake import take_cart
-from api.schemas import CART_EXAMPLE, CartAccepted, CartStatus, check_timezone
+from api.schemas import check_timezone
 from api.temporal import (
-    RPC_TIMEOUT,
     is_not_found,
     signal_if_open,
     unavailable,
 )
 
 # signalled by name, so the API never imports workflow code
+from contract.carts import CART_EXAMPLE, CartAccepted, CartSnapshot, CartStatus
+from contract.fields import Identifier
+from contract.journeys import JourneyState
+from intake.mapping import journey_state
+from workflows.client import RPC_TIMEOUT, cart_workflow_id
 from workflows.names import CART_EMPTIED, STATE
-from workflows.types import (
-    CartEmptied,
-    CartSnapshot,
-    Identifier,
-    JourneyState,
-    cart_workflow_id,
-)
+from workflows.payloads import CartEmptied, JourneyProgress
 
 router = APIRouter(
     prefix="/v1/carts",
@@ -97,8 +95,8 @@ async def get_journey(cart_id: CartId, shop: QueriedShop, temporal: TemporalDep)
     workflow_id = cart_workflow_id(shop, cart_id)
     client = await temporal.client()
     try:
-        state: JourneyState = await client.get_workflow_handle(workflow_id).query(
-            STATE, result_type=JourneyState, rpc_timeout=RPC_TIMEOUT
+        progress: JourneyProgress = await client.get_workflow_handle(workflow_id).query(
+            STATE, result_type=JourneyProgress, rpc_timeout=RPC_TIMEOUT
         )
     except RPCError as err:
         if is_not_found(err):
@@ -107,4 +105,4 @@ async def get_journey(cart_id: CartId, shop: QueriedShop, temporal: TemporalDep)
                 f"no journey for cart {cart_id!r} of shop {shop!r}",
             ) from None
         raise unavailable(err, f"query {workflow_id}") from err
-    return state
+    return journey_state(progress)

@@ -15,8 +15,9 @@ from api.deps import (
     SessionDep,
 )
 from api.errors import error_response
+from contract.carts import Consent
+from contract.fields import Identifier
 from storage.consents import record_consent
-from workflows.types import Consent, Identifier
 
 router = APIRouter(
     prefix="/v1/customers",
@@ -66,7 +67,7 @@ async def put_consent(
         session,
         shop=shop,
         customer_id=customer_id,
-        consent=statement.consent,
+        consent=statement.consent.model_dump(),
         updated_at=statement.updated_at,
     )
     await session.commit()

@@ -15,7 +15,7 @@ from api.deps import (
 )
 from api.errors import error_response
 from api.intake import take_order
-from api.schemas import OrderAccepted, OrderIn
+from contract.orders import OrderAccepted, OrderIn
 
 router = APIRouter(
     prefix="/v1/orders",

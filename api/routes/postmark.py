@@ -18,7 +18,7 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.engagement import ProviderEngagement, accept_provider_events
 from api.errors import error_response
 from api.webhook_signatures import credentials_match
-from workflows.types import EngagementKind
+from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

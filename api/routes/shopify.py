@@ -32,8 +32,8 @@ from api.platforms import (
     parse_json,
     shopify,
 )
-from api.schemas import OrderIn
 from api.webhook_signatures import verify_shopify
+from contract.orders import OrderIn
 from storage import provider_events
 from storage.shops import ShopProfile, shop_for_shopify_domain
 

@@ -17,7 +17,7 @@ from api import engagement
 from api.deps import Resources, ResourcesDep, SettingsDep
 from api.engagement import SentMessage
 from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
-from workflows.types import EngagementKind
+from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix="/t", tags=["tracking"])

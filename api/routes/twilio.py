@@ -25,7 +25,7 @@ from api.webhook_signatures import verify_twilio
 from settings import Settings
 from storage.addresses import normalize_address
 from storage.models import Message
-from workflows.types import EngagementKind
+from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(

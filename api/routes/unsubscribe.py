@@ -22,7 +22,7 @@ from api.engagement import SentMessage
 from api.errors import error_response
 from tracking.tokens import InvalidToken
 from tracking.unsubscribe import UNSUBSCRIBE_PATH, UnsubscribePayload, verify_unsubscribe
-from workflows.types import EngagementKind
+from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix=UNSUBSCRIBE_PATH.rstrip("/"), tags=["unsubscribe"])

@@ -27,8 +27,8 @@ from api.intake import take_order
 from api.platforms import Ignored, MappingError, ShopDefaults, WebhookAnswer, parse_json
 from api.platforms import woocommerce as woo
 from api.webhook_signatures import verify_woocommerce
+from contract.fields import ShopId
 from storage.shops import get_shop
-from workflows.types import ShopId
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

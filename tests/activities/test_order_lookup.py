@@ -22,7 +22,7 @@ from activities.orders import BROKEN_LOOKUP_RETRY, OrderActivities
 from api.records import cart_history
 from storage.models import Order
 from tests.factories import add_shop
-from workflows.types import OrderLookup, OrderPlaced
+from workflows.payloads import OrderLookup, OrderPlaced
 
 LOOKUP_URL = "https://shop.example/cartnudge/orders"
 TOKEN = "lookup-token-0123456789"

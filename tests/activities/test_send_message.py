@@ -22,13 +22,14 @@ from activities.messaging import LinkSigning, MessagingActivities, Provider, Sen
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from contract.carts import Consent
 from journey_schema.catalog import JourneyCatalog
 from settings import WebhookTarget
 from storage.models import ContactCap, Message
 from storage.outbox import Outbox
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
-from workflows.types import Consent, MessageStatus, SendRequest
+from workflows.payloads import MessageStatus, SendRequest
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 MAIL_FROM = "Koşu Dükkanı <hello@shop.example>"

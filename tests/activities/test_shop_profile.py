@@ -10,14 +10,13 @@ from typing import Any
 
 from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
 from channels.smtp import SmtpEmailSender
-from journey_schema.models import QuietHours
 from storage.outbox import Outbox
 from tests.activities.test_send_message import request
 from tests.factories import add_shop, make_cart, make_customer
-from workflows.types import MessageStatus
+from workflows.payloads import MessageStatus, QuietWindow
 
 SETTINGS_MAIL_FROM = "cartnudge <shop@localhost>"
-NIGHT = QuietHours.model_validate({"from": "21:00", "to": "09:00"})
+NIGHT = QuietWindow(start="21:00", end="09:00")
 # 13:00 UTC: afternoon in UTC and Istanbul (16:00), night in Tokyo (22:00).
 DUE = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
 TOKYO_MORNING = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo

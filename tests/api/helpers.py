@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from contract.carts import CartSnapshot
 from storage.models import Base
-from tests.factories import make_cart
-from workflows.types import CartSnapshot
+from tests.factories import make_snapshot
 
 API_KEY = "test-api-key"
 SHOP = "demo_shop"
@@ -30,7 +30,7 @@ def http_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
 
 def cart_body(*, minutes: int = 0, **overrides: Any) -> dict[str, Any]:
     """A valid PUT body as JSON; `minutes` moves updated_at so later snapshots are newer."""
-    return make_cart(minutes=minutes, **overrides).model_dump(mode="json", exclude_none=True)
+    return make_snapshot(minutes=minutes, **overrides).model_dump(mode="json", exclude_none=True)
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:

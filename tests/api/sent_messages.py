@@ -17,7 +17,8 @@ from devstack.processes import free_port
 from settings import Settings
 from storage.models import Message
 from tests.api.helpers import CART, SHOP, cart_body, http_client
-from workflows.types import Engagement, cart_workflow_id
+from workflows.client import cart_workflow_id
+from workflows.payloads import Engagement
 
 
 async def running_cart(

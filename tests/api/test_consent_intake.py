@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.carts import Consent
 from storage.consents import current_consent
 from storage.models import ConsentRecord
 from tests.api.helpers import SHOP, cart_body, order_body, rows
 from tests.factories import add_shop, make_customer
-from workflows.types import Consent
 
 CONSENT_URL = f"/v1/customers/c-1/consent?shop={SHOP}"
 

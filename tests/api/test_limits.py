@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.carts import MAX_CART_ITEMS
 from settings import Settings
 from storage.models import Cart, IdempotentRequest
 from tests.api.helpers import CART, WORKFLOW_ID, cart_body, rows, workflow_exists
 from tests.factories import make_item
 from tests.support.temporal import settings_for_tests
-from workflows.types import MAX_CART_ITEMS
 
 MAX_BODY = 32 * 1024
 CART_URL = f"/v1/carts/{CART}"

@@ -20,7 +20,7 @@ from tests.api.helpers import (
     signals,
     workflow_exists,
 )
-from workflows.types import OrderPlaced
+from workflows.payloads import OrderPlaced
 
 
 async def test_an_order_is_recorded_and_ends_the_carts_journey(

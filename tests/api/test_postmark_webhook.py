@@ -16,7 +16,7 @@ from storage.models import EngagementEvent, ProviderEvent, Suppression
 from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
 from tests.api.sent_messages import add_message, as_tuples, engagement_signals, running_cart
 from tests.support.temporal import settings_for_tests
-from workflows.types import EngagementKind
+from workflows.payloads import EngagementKind
 
 USER, PASSWORD = "postmark-hooks", "a-long-webhook-password"
 AUTH = (USER, PASSWORD)
@@ -24,9 +24,7 @@ AUTH = (USER, PASSWORD)
 
 @pytest.fixture
 def settings() -> Settings:
-    return settings_for_tests(
-        postmark_webhook_user=USER, postmark_webhook_password=PASSWORD
-    )
+    return settings_for_tests(postmark_webhook_user=USER, postmark_webhook_password=PASSWORD)
 
 
 def record(record_type: str, key: str | None, **fields: Any) -> dict[str, Any]:

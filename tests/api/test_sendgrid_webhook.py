@@ -26,7 +26,7 @@ from tests.api.sent_messages import (
     running_cart,
 )
 from tests.support.temporal import settings_for_tests
-from workflows.types import EngagementKind
+from workflows.payloads import EngagementKind
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
 PUBLIC_KEY = base64.b64encode(

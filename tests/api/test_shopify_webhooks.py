@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.webhook_signatures import hmac_sha256_base64
+from contract.carts import CartItem, Consent, Customer
 from storage.models import Cart, Order, ProviderEvent
 from tests.api.helpers import rows, signalled_snapshots, signals, workflow_exists
 from tests.factories import add_shop
-from workflows.types import CartItem, Consent, Customer, cart_workflow_id
+from workflows.client import cart_workflow_id
 
 PAYLOADS = Path(__file__).parent / "payloads"
 CHECKOUT = (PAYLOADS / "shopify_checkouts_create.json").read_bytes()

@@ -14,7 +14,7 @@ from storage.models import EngagementEvent
 from tests.api.helpers import CART, SHOP, WORKFLOW_ID, cart_body, rows, signals
 from tracking.links import tracked_links
 from tracking.tokens import TRACKING_DOMAIN, TrackingPayload, encode_part, mac, sign
-from workflows.types import Engagement, EngagementKind
+from workflows.payloads import Engagement, EngagementKind
 
 CHECKOUT = "https://shop.example/checkout/abc"
 PRODUCT = "https://shop.example/p/1"

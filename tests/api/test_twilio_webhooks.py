@@ -19,7 +19,7 @@ from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
 from tests.api.sent_messages import add_message, as_tuples, engagement_signals, running_cart
 from tests.factories import add_shop
 from tests.support.temporal import settings_for_tests
-from workflows.types import cart_workflow_id
+from workflows.client import cart_workflow_id
 
 TOKEN = "twilio-auth-token-for-tests"
 # Not the URL the test client calls (http://cartnudge.test): behind a proxy, Twilio signs

@@ -17,7 +17,7 @@ from api.webhook_signatures import hmac_sha256_base64
 from storage.models import Order
 from tests.api.helpers import cart_body, rows, signals
 from tests.factories import add_shop
-from workflows.types import cart_workflow_id
+from workflows.client import cart_workflow_id
 
 # Byte for byte as WooCommerce sends it: PHP's json_encode, `/` written `\/`.
 ORDER = (Path(__file__).parent / "payloads" / "woocommerce_order_processing.json").read_bytes()

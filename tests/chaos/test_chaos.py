@@ -14,7 +14,7 @@ import pytest
 
 from devstack.chaos import ChaosReport, run_chaos
 from devstack.postgres import find_postgres_bin_dir
-from workflows.types import MessageStatus
+from workflows.payloads import MessageStatus
 
 CARTS = 200
 KILLS = 3

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from activities.orders import OrderActivities
 from storage.database import create_engine, create_session_factory
 from storage.models import Base, Order
-from workflows.types import OrderLookup
+from workflows.payloads import OrderLookup
 
 
 async def test_order_times_come_back_aware_on_sqlite(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.messaging import Provider
 from journey_schema.catalog import JourneyCatalog
-from journey_schema.models import Channel
 from settings import Settings
 from temporal_connection import ensure_search_attributes, temporal_binary
 from worker import build_activities, build_worker
 from workflows import search_attributes
+from workflows.payloads import Channel
 
 
 def required_binary(name: str) -> str:

@@ -10,15 +10,7 @@ import pytest
 
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.errors import JourneyNotFound
-from journey_schema.models import (
-    BranchStep,
-    Channel,
-    OnSuppression,
-    SendStep,
-    WaitForStep,
-    WaitStep,
-    WhenCapped,
-)
+from journey_schema.models import BranchStep, OnSuppression, SendStep, WaitForStep, WaitStep
 from tests.unit.journey_files import (
     EMAIL,
     PUSH,
@@ -33,6 +25,7 @@ from tests.unit.journey_files import (
     write_templates,
     write_version,
 )
+from workflows.payloads import Channel, WhenCapped
 
 
 def _touch_later(path: Path) -> None:

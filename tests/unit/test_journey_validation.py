@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from journey_schema.models import Channel
 from tests.unit.journey_files import (
     EMAIL,
     LAYOUT,
@@ -20,6 +19,7 @@ from tests.unit.journey_files import (
     version,
     write_journey,
 )
+from workflows.payloads import Channel
 
 DURATION_HINT = "write a number and a unit (s, m, h, d, w), e.g. 30m, 1h, 1h30m, 2d"
 

@@ -20,8 +20,8 @@ from api.platforms import (
     shopify,
     woocommerce,
 )
-from api.schemas import OrderIn
-from workflows.types import CartItem, CartSnapshot, Consent, Customer
+from contract.carts import CartItem, CartSnapshot, Consent, Customer
+from contract.orders import OrderIn
 
 PAYLOADS = Path(__file__).parents[1] / "api" / "payloads"
 SHOP = ShopDefaults(shop="kedi_shop", locale="tr-TR", currency="TRY", timezone="Europe/Istanbul")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from activities.quiet_hours import customer_zone, quiet_until
-from journey_schema.models import QuietHours
+from workflows.payloads import QuietWindow
 
-NIGHT = QuietHours(**{"from": "21:00", "to": "09:00"})
-LUNCH = QuietHours(**{"from": "12:00", "to": "13:30"})
+NIGHT = QuietWindow(start="21:00", end="09:00")
+LUNCH = QuietWindow(start="12:00", end="13:30")
 ISTANBUL = customer_zone("Europe/Istanbul", "UTC")  # UTC+3 all year
 
 

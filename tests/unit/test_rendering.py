@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from contract.carts import CartSnapshot
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.models import PinnedJourney
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
@@ -24,7 +25,6 @@ from rendering.message import (
 from rendering.sms import sms_segments, with_opt_out
 from tests.factories import make_cart, make_customer, make_item
 from tests.unit.journey_files import REPO_JOURNEYS, message_files
-from workflows.types import CartSnapshot
 
 NBSP = "\u00a0"
 LINKS = MessageLinks(

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from api.intake import start_cart_journey
 from settings import Settings
-from workflows.types import CartSnapshot, JourneyState
+from workflows.client import start_cart_journey
+from workflows.payloads import Cart, JourneyProgress
 
 HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 
@@ -28,22 +28,22 @@ class JourneyHarness:
     sessions: async_sessionmaker[AsyncSession]
     mailbox: Any  # the smtp_server fixture
 
-    async def start(self, cart: CartSnapshot, cart_id: str = "cart-1") -> WorkflowHandle[Any, Any]:
+    async def start(self, cart: Cart, cart_id: str = "cart-1") -> WorkflowHandle[Any, Any]:
         """What the API does for a cart's first snapshot: signal-with-start."""
         return await start_cart_journey(
-            self.env.client, task_queue=self.settings.task_queue, cart_id=cart_id, snapshot=cart
+            self.env.client, task_queue=self.settings.task_queue, cart_id=cart_id, cart=cart
         )
 
     async def advance(self, **duration: float) -> None:
         """Let workflow time pass (skipped, not slept)."""
         await self.env.sleep(timedelta(**duration))
 
-    async def state(self, handle: WorkflowHandle[Any, Any]) -> JourneyState:
-        return await handle.query("state", result_type=JourneyState)
+    async def state(self, handle: WorkflowHandle[Any, Any]) -> JourneyProgress:
+        return await handle.query("state", result_type=JourneyProgress)
 
     async def state_at_step(
         self, handle: WorkflowHandle[Any, Any], step: str, timeout: float = 10
-    ) -> JourneyState:
+    ) -> JourneyProgress:
         """The state once the journey reached `step`: a mail can arrive before the workflow
         has recorded its send and moved on."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -64,9 +64,9 @@ class JourneyHarness:
 
     async def finish(
         self, handle: WorkflowHandle[Any, Any], *, record_as: str | None = None
-    ) -> JourneyState:
+    ) -> JourneyProgress:
         """Run to the end; with CARTNUDGE_RECORD_HISTORIES=1 store the history for replay tests."""
-        state: JourneyState = await handle.result()
+        state: JourneyProgress = await handle.result()
         if record_as and os.environ.get("CARTNUDGE_RECORD_HISTORIES") == "1":
             history = await handle.fetch_history()
             (HISTORIES / f"{record_as}.json").write_text(history.to_json())

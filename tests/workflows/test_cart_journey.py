@@ -14,7 +14,7 @@ from sqlalchemy import select
 from storage.models import JourneyOutcome, Message, Order
 from tests.factories import make_cart, make_customer, make_item
 from tests.workflows.harness import JourneyHarness, about
-from workflows.types import (
+from workflows.payloads import (
     Engagement,
     EngagementKind,
     JourneyStatus,

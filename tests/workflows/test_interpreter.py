@@ -22,7 +22,7 @@ from storage.models import JourneyOutcome
 from tests.factories import make_cart, make_item
 from tests.workflows.conftest import HarnessFactory
 from tests.workflows.harness import JourneyHarness, about, publish_version
-from workflows.types import CartEmptied, Engagement, EngagementKind, OrderPlaced, Outcome
+from workflows.payloads import CartEmptied, Engagement, EngagementKind, OrderPlaced, Outcome
 
 STEPS = """\
 journey: abandoned_cart

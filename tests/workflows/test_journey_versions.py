@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.factories import make_cart, make_item
 from tests.workflows.conftest import HarnessFactory
 from tests.workflows.harness import about, publish_version
-from workflows.types import Outcome
+from workflows.payloads import Outcome
 
 
 def publish_v2(journeys: Path, *, replace: dict[str, str]) -> None:

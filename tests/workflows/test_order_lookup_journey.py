@@ -21,7 +21,7 @@ from storage.models import Order
 from tests.factories import add_shop, make_cart
 from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import JourneyHarness
-from workflows.types import Outcome
+from workflows.payloads import Outcome
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 LOOKUP_URL = "https://shop.example/cartnudge/orders"

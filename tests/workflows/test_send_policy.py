@@ -23,19 +23,14 @@ from sqlalchemy import select
 
 from activities.messaging import Provider
 from channels.twilio import TwilioSender
+from contract.carts import Consent
 from storage.consents import record_consent
 from storage.models import Message, Suppression
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
 from tests.workflows.conftest import HarnessFactory
 from tests.workflows.harness import JourneyHarness, about, publish_version
-from workflows.types import (
-    Consent,
-    Engagement,
-    EngagementKind,
-    MessageStatus,
-    Outcome,
-)
+from workflows.payloads import Engagement, EngagementKind, MessageStatus, Outcome
 
 VERSION = 7  # a version of its own, made active for these tests
 
@@ -226,7 +221,7 @@ async def test_consent_withdrawn_mid_journey_stops_the_next_email(with_journey: 
                 session,
                 shop=cart.shop,
                 customer_id=cart.customer.id,
-                consent=Consent(email=False),
+                consent={"email": False},
                 updated_at=cart.updated_at + timedelta(minutes=30),
             )
             await session.commit()

@@ -1,0 +1,261 @@
+"""What crosses the Temporal boundary: the workflow's input, signals, query and activity I/O.
+
+Small frozen pydantic models, sent with the pydantic data converter and kept in stored
+histories. They are cartnudge's own, not the public API's: the intake maps what a shop sends
+(contract/) onto `Cart`, so a field added to the API changes no workflow payload unless the
+intake maps it. This module imports nothing of the project, nor SQLAlchemy, httpx or
+FastAPI, so the workflow sandbox, the journey schema and rendering can all load it cheaply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- vocabulary shared with the journey files ---------------------------------------
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    WEBHOOK = "webhook"
+
+
+class WhenCapped(StrEnum):
+    """What a message does when the customer's frequency cap for its channel is reached."""
+
+    DEFER = "defer"  # wait until the cap allows it
+    SKIP = "skip"  # drop this message (recorded with the reason) and go on
+
+
+# --- the cart, as the workflow holds it ---------------------------------------------
+
+
+class ShopperConsent(_Frozen):
+    """Channels the shopper agreed to get commercial messages on, as this cart says."""
+
+    email: bool = False
+    sms: bool = False
+    push: bool = False
+
+
+class Shopper(_Frozen):
+    """The cart's customer: who gets the messages and how to reach them."""
+
+    id: str
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    locale: str = "en"
+    timezone: str | None = None
+    push_token: str | None = None  # Firebase Cloud Messaging registration token
+    consent: ShopperConsent = ShopperConsent()
+
+
+class LineItem(_Frozen):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    image_url: str | None = None
+    url: str | None = None
+
+
+class Cart(_Frozen):
+    """The whole cart at one moment; a newer `updated_at` replaces an older one."""
+
+    shop: str
+    updated_at: datetime
+    currency: str
+    total: Decimal
+    checkout_url: str
+    customer: Shopper
+    items: list[LineItem] = []
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.items
+
+
+# --- workflow input and signals -----------------------------------------------------
+
+
+class CartJourneyInput(_Frozen):
+    shop: str
+    cart_id: str
+
+
+class OrderPlaced(_Frozen):
+    order_id: str
+    total: Decimal
+    currency: str
+    placed_at: datetime | None = None
+
+
+class CartEmptied(_Frozen):
+    emptied_at: datetime | None = None
+
+
+class EngagementKind(StrEnum):
+    DELIVERED = "delivered"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class Engagement(_Frozen):
+    """The customer (or their mailbox) did something with one of our messages."""
+
+    message_id: str
+    kind: EngagementKind
+    occurred_at: datetime | None = None
+    channel: Channel | None = None  # the channel it happened on (an unsubscribe's channel)
+
+
+class Cancellation(_Frozen):
+    reason: str = "cancelled"
+
+
+# --- the query ----------------------------------------------------------------------
+
+
+class JourneyStatus(StrEnum):
+    WATCHING = "watching"  # waiting for the cart to go quiet
+    IN_JOURNEY = "in_journey"  # abandoned: running the journey's steps
+    AWAITING_PURCHASE = "awaiting_purchase"  # all steps done; a purchase still counts
+    FINISHED = "finished"
+
+
+class Outcome(StrEnum):
+    RECOVERED = "recovered"  # bought after abandonment
+    PURCHASED = "purchased"  # bought before the cart counted as abandoned
+    EMPTIED = "emptied"
+    NOT_ENTERED = "not_entered"  # the journey's entry condition refused the cart
+    EXPIRED = "expired"  # journey and conversion window over, no purchase
+    EXITED = "exited"  # an exit step ended the journey
+    UNSUBSCRIBED = "unsubscribed"  # the customer unsubscribed or complained
+    UNREACHABLE = "unreachable"  # a hard bounce: the address does not exist
+    CANCELLED = "cancelled"
+
+
+class MessageStatus(StrEnum):
+    """What became of one journey step's message, as the workflow knows it."""
+
+    SENT = "sent"
+    SKIPPED = "skipped"  # not sent on purpose (no consent, no address); reason says why
+    FAILED = "failed"  # the provider refused it for good
+    UNCERTAIN = "uncertain"  # an earlier attempt died mid-send; never resent
+    DEFERRED = "deferred"  # waiting for quiet hours or a frequency cap to allow it
+
+
+class MessageProgress(_Frozen):
+    message_id: str
+    step: str
+    channel: Channel
+    template: str
+    status: MessageStatus
+    reason: str | None = None
+    sent_at: datetime | None = None  # workflow time
+    deferred_until: datetime | None = None
+    opened: bool = False
+    clicked: bool = False
+
+
+class JourneyProgress(_Frozen):
+    """The answer to the `state` query: where the cart's journey stands."""
+
+    shop: str
+    cart_id: str
+    status: JourneyStatus
+    journey: str | None = None
+    version: int | None = None
+    current_step: str | None = None
+    cart_total: Decimal
+    currency: str
+    messages: list[MessageProgress] = []
+    outcome: Outcome | None = None
+    order_id: str | None = None
+    revenue: Decimal | None = None
+
+
+# --- activity input and output ------------------------------------------------------
+
+
+class JourneyLookup(_Frozen):
+    shop: str
+
+
+class JourneyTrigger(_Frozen):
+    """What the workflow needs before abandonment: which journey, how long is 'quiet'."""
+
+    journey: str
+    inactivity: timedelta
+
+
+class OrderLookup(_Frozen):
+    shop: str
+    cart_id: str
+
+
+class QuietWindow(_Frozen):
+    """No customer message between `start` and `end` ("HH:MM"), local time."""
+
+    start: str
+    end: str
+
+
+class SendRequest(_Frozen):
+    """Send one journey step's message for the cart as it is now."""
+
+    workflow_id: str
+    run_id: str
+    shop: str
+    cart_id: str
+    journey: str
+    version: int
+    step: str  # path of the step in the journey, e.g. "steps[2].else[0]"
+    message_id: str
+    channels: list[Channel]  # in order of preference; the first reachable one is used
+    template: str | None  # None for webhook steps
+    target: str | None = None  # webhook steps: the configured target
+    templates: dict[str, str]  # pinned template sources this message may use
+    default_locale: str
+    cart: Cart
+    # Workflow time when the step came due: quiet hours and caps are judged against it.
+    due_at: datetime | None = None
+    quiet_hours: QuietWindow | None = None
+    when_capped: WhenCapped = WhenCapped.DEFER
+
+
+class SendResult(_Frozen):
+    status: MessageStatus
+    reason: str | None = None
+    channel: Channel | None = None  # the channel used (or tried last)
+    retry_at: datetime | None = None  # DEFERRED: when to try again
+
+
+class OutcomeRecord(_Frozen):
+    workflow_id: str
+    run_id: str
+    shop: str
+    cart_id: str
+    customer_id: str
+    journey: str | None
+    version: int | None
+    outcome: Outcome
+    order_id: str | None = None
+    revenue: Decimal | None = None
+    currency: str
+    messages_sent: int = 0
+    ended_at: datetime
