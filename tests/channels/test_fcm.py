@@ -275,7 +275,7 @@ def fcm_error(status: int, state: str, error_code: str | None = None) -> httpx.R
         (httpx.ReadTimeout, TransientChannelError, None, "ReadTimeout"),
     ],
 )
-async def test_failures_are_classified(
+async def test_fcm_error_statuses_are_classified(
     account: ServiceAccount,
     reply: httpx.Response | type[httpx.TransportError],
     error_type: type[ChannelError],

@@ -9,26 +9,9 @@ import pytest
 
 from channels.errors import ChannelError, PermanentChannelError, TransientChannelError
 from channels.netgsm import NetgsmSender
-from channels.outgoing import SmsOut
 from tests.channels import FakeApi, json_body
-
-SMS = SmsOut(
-    idempotency_key="cart-demo_shop-c1:run-1:steps[1]",
-    to="+905321234567",
-    body="Sepetinizdeki ürünler tükenmeden: https://cartnudge.test/l/x  IPTAL yazın 3434",
-)
-
-
-async def send(fake: FakeApi) -> str:
-    async with fake.client() as client:
-        netgsm = NetgsmSender(
-            client=client,
-            usercode="8501234567",
-            password="ng-pass",
-            header="KOSUDUKKAN",
-            api_url="https://netgsm.test",
-        )
-        return await netgsm.send(SMS)
+from tests.channels.senders import NETGSM_SMS as SMS
+from tests.channels.senders import send_netgsm as send
 
 
 async def test_posts_the_send_request_and_returns_the_jobid() -> None:

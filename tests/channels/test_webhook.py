@@ -8,32 +8,14 @@ import json
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from channels.errors import ChannelError, PermanentChannelError, TransientChannelError
-from channels.outgoing import WebhookOut
+from channels.errors import PermanentChannelError
 from channels.slack import slack_message
 from channels.webhook import WebhookSender
-from settings import WebhookTarget
-from tests.channels import FakeApi, journey_step_payload
-
-SECRET = "whsec-0123456789"
-NOW = 1_800_000_000.9
-TARGETS = {
-    "crm": WebhookTarget(url="https://crm.test/hooks/cartnudge", secret=SecretStr(SECRET)),
-    "staff": WebhookTarget(url="https://hooks.slack.test/services/T0/B0/XyZ", format="slack"),
-    "unsigned": WebhookTarget(url="https://other.test/hook"),
-}
-PAYLOAD = journey_step_payload()
-
-
-def step(target: str = "crm") -> WebhookOut:
-    return WebhookOut(idempotency_key=PAYLOAD["idempotency_key"], target=target, payload=PAYLOAD)
-
-
-async def send(fake: FakeApi, target: str = "crm") -> str:
-    async with fake.client() as client:
-        return await WebhookSender(TARGETS, client, clock=lambda: NOW).send(step(target))
+from tests.channels import FakeApi
+from tests.channels.senders import WEBHOOK_PAYLOAD as PAYLOAD
+from tests.channels.senders import WEBHOOK_SECRET as SECRET
+from tests.channels.senders import send_webhook as send
 
 
 def verifies(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
@@ -105,23 +87,9 @@ def test_receivers_deduplicate_so_a_repeat_is_harmless() -> None:
     assert WebhookSender.repeat_is_harmless is True
 
 
-@pytest.mark.parametrize(
-    ("reply", "error_type", "retry_after"),
-    [
-        (httpx.Response(500, text="oops"), TransientChannelError, None),
-        (httpx.Response(429, headers={"Retry-After": "7"}), TransientChannelError, 7),
-        (httpx.ReadTimeout, TransientChannelError, None),
-        (httpx.Response(400, text="unknown shop"), PermanentChannelError, None),
-    ],
-)
-async def test_failures_are_classified(
-    reply: httpx.Response | type[httpx.TransportError],
-    error_type: type[ChannelError],
-    retry_after: float | None,
-) -> None:
-    with pytest.raises(error_type) as raised:
-        await send(FakeApi(reply))
-    assert getattr(raised.value, "retry_after", None) == retry_after
+async def test_a_receiver_refusing_the_step_is_permanent() -> None:
+    with pytest.raises(PermanentChannelError, match="unknown shop"):
+        await send(FakeApi(httpx.Response(400, text="unknown shop")))
 
 
 async def test_errors_name_the_target_not_its_secret_url() -> None:
