@@ -29,10 +29,15 @@ shopify      the same through `POST /webhooks/shopify` (orders/create, signed li
 events       history events of one full run of the active version of the default journey,
              per branch, on the time-skipping test server with the worker's real activities
              (this database, the SMTP sink, production settings: frequency caps on).
+bytes        the same runs' histories in bytes, as Temporal stores them: the serialized
+             size of the fetched history (a `History` protobuf of all its events), payloads,
+             headers and search attributes included.
 
-A table, then the last line: `bench: api_vs_bare=R p99_close_ms=X events_per_journey=N`
-(N: the longest branch). Speed is reported, never judged by the exit status: 0 unless the
-stack or a request failed.
+A table, then the last line:
+`bench: api_vs_bare=R api_accepted_vs_bare=A p99_close_ms=X events_per_journey=N
+bytes_per_journey=B` (one line; R: the ratio of sustained intake rates, A: of accepted
+rates; N: the branch with the most events, B: the branch with the most bytes). Speed is
+reported, never judged by the exit status: 0 unless the stack or a request failed.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
@@ -179,6 +185,7 @@ class Closing:
 class Branch:
     name: str
     events: int
+    bytes: int  # the serialized history
     outcome: str
     sent: int  # messages sent
 
@@ -198,11 +205,17 @@ class BenchReport:
         return max(self.branches, key=lambda branch: branch.events)
 
     @property
+    def bytes_per_journey(self) -> Branch:
+        return max(self.branches, key=lambda branch: branch.bytes)
+
+    @property
     def summary(self) -> str:
         return (
             f"bench: api_vs_bare={self.intake.ratio:.2f}"
+            f" api_accepted_vs_bare={self.intake.accepted_ratio:.2f}"
             f" p99_close_ms={self.purchase.closed.p(99):.0f}"
             f" events_per_journey={self.events_per_journey.events}"
+            f" bytes_per_journey={self.bytes_per_journey.bytes}"
         )
 
     def table(self) -> str:
@@ -234,13 +247,22 @@ class BenchReport:
                 f"    {'answered (2xx)':<28}{closing.answered.line()}",
             ]
             lines += [f"      {name:<26}{stage.line()}" for name, stage in closing.stages]
-        longest = self.events_per_journey
-        lines.append(f"  history events per journey ({self.journey}, one full run per branch)")
+        longest, largest = self.events_per_journey, self.bytes_per_journey
         lines += [
-            f"    {branch.name:<26}{branch.events:4d}   {branch.outcome}, {branch.sent} sent"
-            + ("   <- events_per_journey" if branch is longest else "")
-            for branch in self.branches
+            f"  history per journey ({self.journey}, one full run per branch)",
+            f"    {'':<26}{'events':>6}{'bytes':>9}",
         ]
+        for branch in self.branches:
+            marks = [
+                name
+                for name, top in (("events_per_journey", longest), ("bytes_per_journey", largest))
+                if branch is top
+            ]
+            lines.append(
+                f"    {branch.name:<26}{branch.events:6d}{branch.bytes:9d}"
+                f"   {branch.outcome}, {branch.sent} sent"
+                + (f"   <- {', '.join(marks)}" if marks else "")
+            )
         lines.append(f"  wall time {self.wall_seconds:.0f}s")
         return "\n".join(lines)
 
@@ -556,7 +578,7 @@ async def measure_closing(
     )
 
 
-# --- history events per journey ------------------------------------------------------------
+# --- history per journey: events and bytes -------------------------------------------------
 
 
 class SmtpSink:
@@ -663,9 +685,10 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
             await drive(env, handle)
             state: JourneyProgress = await handle.result()
             history = await handle.fetch_history()
+            size = History(events=history.events).ByteSize()
             sent = sum(1 for message in state.messages if message.sent_at is not None)
             outcome = state.outcome.value if state.outcome else "none"
-            branches.append(Branch(name, len(history.events), outcome, sent))
+            branches.append(Branch(name, len(history.events), size, outcome, sent))
     return f"{pinned.journey} v{pinned.version}", tuple(branches)
 
 

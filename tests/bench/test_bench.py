@@ -32,15 +32,19 @@ async def report(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
     return result
 
 
-def test_the_last_line_names_the_three_numbers(report: BenchReport) -> None:
+def test_the_last_line_names_the_five_numbers(report: BenchReport) -> None:
     match = re.fullmatch(
-        r"bench: api_vs_bare=(\d+\.\d\d) p99_close_ms=(\d+) events_per_journey=(\d+)",
+        r"bench: api_vs_bare=(\d+\.\d\d) api_accepted_vs_bare=(\d+\.\d\d)"
+        r" p99_close_ms=(\d+) events_per_journey=(\d+) bytes_per_journey=(\d+)",
         report.summary,
     )
     assert match, report.summary
-    ratio, p99, events = match.groups()
-    assert float(ratio) > 0 and int(p99) > 0, report.summary
+    ratio, accepted_ratio, p99, events, size = match.groups()
+    assert float(ratio) > 0 and float(accepted_ratio) > 0 and int(p99) > 0, report.summary
+    assert float(accepted_ratio) == pytest.approx(report.intake.accepted_ratio, abs=0.005)
     assert int(events) == max(branch.events for branch in report.branches)
+    assert int(size) == max(branch.bytes for branch in report.branches)
+    assert int(size) > int(events)
 
 
 def test_both_sides_of_the_intake_were_timed_over_the_same_events(report: BenchReport) -> None:
@@ -50,6 +54,9 @@ def test_both_sides_of_the_intake_were_timed_over_the_same_events(report: BenchR
         assert side.accepted_rate > side.sustained_rate > 0  # the worker's part takes time too
     assert report.intake.ratio == pytest.approx(
         report.intake.api.sustained_rate / report.intake.bare.sustained_rate
+    )
+    assert report.intake.accepted_ratio == pytest.approx(
+        report.intake.api.accepted_rate / report.intake.bare.accepted_rate
     )
 
 
@@ -97,3 +104,11 @@ def test_each_branch_of_the_default_journey_was_run_to_its_end(report: BenchRepo
         < branches["bought mid-journey"].events
         < branches["not clicked"].events
     )
+    assert (
+        branches["bought before abandoned"].bytes
+        < branches["bought mid-journey"].bytes
+        < branches["not clicked"].bytes
+    )
+    for branch in branches.values():
+        # every event is a tag, a length, an id, a time and a type at least; payloads more
+        assert branch.bytes > 10 * branch.events, branch
