@@ -29,9 +29,10 @@ from api.routes import (
     unsubscribe,
     woocommerce,
 )
-from api.temporal import TemporalGateway, TemporalUnavailable
+from intake.temporal import TemporalGateway
 from settings import Settings
 from storage.database import create_engine, create_session_factory
+from workflows.client import TemporalUnavailable
 
 DESCRIPTION = """\
 cartnudge turns abandoned carts into durable journeys of reminders.

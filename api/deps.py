@@ -1,12 +1,13 @@
-"""What routes receive: settings, a database session, Temporal, and the shop of the API key.
+"""What routes receive: settings, the session factory, Temporal, and the shop of the API key.
 
-Authentication is also where each key's rate limit is checked and a request's
-Idempotency-Key claimed: both need the key's shop, and every /v1 route authenticates.
+Routes hand the session factory and Temporal to a use case (intake/), which opens and
+commits its own transaction; no route holds a session. Authentication is also where each
+key's rate limit is checked and a request's Idempotency-Key claimed: both need the key's
+shop, and every /v1 route authenticates. Each opens a short session of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
@@ -18,8 +19,8 @@ from api.errors import error_response
 from api.idempotency import IDEMPOTENCY_DOCS, claim_key
 from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
-from api.temporal import TemporalGateway
 from contract.fields import ShopId
+from intake.temporal import TemporalGateway
 from settings import Settings
 from storage.shops import ShopProfile, key_digest
 
@@ -51,9 +52,8 @@ def get_known_keys(request: Request) -> KnownKeys:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
-    async with resources.sessions() as session:
-        yield session
+def get_sessions(resources: ResourcesDep) -> async_sessionmaker[AsyncSession]:
+    return resources.sessions
 
 
 def get_temporal(resources: ResourcesDep) -> TemporalGateway:
@@ -61,7 +61,7 @@ def get_temporal(resources: ResourcesDep) -> TemporalGateway:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 # The gateway, not the client: a route first validates its input and writes what it must,
 # and only then asks for the client, so bad input gets a 422 even while Temporal is down.
 TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
@@ -72,7 +72,7 @@ _bearer = HTTPBearer(
 
 
 async def authenticated_shop(
-    session: SessionDep,
+    sessions: SessionsDep,
     limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
     known_keys: Annotated[KnownKeys, Depends(get_known_keys)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -81,10 +81,7 @@ async def authenticated_shop(
     then 429 when the key is over its rate limit."""
     shop = None
     if credentials is not None:
-        shop = await known_keys.shop_for(session, credentials.credentials)
-        # End the look-up's transaction: a route may next wait on Temporal for seconds, and
-        # must not hold a pooled connection 'idle in transaction' meanwhile.
-        await session.commit()
+        shop = await known_keys.shop_for(sessions, credentials.credentials)
     if credentials is None or shop is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -102,15 +99,12 @@ ApiKey = Depends(authenticated_shop)
 async def claim_idempotency_key(
     request: Request,
     shop: CurrentShop,
-    session: SessionDep,
-    resources: ResourcesDep,
+    sessions: SessionsDep,
     settings: SettingsDep,
 ) -> None:
     """Claim the request's Idempotency-Key for its shop (api.idempotency): a repeat gets the
     first answer, or 409. After authentication, so a 401 or 429 never claims a key."""
-    await claim_key(
-        request, shop=shop.shop, session=session, sessions=resources.sessions, settings=settings
-    )
+    await claim_key(request, shop=shop.shop, sessions=sessions, settings=settings)
 
 
 async def queried_shop(

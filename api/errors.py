@@ -26,7 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody, FieldError
-from api.temporal import TemporalUnavailable
+from workflows.client import TemporalUnavailable
 
 log = logging.getLogger("cartnudge.api")
 

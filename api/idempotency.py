@@ -149,7 +149,6 @@ async def claim_key(
     request: Request,
     *,
     shop: str,
-    session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
@@ -172,18 +171,19 @@ async def claim_key(
     )
     for _ in range(_CLAIM_ATTEMPTS):
         now = datetime.now(UTC)
-        claimed = await stored_requests.claim(
-            session,
-            shop=shop,
-            key=key,
-            fingerprint=fingerprint,
-            now=now,
-            expired_before=now - timedelta(hours=settings.idempotency_hours),
-            stale_before=now - timedelta(seconds=settings.idempotency_in_progress_seconds),
-        )
-        found = None if claimed else await stored_requests.find(session, shop=shop, key=key)
-        # Visible to a concurrent repeat at once; ends the transaction that locked the row.
-        await session.commit()
+        # A transaction of its own, committed at once: the claim is visible to a concurrent
+        # repeat, and the row it locked is free before the route runs.
+        async with sessions.begin() as session:
+            claimed = await stored_requests.claim(
+                session,
+                shop=shop,
+                key=key,
+                fingerprint=fingerprint,
+                now=now,
+                expired_before=now - timedelta(hours=settings.idempotency_hours),
+                stale_before=now - timedelta(seconds=settings.idempotency_in_progress_seconds),
+            )
+            found = None if claimed else await stored_requests.find(session, shop=shop, key=key)
         if claimed:
             slot.claim = Claim(sessions=sessions, shop=shop, key=key, claimed_at=now)
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.shops import ShopProfile, key_digest, shop_for_key
 
@@ -24,14 +24,18 @@ class KnownKeys:
         self._clock = clock
         self._found: dict[str, tuple[float, ShopProfile]] = {}
 
-    async def shop_for(self, session: AsyncSession, key: str) -> ShopProfile | None:
-        """The shop of an unrevoked key; None for any other key."""
+    async def shop_for(
+        self, sessions: async_sessionmaker[AsyncSession], key: str
+    ) -> ShopProfile | None:
+        """The shop of an unrevoked key; None for any other key. A key remembered needs no
+        database; a look-up runs in a session of its own, closed before the route runs."""
         digest = key_digest(key)
         now = self._clock()
         remembered = self._found.get(digest)
         if remembered is not None and now - remembered[0] < self._ttl:
             return remembered[1]
-        shop = await shop_for_key(session, key)
+        async with sessions() as session:
+            shop = await shop_for_key(session, key)
         if shop is None:
             self._found.pop(digest, None)
         elif self._ttl > 0:

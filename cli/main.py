@@ -24,15 +24,13 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contract.fields import ShopId
 from settings import Settings
+from storage import shops
 from storage.database import create_engine, create_session_factory, printable_url
-from storage.models import ApiKey, Shop
-from storage.shops import create_api_key, revoke_api_key
 
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # The Shop columns `create` and `update` take as options (--email-from sets email_from).
@@ -100,16 +98,14 @@ async def _check_domain_free(session: AsyncSession, values: dict[str, Any], shop
     domain = values.get("shopify_domain")
     if not domain:
         return
-    owner = await session.scalar(select(Shop.shop).where(Shop.shopify_domain == domain))
-    if owner is not None and owner != shop:
-        raise CommandError(f"--shopify-domain: {domain} already belongs to shop {owner!r}")
+    owner = await shops.shop_for_shopify_domain(session, domain)
+    if owner is not None and owner.shop != shop:
+        raise CommandError(f"--shopify-domain: {domain} already belongs to shop {owner.shop!r}")
 
 
-async def _shop(session: AsyncSession, shop: str) -> Shop:
-    row = await session.get(Shop, shop)
-    if row is None:
+async def _check_exists(session: AsyncSession, shop: str) -> None:
+    if await shops.get_shop(session, shop) is None:
         raise CommandError(f"no shop {shop!r} (see `cartnudge shops list`)")
-    return row
 
 
 async def create_shop(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
@@ -128,10 +124,10 @@ async def create_shop(session: AsyncSession, args: argparse.Namespace, out: Text
     missing = [f"--{name}" for name in ("timezone", "locale", "currency") if name not in values]
     if missing:
         raise CommandError(f"a new shop needs {', '.join(missing)}")
-    if await session.get(Shop, shop) is not None:
+    if await shops.get_shop(session, shop) is not None:
         raise CommandError(f"shop {shop!r} exists; change it with `cartnudge shops update`")
     await _check_domain_free(session, values, shop)
-    session.add(Shop(shop=shop, **{"name": shop, **values}))
+    await shops.add_shop(session, shop=shop, profile=values)
     await session.commit()
     out.write(f"created shop {shop}\n")
 
@@ -140,52 +136,51 @@ async def update_shop(session: AsyncSession, args: argparse.Namespace, out: Text
     values = _profile(args, args.stdin)
     if not values:
         raise CommandError("nothing to change: give at least one option")
-    row = await _shop(session, args.shop)
+    await _check_exists(session, args.shop)
     await _check_domain_free(session, values, args.shop)
-    for column, value in values.items():
-        setattr(row, column, value or None)  # "" clears an optional field
+    # "" clears an optional field
+    await shops.update_shop(
+        session, shop=args.shop, changes={column: value or None for column, value in values.items()}
+    )
     await session.commit()
     out.write(f"updated shop {args.shop}: {', '.join(sorted(values))}\n")
 
 
 async def list_shops(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
-    for row in await session.scalars(select(Shop).order_by(Shop.shop)):
+    for shop in await shops.list_shops(session):
         integrations = [
             name
             for name, present in [
-                (f"shopify {row.shopify_domain}", row.shopify_domain and row.shopify_secret),
-                ("woocommerce", row.woocommerce_secret),
-                ("order lookup", row.order_lookup_url),
+                (f"shopify {shop.shopify_domain}", shop.shopify_domain and shop.shopify_secret),
+                ("woocommerce", shop.woocommerce_secret),
+                ("order lookup", shop.order_lookup_url),
             ]
             if present
         ]
         out.write(
-            f"{row.shop}\t{row.name}\t{row.timezone}\t{row.locale}\t{row.currency}"
+            f"{shop.shop}\t{shop.name}\t{shop.timezone}\t{shop.locale}\t{shop.currency}"
             f"\t{', '.join(integrations) or '-'}\n"
         )
 
 
 async def create_key(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
-    await _shop(session, args.shop)
-    key = await create_api_key(session, shop=args.shop, label=args.label)
+    await _check_exists(session, args.shop)
+    key = await shops.create_api_key(session, shop=args.shop, label=args.label)
     await session.commit()
     out.write(f"{key}\n")
     sys.stderr.write("the key is shown this once; only its hash is stored\n")
 
 
 async def list_keys(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
-    await _shop(session, args.shop)
-    keys = await session.scalars(
-        select(ApiKey).where(ApiKey.shop == args.shop).order_by(ApiKey.created_at)
-    )
-    for key in keys:
+    await _check_exists(session, args.shop)
+    for key in await shops.list_api_keys(session, shop=args.shop):
         state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
         out.write(f"{key.prefix}…\t{key.label or '-'}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\n")
 
 
 async def revoke_key(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
     try:
-        revoked = await revoke_api_key(session, shop=args.shop, prefix=args.prefix)
+        revoked = await shops.revoke_api_key(session, shop=args.shop, prefix=args.prefix)
     except ValueError as err:
         raise CommandError(str(err)) from None
     if revoked == 0:

@@ -7,7 +7,7 @@ on a SQLite file in WAL mode (as `make run` starts it), the worker and the API a
 an SMTP sink; the default journey (journeys/abandoned_cart). It measures:
 
 intake       cart events per second through `PUT /v1/carts/{id}`, and the same number of
-             bare signal-with-start calls made with a Temporal client (what api/intake.py
+             bare signal-with-start calls made with a Temporal client (what intake/carts.py
              calls: workflow type, task queue, start signal, search attributes), both at
              CONCURRENCY in flight and with the worker running. After a warm-up, rounds
              alternate which side goes first. A side's *accepted* rate is its events over
@@ -332,7 +332,7 @@ class Sides:
             raise BenchError(f"PUT /v1/carts/{cart_id}: {response.status_code} {response.text}")
 
     async def signal_with_start(self, cart_id: str) -> None:
-        """What api/intake.py asks of Temporal for the same cart, and nothing else."""
+        """What intake/carts.py asks of Temporal for the same cart, and nothing else."""
         cart = Cart.model_validate(cart_body(cart_id))
         await start_cart_journey(
             self.client, task_queue=self.task_queue, cart_id=cart_id, cart=cart

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -39,3 +39,12 @@ def printable_url(database_url: str) -> str:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Ask the database for an answer now; raises what the driver raises when it can not.
+
+    The connection goes back to the pool at once, not after the caller's other checks.
+    """
+    async with sessions() as session:
+        await session.execute(text("SELECT 1"))

@@ -4,6 +4,7 @@ order lookup asked before a send. One order per (shop, order id); a cart with on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -42,6 +43,42 @@ async def insert_order(
         .returning(Order)
     )
     return created
+
+
+@dataclass(frozen=True)
+class RecordedOrder:
+    order: Order  # the stored row: this call's, or the one recorded before
+    created: bool  # False for a repeat of an order already held
+
+
+async def record_order(
+    session: AsyncSession,
+    *,
+    shop: str,
+    order_id: str,
+    cart_id: str,
+    total: Decimal,
+    currency: str,
+    placed_at: datetime | None,
+) -> RecordedOrder:
+    """Store the order once per (shop, order id); the stored row either way. The caller
+    commits. A repeat changes nothing, whatever it says (the first report wins)."""
+    created = await insert_order(
+        session,
+        shop=shop,
+        order_id=order_id,
+        cart_id=cart_id,
+        total=total,
+        currency=currency,
+        placed_at=placed_at,
+    )
+    if created is not None:
+        return RecordedOrder(created, created=True)
+    stored = await session.scalar(
+        select(Order).where(Order.shop == shop, Order.order_id == order_id)
+    )
+    assert stored is not None  # the conflict was with this row
+    return RecordedOrder(stored, created=False)
 
 
 async def order_for_cart(session: AsyncSession, *, shop: str, cart_id: str) -> Order | None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +83,50 @@ async def shop_for_key(session: AsyncSession, key: str) -> ShopProfile | None:
 async def shop_for_shopify_domain(session: AsyncSession, domain: str) -> ShopProfile | None:
     row = await session.scalar(select(Shop).where(Shop.shopify_domain == domain.lower()))
     return ShopProfile.of(row) if row is not None else None
+
+
+async def list_shops(session: AsyncSession) -> list[ShopProfile]:
+    """Every shop, by id."""
+    return [ShopProfile.of(row) for row in await session.scalars(select(Shop).order_by(Shop.shop))]
+
+
+async def add_shop(session: AsyncSession, *, shop: str, profile: Mapping[str, Any]) -> None:
+    """A new shop with these Shop columns; its name is its id unless given. The caller
+    commits (a shop id or Shopify domain already held fails then, on the unique key)."""
+    session.add(Shop(shop=shop, **{"name": shop, **profile}))
+    await session.flush()
+
+
+async def update_shop(session: AsyncSession, *, shop: str, changes: Mapping[str, Any]) -> bool:
+    """Set these Shop columns of the shop; False when there is no such shop. The caller
+    commits."""
+    result = await session.execute(
+        update(Shop).where(Shop.shop == shop).values(**changes).returning(Shop.shop)
+    )
+    return result.first() is not None
+
+
+@dataclass(frozen=True)
+class ListedKey:
+    """An API key as listings show it: never the key, only its first characters."""
+
+    prefix: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_api_keys(session: AsyncSession, *, shop: str) -> list[ListedKey]:
+    """The shop's keys, oldest first, revoked ones included."""
+    rows = await session.scalars(
+        select(ApiKey).where(ApiKey.shop == shop).order_by(ApiKey.created_at)
+    )
+    return [
+        ListedKey(
+            prefix=row.prefix, label=row.label, created_at=row.created_at, revoked_at=row.revoked_at
+        )
+        for row in rows
+    ]
 
 
 async def create_api_key(session: AsyncSession, *, shop: str, label: str | None = None) -> str:

@@ -2,8 +2,8 @@
 
 Each platform module turns a parsed payload into one of:
 
-    PlatformCart   a cart id and its snapshot, for api.intake.take_cart
-    OrderIn        an order, for api.intake.take_order
+    PlatformCart   a cart id and its snapshot, for intake.carts.take_cart
+    OrderIn        an order, for intake.orders.take_order
     Ignored        a payload we acknowledge and do nothing with (the reason says why)
 
 or raises MappingError, naming each bad field by its path in the platform's payload

@@ -12,12 +12,12 @@ from api.deps import (
     IDEMPOTENT_ROUTE,
     ApiKey,
     QueriedShop,
-    SessionDep,
+    SessionsDep,
 )
 from api.errors import error_response
 from contract.carts import Consent
 from contract.fields import Identifier
-from storage.consents import record_consent
+from intake.consent import take_consent
 
 router = APIRouter(
     prefix="/v1/customers",
@@ -57,18 +57,17 @@ async def put_consent(
     customer_id: CustomerId,
     statement: ConsentStatement,
     shop: QueriedShop,
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> Response:
     """Record the customer's consent; the newest statement (by `updated_at`) wins.
 
     Messages not yet sent follow it: a withdrawal stops them, whichever cart they are for.
     """
-    await record_consent(
-        session,
+    await take_consent(
         shop=shop,
         customer_id=customer_id,
-        consent=statement.consent.model_dump(),
+        consent=statement.consent,
         updated_at=statement.updated_at,
+        sessions=sessions,
     )
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

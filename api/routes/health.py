@@ -13,13 +13,13 @@ from datetime import timedelta
 
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionsDep, TemporalDep
 from api.schemas import DependencyStatus, Health, HealthStatus
-from api.temporal import TemporalGateway
+from intake.temporal import TemporalGateway
+from storage.database import ping
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(tags=["health"])
@@ -27,11 +27,10 @@ router = APIRouter(tags=["health"])
 DEPENDENCY_CHECK_SECONDS = 5
 
 
-async def _database_status(session: AsyncSession) -> DependencyStatus:
+async def _database_status(sessions: async_sessionmaker[AsyncSession]) -> DependencyStatus:
     try:
         async with asyncio.timeout(DEPENDENCY_CHECK_SECONDS):
-            await session.execute(text("SELECT 1"))
-            await session.rollback()  # back to the pool now, not after Temporal answered
+            await ping(sessions)
     except (SQLAlchemyError, OSError, TimeoutError) as err:
         log.warning("health check: database unreachable: %s", err)
         return DependencyStatus.UNREACHABLE
@@ -54,10 +53,10 @@ async def _temporal_status(temporal: TemporalGateway) -> DependencyStatus:
     response_model=Health,
     responses={503: {"model": Health, "description": "The database or Temporal is unreachable"}},
 )
-async def healthz(session: SessionDep, temporal: TemporalDep) -> Health | JSONResponse:
+async def healthz(sessions: SessionsDep, temporal: TemporalDep) -> Health | JSONResponse:
     """200 when the database and Temporal both answer; 503 naming the one that does not."""
     database, workflows = await asyncio.gather(
-        _database_status(session), _temporal_status(temporal)
+        _database_status(sessions), _temporal_status(temporal)
     )
     up = database == workflows == DependencyStatus.OK
     health = Health(

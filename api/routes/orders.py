@@ -9,13 +9,13 @@ from api.deps import (
     IDEMPOTENT_ROUTE,
     ApiKey,
     CurrentShop,
-    SessionDep,
+    SessionsDep,
     TemporalDep,
     require_own_shop,
 )
 from api.errors import error_response
-from api.intake import take_order
 from contract.orders import OrderAccepted, OrderIn
+from intake.orders import take_order
 
 router = APIRouter(
     prefix="/v1/orders",
@@ -30,8 +30,8 @@ router = APIRouter(
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, **IDEMPOTENT_ROUTE)
 async def order_placed(
-    order: OrderIn, current: CurrentShop, session: SessionDep, temporal: TemporalDep
+    order: OrderIn, current: CurrentShop, sessions: SessionsDep, temporal: TemporalDep
 ) -> OrderAccepted:
     """Record a completed order (once per order id) and end its cart's journey."""
     require_own_shop(current, order.shop)
-    return await take_order(order, session=session, temporal=temporal)
+    return await take_order(order, sessions=sessions, temporal=temporal)

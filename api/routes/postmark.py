@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.engagement import ProviderEngagement, accept_provider_events
+from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.webhook_signatures import credentials_match
+from intake.engagement import ProviderEngagement, take_provider_events
 from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
@@ -122,9 +122,9 @@ def to_engagement(event: PostmarkEvent) -> ProviderEngagement | None:
     },
 )
 async def postmark_event(
-    event: PostmarkEvent, session: SessionDep, temporal: TemporalDep
+    event: PostmarkEvent, sessions: SessionsDep, temporal: TemporalDep
 ) -> Response:
     """Take one Postmark event: recorded once and told to its journey."""
     found = to_engagement(event)
-    await accept_provider_events(session, temporal, [found] if found else [])
+    await take_provider_events([found] if found else [], sessions=sessions, temporal=temporal)
     return Response(status_code=status.HTTP_200_OK)

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.engagement import ProviderEngagement, accept_provider_events
+from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.webhook_signatures import InvalidPublicKey, verify_sendgrid
+from intake.engagement import ProviderEngagement, take_provider_events
 from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
@@ -103,7 +103,7 @@ def to_engagement(raw: Any) -> ProviderEngagement | None:
 async def sendgrid_events(
     request: Request,
     settings: SettingsDep,
-    session: SessionDep,
+    sessions: SessionsDep,
     temporal: TemporalDep,
     signature: Annotated[str | None, Header(alias=SIGNATURE)] = None,
     timestamp: Annotated[str | None, Header(alias=TIMESTAMP)] = None,
@@ -134,5 +134,5 @@ async def sendgrid_events(
     if not isinstance(events, list):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a JSON array of events")
     engagements = [found for raw in events if (found := to_engagement(raw)) is not None]
-    await accept_provider_events(session, temporal, engagements)
+    await take_provider_events(engagements, sessions=sessions, temporal=temporal)
     return Response(status_code=status.HTTP_200_OK)

@@ -18,11 +18,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
-from api.intake import take_cart, take_order
 from api.platforms import (
     Ignored,
     MappingError,
@@ -33,9 +32,13 @@ from api.platforms import (
     shopify,
 )
 from api.webhook_signatures import verify_shopify
-from contract.orders import OrderIn
-from storage import provider_events
-from storage.shops import ShopProfile, shop_for_shopify_domain
+from contract.carts import CartAccepted
+from contract.orders import OrderAccepted, OrderIn
+from intake.carts import take_cart
+from intake.deliveries import once_per_delivery
+from intake.orders import take_order
+from intake.shops import shop_of_shopify_domain
+from storage.shops import ShopProfile
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -46,10 +49,14 @@ DUPLICATE = "duplicate"
 
 
 async def verified_shop(
-    session: AsyncSession, *, domain: str | None, signature: str | None, body: bytes
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    domain: str | None,
+    signature: str | None,
+    body: bytes,
 ) -> ShopProfile:
     """The shop whose Shopify secret signed the body; 401 for any other call."""
-    shop = await shop_for_shopify_domain(session, domain) if domain else None
+    shop = await shop_of_shopify_domain(domain, sessions=sessions) if domain else None
     if shop is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, f"no shop is connected to Shopify domain {domain!r}"
@@ -91,7 +98,7 @@ def read_event(topic: str, body: bytes, shop: ShopProfile) -> PlatformCart | Ord
 async def shopify_webhook(
     request: Request,
     settings: SettingsDep,
-    session: SessionDep,
+    sessions: SessionsDep,
     temporal: TemporalDep,
     topic: Annotated[str | None, Header(alias="X-Shopify-Topic")] = None,
     domain: Annotated[str | None, Header(alias="X-Shopify-Shop-Domain")] = None,
@@ -100,33 +107,32 @@ async def shopify_webhook(
 ) -> WebhookAnswer:
     """Take a Shopify checkout or order webhook: the cart's journey starts, updates or ends."""
     body = await request.body()
-    shop = await verified_shop(session, domain=domain, signature=signature, body=body)
+    shop = await verified_shop(sessions, domain=domain, signature=signature, body=body)
     if topic not in shopify.CHECKOUT_TOPICS | shopify.ORDER_TOPICS:
         return WebhookAnswer(status=IGNORED, reason=f"topic {topic!r} is not one cartnudge uses")
     event = read_event(topic, body, shop)
     if isinstance(event, Ignored):
         log.info("shopify %s for shop %s ignored: %s", topic, shop.shop, event.reason)
         return WebhookAnswer(status=IGNORED, reason=event.reason)
-    # Shopify sends the id with every delivery; without one, intake's idempotence suffices.
-    # The id is noted only once the event is handed over: a delivery that failed half-way
-    # (503, a crash) is handled in full when Shopify sends it again, and the intake makes
-    # a repeat harmless.
-    event_key = f"{shop.shopify_domain}:{webhook_id}" if webhook_id else None
-    if event_key and await provider_events.seen(session, PROVIDER, event_key):
+
+    async def take() -> CartAccepted | OrderAccepted:
+        if isinstance(event, PlatformCart):
+            return await take_cart(
+                cart_id=event.cart_id,
+                snapshot=event.snapshot,
+                settings=settings,
+                sessions=sessions,
+                temporal=temporal,
+            )
+        return await take_order(event, sessions=sessions, temporal=temporal)
+
+    # Shopify sends the id with every delivery; without one, the intake's idempotence suffices.
+    accepted = await once_per_delivery(
+        take,
+        source=PROVIDER,
+        delivery_id=f"{shop.shopify_domain}:{webhook_id}" if webhook_id else None,
+        sessions=sessions,
+    )
+    if accepted is None:
         return WebhookAnswer(status=DUPLICATE)  # a redelivery: handled before
-    if isinstance(event, PlatformCart):
-        cart = await take_cart(
-            cart_id=event.cart_id,
-            snapshot=event.snapshot,
-            settings=settings,
-            session=session,
-            temporal=temporal,
-        )
-        answer = WebhookAnswer(status=cart.status.value, workflow_id=cart.workflow_id)
-    else:
-        order = await take_order(event, session=session, temporal=temporal)
-        answer = WebhookAnswer(status=order.status.value, workflow_id=order.workflow_id)
-    if event_key:
-        await provider_events.first_time(session, PROVIDER, event_key)
-        await session.commit()
-    return answer
+    return WebhookAnswer(status=accepted.status.value, workflow_id=accepted.workflow_id)

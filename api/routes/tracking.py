@@ -13,9 +13,9 @@ import logging
 from fastapi import APIRouter, BackgroundTasks, Response, status
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
-from api import engagement
-from api.deps import Resources, ResourcesDep, SettingsDep
-from api.engagement import SentMessage
+from api.deps import SessionsDep, SettingsDep, TemporalDep
+from intake.engagement import take_open_or_click
+from storage.messages import SentMessage
 from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
 from workflows.payloads import EngagementKind
 
@@ -45,12 +45,24 @@ def _verified(token: str, secret: str, kind: TrackingKind) -> TrackingPayload | 
     responses={200: {"content": {"image/gif": {}}, "description": "A transparent 1x1 GIF"}},
 )
 async def open_pixel(
-    token: str, settings: SettingsDep, resources: ResourcesDep, background: BackgroundTasks
+    token: str,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    temporal: TemporalDep,
+    background: BackgroundTasks,
 ) -> Response:
     """Count the first open of a message; always answers with a transparent pixel."""
     payload = _verified(token, settings.secret_key.get_secret_value(), "open")
     if payload is not None:
-        background.add_task(_track, payload, EngagementKind.OPENED, resources)
+        # after the answer: the customer never waits for our database or Temporal
+        background.add_task(
+            take_open_or_click,
+            _sent(payload),
+            EngagementKind.OPENED,
+            url=payload.url,
+            sessions=sessions,
+            temporal=temporal,
+        )
     return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
 
@@ -61,7 +73,11 @@ async def open_pixel(
     responses={400: {"content": {"text/plain": {}}, "description": "Not a link we signed"}},
 )
 async def click(
-    token: str, settings: SettingsDep, resources: ResourcesDep, background: BackgroundTasks
+    token: str,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    temporal: TemporalDep,
+    background: BackgroundTasks,
 ) -> Response:
     """Count the first click on a message's link and send the customer on to it."""
     payload = _verified(token, settings.secret_key.get_secret_value(), "click")
@@ -71,7 +87,14 @@ async def click(
             status_code=status.HTTP_400_BAD_REQUEST,
             headers=NO_CACHE,
         )
-    background.add_task(_track, payload, EngagementKind.CLICKED, resources)
+    background.add_task(
+        take_open_or_click,
+        _sent(payload),
+        EngagementKind.CLICKED,
+        url=payload.url,
+        sessions=sessions,
+        temporal=temporal,
+    )
     return RedirectResponse(payload.url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
 
 
@@ -82,14 +105,4 @@ def _sent(payload: TrackingPayload) -> SentMessage:
         workflow_id=payload.workflow_id,
         run_id=payload.run_id,
         message_id=payload.message_id,
-    )
-
-
-async def _track(payload: TrackingPayload, kind: EngagementKind, resources: Resources) -> None:
-    """Record the first event of its kind per message and tell the exact run that sent it.
-
-    Runs after the answer went out: the customer never waits for our database or Temporal.
-    """
-    await engagement.record_and_tell(
-        resources, _sent(payload), kind, source="tracking", url=payload.url
     )

@@ -14,17 +14,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Request, status
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import engagement
-from api.deps import ResourcesDep, SessionDep, SettingsDep, TemporalDep
-from api.engagement import ProviderEngagement, SentMessage, accept_provider_events
+from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.webhook_signatures import verify_twilio
+from intake.engagement import ProviderEngagement, take_provider_events, take_sms_stop
 from settings import Settings
-from storage.addresses import normalize_address
-from storage.models import Message
 from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
@@ -41,7 +36,6 @@ router = APIRouter(
 
 PROVIDER = "twilio"
 STOP_SOURCE = "twilio-stop"
-SMS = "sms"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 # Twilio's opt-out words, and Turkish ones ("ret", "iptal"); compared after `_keyword`.
@@ -106,13 +100,13 @@ def status_engagement(params: dict[str, str], key: str | None) -> ProviderEngage
 @router.post("/status", response_class=Response)
 async def message_status(
     params: TwilioParams,
-    session: SessionDep,
+    sessions: SessionsDep,
     temporal: TemporalDep,
     key: str | None = None,  # our outbox key, in the status callback URL we gave Twilio
 ) -> Response:
     """Take an SMS status callback: a delivery or a hard failure is told to its journey."""
     found = status_engagement(params, key)
-    await accept_provider_events(session, temporal, [found] if found else [])
+    await take_provider_events([found] if found else [], sessions=sessions, temporal=temporal)
     return Response(status_code=status.HTTP_200_OK)
 
 
@@ -127,39 +121,20 @@ def is_stop(body: str) -> bool:
     return _keyword(body) in STOP_WORDS
 
 
-async def latest_messages_to(session: AsyncSession, number: str) -> list[Message]:
-    """The last SMS each cart's workflow sent to the number, across all shops."""
-    rows = await session.scalars(
-        select(Message)
-        .where(Message.channel == SMS, Message.recipient == normalize_address(SMS, number))
-        .order_by(Message.id.desc())
-    )
-    latest: dict[str, Message] = {}
-    for row in rows:
-        latest.setdefault(row.workflow_id, row)
-    return list(latest.values())
-
-
 @router.post("/inbound", response_class=Response)
 async def inbound_sms(
     params: TwilioParams,
-    session: SessionDep,
-    resources: ResourcesDep,
+    sessions: SessionsDep,
+    temporal: TemporalDep,
     background: BackgroundTasks,
 ) -> Response:
     """A reply to our SMS: STOP suppresses the number for every shop that texted it."""
     number = params.get("From", "")
     if number and is_stop(params.get("Body", "")):
-        told: list[SentMessage] = []
-        for row in await latest_messages_to(session, number):
-            message = SentMessage.from_row(row)
-            kind = EngagementKind.UNSUBSCRIBED
-            if await engagement.record(session, message, kind, source=STOP_SOURCE):
-                told.append(message)
-        await session.commit()  # before answering: a STOP is never lost
-        log.info("SMS STOP: %d journey(s) told", len(told))
-        for message in told:
-            background.add_task(
-                engagement.tell_or_forget, resources, message, EngagementKind.UNSUBSCRIBED
-            )
+        # recorded before answering: a STOP is never lost
+        untold = await take_sms_stop(
+            number, source=STOP_SOURCE, sessions=sessions, temporal=temporal
+        )
+        log.info("SMS STOP: %d journey(s) told", len(untold.messages))
+        background.add_task(untold.tell)
     return Response(EMPTY_TWIML, media_type="text/xml")

@@ -16,10 +16,10 @@ from fastapi import APIRouter, BackgroundTasks, Request, status
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
 
-from api import engagement
-from api.deps import ResourcesDep, SessionDep, SettingsDep
-from api.engagement import SentMessage
+from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
+from intake.engagement import take_customer_engagement
+from storage.messages import SentMessage
 from tracking.tokens import InvalidToken
 from tracking.unsubscribe import UNSUBSCRIBE_PATH, UnsubscribePayload, verify_unsubscribe
 from workflows.payloads import EngagementKind
@@ -129,8 +129,8 @@ async def unsubscribe(
     token: str,
     request: Request,
     settings: SettingsDep,
-    session: SessionDep,
-    resources: ResourcesDep,
+    sessions: SessionsDep,
+    temporal: TemporalDep,
     background: BackgroundTasks,
 ) -> HTMLResponse:
     """Put the address on the shop's suppression list and tell the message's journey."""
@@ -138,12 +138,15 @@ async def unsubscribe(
     if payload is None:
         return _not_found()
     source = "one-click" if await _is_one_click(request) else "link"
-    message = _sent(payload)
-    kind = EngagementKind.UNSUBSCRIBED
-    first = await engagement.record(session, message, kind, source=source)
-    await session.commit()
-    if first:
-        background.add_task(engagement.tell_or_forget, resources, message, kind)
+    # recorded before the answer: an unsubscribe the customer saw confirmed is never lost
+    untold = await take_customer_engagement(
+        [_sent(payload)],
+        EngagementKind.UNSUBSCRIBED,
+        source=source,
+        sessions=sessions,
+        temporal=temporal,
+    )
+    background.add_task(untold.tell)
     return _page(
         "Abonelikten çıktınız / You are unsubscribed",
         [

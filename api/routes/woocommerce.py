@@ -8,7 +8,7 @@ woocommerce_secret. The one unsigned call is WooCommerce's ping when a webhook i
 (form body `webhook_id=N`): it gets a 200, so WooCommerce accepts the URL. An unknown
 shop, a shop without a secret, or a missing or wrong signature gets a 401.
 
-No deduplication table: an order is recorded once per order id (api.intake.take_order),
+No deduplication table: an order is recorded once per order id (intake.orders.take_order),
 so a repeated delivery changes nothing.
 """
 
@@ -21,14 +21,14 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Header, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionsDep, TemporalDep
 from api.errors import error_response
-from api.intake import take_order
 from api.platforms import Ignored, MappingError, ShopDefaults, WebhookAnswer, parse_json
 from api.platforms import woocommerce as woo
 from api.webhook_signatures import verify_woocommerce
 from contract.fields import ShopId
-from storage.shops import get_shop
+from intake.orders import take_order
+from intake.shops import shop_named
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -57,13 +57,13 @@ def is_ping(body: bytes) -> bool:
 async def woocommerce_webhook(
     shop: Annotated[ShopId, Path(description="The shop's id in cartnudge")],
     request: Request,
-    session: SessionDep,
+    sessions: SessionsDep,
     temporal: TemporalDep,
     topic: Annotated[str | None, Header(alias="X-WC-Webhook-Topic")] = None,
     signature: Annotated[str | None, Header(alias="X-WC-Webhook-Signature")] = None,
 ) -> WebhookAnswer:
     """Take a WooCommerce order webhook: a paid order ends its cart's journey."""
-    profile = await get_shop(session, shop)
+    profile = await shop_named(shop, sessions=sessions)
     if profile is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"no shop {shop!r}")
     if not profile.woocommerce_secret:
@@ -92,5 +92,5 @@ async def woocommerce_webhook(
     if isinstance(event, Ignored):
         log.info("woocommerce %s for shop %s ignored: %s", topic, shop, event.reason)
         return WebhookAnswer(status=IGNORED, reason=event.reason)
-    accepted = await take_order(event, session=session, temporal=temporal)
+    accepted = await take_order(event, sessions=sessions, temporal=temporal)
     return WebhookAnswer(status=accepted.status.value, workflow_id=accepted.workflow_id)

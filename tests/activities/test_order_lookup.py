@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.order_lookup import ShopOrderLookup
 from activities.orders import BROKEN_LOOKUP_RETRY, OrderActivities
-from api.records import cart_history
+from storage.carts import cart_history
 from storage.models import Order
 from tests.factories import add_shop
 from workflows.payloads import OrderLookup, OrderPlaced

@@ -32,14 +32,13 @@ async def test_a_revoked_key_is_refused_once_the_remembered_answer_is_older_than
     async with session_factory() as session:
         key = await create_api_key(session, shop=SHOP)
         await session.commit()
-        assert (await keys.shop_for(session, key)).shop == SHOP  # type: ignore[union-attr]
+    assert (await keys.shop_for(session_factory, key)).shop == SHOP  # type: ignore[union-attr]
     await revoke(session_factory, key)
 
-    async with session_factory() as session:
-        clock.now += 9
-        still_remembered = await keys.shop_for(session, key)
-        clock.now += 2
-        after_ttl = await keys.shop_for(session, key)
+    clock.now += 9
+    still_remembered = await keys.shop_for(session_factory, key)
+    clock.now += 2
+    after_ttl = await keys.shop_for(session_factory, key)
 
     assert still_remembered is not None and still_remembered.shop == SHOP
     assert after_ttl is None
@@ -49,12 +48,10 @@ async def test_an_unknown_key_is_never_remembered(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     keys = KnownKeys(ttl=10, clock=Clock())
-    async with session_factory() as session:
-        before = await keys.shop_for(session, "cn_made-a-moment-later")
+    before = await keys.shop_for(session_factory, "cn_made-a-moment-later")
     await add_shop(session_factory, shop="late_shop", key="cn_made-a-moment-later")
 
-    async with session_factory() as session:
-        after = await keys.shop_for(session, "cn_made-a-moment-later")
+    after = await keys.shop_for(session_factory, "cn_made-a-moment-later")
 
     assert before is None
     assert after is not None and after.shop == "late_shop"  # at once, not after the ttl
@@ -64,9 +61,7 @@ async def test_ttl_zero_looks_every_key_up(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     keys = KnownKeys(ttl=0, clock=Clock())
-    async with session_factory() as session:
-        assert await keys.shop_for(session, API_KEY) is not None
+    assert await keys.shop_for(session_factory, API_KEY) is not None
     await revoke(session_factory, API_KEY)
 
-    async with session_factory() as session:
-        assert await keys.shop_for(session, API_KEY) is None
+    assert await keys.shop_for(session_factory, API_KEY) is None

@@ -327,7 +327,7 @@ async def test_a_delivery_that_died_after_storing_the_cart_is_handled_in_full_on
         raise RuntimeError("the API process died here")
 
     with monkeypatch.context() as patched:
-        patched.setattr("api.intake.start_cart_journey", dies)
+        patched.setattr("intake.carts.start_cart_journey", dies)
         with pytest.raises(RuntimeError):
             await deliver(anonymous, "checkouts/create", CHECKOUT)
     assert not await workflow_exists(temporal_env.client, WORKFLOW_ID)

@@ -1,0 +1,58 @@
+"""Engagement events: the first open, click, delivery, bounce... of each kind per message.
+
+One row per (workflow run, message, kind); a repeat is skipped by the unique key, so a
+mail client loading the pixel twice or a provider redelivering records nothing new.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.inserts import insert
+from storage.messages import SentMessage
+from storage.models import EngagementEvent
+from workflows.payloads import EngagementKind
+
+
+async def record(
+    session: AsyncSession, message: SentMessage, kind: EngagementKind, *, url: str | None = None
+) -> bool:
+    """Record the engagement; False when this kind was already recorded for the message.
+
+    The caller commits.
+    """
+    statement = (
+        insert(session, EngagementEvent)
+        .values(
+            shop=message.shop,
+            cart_id=message.cart_id,
+            workflow_id=message.workflow_id,
+            run_id=message.run_id,
+            message_id=message.message_id,
+            kind=kind.value,
+            url=url,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                EngagementEvent.workflow_id,
+                EngagementEvent.run_id,
+                EngagementEvent.message_id,
+                EngagementEvent.kind,
+            ]
+        )
+        .returning(EngagementEvent.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def forget(session: AsyncSession, message: SentMessage, kind: EngagementKind) -> None:
+    """Undo `record`, so that the next report of the engagement counts as the first."""
+    await session.execute(
+        delete(EngagementEvent).where(
+            EngagementEvent.workflow_id == message.workflow_id,
+            EngagementEvent.run_id == message.run_id,
+            EngagementEvent.message_id == message.message_id,
+            EngagementEvent.kind == kind.value,
+        )
+    )
