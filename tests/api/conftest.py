@@ -1,7 +1,8 @@
 """The API in-process over httpx, on the session's PostgreSQL and a time-skipping Temporal.
 
 Fixtures:
-    settings  test settings (a fresh task queue)
+    settings  test settings (a fresh task queue); a module or test changes some with
+              `pytest.mark.settings(name=value, ...)`, the closest mark winning
     shop      (autouse) the shop SHOP with the API key API_KEY, in the database
     app       the FastAPI app with the test's Temporal client and database engine
     api       an httpx.AsyncClient on it, lifespan run, carrying the API key
@@ -21,15 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from settings import Settings
-from tests.api.helpers import API_KEY, SHOP, http_client
-from tests.api.sent_messages import client_without_temporal
 from tests.factories import add_shop
+from tests.support.api import API_KEY, SHOP, client_without_temporal, http_client
 from tests.support.temporal import settings_for_tests
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return settings_for_tests()
+def settings(request: pytest.FixtureRequest) -> Settings:
+    overrides: dict[str, Any] = {}
+    for mark in reversed(list(request.node.iter_markers("settings"))):  # farthest first
+        overrides.update(mark.kwargs)
+    return settings_for_tests(**overrides)
 
 
 @pytest.fixture(autouse=True)

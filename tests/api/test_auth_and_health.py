@@ -13,18 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.app import create_app
 from settings import Settings
 from storage.models import Cart
-from tests.api.helpers import (
+from tests.support.api import (
     API_KEY,
     CART,
     SHOP,
     WORKFLOW_ID,
     cart_body,
+    client_without_temporal,
     http_client,
     order_body,
-    rows,
-    workflow_exists,
 )
-from tests.api.sent_messages import client_without_temporal
+from tests.support.histories import workflow_exists
+from tests.support.tables import rows
 from tracking.unsubscribe import UnsubscribePayload, unsubscribe_url
 
 POSTMARK = ("postmark-user", "postmark-password")

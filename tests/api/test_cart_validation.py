@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Cart
-from tests.api.helpers import CART, WORKFLOW_ID, cart_body, rows, workflow_exists
+from tests.support.api import CART, WORKFLOW_ID, cart_body
+from tests.support.histories import workflow_exists
+from tests.support.tables import rows
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -10,17 +10,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Cart, JourneyOutcome
-from tests.api.helpers import (
-    CART,
-    SHOP,
-    WORKFLOW_ID,
-    cart_body,
-    order_body,
-    rows,
-    signalled_snapshots,
-    signals,
-    workflow_exists,
-)
+from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
+from tests.support.histories import signalled_carts, signals, workflow_exists
+from tests.support.tables import rows
 from workflows import search_attributes as sa
 
 PUT = f"/v1/carts/{CART}"
@@ -45,8 +37,8 @@ async def test_first_snapshot_starts_the_carts_workflow_with_it(
     assert description.task_queue == settings.task_queue
     assert description.typed_search_attributes[sa.SHOP_ID] == SHOP
     assert description.typed_search_attributes[sa.CART_TOTAL] == 1299.9
-    [snapshot] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
-    assert snapshot.items[0].name == "Koşu Ayakkabısı"
+    [cart] = await signalled_carts(temporal_env.client, WORKFLOW_ID)
+    assert cart.items[0].name == "Koşu Ayakkabısı"
 
 
 async def test_a_newer_snapshot_replaces_the_stored_one_and_updates_the_workflow(
@@ -61,7 +53,7 @@ async def test_a_newer_snapshot_replaces_the_stored_one_and_updates_the_workflow
     [cart] = await rows(session_factory, Cart)
     assert cart.total == Decimal("1499.90")
     assert cart.updated_at == datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
-    totals = [s.total for s in await signalled_snapshots(temporal_env.client, WORKFLOW_ID)]
+    totals = [s.total for s in await signalled_carts(temporal_env.client, WORKFLOW_ID)]
     assert totals == [Decimal("1299.90"), Decimal("1499.90")]
 
 
@@ -210,7 +202,7 @@ async def test_an_empty_snapshot_ends_the_running_journey(
     assert response.json() == {"workflow_id": WORKFLOW_ID, "status": "emptied"}
     [cart] = await rows(session_factory, Cart)
     assert cart.emptied_at is not None
-    [_, emptied] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
+    [_, emptied] = await signalled_carts(temporal_env.client, WORKFLOW_ID)
     assert emptied.items == []
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cli.main import CommandError, run
 from settings import Settings
 from storage.models import ApiKey, Shop
-from tests.api.helpers import cart_body, rows
 from tests.factories import add_shop
+from tests.support.api import cart_body
+from tests.support.tables import rows
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contract.carts import Consent
 from storage.consents import current_consent
 from storage.models import ConsentRecord
-from tests.api.helpers import SHOP, cart_body, order_body, rows
 from tests.factories import add_shop, make_customer
+from tests.support.api import SHOP, cart_body, order_body
+from tests.support.tables import rows
 
 CONSENT_URL = f"/v1/customers/c-1/consent?shop={SHOP}"
 

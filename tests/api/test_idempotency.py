@@ -16,17 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import idempotency as stored_requests
 from storage.idempotency import Fingerprint
 from storage.models import Cart, IdempotentRequest, Order
-from tests.api.helpers import (
-    CART,
-    SHOP,
-    WORKFLOW_ID,
-    cart_body,
-    order_body,
-    rows,
-    signals,
-    workflow_exists,
-)
 from tests.factories import add_shop
+from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
+from tests.support.histories import signals, workflow_exists
+from tests.support.tables import rows
 
 CART_URL = f"/v1/carts/{CART}"
 JSON = {"Content-Type": "application/json"}

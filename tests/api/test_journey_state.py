@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from activities.messaging import Provider
 from channels.smtp import SmtpEmailSender
 from settings import Settings
-from tests.api.helpers import CART, SHOP, WORKFLOW_ID, cart_body, order_body
+from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
 from tests.support.temporal import running_worker
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.known_keys import KnownKeys
 from storage.shops import create_api_key, revoke_api_key
-from tests.api.helpers import API_KEY, SHOP
 from tests.factories import add_shop
+from tests.support.api import API_KEY, SHOP
 
 
 class Clock:

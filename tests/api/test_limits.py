@@ -12,21 +12,19 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contract.carts import MAX_CART_ITEMS
-from settings import Settings
 from storage.models import Cart, IdempotentRequest
-from tests.api.helpers import CART, WORKFLOW_ID, cart_body, rows, workflow_exists
 from tests.factories import make_item
-from tests.support.temporal import settings_for_tests
+from tests.support.api import CART, WORKFLOW_ID, cart_body
+from tests.support.histories import workflow_exists
+from tests.support.tables import rows
 
 MAX_BODY = 32 * 1024
 CART_URL = f"/v1/carts/{CART}"
 TOO_LARGE = f"request body too large: at most {MAX_BODY} bytes (CARTNUDGE_MAX_BODY_BYTES)"
 
 
-@pytest.fixture
-def settings() -> Settings:
-    # a key, so that the SendGrid route reads the body it is sent
-    return settings_for_tests(max_body_bytes=MAX_BODY, sendgrid_webhook_public_key="unused")
+# a key, so that the SendGrid route reads the body it is sent
+pytestmark = pytest.mark.settings(max_body_bytes=MAX_BODY, sendgrid_webhook_public_key="unused")
 
 
 def big_cart() -> dict[str, Any]:

@@ -48,8 +48,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from settings import Settings
-from tests.api.helpers import API_KEY, SHOP, http_client
+from tests.support.api import API_KEY, SHOP, http_client
 from tests.support.temporal import settings_for_tests
 
 MAX_EXAMPLES = 50
@@ -81,16 +80,15 @@ def _credentials(scheme: str) -> dict[str, str]:
     return {}  # a scheme we hold no credentials for: the call gets its 401
 
 
-def _property_settings() -> Settings:
-    return settings_for_tests(
-        sendgrid_webhook_public_key=SENDGRID_PUBLIC_KEY,
-        postmark_webhook_user=POSTMARK[0],
-        postmark_webhook_password=POSTMARK[1],
-        twilio_auth_token="twilio-auth-token-for-properties",
-    )
-
-
-SPEC: dict[str, Any] = create_app(_property_settings()).openapi()
+# Every webhook configured, for the spec and for the `app` fixture.
+PROPERTY_SETTINGS: dict[str, Any] = {
+    "sendgrid_webhook_public_key": SENDGRID_PUBLIC_KEY,
+    "postmark_webhook_user": POSTMARK[0],
+    "postmark_webhook_password": POSTMARK[1],
+    "twilio_auth_token": "twilio-auth-token-for-properties",
+}
+pytestmark = pytest.mark.settings(**PROPERTY_SETTINGS)
+SPEC: dict[str, Any] = create_app(settings_for_tests(**PROPERTY_SETTINGS)).openapi()
 SCHEMA = schemathesis.openapi.from_dict(SPEC)
 OPERATIONS = [
     (method.upper(), path)
@@ -98,12 +96,6 @@ OPERATIONS = [
     for method in methods
     if method in {"get", "put", "post", "delete", "patch"}
 ]
-
-
-@pytest.fixture
-def settings() -> Settings:
-    """The `app` fixture's settings: every webhook configured."""
-    return _property_settings()
 
 
 def _headers(method: str, path: str) -> dict[str, str]:

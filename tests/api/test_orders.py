@@ -11,15 +11,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Order
-from tests.api.helpers import (
-    CART,
-    WORKFLOW_ID,
-    cart_body,
-    order_body,
-    rows,
-    signals,
-    workflow_exists,
-)
+from tests.support.api import CART, WORKFLOW_ID, cart_body, order_body
+from tests.support.histories import signal_inputs, signals, workflow_exists
+from tests.support.tables import rows
+from workflows.names import ORDER_PLACED
 from workflows.payloads import OrderPlaced
 
 
@@ -36,15 +31,7 @@ async def test_an_order_is_recorded_and_ends_the_carts_journey(
     assert (order.order_id, order.cart_id, order.total) == ("o-1", CART, Decimal("1299.90"))
     assert order.placed_at == datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
-    history = await temporal_env.client.get_workflow_handle(WORKFLOW_ID).fetch_history()
-    [signalled] = [
-        e.workflow_execution_signaled_event_attributes
-        for e in history.events
-        if e.workflow_execution_signaled_event_attributes.signal_name == "order_placed"
-    ]
-    [placed] = await temporal_env.client.data_converter.decode(
-        signalled.input.payloads, [OrderPlaced]
-    )
+    [placed] = await signal_inputs(temporal_env.client, WORKFLOW_ID, ORDER_PLACED, OrderPlaced)
     assert (placed.order_id, placed.total, placed.currency) == ("o-1", Decimal("1299.90"), "TRY")
 
 

@@ -7,24 +7,20 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.routes.postmark import PostmarkEvent, engagement_kind
-from settings import Settings
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
-from tests.api.sent_messages import add_message, as_tuples, engagement_signals, running_cart
-from tests.support.temporal import settings_for_tests
+from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.histories import engagement_signals
+from tests.support.tables import add_message, as_tuples, rows
 from workflows.payloads import EngagementKind
 
 USER, PASSWORD = "postmark-hooks", "a-long-webhook-password"
 AUTH = (USER, PASSWORD)
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return settings_for_tests(postmark_webhook_user=USER, postmark_webhook_password=PASSWORD)
+pytestmark = pytest.mark.settings(postmark_webhook_user=USER, postmark_webhook_password=PASSWORD)
 
 
 def record(record_type: str, key: str | None, **fields: Any) -> dict[str, Any]:
@@ -202,13 +198,12 @@ async def test_wrong_or_missing_credentials_get_401_and_change_nothing(
     assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == []
 
 
+@pytest.mark.settings(postmark_webhook_user=None, postmark_webhook_password=None)
 async def test_without_configured_credentials_the_webhook_is_unavailable(
-    temporal_env: Any, db_engine: AsyncEngine
+    anonymous: httpx.AsyncClient,
 ) -> None:
-    app = create_app(settings_for_tests(), temporal_client=temporal_env.client, engine=db_engine)
-    async with app.router.lifespan_context(app), http_client(app) as client:
-        response = await client.post(
-            "/webhooks/postmark", json=record("Open", "k", **OPEN), auth=AUTH
-        )
+    response = await anonymous.post(
+        "/webhooks/postmark", json=record("Open", "k", **OPEN), auth=AUTH
+    )
 
     assert response.status_code == 503

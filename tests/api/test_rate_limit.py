@@ -11,19 +11,17 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.rate_limit import RateLimiter
-from settings import Settings
 from storage.models import Cart, IdempotentRequest
-from tests.api.helpers import cart_body, rows, workflow_exists
 from tests.factories import add_shop
-from tests.support.temporal import settings_for_tests
+from tests.support.api import cart_body
+from tests.support.histories import workflow_exists
+from tests.support.tables import rows
 
 BURST = 2
 
 
-@pytest.fixture
-def settings() -> Settings:
-    # a token every 100 s: nothing refills while a test runs
-    return settings_for_tests(rate_limit_per_second=0.01, rate_limit_burst=BURST)
+# a token every 100 s: nothing refills while a test runs
+pytestmark = pytest.mark.settings(rate_limit_per_second=0.01, rate_limit_burst=BURST)
 
 
 async def test_after_the_burst_a_429_names_the_limit_and_when_to_retry(

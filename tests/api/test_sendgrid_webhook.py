@@ -12,20 +12,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.routes.sendgrid import SendGridEvent, engagement_kind
-from settings import Settings
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
-from tests.api.sent_messages import (
-    add_message,
-    as_tuples,
-    engagement_signals,
-    running_cart,
-)
-from tests.support.temporal import settings_for_tests
+from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.histories import engagement_signals
+from tests.support.tables import add_message, as_tuples, rows
 from workflows.payloads import EngagementKind
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -35,9 +28,7 @@ PUBLIC_KEY = base64.b64encode(
 TIMESTAMP = "1700000000"
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return settings_for_tests(sendgrid_webhook_public_key=PUBLIC_KEY)
+pytestmark = pytest.mark.settings(sendgrid_webhook_public_key=PUBLIC_KEY)
 
 
 def signed(body: bytes, *, key: ec.EllipticCurvePrivateKey = PRIVATE_KEY) -> dict[str, str]:
@@ -258,13 +249,12 @@ async def test_a_signed_body_that_is_not_an_array_is_a_400(anonymous: httpx.Asyn
     assert response.status_code == 400
 
 
+@pytest.mark.settings(sendgrid_webhook_public_key=None)
 async def test_without_a_configured_key_the_webhook_is_unavailable(
-    temporal_env: Any, db_engine: AsyncEngine
+    anonymous: httpx.AsyncClient,
 ) -> None:
-    app = create_app(settings_for_tests(), temporal_client=temporal_env.client, engine=db_engine)
     body = json.dumps([event("open", "e1", "k")]).encode()
-    async with app.router.lifespan_context(app), http_client(app) as client:
-        response = await client.post("/webhooks/sendgrid", content=body, headers=signed(body))
+    response = await anonymous.post("/webhooks/sendgrid", content=body, headers=signed(body))
 
     assert response.status_code == 503  # SendGrid keeps the events and retries
 

@@ -8,19 +8,16 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settings import Settings
 from storage.models import Cart, ConsentRecord, Order
 from storage.shops import create_api_key, revoke_api_key
-from tests.api.helpers import CART, cart_body, order_body, rows, workflow_exists
 from tests.factories import add_shop
-from tests.support.temporal import settings_for_tests
+from tests.support.api import CART, cart_body, order_body
+from tests.support.histories import workflow_exists
+from tests.support.tables import rows
 
-
-@pytest.fixture
-def settings() -> Settings:
-    # Every request looks its key up, so a revoked key is refused at once (the remembering of
-    # keys is tested with a clock of its own in test_known_keys.py).
-    return settings_for_tests(api_key_cache_seconds=0)
+# Every request looks its key up, so a revoked key is refused at once (the remembering of
+# keys is tested with a clock of its own in test_known_keys.py).
+pytestmark = pytest.mark.settings(api_key_cache_seconds=0)
 
 
 OTHER_SHOP = "other_shop"

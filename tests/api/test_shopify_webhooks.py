@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.webhook_signatures import hmac_sha256_base64
-from contract.carts import CartItem, Consent, Customer
 from storage.models import Cart, Order, ProviderEvent
-from tests.api.helpers import rows, signalled_snapshots, signals, workflow_exists
 from tests.factories import add_shop
+from tests.support.histories import signalled_carts, signals, workflow_exists
+from tests.support.tables import rows
 from workflows.client import cart_workflow_id
+from workflows.payloads import LineItem, Shopper, ShopperConsent
 
 PAYLOADS = Path(__file__).parent / "payloads"
 CHECKOUT = (PAYLOADS / "shopify_checkouts_create.json").read_bytes()
@@ -88,24 +89,24 @@ async def test_a_checkout_starts_its_carts_journey_with_the_mapped_snapshot(
         Decimal("421.88"),
         "CAD",
     )
-    [snapshot] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
-    assert snapshot.checkout_url == (
+    [signalled] = await signalled_carts(temporal_env.client, WORKFLOW_ID)
+    assert signalled.checkout_url == (
         f"https://checkout.local/548380009/checkouts/ac/{TOKEN}/recover?key=example-secret-token"
     )
-    assert snapshot.customer == Customer(
+    assert signalled.customer == Shopper(
         id="603851970716743426",
         email="john@example.com",
         phone="+16135550143",
         first_name="John",
         locale="en-CA",
         timezone="America/Toronto",  # the shop's: Shopify does not say
-        consent=Consent(email=True),  # buyer_accepts_marketing
+        consent=ShopperConsent(email=True),  # buyer_accepts_marketing
     )
-    assert snapshot.items == [
-        CartItem(
+    assert signalled.items == [
+        LineItem(
             sku="IPOD2008PINK", name="IPod Nano - 8GB – Pink", quantity=1, unit_price=Decimal("199")
         ),
-        CartItem(sku="9007199254740993", name="Gift wrap", quantity=2, unit_price=Decimal("99.5")),
+        LineItem(sku="9007199254740993", name="Gift wrap", quantity=2, unit_price=Decimal("99.5")),
     ]
 
 
@@ -137,8 +138,8 @@ async def test_a_newer_checkout_update_updates_the_running_journey(
     response = await deliver(anonymous, "checkouts/update", update, webhook_id="wh-2")
 
     assert response.json()["status"] == "accepted"
-    snapshots = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
-    assert [(s.total, [i.quantity for i in s.items]) for s in snapshots] == [
+    carts = await signalled_carts(temporal_env.client, WORKFLOW_ID)
+    assert [(c.total, [i.quantity for i in c.items]) for c in carts] == [
         (Decimal("421.88"), [1, 2]),
         (Decimal("597.00"), [3]),
     ]
@@ -210,8 +211,8 @@ async def test_an_emptied_checkout_ends_the_journey(
     response = await deliver(anonymous, "checkouts/update", emptied, webhook_id="wh-2")
 
     assert response.json()["status"] == "emptied"
-    snapshots = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
-    assert [s.is_empty for s in snapshots] == [False, True]
+    carts = await signalled_carts(temporal_env.client, WORKFLOW_ID)
+    assert [c.is_empty for c in carts] == [False, True]
 
 
 def forged(body: bytes) -> dict[str, tuple[dict[str, str], bytes]]:
@@ -311,8 +312,8 @@ async def test_while_temporal_is_down_shopify_gets_503_and_its_retry_is_handled(
 
     assert retried.status_code == 200
     assert retried.json()["status"] == "accepted"
-    [snapshot] = await signalled_snapshots(temporal_env.client, WORKFLOW_ID)
-    assert snapshot.customer.email == "john@example.com"
+    [signalled] = await signalled_carts(temporal_env.client, WORKFLOW_ID)
+    assert signalled.customer.email == "john@example.com"
 
 
 async def test_a_delivery_that_died_after_storing_the_cart_is_handled_in_full_on_retry(

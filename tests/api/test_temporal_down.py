@@ -12,35 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.webhook_signatures import twilio_signature
 from settings import Settings
 from storage.models import Cart, EngagementEvent, Order, ProviderEvent
-from tests.api.helpers import (
-    CART,
-    SHOP,
-    WORKFLOW_ID,
-    cart_body,
-    order_body,
-    rows,
-    signals,
-)
-from tests.api.sent_messages import (
-    add_message,
-    engagement_signals,
-    running_cart,
-)
-from tests.support.temporal import settings_for_tests
+from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body, running_cart
+from tests.support.histories import engagement_signals, signals
+from tests.support.tables import add_message, rows
 from tracking.links import tracked_links
 
 POSTMARK = ("postmark-user", "postmark-password")
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
 
 
-@pytest.fixture
-def settings() -> Settings:
-    """Provider webhooks configured, so their calls get past authentication."""
-    return settings_for_tests(
-        postmark_webhook_user=POSTMARK[0],
-        postmark_webhook_password=POSTMARK[1],
-        twilio_auth_token=TWILIO_TOKEN,
-    )
+# Provider webhooks configured, so their calls get past authentication.
+pytestmark = pytest.mark.settings(
+    postmark_webhook_user=POSTMARK[0],
+    postmark_webhook_password=POSTMARK[1],
+    twilio_auth_token=TWILIO_TOKEN,
+)
 
 
 async def test_a_cart_refused_with_503_arrives_when_the_shop_retries(

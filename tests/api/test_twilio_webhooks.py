@@ -8,17 +8,15 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.routes.twilio import is_stop
 from api.webhook_signatures import twilio_signature
-from settings import Settings
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.api.helpers import SHOP, WORKFLOW_ID, http_client, rows
-from tests.api.sent_messages import add_message, as_tuples, engagement_signals, running_cart
 from tests.factories import add_shop
-from tests.support.temporal import settings_for_tests
+from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.histories import engagement_signals
+from tests.support.tables import add_message, as_tuples, rows
 from workflows.client import cart_workflow_id
 
 TOKEN = "twilio-auth-token-for-tests"
@@ -29,9 +27,7 @@ NUMBER = "+905321234567"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return settings_for_tests(twilio_auth_token=TOKEN, public_url=PUBLIC_URL)
+pytestmark = pytest.mark.settings(twilio_auth_token=TOKEN, public_url=PUBLIC_URL)
 
 
 async def twilio_post(
@@ -333,11 +329,10 @@ async def test_an_unsigned_stop_gets_401_and_changes_nothing(
     assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == []
 
 
+@pytest.mark.settings(twilio_auth_token=None)
 async def test_without_an_auth_token_twilio_calls_are_refused(
-    temporal_env: Any, db_engine: AsyncEngine
+    anonymous: httpx.AsyncClient,
 ) -> None:
-    app = create_app(settings_for_tests(), temporal_client=temporal_env.client, engine=db_engine)
-    async with app.router.lifespan_context(app), http_client(app) as client:
-        response = await twilio_post(client, "/webhooks/twilio/inbound", inbound("STOP"))
+    response = await twilio_post(anonymous, "/webhooks/twilio/inbound", inbound("STOP"))
 
     assert response.status_code == 503

@@ -11,12 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings
 from storage.models import EngagementEvent, Suppression
-from tests.api.helpers import SHOP, WORKFLOW_ID, rows, signals
-from tests.api.sent_messages import (
-    as_tuples,
-    engagement_signals,
-    running_cart,
-)
+from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.histories import engagement_signals, signals
+from tests.support.tables import as_tuples, rows
 from tracking.links import tracked_links
 from tracking.unsubscribe import UnsubscribePayload, sign_unsubscribe, unsubscribe_url
 

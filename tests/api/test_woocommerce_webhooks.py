@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.webhook_signatures import hmac_sha256_base64
 from storage.models import Order
-from tests.api.helpers import cart_body, rows, signals
 from tests.factories import add_shop
+from tests.support.api import cart_body
+from tests.support.histories import signals
+from tests.support.tables import rows
 from workflows.client import cart_workflow_id
 
 # Byte for byte as WooCommerce sends it: PHP's json_encode, `/` written `\/`.
