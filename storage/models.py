@@ -102,7 +102,11 @@ class Message(Base):
     """The outbox: one row per journey step, written before the provider is called."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_cart", "shop", "cart_id"),)
+    __table_args__ = (
+        Index("ix_messages_cart", "shop", "cart_id"),
+        # an SMS reply (STOP) finds the messages sent to its number
+        Index("ix_messages_recipient", "channel", "recipient"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # workflow id + run id + step path: a retried activity finds its row instead of resending
