@@ -17,11 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.consent_registry import ConsentRegistry
 from activities.journeys import JourneyActivities
-from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
-from activities.order_lookup import ShopOrderLookup
-from activities.orders import OrderActivities
+from activities.messaging import MessagingActivities, Provider
 from activities.outcomes import OutcomeActivities
 from channels.fcm import FcmSender, ServiceAccount
 from channels.netgsm import NetgsmSender
@@ -32,6 +29,10 @@ from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.providers import configured_channels
+from sending.composition import LinkSigning
+from sending.consent_registry import ConsentRegistry
+from sending.order_lookup import ShopOrderLookup
+from sending.policy import SendRules
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.outbox import Outbox
@@ -44,12 +45,12 @@ log = logging.getLogger("cartnudge.worker")
 WORKFLOWS = [CartJourneyWorkflow]
 
 
-def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Provider]:
+def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel, Provider]:
     """The provider of every channel the settings configure (email always has one)."""
-    providers: dict[str, Provider] = {}
+    providers: dict[Channel, Provider] = {}
     if settings.email_provider == "sendgrid":
         assert settings.sendgrid_api_key is not None  # Settings refuses it missing
-        providers["email"] = Provider(
+        providers[Channel.EMAIL] = Provider(
             "sendgrid",
             SendgridSender(
                 client=http,
@@ -59,7 +60,7 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Pr
         )
     elif settings.email_provider == "postmark":
         assert settings.postmark_server_token is not None
-        providers["email"] = Provider(
+        providers[Channel.EMAIL] = Provider(
             "postmark",
             PostmarkSender(
                 client=http,
@@ -68,10 +69,10 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Pr
             ),
         )
     else:
-        providers["email"] = Provider("smtp", SmtpEmailSender.from_url(settings.smtp_url))
+        providers[Channel.EMAIL] = Provider("smtp", SmtpEmailSender.from_url(settings.smtp_url))
     if settings.sms_provider == "twilio":
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
-        providers["sms"] = Provider(
+        providers[Channel.SMS] = Provider(
             "twilio",
             TwilioSender(
                 client=http,
@@ -84,7 +85,7 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Pr
         )
     elif settings.sms_provider == "netgsm":
         assert settings.netgsm_usercode and settings.netgsm_password and settings.netgsm_header
-        providers["sms"] = Provider(
+        providers[Channel.SMS] = Provider(
             "netgsm",
             NetgsmSender(
                 client=http,
@@ -96,11 +97,11 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Pr
         )
     if settings.fcm_service_account_file is not None:
         account = ServiceAccount.from_file(settings.fcm_service_account_file)
-        providers["push"] = Provider(
+        providers[Channel.PUSH] = Provider(
             "fcm", FcmSender(client=http, account=account, api_url=settings.fcm_api_url)
         )
     if settings.webhook_targets:
-        providers["webhook"] = Provider(
+        providers[Channel.WEBHOOK] = Provider(
             "webhook", WebhookSender(targets=settings.webhook_targets, client=http)
         )
     return providers
@@ -121,13 +122,11 @@ def build_activities(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     catalog: JourneyCatalog,
-    providers: dict[str, Provider],
+    providers: dict[Channel, Provider],
     http: httpx.AsyncClient | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity the cart journey calls, wired to its clients."""
+    """Every activity the cart journey calls (some as local activities), wired to its clients."""
     journeys = JourneyActivities(catalog)
-    # Shops' order lookup endpoints are asked on the same pooled client as the providers.
-    orders = OrderActivities(session_factory, ShopOrderLookup(http) if http is not None else None)
     outcomes = OutcomeActivities(session_factory)
     registry = None
     if settings.consent_registry_url:
@@ -149,20 +148,21 @@ def build_activities(
             public_url=settings.public_url,
             secret=settings.secret_key.get_secret_value(),
         ),
-        policy=SendPolicy(
+        rules=SendRules(
             shop_timezone=settings.shop_timezone,
             caps={
-                "email": timedelta(hours=settings.email_cap_hours),
-                "sms": timedelta(hours=settings.sms_cap_hours),
-                "push": timedelta(hours=settings.push_cap_hours),
+                Channel.EMAIL: timedelta(hours=settings.email_cap_hours),
+                Channel.SMS: timedelta(hours=settings.sms_cap_hours),
+                Channel.PUSH: timedelta(hours=settings.push_cap_hours),
             },
         ),
         registry=registry,
+        # Shops' order lookup endpoints are asked on the same pooled client as the providers.
+        order_lookup=ShopOrderLookup(http) if http is not None else None,
     )
     return [
         journeys.journey_trigger,
         journeys.pin_journey,
-        orders.find_order,
         messaging.send_message,
         outcomes.record_outcome,
     ]

@@ -66,7 +66,7 @@ from devstack.stack import (
 from storage.database import create_engine
 from storage.migrate import upgrade_database
 from storage.models import JourneyOutcome, Message
-from workflows.payloads import MessageStatus
+from storage.outbox import OutboxState
 
 log = logging.getLogger("cartnudge.chaos")
 
@@ -279,7 +279,7 @@ def tally(
         lost_by_channel=dict(Counter(STEPS[step] for step, _ in lost)),
         lost_reasons=dict(Counter(rows[m].reason or "none" for m in lost if m in rows)),
         uncertain_arrived=sum(
-            1 for m in seen if m in rows and rows[m].status == MessageStatus.UNCERTAIN
+            1 for m in seen if m in rows and rows[m].status == OutboxState.UNCERTAIN
         ),
     )
 
@@ -448,7 +448,8 @@ class Monkey:
                 Kill(
                     at=at,
                     delivered=delivered,
-                    unsettled=unsettled.get("pending", 0) + unsettled.get("sending", 0),
+                    unsettled=unsettled.get(OutboxState.PENDING, 0)
+                    + unsettled.get(OutboxState.SENDING, 0),
                     down_for=down_for,
                 )
             )

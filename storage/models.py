@@ -124,7 +124,7 @@ class Message(Base):
     recipient: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str | None] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20))  # MessageStatus, plus "sending"
+    status: Mapped[str] = mapped_column(String(20))  # storage.outbox.OutboxState
     reason: Mapped[str | None] = mapped_column(Text)
     provider: Mapped[str | None] = mapped_column(String(30))  # "smtp", "twilio"...
     provider_message_id: Mapped[str | None] = mapped_column(String(300), index=True)

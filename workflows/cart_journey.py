@@ -51,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
         JourneyTrigger,
         MessageProgress,
         MessageStatus,
-        OrderLookup,
         OrderPlaced,
         Outcome,
         OutcomeRecord,
@@ -64,7 +63,6 @@ T = TypeVar("T")
 
 # Activities are called by name so this module never imports SQLAlchemy, Jinja2 or httpx.
 from workflows.names import (  # noqa: E402
-    FIND_ORDER,
     JOURNEY_TRIGGER,
     PIN_JOURNEY,
     RECORD_OUTCOME,
@@ -75,11 +73,16 @@ QUICK_ACTIVITY_TIMEOUT = timedelta(seconds=15)
 QUICK_ACTIVITY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
-# Sends retry transient failures for a while; permanent ones come back as a FAILED result.
+# The send activity checks the order itself, then sends. It is retried without limit and
+# has no schedule-to-close timeout, on purpose: while the shop's order lookup can not say
+# whether the cart was bought (down, or broken: retried every 10 min), the reminder must
+# wait, however long; a timeout here would end it as FAILED and move the journey on past
+# a check that never happened. Giving up on a provider or the consent registry is the
+# activity's own decision (after 6 h of transient failures), returned as a FAILED result.
+# Permanent failures come back as a FAILED result at once.
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5)
 )
-SEND_GIVE_UP_AFTER = timedelta(hours=6)
 # The send activity heartbeats while a provider call runs: a killed worker's send is
 # retried after this, not after the whole start-to-close timeout.
 SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
@@ -226,17 +229,7 @@ class CartJourneyWorkflow:
         assert self._pinned is not None
         journey = self._pinned.definition
         while True:
-            # A lost "purchased" signal must never lead to a reminder after a purchase.
-            order = await self._activity(
-                FIND_ORDER,
-                OrderLookup(shop=self._shop, cart_id=self._cart_id),
-                OrderPlaced | None,  # type: ignore[arg-type]
-                f"check order before {message_id}",
-            )
-            if order is not None:
-                self.order_placed(order)
             self._stop_if_needed()
-
             info = workflow.info()
             request = SendRequest(
                 workflow_id=info.workflow_id,
@@ -264,17 +257,22 @@ class CartJourneyWorkflow:
                     result_type=SendResult,
                     start_to_close_timeout=timedelta(minutes=2),
                     heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
-                    schedule_to_close_timeout=SEND_GIVE_UP_AFTER,
                     retry_policy=SEND_RETRY,
                     summary=f"send {label}",
                 )
-            except ActivityError as err:
+            except ActivityError as err:  # a non-retryable failure: no retry helps
                 reason = f"gave up: {err.cause or err}"
                 result = SendResult(status=MessageStatus.FAILED, reason=reason)
+            if result.status == MessageStatus.BOUGHT:
+                # A lost "purchased" signal: the activity's order check found the order.
+                # Ends the journey as the signal would have; the message never came to be.
+                assert result.order is not None
+                self.order_placed(result.order)
+                self._stop_if_needed()
             self._record_message(message_id, path, spec, channels, result)
             if result.status != MessageStatus.DEFERRED or result.retry_at is None:
                 return
-            # Quiet hours or a frequency cap: wait, then check the order and try again.
+            # Quiet hours or a frequency cap: wait, then try again (checking the order again).
             summary = f"{message_id} {result.reason}"
             self._set_current_step(f"{path}: {summary}")
             await self._sleep_unless_stopped(

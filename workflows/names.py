@@ -21,6 +21,5 @@ STATE = "state"
 # activities
 JOURNEY_TRIGGER = "journey_trigger"
 PIN_JOURNEY = "pin_journey"
-FIND_ORDER = "find_order"
 SEND_MESSAGE = "send_message"
 RECORD_OUTCOME = "record_outcome"

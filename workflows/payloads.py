@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class _Frozen(BaseModel):
@@ -157,6 +158,9 @@ class MessageStatus(StrEnum):
     FAILED = "failed"  # the provider refused it for good
     UNCERTAIN = "uncertain"  # an earlier attempt died mid-send; never resent
     DEFERRED = "deferred"  # waiting for quiet hours or a frequency cap to allow it
+    # The order check before the send found the cart bought: nothing sent, the journey ends
+    # as recovered. A send's result only; the journey's state never lists such a message.
+    BOUGHT = "bought"
 
 
 class MessageProgress(_Frozen):
@@ -203,11 +207,6 @@ class JourneyTrigger(_Frozen):
     inactivity: timedelta
 
 
-class OrderLookup(_Frozen):
-    shop: str
-    cart_id: str
-
-
 class QuietWindow(_Frozen):
     """No customer message between `start` and `end` ("HH:MM"), local time."""
 
@@ -243,6 +242,13 @@ class SendResult(_Frozen):
     reason: str | None = None
     channel: Channel | None = None  # the channel used (or tried last)
     retry_at: datetime | None = None  # DEFERRED: when to try again
+    order: OrderPlaced | None = None  # BOUGHT: the order the check found
+
+    @model_validator(mode="after")
+    def _order_iff_bought(self) -> Self:
+        if (self.status == MessageStatus.BOUGHT) != (self.order is not None):
+            raise ValueError("a send result carries an order exactly when it is 'bought'")
+        return self
 
 
 class OutcomeRecord(_Frozen):

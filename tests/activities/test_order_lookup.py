@@ -1,6 +1,8 @@
-"""The order check asks the shop's own order lookup when our records hold no order.
+"""The send activity's order check: our records, then the shop's own order lookup.
 
-The shop's endpoint is replaced at the HTTP transport only; the database is the real one.
+A bought cart gets no message (the result is BOUGHT, with the order); a lookup that can not
+answer holds the message. The shop's endpoint is replaced at the HTTP transport only; the
+database is the real one, and nothing listens at the SMTP URL unless a test sends.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ import pytest
 from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 
-from activities.order_lookup import ShopOrderLookup
-from activities.orders import BROKEN_LOOKUP_RETRY, OrderActivities
+from activities.messaging import BROKEN_LOOKUP_RETRY
+from sending.order_lookup import ShopOrderLookup
 from storage.carts import cart_history
-from storage.models import Order
+from storage.models import ContactCap, Message, Order
 from tests.factories import add_shop
-from workflows.payloads import OrderLookup, OrderPlaced
+from tests.support.messaging import SendActivity, send_activity, send_request
+from workflows.payloads import Channel, MessageStatus, OrderPlaced, SendResult
 
 LOOKUP_URL = "https://shop.example/cartnudge/orders"
 TOKEN = "lookup-token-0123456789"
-CART = OrderLookup(shop="demo_shop", cart_id="cart-1")
+NOBODY_LISTENS = "smtp://127.0.0.1:9"  # a send that got past the check would fail loudly
 ORDER_JSON = {
     "order_id": "SO-1001",
     "total": "1299.90",
@@ -55,6 +58,9 @@ class ShopEndpoint:
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.MockTransport(self))
 
+    def lookup(self, **options: Any) -> ShopOrderLookup:
+        return ShopOrderLookup(self.client(), **options)
+
 
 def answering(status: int, **response: Any) -> ShopEndpoint:
     return ShopEndpoint(lambda request: httpx.Response(status, **response))
@@ -73,8 +79,18 @@ async def shop_with_lookup(session_factory: Any, url: str = LOOKUP_URL) -> None:
     )
 
 
-def orders(session_factory: Any, endpoint: ShopEndpoint, **lookup: Any) -> OrderActivities:
-    return OrderActivities(session_factory, ShopOrderLookup(endpoint.client(), **lookup))
+def sends(
+    session_factory: Any, endpoint: ShopEndpoint, smtp_url: str = NOBODY_LISTENS, **lookup: Any
+) -> SendActivity:
+    return send_activity(session_factory, smtp_url=smtp_url, order_lookup=endpoint.lookup(**lookup))
+
+
+async def bought(activities: SendActivity, step: str = "steps[0]") -> OrderPlaced:
+    """The order the send's check found; fails if the send did anything else."""
+    result: SendResult = await activities.send(send_request(step=step))
+    assert result.status == MessageStatus.BOUGHT, result
+    assert result.order is not None
+    return result.order
 
 
 async def stored_orders(session_factory: Any) -> list[Order]:
@@ -85,12 +101,20 @@ async def stored_orders(session_factory: Any) -> list[Order]:
 # --- the endpoint knows an order we never received -----------------------------------------
 
 
-async def test_an_order_only_the_shop_knows_is_found_and_stored(session_factory: Any) -> None:
+async def test_an_order_only_the_shop_knows_stops_the_message_and_is_stored(
+    session_factory: Any,
+) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(200, json=ORDER_JSON)
-    activities = orders(session_factory, endpoint)
+    # with a frequency cap: a bought cart's message must not take the customer's slot
+    activities = send_activity(
+        session_factory,
+        smtp_url=NOBODY_LISTENS,
+        caps={Channel.EMAIL: timedelta(hours=16)},
+        order_lookup=endpoint.lookup(),
+    )
 
-    found = await activities.find_order(CART)
+    found = await bought(activities)
 
     assert found == OrderPlaced(
         order_id="SO-1001",
@@ -117,6 +141,10 @@ async def test_an_order_only_the_shop_knows_is_found_and_stored(session_factory:
             session, shop="demo_shop", cart_id="cart-1", cooldown=timedelta(0)
         )
         assert history.bought
+        # the step's outbox row is settled, not left looking like a send on its way
+        [message] = (await session.scalars(select(Message))).all()
+        assert (message.status, message.reason) == ("skipped", "bought: order SO-1001")
+        assert (await session.scalars(select(ContactCap))).all() == []
 
 
 async def test_once_stored_the_order_is_answered_without_asking_the_shop_again(
@@ -124,13 +152,13 @@ async def test_once_stored_the_order_is_answered_without_asking_the_shop_again(
 ) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(200, json=ORDER_JSON)
-    activities = orders(session_factory, endpoint)
+    activities = sends(session_factory, endpoint)
 
-    first = await activities.find_order(CART)
-    again = await activities.find_order(CART)
+    first = await bought(activities)
+    lost_answer = await bought(activities)  # Temporal retrying the same step
+    next_step = await bought(activities, step="steps[2]")
 
-    assert first is not None and again is not None
-    assert again.order_id == first.order_id == "SO-1001"
+    assert first.order_id == lost_answer.order_id == next_step.order_id == "SO-1001"
     assert len(endpoint.requests) == 1
 
 
@@ -150,9 +178,9 @@ async def test_an_order_we_already_hold_under_its_id_is_not_stored_twice(
         )
         await session.commit()
 
-    found = await orders(session_factory, answering(200, json=ORDER_JSON)).find_order(CART)
+    found = await bought(sends(session_factory, answering(200, json=ORDER_JSON)))
 
-    assert found is not None and found.order_id == "SO-1001"  # still: no reminder
+    assert found.order_id == "SO-1001"  # still: no reminder
     [row] = await stored_orders(session_factory)
     assert row.cart_id == "cart-0"
 
@@ -162,32 +190,39 @@ async def test_a_total_sent_as_a_json_number_keeps_its_cents(session_factory: An
     body = b'{"order_id": "SO-1002", "total": 1299.90, "currency": "EUR"}'
     endpoint = answering(200, content=body, headers={"Content-Type": "application/json"})
 
-    found = await orders(session_factory, endpoint).find_order(CART)
+    found = await bought(sends(session_factory, endpoint))
 
-    assert found is not None
     assert (found.total, found.currency, found.placed_at) == (Decimal("1299.90"), "EUR", None)
 
 
 # --- the endpoint says: not bought -----------------------------------------------------------
 
 
-async def test_404_means_not_bought_and_the_send_goes_on(session_factory: Any) -> None:
+async def test_404_means_not_bought_and_the_send_goes_on(
+    session_factory: Any, smtp_server: Any
+) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(404, json={"error": "no order for this cart"})
 
-    assert await orders(session_factory, endpoint).find_order(CART) is None
+    result = await sends(session_factory, endpoint, smtp_server.url).send(send_request())
+
+    assert (result.status, result.order) == (MessageStatus.SENT, None)
+    assert len(await smtp_server.wait_for_messages(1)) == 1
     assert len(endpoint.requests) == 1
     assert await stored_orders(session_factory) == []
 
 
-async def test_a_shop_without_a_lookup_url_is_never_asked(session_factory: Any) -> None:
+async def test_a_shop_without_a_lookup_url_is_never_asked(
+    session_factory: Any, smtp_server: Any
+) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None)
     endpoint = answering(200, json=ORDER_JSON)
 
-    activities = orders(session_factory, endpoint)
+    activities = sends(session_factory, endpoint, smtp_server.url)
+    without_url = await activities.send(send_request())
+    without_row = await activities.send(send_request(shop="no_row_shop", step="steps[2]"))
 
-    assert await activities.find_order(CART) is None
-    assert await activities.find_order(OrderLookup(shop="no_row_shop", cart_id="cart-1")) is None
+    assert without_url.status == without_row.status == MessageStatus.SENT
     assert endpoint.requests == []
 
 
@@ -206,9 +241,9 @@ async def test_an_order_in_our_records_needs_no_http_call(session_factory: Any) 
         await session.commit()
     endpoint = answering(404)
 
-    found = await orders(session_factory, endpoint).find_order(CART)
+    found = await bought(sends(session_factory, endpoint))
 
-    assert found is not None and found.order_id == "o-1"
+    assert found.order_id == "o-1"
     assert endpoint.requests == []
 
 
@@ -222,7 +257,7 @@ async def test_no_answer_is_retried_and_never_read_as_not_bought(
     await shop_with_lookup(session_factory)
 
     with pytest.raises(ApplicationError) as raised:
-        await orders(session_factory, failing(error)).find_order(CART)
+        await sends(session_factory, failing(error)).send(send_request())
 
     assert raised.value.type == "OrderLookupUnavailable"
     assert not raised.value.non_retryable
@@ -240,7 +275,7 @@ async def test_a_slow_endpoint_fails_the_attempt_within_the_lookup_timeout(
 
     started = asyncio.get_running_loop().time()
     with pytest.raises(ApplicationError) as raised:
-        await orders(session_factory, ShopEndpoint(slow), timeout=0.1).find_order(CART)
+        await sends(session_factory, ShopEndpoint(slow), timeout=0.1).send(send_request())
 
     assert asyncio.get_running_loop().time() - started < 2
     assert raised.value.type == "OrderLookupUnavailable"
@@ -255,7 +290,7 @@ async def test_busy_or_down_is_retried_when_the_shop_says(
     endpoint = answering(status, headers={"Retry-After": str(delay)}, text="maintenance")
 
     with pytest.raises(ApplicationError) as raised:
-        await orders(session_factory, endpoint).find_order(CART)
+        await sends(session_factory, endpoint).send(send_request())
 
     assert raised.value.type == "OrderLookupUnavailable"
     assert raised.value.next_retry_delay == timedelta(seconds=delay)
@@ -286,7 +321,7 @@ async def test_a_broken_endpoint_holds_the_send_and_names_the_shop_and_url(
     endpoint = ShopEndpoint(lambda request: response)
 
     with caplog.at_level(logging.ERROR), pytest.raises(ApplicationError) as raised:
-        await orders(session_factory, endpoint).find_order(CART)
+        await sends(session_factory, endpoint).send(send_request())
 
     failure = raised.value.message
     assert raised.value.type == "OrderLookupBroken"
@@ -304,7 +339,7 @@ async def test_secrets_in_the_lookup_url_stay_out_of_errors(session_factory: Any
     endpoint = answering(401)
 
     with pytest.raises(ApplicationError) as raised:
-        await orders(session_factory, endpoint).find_order(CART)
+        await sends(session_factory, endpoint).send(send_request())
 
     assert "https://shop.example/orders" in str(raised.value)
     assert "s3cret" not in str(raised.value)
@@ -320,7 +355,7 @@ async def test_a_lookup_url_that_is_not_one_is_reported_as_broken(
     endpoint = answering(404)
 
     with pytest.raises(ApplicationError) as raised:
-        await orders(session_factory, endpoint).find_order(CART)
+        await sends(session_factory, endpoint).send(send_request())
 
     assert raised.value.type == "OrderLookupBroken"
     assert "order lookup of shop demo_shop" in raised.value.message
@@ -333,7 +368,60 @@ async def test_a_worker_without_an_http_client_refuses_to_skip_the_check(
     await shop_with_lookup(session_factory)
 
     with pytest.raises(ApplicationError) as raised:
-        await OrderActivities(session_factory).find_order(CART)
+        await send_activity(session_factory, smtp_url=NOBODY_LISTENS).send(send_request())
 
     assert raised.value.type == "OrderLookupNotConfigured"
     assert "demo_shop" in str(raised.value)
+
+
+# --- the send never gives up on the check, and holds no connection while asking ----------
+
+
+async def test_without_retry_after_the_check_is_asked_again_at_most_a_minute_apart(
+    session_factory: Any,
+) -> None:
+    await shop_with_lookup(session_factory)
+    activities = sends(session_factory, answering(502))
+
+    delays = []
+    for attempt in (1, 2, 3, 12):
+        with pytest.raises(ApplicationError) as raised:
+            await activities.send(send_request(), attempt=attempt)
+        delays.append(raised.value.next_retry_delay)
+
+    assert delays == [timedelta(seconds=s) for s in (1, 2, 4, 60)]
+
+
+async def test_a_lookup_broken_for_days_still_holds_the_message_and_never_fails_it(
+    session_factory: Any,
+) -> None:
+    # The provider's give-up (6h of transient failures) does not apply to the order check:
+    # without an answer the message neither goes out nor is recorded as failed.
+    await shop_with_lookup(session_factory)
+    activities = sends(session_factory, answering(401))
+
+    with pytest.raises(ApplicationError) as raised:
+        await activities.send(send_request(), attempt=300, retried_for=timedelta(days=2))
+
+    assert raised.value.type == "OrderLookupBroken"
+    async with session_factory() as session:
+        [message] = (await session.scalars(select(Message))).all()
+    assert message.status == "pending"
+
+
+async def test_no_database_connection_waits_on_the_shops_endpoint(
+    session_factory: Any, db_engine: Any, smtp_server: Any
+) -> None:
+    await shop_with_lookup(session_factory)
+    held: list[int] = []
+
+    def not_bought(request: httpx.Request) -> httpx.Response:
+        held.append(db_engine.pool.checkedout())
+        return httpx.Response(404)
+
+    result = await sends(session_factory, ShopEndpoint(not_bought), smtp_server.url).send(
+        send_request()
+    )
+
+    assert result.status == MessageStatus.SENT
+    assert held == [0]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import urllib.parse
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,59 +16,24 @@ import pytest
 from sqlalchemy import select, update
 from temporalio.exceptions import ApplicationError
 
-from activities.consent_registry import ConsentRegistry
-from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
-from channels.smtp import SmtpEmailSender
+from activities.messaging import Provider
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
 from contract.carts import Consent
 from journey_schema.catalog import JourneyCatalog
+from sending.consent_registry import ConsentRegistry
 from settings import WebhookTarget
 from storage.models import ContactCap, Message
-from storage.outbox import Outbox
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
-from workflows.payloads import MessageStatus, SendRequest
-
-REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
-MAIL_FROM = "Koşu Dükkanı <hello@shop.example>"
-
-
-def request(**overrides: Any) -> SendRequest:
-    pinned = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
-    values: dict[str, Any] = {
-        "workflow_id": "cart-demo_shop-cart-1",
-        "run_id": "run-1",
-        "shop": "demo_shop",
-        "cart_id": "cart-1",
-        "journey": "abandoned_cart",
-        "version": 1,
-        "step": "steps[0]",
-        "message_id": "r1",
-        "channels": ["email"],
-        "template": "reminder",
-        "templates": pinned.templates_for("reminder"),
-        "default_locale": "en",
-        "cart": make_cart(),
-    }
-    return SendRequest(**{**values, **overrides})
-
-
-def messaging(
-    session_factory: Any,
-    smtp_url: str,
-    registry: ConsentRegistry | None = None,
-    **more: Provider,
-) -> MessagingActivities:
-    return MessagingActivities(
-        outbox=Outbox(session_factory),
-        session_factory=session_factory,
-        providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_url)), **more},
-        mail_from=MAIL_FROM,
-        links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
-        policy=SendPolicy(shop_timezone="UTC", caps={}),
-        registry=registry,
-    )
+from tests.support.messaging import (
+    MAIL_FROM,
+    REPO_JOURNEYS,
+    SendActivity,
+    send_activity,
+    send_request,
+)
+from workflows.payloads import Channel, MessageStatus, SendRequest
 
 
 async def outbox_row(session_factory: Any) -> Message:
@@ -79,10 +43,10 @@ async def outbox_row(session_factory: Any) -> Message:
 
 
 async def test_a_retried_send_never_delivers_twice(session_factory: Any, smtp_server: Any) -> None:
-    activities = messaging(session_factory, smtp_server.url)
+    activities = send_activity(session_factory, smtp_url=smtp_server.url)
 
-    first = await activities.send_message(request())
-    again = await activities.send_message(request())  # Temporal retrying after a lost reply
+    first = await activities.send(send_request())
+    again = await activities.send(send_request())  # Temporal retrying after a lost reply
 
     assert (first.status, again.status) == (MessageStatus.SENT, MessageStatus.SENT)
     [email] = await smtp_server.wait_for_messages(1)
@@ -96,14 +60,14 @@ async def test_a_retried_send_never_delivers_twice(session_factory: Any, smtp_se
 async def test_an_attempt_that_died_mid_delivery_is_never_resent(
     session_factory: Any, smtp_server: Any
 ) -> None:
-    activities = messaging(session_factory, smtp_server.url)
-    await activities.send_message(request())
+    activities = send_activity(session_factory, smtp_url=smtp_server.url)
+    await activities.send(send_request())
     smtp_server.envelopes.clear()
     async with session_factory() as session:  # as if the worker died right after SMTP took it
         await session.execute(update(Message).values(status="sending"))
         await session.commit()
 
-    result = await activities.send_message(request())
+    result = await activities.send(send_request())
 
     assert result.status == MessageStatus.UNCERTAIN
     assert smtp_server.messages == []
@@ -113,16 +77,30 @@ async def test_an_attempt_that_died_mid_delivery_is_never_resent(
 async def test_an_unreachable_server_is_retried_and_then_delivers_once(
     session_factory: Any, smtp_server: Any
 ) -> None:
-    down = messaging(session_factory, "smtp://127.0.0.1:9")  # nothing listens on discard
+    # nothing listens on discard
+    down = send_activity(session_factory, smtp_url="smtp://127.0.0.1:9")
 
     with pytest.raises(ApplicationError):
-        await down.send_message(request())
+        await down.send(send_request())
     assert (await outbox_row(session_factory)).status == "pending"
 
-    result = await messaging(session_factory, smtp_server.url).send_message(request())
+    result = await send_activity(session_factory, smtp_url=smtp_server.url).send(send_request())
 
     assert result.status == MessageStatus.SENT
     assert len(await smtp_server.wait_for_messages(1)) == 1
+
+
+async def test_a_server_down_for_six_hours_is_given_up_on_and_settled_as_failed(
+    session_factory: Any,
+) -> None:
+    down = send_activity(session_factory, smtp_url="smtp://127.0.0.1:9")
+
+    result = await down.send(send_request(), attempt=80, retried_for=timedelta(hours=6))
+
+    assert result.status == MessageStatus.FAILED
+    assert result.reason is not None and result.reason.startswith("gave up after 6h: ")
+    row = await outbox_row(session_factory)
+    assert (row.status, row.reason) == ("failed", result.reason)
 
 
 async def test_a_mailbox_that_does_not_exist_fails_for_good(
@@ -130,7 +108,7 @@ async def test_a_mailbox_that_does_not_exist_fails_for_good(
 ) -> None:
     smtp_server.refuse["ayse@example.com"] = "550 5.1.1 no such mailbox"
 
-    result = await messaging(session_factory, smtp_server.url).send_message(request())
+    result = await send_activity(session_factory, smtp_url=smtp_server.url).send(send_request())
 
     assert result.status == MessageStatus.FAILED
     assert result.reason is not None and "550" in result.reason
@@ -143,7 +121,7 @@ async def test_a_mailbox_answering_try_later_is_retried(
     smtp_server.refuse["ayse@example.com"] = "451 4.3.0 mailbox busy, try later"
 
     with pytest.raises(ApplicationError):
-        await messaging(session_factory, smtp_server.url).send_message(request())
+        await send_activity(session_factory, smtp_url=smtp_server.url).send(send_request())
     assert (await outbox_row(session_factory)).status == "pending"
 
 
@@ -153,7 +131,7 @@ async def test_a_mailbox_answering_try_later_is_retried(
 async def test_every_email_carries_a_one_click_unsubscribe(
     session_factory: Any, smtp_server: Any
 ) -> None:
-    await messaging(session_factory, smtp_server.url).send_message(request())
+    await send_activity(session_factory, smtp_url=smtp_server.url).send(send_request())
 
     [email] = await smtp_server.wait_for_messages(1)
     link = email["List-Unsubscribe"].strip("<>")
@@ -178,7 +156,7 @@ async def test_a_suppressed_address_is_skipped_with_the_reason(
         )
         await session.commit()
 
-    result = await messaging(session_factory, smtp_server.url).send_message(request())
+    result = await send_activity(session_factory, smtp_url=smtp_server.url).send(send_request())
 
     assert (result.status, result.reason) == (
         MessageStatus.SKIPPED,
@@ -211,7 +189,7 @@ def twilio(handler: Any) -> Provider:
 def sms_request(**overrides: Any) -> SendRequest:
     pinned = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
     templates = {**pinned.templates_for("nudge"), "nudge/tr.sms": "Sepetin: {{ checkout_url }}"}
-    return request(
+    return send_request(
         channels=["sms"], template="nudge", templates=templates, cart=sms_cart(), **overrides
     )
 
@@ -222,9 +200,11 @@ async def test_twilio_asking_to_slow_down_is_retried_when_it_says(
     def busy(request: httpx.Request) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 20429})
 
-    activities = messaging(session_factory, smtp_server.url, sms=twilio(busy))
+    activities = send_activity(
+        session_factory, smtp_url=smtp_server.url, providers={Channel.SMS: twilio(busy)}
+    )
     with pytest.raises(ApplicationError) as raised:
-        await activities.send_message(sms_request())
+        await activities.send(sms_request())
 
     assert raised.value.next_retry_delay == timedelta(seconds=7)
     row = await outbox_row(session_factory)
@@ -237,15 +217,12 @@ async def test_an_invalid_number_fails_for_good_and_frees_the_cap_slot(
     def invalid(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"code": 21211, "message": "Invalid 'To' Phone Number"})
 
-    activities = MessagingActivities(
-        outbox=Outbox(session_factory),
-        session_factory=session_factory,
-        providers={"sms": twilio(invalid)},
-        mail_from=MAIL_FROM,
-        links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
-        policy=SendPolicy(shop_timezone="UTC", caps={"sms": timedelta(hours=24)}),
+    activities = send_activity(
+        session_factory,
+        providers={Channel.SMS: twilio(invalid)},
+        caps={Channel.SMS: timedelta(hours=24)},
     )
-    result = await activities.send_message(sms_request(due_at=datetime.now(UTC)))
+    result = await activities.send(sms_request(due_at=datetime.now(UTC)))
 
     assert result.status == MessageStatus.FAILED
     assert result.reason is not None and "21211" in result.reason
@@ -260,8 +237,10 @@ async def test_the_sms_carries_opt_out_instructions(session_factory: Any, smtp_s
         sent.append(dict(urllib.parse.parse_qsl(request.content.decode())))
         return httpx.Response(201, json={"sid": "SM" + "2" * 32})
 
-    activities = messaging(session_factory, smtp_server.url, sms=twilio(accept))
-    result = await activities.send_message(sms_request())
+    activities = send_activity(
+        session_factory, smtp_url=smtp_server.url, providers={Channel.SMS: twilio(accept)}
+    )
+    result = await activities.send(sms_request())
 
     assert (result.status, result.channel) == (MessageStatus.SENT, "sms")
     [sms] = sent
@@ -286,14 +265,16 @@ async def test_an_interrupted_webhook_is_repeated_with_the_same_idempotency_key(
     client = httpx.AsyncClient(transport=httpx.MockTransport(crm))
     targets = {"crm": WebhookTarget(url="https://crm.example/hook", secret="w" * 32)}
     hook = Provider("webhook", WebhookSender(targets=targets, client=client))
-    activities = messaging(session_factory, smtp_server.url, webhook=hook)
-    webhook_step = request(channels=["webhook"], template=None, target="crm", templates={})
+    activities = send_activity(
+        session_factory, smtp_url=smtp_server.url, providers={Channel.WEBHOOK: hook}
+    )
+    webhook_step = send_request(channels=["webhook"], template=None, target="crm", templates={})
 
-    await activities.send_message(webhook_step)
+    await activities.send(webhook_step)
     async with session_factory() as session:  # as if the worker died before recording it
         await session.execute(update(Message).values(status="sending"))
         await session.commit()
-    result = await activities.send_message(webhook_step)
+    result = await activities.send(webhook_step)
 
     assert result.status == MessageStatus.SENT
     keys = [r.headers["Idempotency-Key"] for r in received]
@@ -309,7 +290,7 @@ async def test_an_interrupted_webhook_is_repeated_with_the_same_idempotency_key(
 # --- the consent registry (İYS) ---------------------------------------------------------------
 
 
-def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> MessagingActivities:
+def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> SendActivity:
     registry = ConsentRegistry(
         url="https://registry.example/check",
         token="registry-token",
@@ -317,7 +298,7 @@ def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> Me
         session_factory=session_factory,
         cache_for=timedelta(hours=24),
     )
-    return messaging(session_factory, smtp_url, registry=registry)
+    return send_activity(session_factory, smtp_url=smtp_url, registry=registry)
 
 
 async def test_the_registry_is_asked_once_per_address_and_its_no_is_respected(
@@ -331,8 +312,8 @@ async def test_the_registry_is_asked_once_per_address_and_its_no_is_respected(
         return httpx.Response(200, json={"allowed": False})
 
     activities = registry_activities(session_factory, smtp_server.url, registry)
-    first = await activities.send_message(request())
-    second = await activities.send_message(request(step="steps[2]", message_id="r2"))
+    first = await activities.send(send_request())
+    second = await activities.send(send_request(step="steps[2]", message_id="r2"))
 
     assert first.reason == second.reason == "email: the consent registry does not allow it"
     assert asked == [{"shop": "demo_shop", "channel": "email", "recipient": "ayse@example.com"}]
@@ -346,7 +327,7 @@ async def test_an_unreachable_registry_holds_the_message_back(
         return httpx.Response(503)
 
     with pytest.raises(ApplicationError):
-        await registry_activities(session_factory, smtp_server.url, down).send_message(request())
+        await registry_activities(session_factory, smtp_server.url, down).send(send_request())
     assert smtp_server.messages == []
     assert (await outbox_row(session_factory)).status == "pending"
 
@@ -360,10 +341,30 @@ async def test_a_lost_answer_from_twilio_is_never_sent_again(
         calls.append(request)
         raise httpx.ReadTimeout("timed out waiting for the answer", request=request)
 
-    activities = messaging(session_factory, smtp_server.url, sms=twilio(accepted_but_answer_lost))
-    first = await activities.send_message(sms_request())
-    again = await activities.send_message(sms_request())
+    activities = send_activity(
+        session_factory,
+        smtp_url=smtp_server.url,
+        providers={Channel.SMS: twilio(accepted_but_answer_lost)},
+    )
+    first = await activities.send(sms_request())
+    again = await activities.send(sms_request())
 
     assert first.status == again.status == MessageStatus.UNCERTAIN
     assert first.reason is not None and "may have taken it" in first.reason
     assert len(calls) == 1
+
+
+async def test_no_database_connection_waits_on_the_registry(
+    session_factory: Any, db_engine: Any, smtp_server: Any
+) -> None:
+    held: list[int] = []
+
+    def registry(request: httpx.Request) -> httpx.Response:
+        held.append(db_engine.pool.checkedout())
+        return httpx.Response(200, json={"allowed": True})
+
+    activities = registry_activities(session_factory, smtp_server.url, registry)
+    result = await activities.send(send_request())
+
+    assert result.status == MessageStatus.SENT
+    assert held == [0]

@@ -8,11 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from activities.messaging import LinkSigning, MessagingActivities, Provider, SendPolicy
-from channels.smtp import SmtpEmailSender
-from storage.outbox import Outbox
-from tests.activities.test_send_message import request
 from tests.factories import add_shop, make_cart, make_customer
+from tests.support.messaging import SendActivity, send_activity, send_request
 from workflows.payloads import MessageStatus, QuietWindow
 
 SETTINGS_MAIL_FROM = "cartnudge <shop@localhost>"
@@ -22,20 +19,19 @@ DUE = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
 TOKYO_MORNING = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
 
 
-def messaging(session_factory: Any, smtp_url: str, *, shop_timezone: str) -> MessagingActivities:
-    return MessagingActivities(
-        outbox=Outbox(session_factory),
-        session_factory=session_factory,
-        providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_url))},
+def shop_sends(session_factory: Any, smtp_url: str, settings_timezone: str) -> SendActivity:
+    """The send activity with the settings' sender and timezone, for shops without their own."""
+    return send_activity(
+        session_factory,
+        smtp_url=smtp_url,
         mail_from=SETTINGS_MAIL_FROM,
-        links=LinkSigning(public_url="http://cartnudge.test", secret="s" * 40),
-        policy=SendPolicy(shop_timezone=shop_timezone, caps={}),
+        shop_timezone=settings_timezone,
     )
 
 
 def at_night_in_tokyo(customer_timezone: str | None) -> Any:
     cart = make_cart(customer=make_customer(timezone=customer_timezone))
-    return request(cart=cart, due_at=DUE, quiet_hours=NIGHT)
+    return send_request(cart=cart, due_at=DUE, quiet_hours=NIGHT)
 
 
 # --- the From of the shop's emails ------------------------------------------------------------
@@ -47,8 +43,8 @@ async def test_the_email_comes_from_the_shop_that_sends_it(
     shop_from = "Koşu Dükkanı <merhaba@kosu.example>"
     await add_shop(session_factory, shop="demo_shop", key=None, email_from=shop_from)
 
-    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
-    result = await activities.send_message(request())
+    activities = shop_sends(session_factory, smtp_server.url, "UTC")
+    result = await activities.send(send_request())
 
     assert result.status == MessageStatus.SENT
     [email] = await smtp_server.wait_for_messages(1)
@@ -61,8 +57,8 @@ async def test_a_shop_without_its_own_sender_sends_from_the_settings_address(
     await add_shop(session_factory, shop="demo_shop", key=None, email_from=None)
     await add_shop(session_factory, shop="other_shop", key=None, email_from="Other <o@x.example>")
 
-    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
-    await activities.send_message(request())
+    activities = shop_sends(session_factory, smtp_server.url, "UTC")
+    await activities.send(send_request())
 
     [email] = await smtp_server.wait_for_messages(1)
     assert str(email["From"]) == SETTINGS_MAIL_FROM
@@ -75,9 +71,9 @@ async def test_quiet_hours_use_the_shops_timezone_when_the_customer_has_none(
     session_factory: Any, smtp_server: Any
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, timezone="Asia/Tokyo")
-    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
+    activities = shop_sends(session_factory, smtp_server.url, "UTC")
 
-    result = await activities.send_message(at_night_in_tokyo(customer_timezone=None))
+    result = await activities.send(at_night_in_tokyo(customer_timezone=None))
 
     assert result.status == MessageStatus.DEFERRED
     assert result.retry_at == TOKYO_MORNING
@@ -89,9 +85,9 @@ async def test_the_customers_own_timezone_wins_over_the_shops(
     session_factory: Any, smtp_server: Any
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, timezone="Asia/Tokyo")
-    activities = messaging(session_factory, smtp_server.url, shop_timezone="UTC")
+    activities = shop_sends(session_factory, smtp_server.url, "UTC")
 
-    result = await activities.send_message(at_night_in_tokyo(customer_timezone="Europe/Istanbul"))
+    result = await activities.send(at_night_in_tokyo(customer_timezone="Europe/Istanbul"))
 
     assert result.status == MessageStatus.SENT  # 16:00 for the customer
     assert len(await smtp_server.wait_for_messages(1)) == 1
@@ -100,9 +96,9 @@ async def test_the_customers_own_timezone_wins_over_the_shops(
 async def test_a_shop_without_a_row_falls_back_to_the_settings_timezone(
     session_factory: Any, smtp_server: Any
 ) -> None:
-    activities = messaging(session_factory, smtp_server.url, shop_timezone="Asia/Tokyo")
+    activities = shop_sends(session_factory, smtp_server.url, "Asia/Tokyo")
 
-    result = await activities.send_message(at_night_in_tokyo(customer_timezone=None))
+    result = await activities.send(at_night_in_tokyo(customer_timezone=None))
 
     assert (result.status, result.retry_at) == (MessageStatus.DEFERRED, TOKYO_MORNING)
 
@@ -111,8 +107,8 @@ async def test_the_shops_timezone_replaces_the_settings_one(
     session_factory: Any, smtp_server: Any
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, timezone="Europe/Istanbul")
-    activities = messaging(session_factory, smtp_server.url, shop_timezone="Asia/Tokyo")
+    activities = shop_sends(session_factory, smtp_server.url, "Asia/Tokyo")
 
-    result = await activities.send_message(at_night_in_tokyo(customer_timezone=None))
+    result = await activities.send(at_night_in_tokyo(customer_timezone=None))
 
     assert result.status == MessageStatus.SENT  # 16:00 in Istanbul, though night in Tokyo

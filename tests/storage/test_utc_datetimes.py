@@ -8,10 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from activities.orders import OrderActivities
+from sending.order_check import OrderCheck
 from storage.database import create_engine, create_session_factory
 from storage.models import Base, Order
-from workflows.payloads import OrderLookup
 
 
 async def test_order_times_come_back_aware_on_sqlite(tmp_path: Path) -> None:
@@ -31,8 +30,8 @@ async def test_order_times_come_back_aware_on_sqlite(tmp_path: Path) -> None:
 
     async with sessions() as session:
         stored = await session.scalar(select(Order))
-    # the activity the workflow relies on before every send must not choke on it
-    found = await OrderActivities(sessions).find_order(OrderLookup(shop="s", cart_id="c-1"))
+    # the order check the send relies on must not choke on it
+    found = await OrderCheck(sessions).recorded(shop="s", cart_id="c-1")
     await engine.dispose()
 
     assert stored is not None and stored.placed_at == datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -62,7 +62,7 @@ async def running_worker(
     *,
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
-    providers: dict[str, Provider],
+    providers: dict[Channel, Provider],
     catalog: JourneyCatalog | None = None,
     http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[None]:

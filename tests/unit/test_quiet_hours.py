@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities.quiet_hours import customer_zone, quiet_until
+from sending.quiet_hours import customer_zone, quiet_until
 from workflows.payloads import QuietWindow
 
 NIGHT = QuietWindow(start="21:00", end="09:00")

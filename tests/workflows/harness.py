@@ -56,6 +56,21 @@ class JourneyHarness:
     async def started_at(self, handle: WorkflowHandle[Any, Any]) -> datetime:
         return (await handle.describe()).start_time
 
+    async def lifetime(self, handle: WorkflowHandle[Any, Any]) -> timedelta:
+        """From start to close, in workflow time."""
+        described = await handle.describe()
+        assert described.close_time is not None, "the workflow is still running"
+        return described.close_time - described.start_time
+
+    async def scheduled_activities(self, handle: WorkflowHandle[Any, Any]) -> list[str]:
+        """The (non-local) activities the workflow scheduled, by name, in order."""
+        history = await handle.fetch_history()
+        return [
+            event.activity_task_scheduled_event_attributes.activity_type.name
+            for event in history.events
+            if event.HasField("activity_task_scheduled_event_attributes")
+        ]
+
     async def send_times(self, handle: WorkflowHandle[Any, Any]) -> dict[str, timedelta]:
         """message id -> when it went out, relative to the workflow's start."""
         start = await self.started_at(handle)

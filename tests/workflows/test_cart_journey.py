@@ -150,6 +150,23 @@ async def test_an_order_in_the_database_stops_the_next_send(harness: JourneyHarn
     assert state.order_id == "o-77"
     assert [m.message_id for m in state.messages] == ["r1"]
     assert len(harness.emails) == 1
+    # r2b's send found the order itself and the journey ended then, as the signal would have
+    assert about(timedelta(hours=25), await harness.lifetime(handle))
+    assert await harness.scheduled_activities(handle) == [
+        "journey_trigger",
+        "pin_journey",
+        "send_message",
+        "send_message",
+        "record_outcome",
+    ]
+    async with harness.sessions() as session:
+        rows = (await session.scalars(select(Message).order_by(Message.id))).all()
+    assert [(r.message_id, r.status, r.reason) for r in rows] == [
+        ("r1", "sent", None),
+        ("r2b", "skipped", "bought: order o-77"),
+    ]
+    [outcome] = await outcome_rows(harness)
+    assert (outcome.outcome, outcome.order_id, outcome.messages_sent) == ("recovered", "o-77", 1)
 
 
 async def test_a_click_takes_the_then_branch(harness: JourneyHarness) -> None:

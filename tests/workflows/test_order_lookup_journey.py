@@ -7,6 +7,7 @@ real worker wiring, database and SMTP; only the shop's endpoint is an httpx.Mock
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from channels.smtp import SmtpEmailSender
 from storage.models import Order
 from tests.factories import add_shop, make_cart
 from tests.support.temporal import running_worker, settings_for_tests
-from tests.workflows.harness import JourneyHarness
+from tests.workflows.harness import JourneyHarness, about
 from workflows.payloads import Outcome
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -33,6 +34,7 @@ class ShopEndpoint:
     def __init__(self) -> None:
         self.bought = False
         self.down = False
+        self.broken = False
         self.asked: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -40,6 +42,8 @@ class ShopEndpoint:
         assert request.headers["Authorization"] == "Bearer lookup-token"
         if self.down:
             return httpx.Response(503, headers={"Retry-After": "60"})
+        if self.broken:
+            return httpx.Response(401, text="bad token")
         if not self.bought:
             return httpx.Response(404)
         return httpx.Response(200, json={"order_id": "SO-7", "total": "1299.90", "currency": "TRY"})
@@ -90,6 +94,15 @@ async def test_an_order_only_the_shops_endpoint_knows_stops_the_next_reminder(
     assert [m.message_id for m in state.messages] == ["r1"]
     assert len(harness.emails) == 1
     assert set(endpoint.asked) == {"cart-1"} and len(endpoint.asked) == 2
+    # asked inside the send activities; the journey ended when r2b's send found the order
+    assert await harness.scheduled_activities(handle) == [
+        "journey_trigger",
+        "pin_journey",
+        "send_message",
+        "send_message",
+        "record_outcome",
+    ]
+    assert about(timedelta(hours=25), await harness.lifetime(handle))
     async with harness.sessions() as session:
         [order] = (await session.scalars(select(Order))).all()
     assert (order.order_id, order.cart_id) == ("SO-7", "cart-1")
@@ -111,3 +124,27 @@ async def test_an_unreachable_endpoint_holds_the_reminder_until_it_answers(
     assert str(email["X-Cartnudge-Message"]) == "abandoned_cart/v1/r1"
     state = await harness.state(handle)
     assert [m.message_id for m in state.messages] == ["r1"]
+
+
+async def test_a_broken_endpoint_holds_the_reminder_for_as_long_as_it_stays_broken(
+    harness: JourneyHarness, endpoint: ShopEndpoint
+) -> None:
+    # Longer than the 6h after which a send gives up on a provider: the order check is never
+    # given up on, so the reminder neither goes out unchecked nor is recorded as failed.
+    endpoint.broken = True
+    handle = await harness.start(make_cart())
+    await harness.advance(hours=9)
+
+    assert harness.emails == []
+    state = await harness.state(handle)
+    assert state.messages == [] and state.outcome is None
+    described = await handle.describe()
+    [pending] = described.raw_description.pending_activities
+    assert pending.activity_type.name == "send_message"
+    assert pending.last_failure.application_failure_info.type == "OrderLookupBroken"
+    assert pending.attempt > 40  # every 10 minutes for 8 hours
+
+    endpoint.broken = False
+    await harness.advance(minutes=11)  # the next attempt, 10 minutes after the last
+    [email] = await harness.mailbox.wait_for_messages(1)
+    assert str(email["X-Cartnudge-Message"]) == "abandoned_cart/v1/r1"

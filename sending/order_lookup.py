@@ -1,5 +1,7 @@
 """The shop's own order lookup: asked before a send when our records hold no order for the cart.
 
+(sending/order_check.py asks it; this module is its HTTP client.)
+
 A purchase event can be lost between the shop and us; the shop's endpoint is the second
 opinion that keeps a customer who bought from being reminded. The contract (README, "Order
 lookup endpoint"):
@@ -37,8 +39,8 @@ from channels.http_errors import MAX_DETAIL, channel_error
 from contract.fields import Currency, Money
 from workflows.payloads import OrderPlaced
 
-# The whole lookup ends well inside the find_order activity's 15 s start-to-close timeout,
-# so a slow shop fails this attempt (and is retried) instead of timing the activity out.
+# The whole lookup ends well inside the send activity's 2 min start-to-close timeout (the
+# activity heartbeats meanwhile), so a slow shop fails this attempt, which is retried.
 LOOKUP_TIMEOUT = 8.0
 CONNECT_TIMEOUT = 3.0
 

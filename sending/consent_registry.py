@@ -2,7 +2,8 @@
 
 cartnudge POSTs `{"shop", "channel", "recipient"}` to the configured URL (Bearer token when
 set) and expects `{"allowed": true|false}`; a shop's adapter in front of İYS (or another
-registry) answers in that shape. Answers are cached per address for a configurable time.
+registry) answers in that shape. Answers are cached per address for a configurable time
+(storage/registry_answers.py); no database connection is held while the registry is asked.
 A registry that can not be asked is a transient failure: the message waits, it is never
 sent unchecked.
 """
@@ -12,15 +13,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.errors import TransientChannelError
 from storage.addresses import normalize_address
-from storage.inserts import insert
-from storage.models import RegistryAnswer
+from storage.registry_answers import cached_answer, store_answer
+from workflows.payloads import Channel
 
-CHECKED_CHANNELS = frozenset({"email", "sms"})
+# Commercial email and SMS are registered; push and webhooks are not.
+CHECKED_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
 
 
 class ConsentRegistry:
@@ -39,42 +40,29 @@ class ConsentRegistry:
         self._sessions = session_factory
         self._cache_for = cache_for
 
-    async def allows(self, *, shop: str, channel: str, address: str, now: datetime) -> bool:
+    async def allows(self, *, shop: str, channel: Channel, address: str, now: datetime) -> bool:
         """Whether the registry lets this shop send commercial messages to the address."""
         if channel not in CHECKED_CHANNELS:
             return True
         address = normalize_address(channel, address)
+        where = {"shop": shop, "channel": channel.value, "address": address}
         async with self._sessions() as session:
-            cached = (
-                await session.execute(
-                    select(RegistryAnswer.allowed, RegistryAnswer.checked_at).where(
-                        RegistryAnswer.shop == shop,
-                        RegistryAnswer.channel == channel,
-                        RegistryAnswer.address == address,
-                    )
-                )
-            ).one_or_none()
-            if cached is not None and cached.checked_at > now - self._cache_for:
-                return bool(cached.allowed)
-            allowed = await self._ask(shop, channel, address)
-            statement = insert(session, RegistryAnswer).values(
-                shop=shop, channel=channel, address=address, allowed=allowed, checked_at=now
-            )
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["shop", "channel", "address"],
-                    set_={"allowed": allowed, "checked_at": now},
-                )
-            )
+            cached = await cached_answer(session, **where, since=now - self._cache_for)
+        if cached is not None:
+            return cached
+        # The session is closed: no pooled connection waits on the registry's server.
+        allowed = await self._ask(shop, channel, address)
+        async with self._sessions() as session:
+            await store_answer(session, **where, allowed=allowed, at=now)
             await session.commit()
         return allowed
 
-    async def _ask(self, shop: str, channel: str, address: str) -> bool:
+    async def _ask(self, shop: str, channel: Channel, address: str) -> bool:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
             response = await self._client.post(
                 self._url,
-                json={"shop": shop, "channel": channel, "recipient": address},
+                json={"shop": shop, "channel": channel.value, "recipient": address},
                 headers=headers,
             )
             response.raise_for_status()

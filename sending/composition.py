@@ -1,0 +1,182 @@
+"""Composition: render a journey step's parts into what its channel delivers.
+
+Tracked (signed) links for the cart and its items, the one-click unsubscribe link of every
+email, the customer's locale, the SMS opt-out line; then the channel's message type
+(channels.outgoing). Raises `TemplateMissing` / `RenderError` from rendering/ when a
+template can not be rendered (validation renders every template first, so that is a bug).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from channels.outgoing import EmailOut, PushOut, SmsOut, WebhookOut
+from rendering.context import message_context
+from rendering.links import MessageLinks
+from rendering.locales import language_of
+from rendering.message import RenderedMessage, RenderedParts, render_message, render_parts
+from rendering.sms import with_opt_out
+from tracking.links import tracked_links
+from tracking.unsubscribe import UnsubscribePayload, list_unsubscribe_headers, unsubscribe_url
+from workflows.payloads import Channel, SendRequest
+
+Outgoing = EmailOut | SmsOut | PushOut | WebhookOut
+
+
+@dataclass(frozen=True)
+class LinkSigning:
+    """Where tracking and unsubscribe links point and the key that signs them."""
+
+    public_url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Composed:
+    """One channel's message, with what the outbox row records of it."""
+
+    message: Outgoing
+    locale: str | None = None
+    subject: str | None = None  # email subject or push title
+
+
+class Composer:
+    def __init__(self, links: LinkSigning) -> None:
+        self._links = links
+
+    def compose(
+        self, *, key: str, request: SendRequest, channel: Channel, now: datetime, mail_from: str
+    ) -> Composed:
+        """The message for `channel`; `key` is its idempotency key, `now` its webhook time."""
+        if channel == Channel.WEBHOOK:
+            return Composed(webhook_out(key=key, request=request, occurred_at=now))
+        assert request.template is not None
+        cart = request.cart
+        links = self._tracked_links(request)
+        render: dict[str, Any] = {
+            "templates": request.templates,
+            "template": request.template,
+            "locale": cart.customer.locale,
+            "default_locale": request.default_locale,
+        }
+        if channel == Channel.EMAIL:
+            assert cart.customer.email is not None
+            links = links.model_copy(
+                update={"unsubscribe_url": self._unsubscribe_url(request, cart.customer.email)}
+            )
+            rendered = render_message(**render, context=message_context(cart, links))
+            message = email_out(
+                key=key,
+                request=request,
+                rendered=rendered,
+                sender=mail_from,
+                unsubscribe_url=links.unsubscribe_url or "",
+            )
+            return Composed(message, rendered.locale, rendered.subject)
+        parts = render_parts(channel=channel, **render, context=message_context(cart, links))
+        if channel == Channel.SMS:
+            body = with_opt_out(parts.parts["sms"], language_of(parts.locale))
+            return Composed(sms_out(key=key, request=request, body=body), parts.locale)
+        push = push_out(key=key, request=request, rendered=parts, url=links.checkout_url)
+        return Composed(push, parts.locale, push.title)
+
+    def _tracked_links(self, request: SendRequest) -> MessageLinks:
+        cart = request.cart
+        return tracked_links(
+            public_url=self._links.public_url,
+            secret=self._links.secret,
+            shop=request.shop,
+            cart_id=request.cart_id,
+            workflow_id=request.workflow_id,
+            run_id=request.run_id,
+            message_id=request.message_id,
+            checkout_url=cart.checkout_url,
+            item_urls={item.sku: item.url for item in cart.items if item.url},
+        )
+
+    def _unsubscribe_url(self, request: SendRequest, address: str) -> str:
+        payload = UnsubscribePayload(
+            shop=request.shop,
+            channel=Channel.EMAIL.value,
+            address=address,
+            workflow_id=request.workflow_id,
+            run_id=request.run_id,
+            message_id=request.message_id,
+        )
+        return unsubscribe_url(self._links.public_url, self._links.secret, payload)
+
+
+# --- one builder per channel ---------------------------------------------------------------
+
+
+def email_out(
+    *, key: str, request: SendRequest, rendered: RenderedMessage, sender: str, unsubscribe_url: str
+) -> EmailOut:
+    customer = request.cart.customer
+    assert customer.email is not None
+    return EmailOut(
+        idempotency_key=key,
+        to=customer.email,
+        to_name=customer.first_name,
+        sender=sender,
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        headers={
+            # Mailbox providers show an unsubscribe button that POSTs here (RFC 8058).
+            **list_unsubscribe_headers(unsubscribe_url),
+            "X-Cartnudge-Message": f"{request.journey}/v{request.version}/{request.message_id}",
+        },
+        metadata=_metadata(request),
+    )
+
+
+def sms_out(*, key: str, request: SendRequest, body: str) -> SmsOut:
+    assert request.cart.customer.phone is not None
+    return SmsOut(
+        idempotency_key=key,
+        to=request.cart.customer.phone,
+        body=body,
+        metadata=_metadata(request),
+    )
+
+
+def push_out(*, key: str, request: SendRequest, rendered: RenderedParts, url: str) -> PushOut:
+    assert request.cart.customer.push_token is not None
+    return PushOut(
+        idempotency_key=key,
+        token=request.cart.customer.push_token,
+        title=rendered.parts["push_title"],
+        body=rendered.parts["push"],
+        url=url,
+        metadata=_metadata(request),
+    )
+
+
+def webhook_out(*, key: str, request: SendRequest, occurred_at: datetime) -> WebhookOut:
+    """The documented JSON a CRM or staff channel receives (see channels/webhook.py)."""
+    assert request.target is not None
+    payload: dict[str, Any] = {
+        "event": "cartnudge.journey_step",
+        "idempotency_key": key,
+        "shop": request.shop,
+        "cart_id": request.cart_id,
+        "journey": request.journey,
+        "version": request.version,
+        "message_id": request.message_id,
+        "step": request.step,
+        "occurred_at": occurred_at.isoformat(),
+        "cart": request.cart.model_dump(mode="json"),
+    }
+    return WebhookOut(idempotency_key=key, target=request.target, payload=payload)
+
+
+def _metadata(request: SendRequest) -> dict[str, str]:
+    # Each sender adds the key itself (custom arg, Metadata, status callback, push data).
+    return {
+        "shop": request.shop,
+        "cart_id": request.cart_id,
+        "message_id": request.message_id,
+    }

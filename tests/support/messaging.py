@@ -1,0 +1,102 @@
+"""The send activity for tests: the worker's wiring, pointed at test clients, run the way
+Temporal runs it (in an activity context, so heartbeats and attempt info work)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import ActivityEnvironment
+
+from activities.messaging import MessagingActivities, Provider
+from channels.smtp import SmtpEmailSender
+from journey_schema.catalog import JourneyCatalog
+from sending.composition import LinkSigning
+from sending.consent_registry import ConsentRegistry
+from sending.order_lookup import ShopOrderLookup
+from sending.policy import SendRules
+from storage.outbox import Outbox
+from tests.factories import make_cart
+from workflows.payloads import Channel, SendRequest, SendResult
+
+REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
+MAIL_FROM = "Koşu Dükkanı <hello@shop.example>"
+LINKS = LinkSigning(public_url="http://cartnudge.test", secret="s" * 40)
+# When the first attempt of every send was scheduled (server time).
+FIRST_ATTEMPT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def send_request(**overrides: Any) -> SendRequest:
+    """Step r1 (reminder, by email) of abandoned_cart v1, for `make_cart()`."""
+    pinned = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
+    values: dict[str, Any] = {
+        "workflow_id": "cart-demo_shop-cart-1",
+        "run_id": "run-1",
+        "shop": "demo_shop",
+        "cart_id": "cart-1",
+        "journey": "abandoned_cart",
+        "version": 1,
+        "step": "steps[0]",
+        "message_id": "r1",
+        "channels": [Channel.EMAIL],
+        "template": "reminder",
+        "templates": pinned.templates_for("reminder"),
+        "default_locale": "en",
+        "cart": make_cart(),
+    }
+    return SendRequest(**{**values, **overrides})
+
+
+@dataclass
+class SendActivity:
+    activities: MessagingActivities
+
+    async def send(
+        self, request: SendRequest, *, attempt: int = 1, retried_for: timedelta = timedelta(0)
+    ) -> SendResult:
+        """One attempt; `retried_for`: how long after the first this attempt was scheduled."""
+        env = ActivityEnvironment()
+        env.info = dataclasses.replace(
+            env.info,
+            activity_type="send_message",
+            attempt=attempt,
+            scheduled_time=FIRST_ATTEMPT,
+            current_attempt_scheduled_time=FIRST_ATTEMPT + retried_for,
+            heartbeat_timeout=timedelta(seconds=10),
+        )
+        result: SendResult = await env.run(self.activities.send_message, request)
+        return result
+
+
+def send_activity(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    smtp_url: str | None = None,
+    providers: Mapping[Channel, Provider] | None = None,
+    mail_from: str = MAIL_FROM,
+    shop_timezone: str = "UTC",
+    caps: Mapping[Channel, timedelta] | None = None,
+    registry: ConsentRegistry | None = None,
+    order_lookup: ShopOrderLookup | None = None,
+) -> SendActivity:
+    """The send activity; `smtp_url` adds email through SMTP to `providers`."""
+    email = (
+        {Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_url))} if smtp_url else {}
+    )
+    return SendActivity(
+        MessagingActivities(
+            outbox=Outbox(session_factory),
+            session_factory=session_factory,
+            providers={**email, **(providers or {})},
+            mail_from=mail_from,
+            links=LINKS,
+            rules=SendRules(shop_timezone=shop_timezone, caps=caps or {}),
+            registry=registry,
+            order_lookup=order_lookup,
+        )
+    )
