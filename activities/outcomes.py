@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from storage.inserts import insert
-from storage.models import JourneyOutcome
+from storage import outcomes
 from workflows import names
 from workflows.payloads import OutcomeRecord
 
@@ -17,13 +16,7 @@ class OutcomeActivities:
 
     @activity.defn(name=names.RECORD_OUTCOME)
     async def record_outcome(self, record: OutcomeRecord) -> None:
-        """Store the run's outcome once; a retried activity changes nothing."""
+        """Store the run's outcome once; a retried (local) activity changes nothing."""
         async with self._sessions() as session:
-            await session.execute(
-                insert(session, JourneyOutcome)
-                .values(**record.model_dump())
-                .on_conflict_do_nothing(
-                    index_elements=[JourneyOutcome.workflow_id, JourneyOutcome.run_id]
-                )
-            )
+            await outcomes.record_outcome(session, record)
             await session.commit()

@@ -69,6 +69,8 @@ from workflows.names import (  # noqa: E402
     SEND_MESSAGE,
 )
 
+# Sub-second bookkeeping (the in-memory journey catalog, one insert) runs as local
+# activities: a marker in the history instead of a scheduled/started/completed round trip.
 QUICK_ACTIVITY_TIMEOUT = timedelta(seconds=15)
 QUICK_ACTIVITY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -123,7 +125,7 @@ class CartJourneyWorkflow:
         # Signal-with-start delivers the first snapshot together with the start.
         await workflow.wait_condition(lambda: self._cart is not None or self._stopped)
         if not self._stopped:
-            trigger = await self._activity(
+            trigger = await self._local_activity(
                 JOURNEY_TRIGGER, JourneyLookup(shop=self._shop), JourneyTrigger, "find journey"
             )
             abandoned = await self._watch_for_abandonment(trigger)
@@ -150,7 +152,7 @@ class CartJourneyWorkflow:
                 return False
 
     async def _run_journey(self) -> None:
-        pinned = await self._activity(
+        pinned = await self._local_activity(
             PIN_JOURNEY, JourneyLookup(shop=self._shop), PinnedJourney, "pin journey version"
         )
         self._pinned = pinned
@@ -373,7 +375,9 @@ class CartJourneyWorkflow:
             messages_sent=self._sent_count,
             ended_at=workflow.now(),
         )
-        await self._activity(RECORD_OUTCOME, record, type(None), f"record outcome {outcome.value}")
+        await self._local_activity(
+            RECORD_OUTCOME, record, type(None), f"record outcome {outcome.value}"
+        )
 
     # --- signals and query -------------------------------------------------------
 
@@ -460,8 +464,8 @@ class CartJourneyWorkflow:
         self._current_step = description
         workflow.set_current_details(description or "")
 
-    async def _activity(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
-        result: T = await workflow.execute_activity(
+    async def _local_activity(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
+        result: T = await workflow.execute_local_activity(
             name,
             arg,
             result_type=result_type,
