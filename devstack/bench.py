@@ -487,7 +487,8 @@ def shopify_request(secret: str) -> Callable[[str], Request]:
 
 
 def stage_times(events: Sequence[Any]) -> dict[str, float]:
-    """Event times (epoch seconds) of the close: the order signal, outcome activity, close."""
+    """Event times (epoch seconds) of the close: the order signal, the workflow task that
+    records the outcome (a local activity, inside the task), the close."""
     times: dict[str, float] = {}
     for event in events:
         at = event.event_time.ToDatetime(tzinfo=UTC).timestamp()
@@ -498,8 +499,7 @@ def stage_times(events: Sequence[Any]) -> dict[str, float]:
         elif "signalled" in times:
             name = {
                 EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: "task",
-                EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "scheduled",
-                EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "recorded",
+                EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: "recorded",
                 EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "closed",
             }.get(kind)
             if name is not None:
@@ -510,8 +510,7 @@ def stage_times(events: Sequence[Any]) -> dict[str, float]:
 STAGES = (  # (label, from, to) over stage_times, "sent" being the request's start
     ("request -> signalled", "sent", "signalled"),
     ("signalled -> task start", "signalled", "task"),
-    ("task -> outcome activity", "task", "scheduled"),
-    ("outcome activity", "scheduled", "recorded"),
+    ("task, outcome recorded", "task", "recorded"),
     ("recorded -> closed", "recorded", "closed"),
 )
 

@@ -66,8 +66,7 @@ def check_closing(closing: Closing) -> None:
     assert [name for name, _ in closing.stages] == [
         "request -> signalled",
         "signalled -> task start",
-        "task -> outcome activity",
-        "outcome activity",
+        "task, outcome recorded",
         "recorded -> closed",
     ]
     for _, stage in closing.stages:
