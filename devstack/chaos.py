@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.processes import REPO, free_port
@@ -63,10 +62,10 @@ from devstack.stack import (
     stack_env,
     temporal_dev_server,
 )
-from storage.database import create_engine
+from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
-from storage.models import JourneyOutcome, Message
-from storage.outbox import OutboxState
+from storage.outbox import OutboxState, all_entries, count_by_state
+from storage.outcomes import count_outcomes, finished_cart_ids
 
 log = logging.getLogger("cartnudge.chaos")
 
@@ -109,8 +108,8 @@ class ChaosReport:
     outstanding: int  # messages of unfinished journeys not arrived (yet): the deadline hit
     unexpected: int  # arrivals that are none of the due messages
     finished: int  # journeys that recorded an outcome
-    outbox: dict[str, int]  # messages table: rows per status
-    lost_by_status: dict[str, int]  # the outbox status of each lost message
+    outbox: dict[OutboxState, int]  # messages table: rows per status
+    lost_by_status: dict[str, int]  # the outbox state of each lost message ("no row" too)
     lost_by_channel: dict[str, int]
     lost_reasons: dict[str, int]  # the outbox's reason on each lost message's row
     uncertain_arrived: int  # `uncertain` rows whose message did arrive (once)
@@ -135,6 +134,7 @@ class ChaosReport:
         )
 
     def table(self) -> str:
+        uncertain = self.outbox.get(OutboxState.UNCERTAIN, 0)
         rows = [
             ("carts", f"{self.carts} ({self.finished} journeys finished)"),
             ("kills", str(self.kills)),
@@ -146,7 +146,7 @@ class ChaosReport:
             ("outbox", ", ".join(f"{s} {n}" for s, n in sorted(self.outbox.items())) or "empty"),
             (
                 "uncertain",
-                f"{self.outbox.get('uncertain', 0)} rows, {self.uncertain_arrived} arrived",
+                f"{uncertain} rows, {self.uncertain_arrived} arrived",
             ),
             ("wall time", f"{self.wall_seconds:.1f}s"),
         ]
@@ -239,7 +239,7 @@ class Tally:
 
 @dataclass(frozen=True)
 class OutboxRow:
-    status: str
+    status: OutboxState
     reason: str | None
 
 
@@ -378,36 +378,30 @@ def settings_env(
 # --- the run ------------------------------------------------------------------------------
 
 
-async def outbox_counts(engine: AsyncEngine) -> dict[str, int]:
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            select(Message.status, func.count().label("rows")).group_by(Message.status)
-        )
-        return {row.status: row.rows for row in rows}
+async def outbox_counts(engine: AsyncEngine) -> dict[OutboxState, int]:
+    async with create_session_factory(engine)() as session:
+        return await count_by_state(session)
 
 
 async def outbox_rows(engine: AsyncEngine) -> dict[tuple[str, str], OutboxRow]:
     """Each outbox row's status and reason by (step, customer id)."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            select(Message.message_id, Message.cart_id, Message.status, Message.reason)
-        )
-        return {
-            (row.message_id, customer_of(row.cart_id)): OutboxRow(row.status, row.reason)
-            for row in rows
-        }
+    async with create_session_factory(engine)() as session:
+        entries = await all_entries(session)
+    return {
+        (entry.message_id, customer_of(entry.cart_id)): OutboxRow(entry.state, entry.reason)
+        for entry in entries
+    }
 
 
 async def finished_journeys(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        return int(await connection.scalar(select(func.count()).select_from(JourneyOutcome)) or 0)
+    async with create_session_factory(engine)() as session:
+        return await count_outcomes(session)
 
 
 async def finished_customers(engine: AsyncEngine) -> set[str]:
     """The customer ids whose journey recorded an outcome."""
-    async with engine.connect() as connection:
-        carts = await connection.scalars(select(JourneyOutcome.cart_id))
-        return {customer_of(cart) for cart in carts}
+    async with create_session_factory(engine)() as session:
+        return {customer_of(cart) for cart in await finished_cart_ids(session)}
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.inserts import insert
@@ -152,3 +152,31 @@ class Outbox:
             )
             await session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- reading the whole outbox (the chaos run's tally) --------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    message_id: str
+    cart_id: str
+    state: OutboxState
+    reason: str | None
+
+
+async def count_by_state(session: AsyncSession) -> dict[OutboxState, int]:
+    rows = await session.execute(
+        select(Message.status, func.count().label("rows")).group_by(Message.status)
+    )
+    return {OutboxState(row.status): row.rows for row in rows}
+
+
+async def all_entries(session: AsyncSession) -> list[OutboxEntry]:
+    rows = await session.execute(
+        select(Message.message_id, Message.cart_id, Message.status, Message.reason)
+    )
+    return [
+        OutboxEntry(row.message_id, row.cart_id, OutboxState(row.status), row.reason)
+        for row in rows
+    ]

@@ -14,7 +14,7 @@ import pytest
 
 from devstack.chaos import ChaosReport, run_chaos
 from devstack.postgres import find_postgres_bin_dir
-from workflows.payloads import MessageStatus
+from storage.outbox import OutboxState
 
 CARTS = 200
 KILLS = 3
@@ -46,7 +46,10 @@ def test_the_kills_landed_while_messages_were_going_out(report: ChaosReport) -> 
 
 def test_every_journey_finished(report: ChaosReport) -> None:
     assert report.finished == CARTS, report.table()
-    assert report.outbox.get("pending", 0) == report.outbox.get("sending", 0) == 0, report.table()
+    unsettled = [
+        report.outbox.get(state, 0) for state in (OutboxState.PENDING, OutboxState.SENDING)
+    ]
+    assert unsettled == [0, 0], report.table()
 
 
 def test_no_message_arrives_twice_or_at_the_wrong_address(report: ChaosReport) -> None:
@@ -56,4 +59,4 @@ def test_no_message_arrives_twice_or_at_the_wrong_address(report: ChaosReport) -
 
 def test_a_message_that_never_arrived_is_marked_uncertain(report: ChaosReport) -> None:
     """No silent loss: the outbox says `uncertain` for every message a kill may have cut off."""
-    assert set(report.lost_by_status) <= {MessageStatus.UNCERTAIN}, report.table()
+    assert set(report.lost_by_status) <= {OutboxState.UNCERTAIN}, report.table()
