@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.journeys import JourneyActivities
-from activities.messaging import MessagingActivities, Provider
+from activities.messaging import MessagingActivities
 from activities.outcomes import OutcomeActivities
 from channels.fcm import FcmSender, ServiceAccount
 from channels.netgsm import NetgsmSender
@@ -31,6 +31,7 @@ from journey_schema.catalog import JourneyCatalog
 from journey_schema.providers import configured_channels
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
+from sending.delivery import Provider
 from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from settings import Settings

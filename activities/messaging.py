@@ -9,29 +9,32 @@ It wires the send path's parts (sending/), in this order:
 3. the policy (sending/policy.py) over the facts read now (sending/facts.py): quiet
    hours, the channel (address, consent, suppression, the consent registry), the
    frequency cap;
-4. composition (sending/composition.py), then the provider, whose errors become a retry
-   (transient), a result (permanent), or `uncertain` (it may have the message).
+4. composition (sending/composition.py), then delivery through the outbox to the provider
+   (sending/delivery.py).
+
+What is Temporal's stays here: transient failures become retries (when the provider asks,
+if it does), the order check's unknowns are retried without end, and a provider or the
+consent registry failing for SEND_GIVE_UP_AFTER is given up on.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from channels.errors import PermanentChannelError, TransientChannelError
-from channels.outgoing import Sender
+from channels.errors import TransientChannelError
 from journey_schema.durations import format_duration
 from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
 from sending.consent_registry import ConsentRegistry
+from sending.delivery import Delivery, Provider
 from sending.facts import SendFacts
 from sending.order_check import LookupNotConfigured, OrderCheck
 from sending.order_lookup import LookupBroken, LookupUnavailable, ShopOrderLookup
@@ -62,6 +65,8 @@ BROKEN_LOOKUP_RETRY = timedelta(minutes=10)
 # far apart (or when its Retry-After says).
 UNAVAILABLE_LOOKUP_RETRY_MAX = timedelta(minutes=1)
 
+__all__ = ["MessagingActivities", "Provider"]  # Provider: what the constructor takes
+
 # What a settled row means to the workflow.
 RESULT_OF = {
     OutboxState.SENT: MessageStatus.SENT,
@@ -69,14 +74,6 @@ RESULT_OF = {
     OutboxState.FAILED: MessageStatus.FAILED,
     OutboxState.UNCERTAIN: MessageStatus.UNCERTAIN,
 }
-
-
-@dataclass(frozen=True)
-class Provider:
-    """The configured provider of one channel."""
-
-    name: str  # "smtp", "sendgrid", "twilio"... recorded on each message
-    sender: Sender[Any]
 
 
 class _GaveUp(Exception):
@@ -101,7 +98,7 @@ class MessagingActivities:
         order_lookup: ShopOrderLookup | None = None,  # without it, shops' endpoints fail loudly
     ) -> None:
         self._outbox = outbox
-        self._providers = providers
+        self._delivery = Delivery(outbox, providers, watch=_heartbeating)
         self._mail_from = mail_from
         self._rules = rules
         self._orders = OrderCheck(session_factory, order_lookup)
@@ -116,7 +113,7 @@ class MessagingActivities:
         step = request.model_dump(include=OUTBOX_COLUMNS)
         state = await self._outbox.claim(key, {**step, "channel": request.channels[0]})
         if state is OutboxState.SENDING:
-            state = await self._after_interrupted_delivery(key)
+            state = await self._delivery.resume_interrupted(key)
         if state is not OutboxState.PENDING:
             return await self._settled(key, request)
         try:
@@ -201,7 +198,7 @@ class MessagingActivities:
     # --- who may be messaged where ---------------------------------------------------
 
     async def _choose_channel(self, request: SendRequest, now: datetime) -> Go | Skip:
-        facts = await self._facts.channels(request, configured=self._providers.keys())
+        facts = await self._facts.channels(request, configured=self._delivery.channels)
         while True:
             choice = policy.choose_channel(
                 request, facts, registry_channels=self._facts.registry_channels
@@ -221,7 +218,6 @@ class MessagingActivities:
     async def _deliver(
         self, key: str, request: SendRequest, go: Go, now: datetime, shop: ShopProfile | None
     ) -> SendResult:
-        provider = self._providers[go.channel]
         mail_from = (shop.email_from if shop else None) or self._mail_from
         try:
             composed = self._composer.compose(
@@ -230,41 +226,21 @@ class MessagingActivities:
         except (TemplateMissing, RenderError) as err:
             # validation renders every template, so this is a bug worth seeing, not retrying
             await self._give_back_slot(request, go, key)
-            return await self._finish(
-                key, MessageStatus.FAILED, f"render failed: {err}", go.channel
-            )
-
-        if not await self._outbox.begin_delivery(
-            key,
-            channel=go.channel,
-            provider=provider.name,
-            recipient=go.address,
-            locale=composed.locale,
-            subject=composed.subject,
-        ):
-            return await self._settled(key, request)
+            reason = f"render failed: {err}"
+            return await self._finish(key, MessageStatus.FAILED, reason, go.channel)
         try:
-            provider_message_id = await _heartbeating(provider.sender.send(composed.message))
+            result = await self._delivery.deliver(key, go, composed)
         except TransientChannelError as err:
-            if err.maybe_delivered and not provider.sender.repeat_is_harmless:
-                # The provider may have it: sending again could be a second message.
-                reason = f"the provider may have taken it, not resent: {err}"
-                return await self._finish(key, MessageStatus.UNCERTAIN, reason, go.channel)
             try:
                 _retry_or_give_up(err, go.channel)
             except _GaveUp:
                 await self._give_back_slot(request, go, key)
                 raise
-            except ApplicationError:
-                await self._outbox.retry_later(key, str(err))
-                raise
-        except PermanentChannelError as err:
+        if result is None:  # another attempt began delivering first
+            return await self._settled(key, request)
+        if result.status == MessageStatus.FAILED:  # never delivered: the slot is free again
             await self._give_back_slot(request, go, key)
-            return await self._finish(key, MessageStatus.FAILED, str(err), go.channel)
-        await self._outbox.delivered(
-            key, provider_message_id=provider_message_id[:300], at=datetime.now(UTC)
-        )
-        return SendResult(status=MessageStatus.SENT, channel=go.channel)
+        return result
 
     async def _give_back_slot(self, request: SendRequest, go: Go, key: str) -> None:
         if policy.cap_window(go.channel, self._rules) is not None:
@@ -273,19 +249,6 @@ class MessagingActivities:
             )
 
     # --- settling ----------------------------------------------------------------------
-
-    async def _after_interrupted_delivery(self, key: str) -> OutboxState:
-        """An earlier attempt died mid-send. Repeat only where a repeat is harmless."""
-        settled = await self._outbox.settled(key)
-        provider = self._providers.get(settled.channel)
-        if provider is not None and provider.sender.repeat_is_harmless:
-            await self._outbox.retry_later(
-                key, f"an attempt died mid-send; {provider.name} shows a repeat only once"
-            )
-            return OutboxState.PENDING
-        reason = "an earlier attempt stopped mid-delivery; not resent"
-        await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
-        return OutboxState.UNCERTAIN
 
     async def _settled(self, key: str, request: SendRequest) -> SendResult:
         """Another attempt already settled this step: report its result, never send again."""

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select, update
 from temporalio.exceptions import ApplicationError
 
-from activities.messaging import Provider
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
 from contract.carts import Consent
 from journey_schema.catalog import JourneyCatalog
 from sending.consent_registry import ConsentRegistry
+from sending.delivery import Provider
 from settings import WebhookTarget
 from storage.models import ContactCap, Message
 from storage.suppressions import suppress

@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from activities.messaging import MessagingActivities, Provider
+from activities.messaging import MessagingActivities
 from channels.smtp import SmtpEmailSender
 from journey_schema.catalog import JourneyCatalog
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
+from sending.delivery import Provider
 from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from storage.outbox import Outbox

@@ -13,8 +13,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.messaging import Provider
 from journey_schema.catalog import JourneyCatalog
+from sending.delivery import Provider
 from settings import Settings
 from temporal_connection import ensure_search_attributes, temporal_binary
 from worker import build_activities, build_worker

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from activities.messaging import Provider
 from channels.smtp import SmtpEmailSender
+from sending.delivery import Provider
 from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import JourneyHarness
 

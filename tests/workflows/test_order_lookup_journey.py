@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from activities.messaging import Provider
 from channels.smtp import SmtpEmailSender
+from sending.delivery import Provider
 from storage.models import Order
 from tests.factories import add_shop, make_cart
 from tests.support.temporal import running_worker, settings_for_tests

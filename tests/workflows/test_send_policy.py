@@ -21,9 +21,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from activities.messaging import Provider
 from channels.twilio import TwilioSender
 from contract.carts import Consent
+from sending.delivery import Provider
 from storage.consents import record_consent
 from storage.models import Message, Suppression
 from storage.suppressions import suppress
