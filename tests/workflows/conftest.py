@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,9 @@ import pytest
 from channels.smtp import SmtpEmailSender
 from sending.delivery import Provider
 from tests.support.temporal import running_worker, settings_for_tests
-from tests.workflows.harness import JourneyHarness
+from tests.workflows.harness import HarnessFactory, JourneyHarness
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
-
-HarnessFactory = Callable[..., AbstractAsyncContextManager[JourneyHarness]]
 
 
 @pytest.fixture

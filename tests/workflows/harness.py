@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -90,6 +92,10 @@ class JourneyHarness:
     @property
     def emails(self) -> list[EmailMessage]:
         return list(self.mailbox.messages)
+
+
+# The `harness_factory` fixture (conftest.py): a worker on the given journeys and providers.
+HarnessFactory = Callable[..., AbstractAsyncContextManager[JourneyHarness]]
 
 
 def about(expected: timedelta, actual: timedelta, slack: timedelta = timedelta(minutes=1)) -> bool:

@@ -20,8 +20,7 @@ from sqlalchemy import select
 
 from storage.models import JourneyOutcome
 from tests.factories import make_cart, make_item
-from tests.workflows.conftest import HarnessFactory
-from tests.workflows.harness import JourneyHarness, about, publish_version
+from tests.workflows.harness import HarnessFactory, JourneyHarness, about, publish_version
 from workflows.payloads import CartEmptied, Engagement, EngagementKind, OrderPlaced, Outcome
 
 STEPS = """\

@@ -7,8 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.factories import make_cart, make_item
-from tests.workflows.conftest import HarnessFactory
-from tests.workflows.harness import about, publish_version
+from tests.workflows.harness import HarnessFactory, about, publish_version
 from workflows.payloads import Outcome
 
 

@@ -28,8 +28,7 @@ from storage.consents import record_consent
 from storage.models import Message, Suppression
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
-from tests.workflows.conftest import HarnessFactory
-from tests.workflows.harness import JourneyHarness, about, publish_version
+from tests.workflows.harness import HarnessFactory, JourneyHarness, about, publish_version
 from workflows.payloads import Engagement, EngagementKind, MessageStatus, Outcome
 
 VERSION = 7  # a version of its own, made active for these tests
