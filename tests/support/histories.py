@@ -73,3 +73,15 @@ async def workflow_exists(client: Client, workflow_id: str) -> bool:
             return False
         raise
     return True
+
+
+async def scheduled_activities(
+    client: Client, workflow_id: str, run_id: str | None = None
+) -> list[str]:
+    """The names of the (non-local) activities the workflow run scheduled, in order."""
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]

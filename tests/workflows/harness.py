@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
+from tests.support.histories import scheduled_activities
 from workflows.client import start_cart_journey
 from workflows.payloads import Cart, JourneyProgress
 
@@ -66,12 +67,7 @@ class JourneyHarness:
 
     async def scheduled_activities(self, handle: WorkflowHandle[Any, Any]) -> list[str]:
         """The (non-local) activities the workflow scheduled, by name, in order."""
-        history = await handle.fetch_history()
-        return [
-            event.activity_task_scheduled_event_attributes.activity_type.name
-            for event in history.events
-            if event.HasField("activity_task_scheduled_event_attributes")
-        ]
+        return await scheduled_activities(self.env.client, handle.id, handle.result_run_id)
 
     async def send_times(self, handle: WorkflowHandle[Any, Any]) -> dict[str, timedelta]:
         """message id -> when it went out, relative to the workflow's start."""

@@ -63,11 +63,6 @@ async def search_attributes(handle: object) -> dict[str, object]:
     return {key.name: value for key, value in described.typed_search_attributes}
 
 
-async def lifetime(handle: object) -> timedelta:
-    described = await handle.describe()  # type: ignore[attr-defined]
-    return described.close_time - described.start_time
-
-
 async def outcome_row(harness: JourneyHarness) -> JourneyOutcome:
     async with harness.sessions() as session:
         [row] = (await session.scalars(select(JourneyOutcome))).all()
@@ -94,7 +89,7 @@ async def test_an_open_and_a_big_cart_take_the_big_branch_then_the_journey_goes_
     final = await harness.finish(handle, record_as="opened_big_branch_expired")
     assert final.outcome == Outcome.EXPIRED
     # expired when the 2d conversion window after the last step ran out, not before or after
-    assert about(timedelta(hours=12) + timedelta(days=2), await lifetime(handle))
+    assert about(timedelta(hours=12) + timedelta(days=2), await harness.lifetime(handle))
     assert (await search_attributes(handle))["JourneyStatus"] == "expired"
 
 
@@ -107,7 +102,7 @@ async def test_a_small_cart_takes_the_other_branch_and_exits(harness: JourneyHar
 
     assert final.outcome == Outcome.EXITED
     assert [m.message_id for m in final.messages] == ["r1", "small"]
-    assert about(timedelta(hours=2), await lifetime(handle))
+    assert about(timedelta(hours=2), await harness.lifetime(handle))
     assert (await search_attributes(handle))["JourneyStatus"] == "exited"
     assert (await outcome_row(harness)).outcome == "exited"
 
@@ -127,7 +122,7 @@ async def test_a_purchase_during_a_plain_wait_ends_the_journey_at_once(
 
     assert final.outcome == Outcome.RECOVERED
     assert [m.message_id for m in final.messages] == ["r1", "n1"]
-    assert about(timedelta(hours=10, minutes=5), await lifetime(handle))
+    assert about(timedelta(hours=10, minutes=5), await harness.lifetime(handle))
 
 
 async def test_an_emptied_cart_ends_the_journey_and_is_recorded(harness: JourneyHarness) -> None:
