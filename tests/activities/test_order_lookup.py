@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
 from activities.messaging import BROKEN_LOOKUP_RETRY
@@ -24,7 +25,9 @@ from sending.order_lookup import ShopOrderLookup
 from storage.carts import cart_history
 from storage.models import ContactCap, Message, Order
 from tests.factories import add_shop
+from tests.support.database import checked_out
 from tests.support.messaging import SendActivity, send_activity, send_request
+from tests.support.smtp import SmtpServer
 from workflows.payloads import Channel, MessageStatus, OrderPlaced, SendResult
 
 LOOKUP_URL = "https://shop.example/cartnudge/orders"
@@ -73,14 +76,19 @@ def failing(error: type[httpx.RequestError]) -> ShopEndpoint:
     return ShopEndpoint(handler)
 
 
-async def shop_with_lookup(session_factory: Any, url: str = LOOKUP_URL) -> None:
+async def shop_with_lookup(
+    session_factory: async_sessionmaker[AsyncSession], url: str = LOOKUP_URL
+) -> None:
     await add_shop(
         session_factory, shop="demo_shop", key=None, order_lookup_url=url, order_lookup_token=TOKEN
     )
 
 
 def sends(
-    session_factory: Any, endpoint: ShopEndpoint, smtp_url: str = NOBODY_LISTENS, **lookup: Any
+    session_factory: async_sessionmaker[AsyncSession],
+    endpoint: ShopEndpoint,
+    smtp_url: str = NOBODY_LISTENS,
+    **lookup: Any,
 ) -> SendActivity:
     return send_activity(session_factory, smtp_url=smtp_url, order_lookup=endpoint.lookup(**lookup))
 
@@ -93,7 +101,7 @@ async def bought(activities: SendActivity, step: str = "steps[0]") -> OrderPlace
     return result.order
 
 
-async def stored_orders(session_factory: Any) -> list[Order]:
+async def stored_orders(session_factory: async_sessionmaker[AsyncSession]) -> list[Order]:
     async with session_factory() as session:
         return list((await session.scalars(select(Order))).all())
 
@@ -102,7 +110,7 @@ async def stored_orders(session_factory: Any) -> list[Order]:
 
 
 async def test_an_order_only_the_shop_knows_stops_the_message_and_is_stored(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(200, json=ORDER_JSON)
@@ -148,7 +156,7 @@ async def test_an_order_only_the_shop_knows_stops_the_message_and_is_stored(
 
 
 async def test_once_stored_the_order_is_answered_without_asking_the_shop_again(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(200, json=ORDER_JSON)
@@ -163,7 +171,7 @@ async def test_once_stored_the_order_is_answered_without_asking_the_shop_again(
 
 
 async def test_an_order_we_already_hold_under_its_id_is_not_stored_twice(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
     async with session_factory() as session:  # the shop sent the order with another cart id
@@ -185,7 +193,9 @@ async def test_an_order_we_already_hold_under_its_id_is_not_stored_twice(
     assert row.cart_id == "cart-0"
 
 
-async def test_a_total_sent_as_a_json_number_keeps_its_cents(session_factory: Any) -> None:
+async def test_a_total_sent_as_a_json_number_keeps_its_cents(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     await shop_with_lookup(session_factory)
     body = b'{"order_id": "SO-1002", "total": 1299.90, "currency": "EUR"}'
     endpoint = answering(200, content=body, headers={"Content-Type": "application/json"})
@@ -199,7 +209,7 @@ async def test_a_total_sent_as_a_json_number_keeps_its_cents(session_factory: An
 
 
 async def test_404_means_not_bought_and_the_send_goes_on(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(404, json={"error": "no order for this cart"})
@@ -213,7 +223,7 @@ async def test_404_means_not_bought_and_the_send_goes_on(
 
 
 async def test_a_shop_without_a_lookup_url_is_never_asked(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None)
     endpoint = answering(200, json=ORDER_JSON)
@@ -226,7 +236,9 @@ async def test_a_shop_without_a_lookup_url_is_never_asked(
     assert endpoint.requests == []
 
 
-async def test_an_order_in_our_records_needs_no_http_call(session_factory: Any) -> None:
+async def test_an_order_in_our_records_needs_no_http_call(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     await shop_with_lookup(session_factory)
     async with session_factory() as session:
         session.add(
@@ -252,7 +264,7 @@ async def test_an_order_in_our_records_needs_no_http_call(session_factory: Any) 
 
 @pytest.mark.parametrize("error", [httpx.ConnectTimeout, httpx.ReadTimeout, httpx.ConnectError])
 async def test_no_answer_is_retried_and_never_read_as_not_bought(
-    session_factory: Any, error: type[httpx.RequestError]
+    session_factory: async_sessionmaker[AsyncSession], error: type[httpx.RequestError]
 ) -> None:
     await shop_with_lookup(session_factory)
 
@@ -265,7 +277,7 @@ async def test_no_answer_is_retried_and_never_read_as_not_bought(
 
 
 async def test_a_slow_endpoint_fails_the_attempt_within_the_lookup_timeout(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
 
@@ -284,7 +296,7 @@ async def test_a_slow_endpoint_fails_the_attempt_within_the_lookup_timeout(
 
 @pytest.mark.parametrize(("status", "delay"), [(503, 30), (429, 7)])
 async def test_busy_or_down_is_retried_when_the_shop_says(
-    session_factory: Any, status: int, delay: int
+    session_factory: async_sessionmaker[AsyncSession], status: int, delay: int
 ) -> None:
     await shop_with_lookup(session_factory)
     endpoint = answering(status, headers={"Retry-After": str(delay)}, text="maintenance")
@@ -315,7 +327,10 @@ async def test_busy_or_down_is_retried_when_the_shop_says(
     ids=["401", "403", "redirect", "html", "order-null", "negative-total", "other-cart"],
 )
 async def test_a_broken_endpoint_holds_the_send_and_names_the_shop_and_url(
-    session_factory: Any, caplog: pytest.LogCaptureFixture, response: httpx.Response, shown: str
+    session_factory: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    response: httpx.Response,
+    shown: str,
 ) -> None:
     await shop_with_lookup(session_factory)
     endpoint = ShopEndpoint(lambda request: response)
@@ -334,7 +349,9 @@ async def test_a_broken_endpoint_holds_the_send_and_names_the_shop_and_url(
     assert await stored_orders(session_factory) == []
 
 
-async def test_secrets_in_the_lookup_url_stay_out_of_errors(session_factory: Any) -> None:
+async def test_secrets_in_the_lookup_url_stay_out_of_errors(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     await shop_with_lookup(session_factory, url="https://shop.example/orders?key=s3cret")
     endpoint = answering(401)
 
@@ -349,7 +366,7 @@ async def test_secrets_in_the_lookup_url_stay_out_of_errors(session_factory: Any
 
 @pytest.mark.parametrize("url", ["shop.example/orders", "ftp://shop.example/orders"])
 async def test_a_lookup_url_that_is_not_one_is_reported_as_broken(
-    session_factory: Any, url: str
+    session_factory: async_sessionmaker[AsyncSession], url: str
 ) -> None:
     await shop_with_lookup(session_factory, url=url)
     endpoint = answering(404)
@@ -363,7 +380,7 @@ async def test_a_lookup_url_that_is_not_one_is_reported_as_broken(
 
 
 async def test_a_worker_without_an_http_client_refuses_to_skip_the_check(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
 
@@ -378,7 +395,7 @@ async def test_a_worker_without_an_http_client_refuses_to_skip_the_check(
 
 
 async def test_without_retry_after_the_check_is_asked_again_at_most_a_minute_apart(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
     activities = sends(session_factory, answering(502))
@@ -393,7 +410,7 @@ async def test_without_retry_after_the_check_is_asked_again_at_most_a_minute_apa
 
 
 async def test_a_lookup_broken_for_days_still_holds_the_message_and_never_fails_it(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     # The provider's give-up (6h of transient failures) does not apply to the order check:
     # without an answer the message neither goes out nor is recorded as failed.
@@ -410,13 +427,15 @@ async def test_a_lookup_broken_for_days_still_holds_the_message_and_never_fails_
 
 
 async def test_no_database_connection_waits_on_the_shops_endpoint(
-    session_factory: Any, db_engine: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession],
+    db_engine: AsyncEngine,
+    smtp_server: SmtpServer,
 ) -> None:
     await shop_with_lookup(session_factory)
     held: list[int] = []
 
     def not_bought(request: httpx.Request) -> httpx.Response:
-        held.append(db_engine.pool.checkedout())
+        held.append(checked_out(db_engine))
         return httpx.Response(404)
 
     result = await sends(session_factory, ShopEndpoint(not_bought), smtp_server.url).send(

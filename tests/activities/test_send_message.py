@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
 from channels.twilio import TwilioSender
@@ -26,6 +27,7 @@ from settings import WebhookTarget
 from storage.models import ContactCap, Message
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
+from tests.support.database import checked_out
 from tests.support.messaging import (
     MAIL_FROM,
     REPO_JOURNEYS,
@@ -33,16 +35,19 @@ from tests.support.messaging import (
     send_activity,
     send_request,
 )
+from tests.support.smtp import SmtpServer, body_text
 from workflows.payloads import Channel, MessageStatus, SendRequest
 
 
-async def outbox_row(session_factory: Any) -> Message:
+async def outbox_row(session_factory: async_sessionmaker[AsyncSession]) -> Message:
     async with session_factory() as session:
         [row] = (await session.scalars(select(Message))).all()
     return row
 
 
-async def test_a_retried_send_never_delivers_twice(session_factory: Any, smtp_server: Any) -> None:
+async def test_a_retried_send_never_delivers_twice(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
+) -> None:
     activities = send_activity(session_factory, smtp_url=smtp_server.url)
 
     first = await activities.send(send_request())
@@ -58,7 +63,7 @@ async def test_a_retried_send_never_delivers_twice(session_factory: Any, smtp_se
 
 
 async def test_an_attempt_that_died_mid_delivery_is_never_resent(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     activities = send_activity(session_factory, smtp_url=smtp_server.url)
     await activities.send(send_request())
@@ -75,7 +80,7 @@ async def test_an_attempt_that_died_mid_delivery_is_never_resent(
 
 
 async def test_an_unreachable_server_is_retried_and_then_delivers_once(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     # nothing listens on discard
     down = send_activity(session_factory, smtp_url="smtp://127.0.0.1:9")
@@ -91,7 +96,7 @@ async def test_an_unreachable_server_is_retried_and_then_delivers_once(
 
 
 async def test_a_server_down_for_six_hours_is_given_up_on_and_settled_as_failed(
-    session_factory: Any,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     down = send_activity(session_factory, smtp_url="smtp://127.0.0.1:9")
 
@@ -104,7 +109,7 @@ async def test_a_server_down_for_six_hours_is_given_up_on_and_settled_as_failed(
 
 
 async def test_a_mailbox_that_does_not_exist_fails_for_good(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     smtp_server.refuse["ayse@example.com"] = "550 5.1.1 no such mailbox"
 
@@ -116,7 +121,7 @@ async def test_a_mailbox_that_does_not_exist_fails_for_good(
 
 
 async def test_a_mailbox_answering_try_later_is_retried(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     smtp_server.refuse["ayse@example.com"] = "451 4.3.0 mailbox busy, try later"
 
@@ -129,7 +134,7 @@ async def test_a_mailbox_answering_try_later_is_retried(
 
 
 async def test_every_email_carries_a_one_click_unsubscribe(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await send_activity(session_factory, smtp_url=smtp_server.url).send(send_request())
 
@@ -137,13 +142,13 @@ async def test_every_email_carries_a_one_click_unsubscribe(
     link = email["List-Unsubscribe"].strip("<>")
     assert link.startswith("http://cartnudge.test/u/")
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    html = email.get_body(("html",)).get_content()
-    text = email.get_body(("plain",)).get_content()
+    html = body_text(email, "html")
+    text = body_text(email, "plain")
     assert link in html and link in text
 
 
 async def test_a_suppressed_address_is_skipped_with_the_reason(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     async with session_factory() as session:
         await suppress(
@@ -195,7 +200,7 @@ def sms_request(**overrides: Any) -> SendRequest:
 
 
 async def test_twilio_asking_to_slow_down_is_retried_when_it_says(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     def busy(request: httpx.Request) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 20429})
@@ -212,7 +217,7 @@ async def test_twilio_asking_to_slow_down_is_retried_when_it_says(
 
 
 async def test_an_invalid_number_fails_for_good_and_frees_the_cap_slot(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     def invalid(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"code": 21211, "message": "Invalid 'To' Phone Number"})
@@ -230,7 +235,9 @@ async def test_an_invalid_number_fails_for_good_and_frees_the_cap_slot(
         assert (await session.scalars(select(ContactCap))).all() == []
 
 
-async def test_the_sms_carries_opt_out_instructions(session_factory: Any, smtp_server: Any) -> None:
+async def test_the_sms_carries_opt_out_instructions(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
+) -> None:
     sent: list[dict[str, str]] = []
 
     def accept(request: httpx.Request) -> httpx.Response:
@@ -254,7 +261,7 @@ async def test_the_sms_carries_opt_out_instructions(session_factory: Any, smtp_s
 
 
 async def test_an_interrupted_webhook_is_repeated_with_the_same_idempotency_key(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     received: list[httpx.Request] = []
 
@@ -290,7 +297,9 @@ async def test_an_interrupted_webhook_is_repeated_with_the_same_idempotency_key(
 # --- the consent registry (İYS) ---------------------------------------------------------------
 
 
-def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> SendActivity:
+def registry_activities(
+    session_factory: async_sessionmaker[AsyncSession], smtp_url: str, handler: Any
+) -> SendActivity:
     registry = ConsentRegistry(
         url="https://registry.example/check",
         token="registry-token",
@@ -302,7 +311,7 @@ def registry_activities(session_factory: Any, smtp_url: str, handler: Any) -> Se
 
 
 async def test_the_registry_is_asked_once_per_address_and_its_no_is_respected(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     asked: list[dict[str, str]] = []
 
@@ -321,7 +330,7 @@ async def test_the_registry_is_asked_once_per_address_and_its_no_is_respected(
 
 
 async def test_an_unreachable_registry_holds_the_message_back(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503)
@@ -333,7 +342,7 @@ async def test_an_unreachable_registry_holds_the_message_back(
 
 
 async def test_a_lost_answer_from_twilio_is_never_sent_again(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     calls: list[httpx.Request] = []
 
@@ -355,12 +364,14 @@ async def test_a_lost_answer_from_twilio_is_never_sent_again(
 
 
 async def test_no_database_connection_waits_on_the_registry(
-    session_factory: Any, db_engine: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession],
+    db_engine: AsyncEngine,
+    smtp_server: SmtpServer,
 ) -> None:
     held: list[int] = []
 
     def registry(request: httpx.Request) -> httpx.Response:
-        held.append(db_engine.pool.checkedout())
+        held.append(checked_out(db_engine))
         return httpx.Response(200, json={"allowed": True})
 
     activities = registry_activities(session_factory, smtp_server.url, registry)

@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from tests.factories import add_shop, make_cart, make_customer
 from tests.support.messaging import SendActivity, send_activity, send_request
+from tests.support.smtp import SmtpServer
 from workflows.payloads import MessageStatus, QuietWindow
 
 SETTINGS_MAIL_FROM = "cartnudge <shop@localhost>"
@@ -19,7 +22,9 @@ DUE = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
 TOKYO_MORNING = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
 
 
-def shop_sends(session_factory: Any, smtp_url: str, settings_timezone: str) -> SendActivity:
+def shop_sends(
+    session_factory: async_sessionmaker[AsyncSession], smtp_url: str, settings_timezone: str
+) -> SendActivity:
     """The send activity with the settings' sender and timezone, for shops without their own."""
     return send_activity(
         session_factory,
@@ -38,7 +43,7 @@ def at_night_in_tokyo(customer_timezone: str | None) -> Any:
 
 
 async def test_the_email_comes_from_the_shop_that_sends_it(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     shop_from = "Koşu Dükkanı <merhaba@kosu.example>"
     await add_shop(session_factory, shop="demo_shop", key=None, email_from=shop_from)
@@ -52,7 +57,7 @@ async def test_the_email_comes_from_the_shop_that_sends_it(
 
 
 async def test_a_shop_without_its_own_sender_sends_from_the_settings_address(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, email_from=None)
     await add_shop(session_factory, shop="other_shop", key=None, email_from="Other <o@x.example>")
@@ -68,7 +73,7 @@ async def test_a_shop_without_its_own_sender_sends_from_the_settings_address(
 
 
 async def test_quiet_hours_use_the_shops_timezone_when_the_customer_has_none(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, timezone="Asia/Tokyo")
     activities = shop_sends(session_factory, smtp_server.url, "UTC")
@@ -82,7 +87,7 @@ async def test_quiet_hours_use_the_shops_timezone_when_the_customer_has_none(
 
 
 async def test_the_customers_own_timezone_wins_over_the_shops(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, timezone="Asia/Tokyo")
     activities = shop_sends(session_factory, smtp_server.url, "UTC")
@@ -94,7 +99,7 @@ async def test_the_customers_own_timezone_wins_over_the_shops(
 
 
 async def test_a_shop_without_a_row_falls_back_to_the_settings_timezone(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     activities = shop_sends(session_factory, smtp_server.url, "Asia/Tokyo")
 
@@ -104,7 +109,7 @@ async def test_a_shop_without_a_row_falls_back_to_the_settings_timezone(
 
 
 async def test_the_shops_timezone_replaces_the_settings_one(
-    session_factory: Any, smtp_server: Any
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
     await add_shop(session_factory, shop="demo_shop", key=None, timezone="Europe/Istanbul")
     activities = shop_sends(session_factory, smtp_server.url, "Asia/Tokyo")

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from settings import Settings
@@ -44,7 +45,7 @@ async def shop(session_factory: async_sessionmaker[AsyncSession]) -> str:
 
 @pytest.fixture
 async def app(
-    settings: Settings, temporal_env: Any, db_engine: AsyncEngine
+    settings: Settings, temporal_env: WorkflowEnvironment, db_engine: AsyncEngine
 ) -> AsyncIterator[FastAPI]:
     app = create_app(settings, temporal_client=temporal_env.client, engine=db_engine)
     async with app.router.lifespan_context(app):

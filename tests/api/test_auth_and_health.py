@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from settings import Settings
@@ -55,7 +56,7 @@ async def test_a_request_without_the_api_key_is_refused(
 async def test_a_wrong_api_key_changes_nothing(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     authorization: str,
 ) -> None:
     response = await anonymous.put(
@@ -149,7 +150,11 @@ STORING = [
     ("method", "path", "request_args"), STORING, ids=[f"{m} {p}" for m, p, _ in STORING]
 )
 async def test_without_a_database_health_and_every_intake_answer_503_with_retry_after(
-    settings: Settings, temporal_env: Any, method: str, path: str, request_args: dict[str, Any]
+    settings: Settings,
+    temporal_env: WorkflowEnvironment,
+    method: str,
+    path: str,
+    request_args: dict[str, Any],
 ) -> None:
     unreachable = _unreachable_database(settings)
     if path == "unsubscribe":

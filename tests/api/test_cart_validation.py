@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from storage.models import Cart
 from tests.support.api import CART, WORKFLOW_ID, cart_body
@@ -79,7 +80,7 @@ BAD_CARTS = {
 async def test_bad_cart_is_refused_naming_the_field(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     edit: Edit,
     field: str,
     problem: str,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
+from settings import Settings
 from storage.models import Cart, JourneyOutcome
 from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
 from tests.support.histories import signalled_carts, signals, workflow_exists
@@ -21,8 +22,8 @@ PUT = f"/v1/carts/{CART}"
 async def test_first_snapshot_starts_the_carts_workflow_with_it(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
-    settings: Any,
+    temporal_env: WorkflowEnvironment,
+    settings: Settings,
 ) -> None:
     response = await api.put(PUT, json=cart_body())
 
@@ -42,7 +43,9 @@ async def test_first_snapshot_starts_the_carts_workflow_with_it(
 
 
 async def test_a_newer_snapshot_replaces_the_stored_one_and_updates_the_workflow(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(PUT, json=cart_body())
     newer = cart_body(minutes=5, total="1499.90")
@@ -58,7 +61,9 @@ async def test_a_newer_snapshot_replaces_the_stored_one_and_updates_the_workflow
 
 
 async def test_an_older_snapshot_is_acknowledged_and_ignored(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(PUT, json=cart_body(minutes=10))
 
@@ -82,7 +87,9 @@ async def test_the_same_time_in_another_offset_is_no_newer(
 
 
 async def test_a_replayed_snapshot_signals_again_and_changes_nothing_stored(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     body = cart_body()
     await api.put(PUT, json=body)
@@ -98,7 +105,7 @@ async def test_a_replayed_snapshot_signals_again_and_changes_nothing_stored(
 
 
 async def test_a_cart_with_an_order_never_starts_a_journey_again(
-    api: httpx.AsyncClient, temporal_env: Any
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     await api.put(PUT, json=cart_body())
     await api.post("/v1/orders", json=order_body())
@@ -141,8 +148,8 @@ async def add_outcome(
 async def test_a_cart_whose_journey_just_ended_waits_for_the_cooldown(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
-    settings: Any,
+    temporal_env: WorkflowEnvironment,
+    settings: Settings,
 ) -> None:
     await add_outcome(session_factory, outcome="expired", ended_ago=timedelta(hours=1))
 
@@ -156,8 +163,8 @@ async def test_a_cart_whose_journey_just_ended_waits_for_the_cooldown(
 async def test_after_the_cooldown_the_cart_starts_a_new_journey(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
-    settings: Any,
+    temporal_env: WorkflowEnvironment,
+    settings: Settings,
 ) -> None:
     ago = timedelta(hours=settings.rejoin_cooldown_hours, minutes=1)
     await add_outcome(session_factory, outcome="expired", ended_ago=ago)
@@ -181,7 +188,9 @@ async def test_a_cart_emptied_before_any_message_may_start_again_at_once(
 
 
 async def test_a_running_journey_hears_updates_despite_a_recent_outcome(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(PUT, json=cart_body())  # a new run, started after the cooldown ended
     await add_outcome(session_factory, outcome="expired", ended_ago=timedelta(hours=1))
@@ -193,7 +202,9 @@ async def test_a_running_journey_hears_updates_despite_a_recent_outcome(
 
 
 async def test_an_empty_snapshot_ends_the_running_journey(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(PUT, json=cart_body())
 
@@ -207,7 +218,7 @@ async def test_an_empty_snapshot_ends_the_running_journey(
 
 
 async def test_an_empty_first_snapshot_starts_nothing(
-    api: httpx.AsyncClient, temporal_env: Any
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     response = await api.put(PUT, json=cart_body(items=[], total="0"))
 
@@ -216,7 +227,9 @@ async def test_an_empty_first_snapshot_starts_nothing(
 
 
 async def test_delete_marks_the_cart_emptied_and_tells_the_workflow(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(PUT, json=cart_body())
 
@@ -230,7 +243,7 @@ async def test_delete_marks_the_cart_emptied_and_tells_the_workflow(
 
 
 async def test_delete_of_an_unknown_cart_is_accepted_and_starts_nothing(
-    api: httpx.AsyncClient, temporal_env: Any
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     response = await api.delete("/v1/carts/never-seen", params={"shop": SHOP})
 

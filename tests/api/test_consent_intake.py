@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from contract.carts import Consent
 from storage.consents import current_consent
@@ -77,7 +78,7 @@ async def test_a_stale_snapshot_of_the_same_cart_does_not_win(
 async def test_a_snapshot_of_a_bought_cart_still_states_consent(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put("/v1/carts/abc", json=cart_with(Consent(email=True), minutes=0))
     await api.post("/v1/orders", json=order_body())

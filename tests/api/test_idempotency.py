@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from storage import idempotency as stored_requests
 from storage.idempotency import Fingerprint
@@ -61,7 +62,7 @@ async def add_claim(
 
 
 async def test_a_repeated_cart_gets_the_first_answer_and_signals_once(
-    api: httpx.AsyncClient, temporal_env: Any
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     body = cart_body()
 
@@ -79,7 +80,7 @@ async def test_a_repeated_cart_gets_the_first_answer_and_signals_once(
 async def test_a_repeated_order_is_recorded_and_signalled_once(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(CART_URL, json=cart_body())
 
@@ -108,7 +109,7 @@ async def test_a_repeated_consent_statement_replays_its_empty_204(
 async def test_the_same_key_with_another_body_is_a_409_and_changes_nothing(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(CART_URL, json=cart_body(), headers=keyed("k-1"))
 
@@ -124,7 +125,7 @@ async def test_the_same_key_with_another_body_is_a_409_and_changes_nothing(
 
 
 async def test_the_same_key_on_another_route_is_a_409(
-    api: httpx.AsyncClient, temporal_env: Any
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     body = cart_body()
     await api.put(CART_URL, json=body, headers=keyed("k-1"))
@@ -142,7 +143,7 @@ async def test_after_a_503_the_retry_with_the_same_key_runs(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     body = cart_body()
 
@@ -163,7 +164,7 @@ async def test_after_a_503_the_retry_with_the_same_key_runs(
 async def test_a_repeat_while_the_first_still_runs_is_a_409_with_retry_after(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     body = raw(cart_body())
     await add_claim(session_factory, key="k-busy", body=body, age=timedelta(seconds=1))
@@ -177,7 +178,7 @@ async def test_a_repeat_while_the_first_still_runs_is_a_409_with_retry_after(
 
 
 async def test_concurrent_repeats_start_one_journey(
-    api: httpx.AsyncClient, temporal_env: Any
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     body = cart_body()
 
@@ -198,7 +199,7 @@ async def test_concurrent_repeats_start_one_journey(
 async def test_a_stale_claim_or_an_expired_answer_gives_the_key_to_the_next_request(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     age: timedelta,
     status_code: int | None,
 ) -> None:
@@ -245,7 +246,7 @@ async def test_without_an_api_key_the_answer_is_401_and_nothing_is_stored(
 async def test_keys_belong_to_a_shop(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await add_shop(session_factory, shop="other_shop", key="other-key")
 

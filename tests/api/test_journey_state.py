@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from activities.messaging import Provider
 from channels.smtp import SmtpEmailSender
 from settings import Settings
 from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
+from tests.support.smtp import SmtpServer
 from tests.support.temporal import running_worker
+from workflows.payloads import Channel
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -21,14 +23,14 @@ async def test_the_journey_state_while_running_and_after_the_purchase(
     api: httpx.AsyncClient,
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
-    smtp_server: Any,
+    temporal_env: WorkflowEnvironment,
+    smtp_server: SmtpServer,
 ) -> None:
     async with running_worker(
         temporal_env.client,
         settings=settings.model_copy(update={"journeys_dir": REPO_JOURNEYS}),
         session_factory=session_factory,
-        providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
+        providers={Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
     ):
         await api.put(f"/v1/carts/{CART}", json=cart_body())
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from contract.carts import MAX_CART_ITEMS
 from storage.models import Cart, IdempotentRequest
@@ -38,7 +39,9 @@ async def chunks(data: bytes, size: int = 1024) -> AsyncIterator[bytes]:
         yield data[start : start + size]
 
 
-async def nothing_stored(sessions: async_sessionmaker[AsyncSession], temporal_env: Any) -> bool:
+async def nothing_stored(
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> bool:
     return (
         await rows(sessions, Cart) == []
         and await rows(sessions, IdempotentRequest) == []
@@ -49,7 +52,7 @@ async def nothing_stored(sessions: async_sessionmaker[AsyncSession], temporal_en
 async def test_a_body_declared_too_large_is_a_413_naming_the_limit(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     body = big_cart()
     assert len(json.dumps(body)) > MAX_BODY
@@ -64,7 +67,7 @@ async def test_a_body_declared_too_large_is_a_413_naming_the_limit(
 async def test_a_body_streamed_without_a_length_is_cut_off_at_the_limit(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     data = json.dumps(big_cart()).encode()
 
@@ -109,7 +112,7 @@ async def test_a_body_at_the_limit_is_taken(api: httpx.AsyncClient) -> None:
 async def test_too_many_items_is_a_422_naming_items_and_the_limit(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     small = {"sku": "S", "name": "n", "quantity": 1, "unit_price": "1"}
     body = {**cart_body(), "items": [small] * (MAX_CART_ITEMS + 1)}
@@ -139,7 +142,7 @@ async def test_too_many_items_is_a_422_naming_items_and_the_limit(
 async def test_a_value_over_its_limit_is_a_422_naming_field_and_limit(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     field: str,
     value: str,
     limit: str,

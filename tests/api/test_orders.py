@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from storage.models import Order
 from tests.support.api import CART, WORKFLOW_ID, cart_body, order_body
@@ -19,7 +20,9 @@ from workflows.payloads import OrderPlaced
 
 
 async def test_an_order_is_recorded_and_ends_the_carts_journey(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(f"/v1/carts/{CART}", json=cart_body())
 
@@ -54,7 +57,9 @@ async def test_a_replayed_order_changes_nothing(
 
 
 async def test_an_order_for_a_cart_without_a_journey_is_still_recorded(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     response = await api.post("/v1/orders", json=order_body())
 
@@ -64,7 +69,9 @@ async def test_an_order_for_a_cart_without_a_journey_is_still_recorded(
 
 
 async def test_an_order_that_arrives_before_its_cart_keeps_the_cart_from_any_journey(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     """Events cross on the way: the purchase is kept, and the late cart starts nothing."""
     await api.post("/v1/orders", json=order_body())
@@ -78,7 +85,9 @@ async def test_an_order_that_arrives_before_its_cart_keeps_the_cart_from_any_jou
 
 
 async def test_an_order_after_the_journey_ended_is_recorded(
-    api: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], temporal_env: Any
+    api: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(f"/v1/carts/{CART}", json=cart_body())
     await temporal_env.client.get_workflow_handle(WORKFLOW_ID).terminate("journey over")

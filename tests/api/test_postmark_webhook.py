@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.routes.postmark import PostmarkEvent, engagement_kind
 from storage.models import EngagementEvent, ProviderEvent, Suppression
@@ -81,7 +82,7 @@ async def test_an_authenticated_event_is_recorded_and_told(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     record_type: str,
     fields: dict[str, Any],
     kind: str,
@@ -113,7 +114,7 @@ async def test_an_event_we_do_not_track_is_accepted_and_changes_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     record_type: str,
     fields: dict[str, Any],
 ) -> None:
@@ -134,7 +135,7 @@ async def test_an_event_delivered_twice_counts_once(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
     row = await add_message(session_factory, run_id=run_id, provider="postmark")
@@ -154,7 +155,7 @@ async def test_without_our_key_postmarks_message_id_finds_the_message(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
     await add_message(
@@ -178,7 +179,7 @@ async def test_wrong_or_missing_credentials_get_401_and_change_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     auth: tuple[str, str] | None,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)

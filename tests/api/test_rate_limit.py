@@ -3,12 +3,11 @@ above that a 429 with Retry-After, for that key only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.rate_limit import RateLimiter
 from storage.models import Cart, IdempotentRequest
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.settings(rate_limit_per_second=0.01, rate_limit_burst=B
 async def test_after_the_burst_a_429_names_the_limit_and_when_to_retry(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     taken = [await api.put(f"/v1/carts/c{n}", json=cart_body()) for n in range(BURST)]
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.routes.sendgrid import SendGridEvent, engagement_kind
 from storage.models import EngagementEvent, ProviderEvent, Suppression
@@ -89,7 +90,7 @@ async def test_a_signed_batch_is_recorded_suppressed_and_told(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
     keys = {}
@@ -151,7 +152,7 @@ async def test_an_event_delivered_twice_counts_once(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
     row = await add_message(session_factory, run_id=run_id)
@@ -171,7 +172,7 @@ async def test_without_our_key_the_sendgrid_message_id_finds_the_message(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
     await add_message(session_factory, run_id=run_id, provider_message_id="x-msg-id")
@@ -189,7 +190,7 @@ async def test_an_event_about_no_message_of_ours_is_accepted_and_ignored(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await running_cart(api, temporal_env.client)
 
@@ -220,7 +221,7 @@ async def test_an_unsigned_or_tampered_batch_gets_401_and_changes_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     forgery: str,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -264,7 +265,7 @@ async def test_while_temporal_is_down_sendgrid_gets_503_and_its_retry_is_told(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
     row = await add_message(session_factory, run_id=run_id)

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from storage.models import Cart, ConsentRecord, Order
 from storage.shops import create_api_key, revoke_api_key
@@ -40,7 +41,7 @@ FOREIGN = [
 async def test_a_key_can_not_reach_another_shop(
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     method: str,
     url: str,
     body: Any,

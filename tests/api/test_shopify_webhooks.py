@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
 from storage.models import Cart, Order, ProviderEvent
@@ -76,7 +77,7 @@ async def deliver(
 async def test_a_checkout_starts_its_carts_journey_with_the_mapped_snapshot(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     response = await deliver(anonymous, "checkouts/create", CHECKOUT)
 
@@ -124,7 +125,7 @@ async def test_ids_beyond_2_53_are_kept_exactly(
 
 
 async def test_a_newer_checkout_update_updates_the_running_journey(
-    anonymous: httpx.AsyncClient, temporal_env: Any
+    anonymous: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     await deliver(anonymous, "checkouts/create", CHECKOUT)
     first_line = json.loads(CHECKOUT)["line_items"][0]
@@ -148,7 +149,7 @@ async def test_a_newer_checkout_update_updates_the_running_journey(
 async def test_a_redelivered_webhook_changes_nothing(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     first = await deliver(anonymous, "checkouts/create", CHECKOUT, webhook_id="wh-1")
     [cart_before] = await rows(session_factory, Cart)
@@ -166,7 +167,7 @@ async def test_a_redelivered_webhook_changes_nothing(
 async def test_an_order_ends_the_journey_of_its_checkout(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await deliver(anonymous, "checkouts/create", CHECKOUT)
 
@@ -201,7 +202,7 @@ async def test_an_order_from_no_checkout_is_acknowledged_and_ignored(
 
 
 async def test_an_emptied_checkout_ends_the_journey(
-    anonymous: httpx.AsyncClient, temporal_env: Any
+    anonymous: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     await deliver(anonymous, "checkouts/create", CHECKOUT)
     emptied = changed(
@@ -238,7 +239,7 @@ def forged(body: bytes) -> dict[str, tuple[dict[str, str], bytes]]:
 async def test_an_unsigned_or_tampered_webhook_gets_401_and_stores_nothing(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     forgery: str,
 ) -> None:
     headers, body = forged(CHECKOUT)[forgery]
@@ -280,7 +281,7 @@ async def test_a_topic_we_do_not_use_is_acknowledged_and_ignored(
 async def test_an_unreadable_checkout_gets_422_naming_shopifys_field_and_stores_nothing(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     lines = json.loads(CHECKOUT)["line_items"]
     bad = changed(CHECKOUT, line_items=[lines[0], {**lines[1], "price": "ninety-nine"}])
@@ -299,7 +300,7 @@ async def test_while_temporal_is_down_shopify_gets_503_and_its_retry_is_handled(
     anonymous_without_temporal: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     refused = await deliver(anonymous_without_temporal, "checkouts/create", CHECKOUT)
 
@@ -318,7 +319,7 @@ async def test_while_temporal_is_down_shopify_gets_503_and_its_retry_is_handled(
 
 async def test_a_delivery_that_died_after_storing_the_cart_is_handled_in_full_on_retry(
     anonymous: httpx.AsyncClient,
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The API process dies between storing the cart and starting its journey (stood in for

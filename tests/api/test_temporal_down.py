@@ -3,11 +3,13 @@ retry), nothing lost, and the customer's pixel and click links keep working."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import twilio_signature
 from settings import Settings
@@ -33,7 +35,7 @@ async def test_a_cart_refused_with_503_arrives_when_the_shop_retries(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     body = cart_body()
 
@@ -54,7 +56,7 @@ async def test_an_order_refused_with_503_reaches_the_workflow_on_retry(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(f"/v1/carts/{CART}", json=cart_body())
 
@@ -71,7 +73,7 @@ async def test_an_emptied_cart_refused_with_503_ends_the_journey_on_retry(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await api.put(f"/v1/carts/{CART}", json=cart_body())
 
@@ -115,9 +117,9 @@ async def test_a_provider_event_refused_with_503_is_told_on_the_providers_retry(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     path: str,
-    call: Any,
+    call: Callable[[str], dict[str, Any]],
     channel: str,
     kind: str,
 ) -> None:
@@ -150,7 +152,7 @@ async def test_pixel_and_click_work_and_the_open_is_counted_later(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     await api.put(f"/v1/carts/{CART}", json=cart_body())

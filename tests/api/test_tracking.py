@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from storage.models import EngagementEvent
@@ -50,7 +51,7 @@ async def test_an_open_is_recorded_once_and_told_to_the_run(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -73,7 +74,7 @@ async def test_a_bad_open_token_still_gets_the_pixel_and_counts_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     token: str,
 ) -> None:
     await running_cart(api, temporal_env.client)
@@ -89,7 +90,7 @@ async def test_a_click_is_recorded_told_and_redirected_to_the_signed_url(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -111,7 +112,7 @@ async def test_a_click_on_a_finished_journey_still_redirects(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -161,7 +162,7 @@ async def test_a_tampered_click_link_gets_400_and_goes_nowhere(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
     forgery: str,
 ) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.routes.twilio import is_stop
 from api.webhook_signatures import twilio_signature
@@ -58,7 +59,11 @@ def callback(status: str, error: str | None = None, sid: str = "SM1") -> dict[st
     return params
 
 
-async def sms_cart(api: httpx.AsyncClient, temporal_env: Any, sessions: Any) -> tuple[str, str]:
+async def sms_cart(
+    api: httpx.AsyncClient,
+    temporal_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[str, str]:
     run_id = await running_cart(api, temporal_env.client)
     row = await add_message(
         sessions,
@@ -88,7 +93,7 @@ async def test_a_status_callback_is_mapped_recorded_and_told(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     status: str,
     error: str | None,
     kind: str | None,
@@ -114,7 +119,7 @@ async def test_a_status_callback_delivered_twice_counts_once(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_id, key = await sms_cart(api, temporal_env, session_factory)
 
@@ -131,7 +136,7 @@ async def test_without_our_key_the_message_sid_finds_the_message(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await sms_cart(api, temporal_env, session_factory)
 
@@ -166,7 +171,7 @@ async def test_an_unsigned_or_tampered_status_callback_gets_401_and_changes_noth
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     forgery: str,
 ) -> None:
     run_id, key = await sms_cart(api, temporal_env, session_factory)
@@ -235,7 +240,7 @@ async def test_stop_suppresses_the_number_for_every_shop_and_tells_each_journey(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     run_a = await running_cart(api, temporal_env.client)
     await add_shop(session_factory, shop="other_shop", key="other-key")
@@ -292,7 +297,7 @@ async def test_another_reply_or_a_stranger_changes_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     body: str,
     number: str,
 ) -> None:
@@ -313,7 +318,7 @@ async def test_an_unsigned_stop_gets_401_and_changes_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     forgery: str,
 ) -> None:
     run_id, _ = await sms_cart(api, temporal_env, session_factory)

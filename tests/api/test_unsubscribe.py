@@ -3,11 +3,10 @@ one-click POST suppress the address, record the unsubscribe and tell the run, on
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from storage.models import EngagementEvent, Suppression
@@ -34,7 +33,9 @@ def link(settings: Settings, run_id: str, *, address: str = ADDRESS) -> str:
     return url.removeprefix(settings.public_url)
 
 
-async def nothing_changed(sessions: async_sessionmaker[AsyncSession], temporal_env: Any) -> bool:
+async def nothing_changed(
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> bool:
     return (
         await rows(sessions, Suppression) == []
         and await rows(sessions, EngagementEvent) == []
@@ -46,7 +47,7 @@ async def test_opening_the_link_shows_a_button_and_changes_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -64,7 +65,7 @@ async def test_opening_the_link_shows_a_button_and_changes_nothing(
 async def test_the_page_escapes_what_the_token_carries(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -82,7 +83,7 @@ async def test_the_button_unsubscribes_and_tells_the_run(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -114,7 +115,7 @@ async def test_one_click_from_the_mail_client_unsubscribes(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -134,7 +135,7 @@ async def test_unsubscribing_again_changes_nothing_more(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -153,7 +154,7 @@ async def test_unsubscribing_after_the_journey_ended_still_suppresses(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)
@@ -204,7 +205,7 @@ async def test_a_bad_token_gets_404_and_changes_nothing(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
     kind: str,
     method: str,
@@ -227,7 +228,7 @@ async def test_while_temporal_is_down_the_unsubscribe_holds_and_a_retry_tells_th
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     run_id = await running_cart(api, temporal_env.client)

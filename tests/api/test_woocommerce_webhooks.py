@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
 from storage.models import Order
@@ -98,7 +99,7 @@ async def test_a_paid_order_ends_the_journey_of_the_cart_it_names(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await cart_in_journey(api)
 
@@ -122,7 +123,7 @@ async def test_a_signature_over_the_json_serialised_again_is_refused(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await cart_in_journey(api)
     reserialised = json.dumps(json.loads(ORDER), separators=(",", ":")).encode()
@@ -188,7 +189,7 @@ async def test_an_order_counts_once_it_is_paid(
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await cart_in_journey(api)
 
@@ -247,7 +248,7 @@ async def test_while_temporal_is_down_the_order_is_kept_and_its_redelivery_tells
     anonymous: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: Any,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     await cart_in_journey(api)
 

@@ -11,17 +11,21 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from storage.models import JourneyOutcome
 from tests.e2e.stack import REPO, running_stack
 from tests.factories import add_shop
+from tests.support.smtp import SmtpServer, body_text
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +68,10 @@ async def journey_state(api: httpx.AsyncClient, cart_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-async def eventually(check: Any, timeout: float = 30) -> Any:
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30) -> T:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await check()
@@ -74,9 +81,13 @@ async def eventually(check: Any, timeout: float = 30) -> Any:
 
 
 async def test_a_cart_is_recovered_end_to_end(
-    dev_server: Any, database_url: str, db_engine: Any, session_factory: Any, smtp_server: Any,
+    dev_server: WorkflowEnvironment,
+    database_url: str,
+    db_engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     journeys = tmp_path / "journeys"
     shutil.copytree(REPO / "journeys", journeys)
     demo = journeys / "demo" / "v1.yaml"
@@ -100,7 +111,7 @@ async def test_a_cart_is_recovered_end_to_end(
             # the first reminder arrives with the cart in it
             [first] = await smtp_server.wait_for_messages(1, timeout=30)
             assert first["To"].addresses[0].addr_spec == "ayse@example.com"
-            html = first.get_body(("html",)).get_content()
+            html = body_text(first, "html")
             assert "Koşu Ayakkabısı" in html and "Spor Çorap" in html
             assert "₺1.349,80" in html
             assert "https://shop.example/i/1.jpg" in html

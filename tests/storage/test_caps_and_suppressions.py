@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from storage.caps import FrequencyCaps
 from storage.suppressions import suppress, suppression_reason
 
@@ -18,7 +20,9 @@ async def take(caps: FrequencyCaps, key: str, at: datetime, address: str = "a@x.
     )
 
 
-async def test_one_message_per_window_per_address(session_factory: Any) -> None:
+async def test_one_message_per_window_per_address(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     caps = FrequencyCaps(session_factory)
 
     assert await take(caps, "k1", AT) is None
@@ -29,7 +33,9 @@ async def test_one_message_per_window_per_address(session_factory: Any) -> None:
     assert await take(caps, "k2", AT + DAY) is None  # the window has passed
 
 
-async def test_a_slot_given_back_is_free_again(session_factory: Any) -> None:
+async def test_a_slot_given_back_is_free_again(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     caps = FrequencyCaps(session_factory)
     await take(caps, "k1", AT)
 
@@ -38,7 +44,9 @@ async def test_a_slot_given_back_is_free_again(session_factory: Any) -> None:
     assert await take(caps, "k2", AT + timedelta(minutes=5)) is None
 
 
-async def test_the_first_suppression_reason_is_kept(session_factory: Any) -> None:
+async def test_the_first_suppression_reason_is_kept(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     async with session_factory() as session:
         first = await suppress(
             session, shop="s", channel="sms", address="+905321234567", reason="bounced",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import messages
 from storage.messages import latest_sms_per_cart
@@ -13,13 +12,15 @@ from tests.support.tables import add_message
 NUMBER = "+905321234567"
 
 
-async def texted(session_factory: Any) -> list[tuple[str, str, str]]:
+async def texted(session_factory: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, str]]:
     async with session_factory() as session:
         found = await latest_sms_per_cart(session, f" {NUMBER} ")
     return [(m.cart_id, m.run_id, m.message_id) for m in found]
 
 
-async def test_the_last_sms_of_each_cart_to_the_number_newest_first(session_factory: Any) -> None:
+async def test_the_last_sms_of_each_cart_to_the_number_newest_first(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
     sms = {"channel": "sms", "recipient": NUMBER, "provider": "twilio"}
     await add_message(session_factory, cart_id="a", run_id="run-1", message_id="r1", **sms)
     await add_message(session_factory, cart_id="b", run_id="run-1", message_id="r1", **sms)
@@ -32,7 +33,7 @@ async def test_the_last_sms_of_each_cart_to_the_number_newest_first(session_fact
 
 
 async def test_a_number_texted_for_very_many_carts_tells_the_latest_only(
-    session_factory: Any, monkeypatch: pytest.MonkeyPatch
+    session_factory: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(messages, "MAX_CARTS_PER_NUMBER", 2)
     for cart in "abc":

@@ -25,6 +25,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from devstack.postgres import PostgresServer, find_postgres_bin_dir
 from storage.database import create_engine, create_session_factory
@@ -149,3 +150,10 @@ async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def session_factory(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(db_engine)
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    """How many of the engine's pooled connections are in use right now."""
+    pool = engine.pool
+    assert isinstance(pool, QueuePool), f"{type(pool).__name__} does not count checkouts"
+    return pool.checkedout()

@@ -30,6 +30,14 @@ class ReceivedMail:
     message: EmailMessage
 
 
+def body_text(message: EmailMessage, kind: str) -> str:
+    """The content of the message's `html` or `plain` part; the test fails without one."""
+    part = message.get_body((kind,))
+    assert part is not None, f"the mail has no {kind} part"
+    text: str = part.get_content()
+    return text
+
+
 class SmtpServer:
     """Collects messages; `messages[i]` and `envelopes[i]` describe the same mail."""
 

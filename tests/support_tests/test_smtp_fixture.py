@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, body_text
 
 
 async def test_keeps_each_message_parsed_with_its_envelope(smtp_server: SmtpServer) -> None:
@@ -27,7 +27,7 @@ async def test_keeps_each_message_parsed_with_its_envelope(smtp_server: SmtpServ
 
     [received] = await smtp_server.wait_for_messages(1)
     assert received["Subject"] == "Sepetinizde ürünler var"
-    assert received.get_body(("html",)).get_content().strip() == "<p>Koşu Ayakkabısı</p>"
+    assert body_text(received, "html").strip() == "<p>Koşu Ayakkabısı</p>"
     assert smtp_server.envelopes[0].rcpt_tos == ("ayse@example.com", "audit@example.com")
     assert smtp_server.url == f"smtp://127.0.0.1:{smtp_server.port}"
 

@@ -4,9 +4,8 @@ Content-Length check can not (a length that lies), and that bodies still stream.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.body_limit import BodyLimitMiddleware
 
@@ -29,7 +28,7 @@ class Reader:
         await send({"type": "http.response.body", "body": str(sum(self.chunks)).encode()})
 
 
-async def call(app: Any, *, chunks: list[bytes], content_length: int | None) -> list[Message]:
+async def call(app: ASGIApp, *, chunks: list[bytes], content_length: int | None) -> list[Message]:
     headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
     scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
     pending = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from journey_schema.json_schema import journey_json_schema, main, render_schema
@@ -43,7 +44,7 @@ def test_rules_that_live_in_code_are_in_the_schema_too() -> None:
     assert definitions["WaitStep"]["properties"]["wait"]["pattern"] == "^(\\d+[smhdw])+$"
 
 
-def test_the_command_writes_the_schema(tmp_path: Any) -> None:
+def test_the_command_writes_the_schema(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
 
     assert main([str(target)]) == 0

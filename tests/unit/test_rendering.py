@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from contract.carts import CartSnapshot
 from journey_schema.catalog import JourneyCatalog
 from journey_schema.models import PinnedJourney
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
@@ -25,6 +24,7 @@ from rendering.message import (
 from rendering.sms import sms_segments, with_opt_out
 from tests.factories import make_cart, make_customer, make_item
 from tests.unit.journey_files import REPO_JOURNEYS, message_files
+from workflows.payloads import Cart
 
 NBSP = "\u00a0"
 LINKS = MessageLinks(
@@ -39,7 +39,7 @@ def shipped_journey() -> PinnedJourney:
     return JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
 
 
-def shipped(template: str, cart: CartSnapshot, links: MessageLinks = LINKS) -> RenderedMessage:
+def shipped(template: str, cart: Cart, links: MessageLinks = LINKS) -> RenderedMessage:
     pinned = shipped_journey()
     return render_message(
         templates=pinned.templates_for(template),
@@ -50,7 +50,7 @@ def shipped(template: str, cart: CartSnapshot, links: MessageLinks = LINKS) -> R
     )
 
 
-def two_item_cart(locale: str, currency: str = "TRY", **customer: object) -> CartSnapshot:
+def two_item_cart(locale: str, currency: str = "TRY", **customer: object) -> Cart:
     items = [
         make_item(sku="SKU-1", name="Koşu Ayakkabısı", quantity=1, unit_price=Decimal("1299.90")),
         make_item(

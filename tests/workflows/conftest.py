@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from channels.smtp import SmtpEmailSender
 from sending.delivery import Provider
+from tests.support.smtp import SmtpServer
 from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import HarnessFactory, JourneyHarness
+from workflows.payloads import Channel
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -25,11 +29,15 @@ def journeys_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def harness_factory(temporal_env: Any, session_factory: Any, smtp_server: Any) -> HarnessFactory:
+def harness_factory(
+    temporal_env: WorkflowEnvironment,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
+) -> HarnessFactory:
     @asynccontextmanager
     async def factory(
         journeys_dir: Path = REPO_JOURNEYS,
-        providers: dict[str, Provider] | None = None,
+        providers: dict[Channel, Provider] | None = None,
         **overrides: Any,
     ) -> AsyncIterator[JourneyHarness]:
         """A worker on `journeys_dir`; `providers` add channels to SMTP email."""
@@ -41,7 +49,7 @@ def harness_factory(temporal_env: Any, session_factory: Any, smtp_server: Any) -
             temporal_env.client,
             settings=settings,
             session_factory=session_factory,
-            providers={"email": email, **(providers or {})},
+            providers={Channel.EMAIL: email, **(providers or {})},
         ):
             yield JourneyHarness(temporal_env, settings, session_factory, smtp_server)
 

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from tests.support.histories import scheduled_activities
+from tests.support.smtp import SmtpServer
 from workflows.client import start_cart_journey
 from workflows.payloads import Cart, JourneyProgress
 
@@ -29,7 +30,7 @@ class JourneyHarness:
     env: WorkflowEnvironment
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    mailbox: Any  # the smtp_server fixture
+    mailbox: SmtpServer  # the smtp_server fixture
 
     async def start(self, cart: Cart, cart_id: str = "cart-1") -> WorkflowHandle[Any, Any]:
         """What the API does for a cart's first snapshot: signal-with-start."""

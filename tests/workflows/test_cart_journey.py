@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from storage.models import JourneyOutcome, Message, Order
 from tests.factories import make_cart, make_customer, make_item
+from tests.support.smtp import body_text
 from tests.workflows.harness import JourneyHarness, about
 from workflows.payloads import (
     Engagement,
@@ -62,7 +63,7 @@ async def test_every_update_restarts_the_inactivity_window(harness: JourneyHarne
 
     assert about(timedelta(minutes=110), (await harness.send_times(handle))["r1"])
     # the message shows the cart as it is now, not as it was at start
-    assert "Yün Çorap" in email.get_body(("plain",)).get_content()
+    assert "Yün Çorap" in body_text(email, "plain")
 
 
 async def test_stale_snapshot_does_not_restart_the_window(harness: JourneyHarness) -> None:

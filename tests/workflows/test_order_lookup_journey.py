@@ -10,19 +10,21 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from channels.smtp import SmtpEmailSender
 from sending.delivery import Provider
 from storage.models import Order
 from tests.factories import add_shop, make_cart
+from tests.support.smtp import SmtpServer
 from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import JourneyHarness, about
-from workflows.payloads import Outcome
+from workflows.payloads import Channel, Outcome
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 LOOKUP_URL = "https://shop.example/cartnudge/orders"
@@ -56,7 +58,10 @@ def endpoint() -> ShopEndpoint:
 
 @pytest.fixture
 async def harness(
-    temporal_env: Any, session_factory: Any, smtp_server: Any, endpoint: ShopEndpoint
+    temporal_env: WorkflowEnvironment,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
+    endpoint: ShopEndpoint,
 ) -> AsyncIterator[JourneyHarness]:
     await add_shop(
         session_factory,
@@ -72,7 +77,7 @@ async def harness(
             temporal_env.client,
             settings=settings,
             session_factory=session_factory,
-            providers={"email": Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
+            providers={Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
             http=http,
         ),
     ):
