@@ -69,6 +69,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
+from devstack import carts
 from devstack.processes import REPO, free_port
 from devstack.shops import shop_with_new_key
 from devstack.stack import (
@@ -272,20 +273,16 @@ class BenchReport:
 
 def cart_body(cart_id: str) -> dict[str, Any]:
     """A cart of the bench shop, one customer per cart, email consent given."""
-    return {
-        "shop": SHOP,
-        "updated_at": datetime.now(UTC).isoformat(),
-        "currency": "EUR",
-        "total": "42.50",
-        "checkout_url": f"https://bench.example/checkout/{cart_id}",
-        "customer": {
+    return carts.cart_body(
+        shop=SHOP,
+        checkout_url=f"https://bench.example/checkout/{cart_id}",
+        customer={
             "id": f"c-{cart_id}",
             "email": f"{cart_id}@bench.example",
-            "locale": "en",
             "consent": {"email": True},
         },
-        "items": [{"sku": "SKU-1", "name": "Bench Press", "quantity": 1, "unit_price": "42.50"}],
-    }
+        product="Bench Press",
+    )
 
 
 def workflow_id(cart_id: str) -> str:

@@ -41,7 +41,6 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -50,6 +49,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devstack.carts import cart_body
 from devstack.processes import REPO, free_port
 from devstack.shops import shop_with_new_key
 from devstack.sms_stub import SmsStub
@@ -305,21 +305,17 @@ def address(channel: str, i: int) -> str:
 
 
 def cart(i: int) -> dict[str, Any]:
-    return {
-        "shop": SHOP,
-        "updated_at": datetime.now(UTC).isoformat(),
-        "currency": "EUR",
-        "total": "42.50",
-        "checkout_url": f"https://chaos.example/checkout/{i}",
-        "customer": {
+    return cart_body(
+        shop=SHOP,
+        checkout_url=f"https://chaos.example/checkout/{i}",
+        customer={
             "id": customer_id(i),
             "email": address("email", i),
             "phone": address("sms", i),
-            "locale": "en",
             "consent": {"email": True, "sms": True},
         },
-        "items": [{"sku": "SKU-1", "name": "Chaos Monkey", "quantity": 1, "unit_price": "42.50"}],
-    }
+        product="Chaos Monkey",
+    )
 
 
 async def put_carts(api_url: str, api_key: str, carts: int) -> None:

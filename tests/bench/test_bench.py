@@ -6,14 +6,13 @@ checked, never how fast anything was: speed is measured by `make bench`, not ass
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from devstack.bench import BenchReport, Closing, run_bench
-from devstack.postgres import find_postgres_bin_dir
+from tests.support.database import needs_postgres_binaries
 
 CARTS = 20
 
@@ -22,10 +21,7 @@ pytestmark = [pytest.mark.bench, pytest.mark.timeout(120)]
 
 @pytest.fixture(scope="module")
 async def report(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
-    if find_postgres_bin_dir() is None:
-        if os.environ.get("CARTNUDGE_REQUIRE_POSTGRES") == "1":
-            pytest.fail("the bench needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
-        pytest.skip("the bench needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+    needs_postgres_binaries("the bench")
     logs: Path = tmp_path_factory.mktemp("bench")
     result = await run_bench(logs=logs, events=CARTS, orders=CARTS, order_rate=50, concurrency=8)
     print(f"\n{result.table()}\n{result.summary}\n  logs: {logs}")

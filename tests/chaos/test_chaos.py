@@ -7,14 +7,13 @@ dev server, SMTP server and Twilio stub, with the worker killed 3 times while se
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from devstack.chaos import ChaosReport, run_chaos
-from devstack.postgres import find_postgres_bin_dir
 from storage.outbox import OutboxState
+from tests.support.database import needs_postgres_binaries
 
 CARTS = 200
 KILLS = 3
@@ -24,10 +23,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 async def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
-    if find_postgres_bin_dir() is None:
-        if os.environ.get("CARTNUDGE_REQUIRE_POSTGRES") == "1":
-            pytest.fail("the chaos test needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
-        pytest.skip("the chaos test needs PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+    needs_postgres_binaries("the chaos test")
     logs: Path = tmp_path_factory.mktemp("chaos")
     result = await run_chaos(carts=CARTS, kills=KILLS, logs=logs, deadline=200)
     print(f"\n{result.table()}\n{result.summary}\n  logs: {logs}")

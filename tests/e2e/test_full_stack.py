@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from contract.carts import CART_EXAMPLE
 from storage.models import JourneyOutcome
 from tests.e2e.stack import REPO, running_stack
 from tests.factories import add_shop
@@ -30,29 +31,12 @@ from tests.support.smtp import SmtpServer, body_text
 pytestmark = pytest.mark.e2e
 
 API_KEY = "e2e-api-key"
+# The documented example cart (what the API docs show), with a second item.
 CART = {
-    "shop": "demo",
-    "updated_at": "2026-11-22T10:00:00Z",
-    "currency": "TRY",
+    **CART_EXAMPLE,
     "total": "1349.80",
-    "checkout_url": "https://shop.example/checkout/abc",
-    "customer": {
-        "id": "c-1",
-        "email": "ayse@example.com",
-        "first_name": "Ayşe",
-        "locale": "tr-TR",
-        "timezone": "Europe/Istanbul",
-        "consent": {"email": True, "sms": False},
-    },
     "items": [
-        {
-            "sku": "SKU-1",
-            "name": "Koşu Ayakkabısı",
-            "quantity": 1,
-            "unit_price": "1299.90",
-            "image_url": "https://shop.example/i/1.jpg",
-            "url": "https://shop.example/p/1",
-        },
+        *CART_EXAMPLE["items"],
         {"sku": "SKU-2", "name": "Spor Çorap", "quantity": 1, "unit_price": "49.90"},
     ],
 }

@@ -157,3 +157,14 @@ def checked_out(engine: AsyncEngine) -> int:
     pool = engine.pool
     assert isinstance(pool, QueuePool), f"{type(pool).__name__} does not count checkouts"
     return pool.checkedout()
+
+
+def needs_postgres_binaries(what: str) -> None:
+    """Skip a test that starts its own PostgreSQL when there are no binaries; fail when
+    CARTNUDGE_REQUIRE_POSTGRES=1 (CI), where a skip would prove nothing."""
+    if find_postgres_bin_dir() is not None:
+        return
+    reason = f"{what} needs PostgreSQL binaries in /usr/lib/postgresql/*/bin"
+    if os.environ.get(REQUIRE_POSTGRES) == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
