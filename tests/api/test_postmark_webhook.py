@@ -12,9 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.routes.postmark import PostmarkEvent, engagement_kind
 from storage.models import EngagementEvent, ProviderEvent, Suppression
-from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.api import SHOP, WORKFLOW_ID
 from tests.support.histories import engagement_signals
-from tests.support.tables import add_message, as_tuples, rows
+from tests.support.tables import as_tuples, rows
+from tests.support.webhooks import assert_nothing_recorded, cart_that_sent
 from workflows.payloads import EngagementKind
 
 USER, PASSWORD = "postmark-hooks", "a-long-webhook-password"
@@ -88,8 +89,9 @@ async def test_an_authenticated_event_is_recorded_and_told(
     kind: str,
     suppressed: bool,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id, provider="postmark")
+    run_id, row = await cart_that_sent(
+        api, temporal_env.client, session_factory, provider="postmark"
+    )
 
     response = await anonymous.post(
         "/webhooks/postmark", json=record(record_type, row.key, **fields), auth=AUTH
@@ -118,8 +120,9 @@ async def test_an_event_we_do_not_track_is_accepted_and_changes_nothing(
     record_type: str,
     fields: dict[str, Any],
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id, provider="postmark")
+    run_id, row = await cart_that_sent(
+        api, temporal_env.client, session_factory, provider="postmark"
+    )
 
     response = await anonymous.post(
         "/webhooks/postmark", json=record(record_type, row.key, **fields), auth=AUTH
@@ -137,8 +140,9 @@ async def test_an_event_delivered_twice_counts_once(
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id, provider="postmark")
+    run_id, row = await cart_that_sent(
+        api, temporal_env.client, session_factory, provider="postmark"
+    )
     body = record("Bounce", row.key, **HARD)
 
     first = await anonymous.post("/webhooks/postmark", json=body, auth=AUTH)
@@ -157,9 +161,12 @@ async def test_without_our_key_postmarks_message_id_finds_the_message(
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    await add_message(
-        session_factory, run_id=run_id, provider="postmark", provider_message_id="pm-msg-1"
+    await cart_that_sent(
+        api,
+        temporal_env.client,
+        session_factory,
+        provider="postmark",
+        provider_message_id="pm-msg-1",
     )
 
     response = await anonymous.post(
@@ -182,8 +189,9 @@ async def test_wrong_or_missing_credentials_get_401_and_change_nothing(
     temporal_env: WorkflowEnvironment,
     auth: tuple[str, str] | None,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id, provider="postmark")
+    run_id, row = await cart_that_sent(
+        api, temporal_env.client, session_factory, provider="postmark"
+    )
     body = record("SpamComplaint", row.key, **SPAM)
 
     if auth is None:
@@ -193,10 +201,7 @@ async def test_wrong_or_missing_credentials_get_401_and_change_nothing(
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Basic"
-    assert await rows(session_factory, ProviderEvent) == []
-    assert await rows(session_factory, EngagementEvent) == []
-    assert await rows(session_factory, Suppression) == []
-    assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == []
+    await assert_nothing_recorded(session_factory, temporal_env.client, run_id)
 
 
 @pytest.mark.settings(postmark_webhook_user=None, postmark_webhook_password=None)

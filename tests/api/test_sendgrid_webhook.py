@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.routes.sendgrid import SendGridEvent, engagement_kind
-from storage.models import EngagementEvent, ProviderEvent, Suppression
+from storage.models import EngagementEvent, Suppression
 from tests.support.api import SHOP, WORKFLOW_ID, running_cart
 from tests.support.histories import engagement_signals
 from tests.support.tables import add_message, as_tuples, rows
+from tests.support.webhooks import assert_nothing_recorded, cart_that_sent
 from workflows.payloads import EngagementKind
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -154,8 +155,7 @@ async def test_an_event_delivered_twice_counts_once(
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id)
+    run_id, row = await cart_that_sent(api, temporal_env.client, session_factory)
     batch = [event("open", "e1", row.key), event("open", "e2", row.key)]  # two opens of r1
 
     first = await post(anonymous, batch)
@@ -174,8 +174,7 @@ async def test_without_our_key_the_sendgrid_message_id_finds_the_message(
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    await add_message(session_factory, run_id=run_id, provider_message_id="x-msg-id")
+    await cart_that_sent(api, temporal_env.client, session_factory, provider_message_id="x-msg-id")
 
     response = await post(
         anonymous,
@@ -224,8 +223,7 @@ async def test_an_unsigned_or_tampered_batch_gets_401_and_changes_nothing(
     temporal_env: WorkflowEnvironment,
     forgery: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id)
+    run_id, row = await cart_that_sent(api, temporal_env.client, session_factory)
     body = json.dumps([event("spamreport", "e1", row.key)]).encode()
     if forgery == "body changed":
         headers = signed(body)
@@ -236,10 +234,7 @@ async def test_an_unsigned_or_tampered_batch_gets_401_and_changes_nothing(
     response = await anonymous.post("/webhooks/sendgrid", content=body, headers=headers)
 
     assert response.status_code == 401
-    assert await rows(session_factory, ProviderEvent) == []
-    assert await rows(session_factory, EngagementEvent) == []
-    assert await rows(session_factory, Suppression) == []
-    assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == []
+    await assert_nothing_recorded(session_factory, temporal_env.client, run_id)
 
 
 async def test_a_signed_body_that_is_not_an_array_is_a_400(anonymous: httpx.AsyncClient) -> None:
@@ -267,8 +262,7 @@ async def test_while_temporal_is_down_sendgrid_gets_503_and_its_retry_is_told(
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id)
+    run_id, row = await cart_that_sent(api, temporal_env.client, session_factory)
     batch = [event("bounce", "e1", row.key, type="bounce")]
 
     refused = await post(anonymous_without_temporal, batch)

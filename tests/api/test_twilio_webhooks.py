@@ -18,6 +18,7 @@ from tests.factories import add_shop
 from tests.support.api import SHOP, WORKFLOW_ID, running_cart
 from tests.support.histories import engagement_signals
 from tests.support.tables import add_message, as_tuples, rows
+from tests.support.webhooks import assert_nothing_recorded, cart_that_sent
 from workflows.client import cart_workflow_id
 
 TOKEN = "twilio-auth-token-for-tests"
@@ -64,10 +65,10 @@ async def sms_cart(
     temporal_env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
 ) -> tuple[str, str]:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(
+    run_id, row = await cart_that_sent(
+        api,
+        temporal_env.client,
         sessions,
-        run_id=run_id,
         channel="sms",
         recipient=NUMBER,
         provider="twilio",
@@ -186,10 +187,7 @@ async def test_an_unsigned_or_tampered_status_callback_gets_401_and_changes_noth
         response = await twilio_post(anonymous, path, params, **forgeries(path)[forgery])
 
     assert response.status_code == 401
-    assert await rows(session_factory, ProviderEvent) == []
-    assert await rows(session_factory, EngagementEvent) == []
-    assert await rows(session_factory, Suppression) == []
-    assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == []
+    await assert_nothing_recorded(session_factory, temporal_env.client, run_id)
 
 
 # --- STOP -----------------------------------------------------------------------------
