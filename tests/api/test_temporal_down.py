@@ -14,10 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from api.webhook_signatures import twilio_signature
 from settings import Settings
 from storage.models import Cart, EngagementEvent, Order, ProviderEvent
-from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body, running_cart
+from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
 from tests.support.histories import engagement_signals, signals
-from tests.support.tables import add_message, rows
-from tracking.links import tracked_links
+from tests.support.links import message_links
+from tests.support.tables import rows
+from tests.support.webhooks import cart_that_sent
 
 POSTMARK = ("postmark-user", "postmark-password")
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
@@ -123,8 +124,9 @@ async def test_a_provider_event_refused_with_503_is_told_on_the_providers_retry(
     channel: str,
     kind: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-    row = await add_message(session_factory, run_id=run_id, channel=channel, key="k-1")
+    run_id, row = await cart_that_sent(
+        api, temporal_env.client, session_factory, channel=channel, key="k-1"
+    )
     url = f"{path}?key={row.key}" if channel == "sms" else path
 
     refused = await api_without_temporal.post(url, **call(row.key))
@@ -157,17 +159,7 @@ async def test_pixel_and_click_work_and_the_open_is_counted_later(
 ) -> None:
     await api.put(f"/v1/carts/{CART}", json=cart_body())
     run_id = (await temporal_env.client.get_workflow_handle(WORKFLOW_ID).describe()).run_id
-    links = tracked_links(
-        public_url="",
-        secret=settings.secret_key.get_secret_value(),
-        shop=SHOP,
-        cart_id=CART,
-        workflow_id=WORKFLOW_ID,
-        run_id=run_id,
-        message_id="r1",
-        checkout_url="https://shop.example/checkout/abc",
-        item_urls={},
-    )
+    links = message_links(secret=settings.secret_key.get_secret_value(), run_id=run_id)
     assert links.open_pixel_url
 
     pixel = await api_without_temporal.get(links.open_pixel_url)

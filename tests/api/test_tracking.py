@@ -14,24 +14,19 @@ from settings import Settings
 from storage.models import EngagementEvent
 from tests.support.api import CART, SHOP, WORKFLOW_ID, running_cart
 from tests.support.histories import engagement_signals, signals
+from tests.support.links import CHECKOUT_URL, message_links
 from tests.support.tables import rows
-from tracking.links import tracked_links
 from tracking.tokens import TRACKING_DOMAIN, TrackingPayload, encode_part, mac, sign
 
-CHECKOUT = "https://shop.example/checkout/abc"
+CHECKOUT = CHECKOUT_URL
 PRODUCT = "https://shop.example/p/1"
 
 
 def links(settings: Settings, run_id: str, *, secret: str | None = None) -> Any:
-    return tracked_links(
+    return message_links(
         public_url=settings.public_url,
         secret=secret or settings.secret_key.get_secret_value(),
-        shop=SHOP,
-        cart_id=CART,
-        workflow_id=WORKFLOW_ID,
         run_id=run_id,
-        message_id="r1",
-        checkout_url=CHECKOUT,
         item_urls={"SKU-1": PRODUCT},
     )
 

@@ -12,8 +12,8 @@ from settings import Settings
 from storage.models import EngagementEvent, Suppression
 from tests.support.api import SHOP, WORKFLOW_ID, running_cart
 from tests.support.histories import engagement_signals, signals
+from tests.support.links import message_links
 from tests.support.tables import as_tuples, rows
-from tracking.links import tracked_links
 from tracking.unsubscribe import UnsubscribePayload, sign_unsubscribe, unsubscribe_url
 
 ADDRESS = "Ayse@Example.com"
@@ -169,17 +169,7 @@ async def test_unsubscribing_after_the_journey_ended_still_suppresses(
 def bad_tokens(settings: Settings, run_id: str) -> dict[str, str]:
     genuine = link(settings, run_id).removeprefix("/u/")
     payload_part, mac = genuine.split(".")
-    tracking = tracked_links(
-        public_url="",
-        secret=settings.secret_key.get_secret_value(),
-        shop=SHOP,
-        cart_id="abc",
-        workflow_id=WORKFLOW_ID,
-        run_id=run_id,
-        message_id="r1",
-        checkout_url="https://shop.example/checkout/abc",
-        item_urls={},
-    )
+    tracking = message_links(secret=settings.secret_key.get_secret_value(), run_id=run_id)
     other = UnsubscribePayload(
         shop=SHOP,
         channel="email",
