@@ -12,9 +12,11 @@ import logging
 
 from fastapi import APIRouter, BackgroundTasks, Response, status
 from fastapi.responses import PlainTextResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import SessionsDep, SettingsDep, TemporalDep
 from intake.engagement import take_open_or_click
+from intake.temporal import TemporalGateway
 from storage.messages import SentMessage
 from tracking.tokens import InvalidToken, TrackingKind, TrackingPayload, verify
 from workflows.payloads import EngagementKind
@@ -55,14 +57,7 @@ async def open_pixel(
     payload = _verified(token, settings.secret_key.get_secret_value(), "open")
     if payload is not None:
         # after the answer: the customer never waits for our database or Temporal
-        background.add_task(
-            take_open_or_click,
-            _sent(payload),
-            EngagementKind.OPENED,
-            url=payload.url,
-            sessions=sessions,
-            temporal=temporal,
-        )
+        _count_after_answering(background, payload, EngagementKind.OPENED, sessions, temporal)
     return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
 
@@ -87,15 +82,26 @@ async def click(
             status_code=status.HTTP_400_BAD_REQUEST,
             headers=NO_CACHE,
         )
+    _count_after_answering(background, payload, EngagementKind.CLICKED, sessions, temporal)
+    return RedirectResponse(payload.url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
+
+
+def _count_after_answering(
+    background: BackgroundTasks,
+    payload: TrackingPayload,
+    kind: EngagementKind,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal: TemporalGateway,
+) -> None:
+    """Record and tell the open or click once the answer is out."""
     background.add_task(
         take_open_or_click,
         _sent(payload),
-        EngagementKind.CLICKED,
+        kind,
         url=payload.url,
         sessions=sessions,
         temporal=temporal,
     )
-    return RedirectResponse(payload.url, status_code=status.HTTP_302_FOUND, headers=NO_CACHE)
 
 
 def _sent(payload: TrackingPayload) -> SentMessage:
