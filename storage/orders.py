@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,30 +16,25 @@ from storage.inserts import insert
 from storage.models import Order
 
 
-async def insert_order(
-    session: AsyncSession,
-    *,
-    shop: str,
-    order_id: str,
-    cart_id: str,
-    total: Decimal,
-    currency: str,
-    placed_at: datetime | None,
-) -> Order | None:
+class NewOrder(TypedDict):
+    """An order as a door reports it, before it is stored."""
+
+    shop: str
+    order_id: str
+    cart_id: str
+    total: Decimal
+    currency: str
+    placed_at: datetime | None
+
+
+async def insert_order(session: AsyncSession, **order: Unpack[NewOrder]) -> Order | None:
     """Store the order unless (shop, order id) is already held: the new row, else None.
 
     One statement, so a replay or two deliveries racing never fail. The caller commits.
     """
     created: Order | None = await session.scalar(
         insert(session, Order)
-        .values(
-            shop=shop,
-            order_id=order_id,
-            cart_id=cart_id,
-            total=total,
-            currency=currency,
-            placed_at=placed_at,
-        )
+        .values(**order)
         .on_conflict_do_nothing(index_elements=[Order.shop, Order.order_id])
         .returning(Order)
     )
@@ -51,31 +47,14 @@ class RecordedOrder:
     created: bool  # False for a repeat of an order already held
 
 
-async def record_order(
-    session: AsyncSession,
-    *,
-    shop: str,
-    order_id: str,
-    cart_id: str,
-    total: Decimal,
-    currency: str,
-    placed_at: datetime | None,
-) -> RecordedOrder:
+async def record_order(session: AsyncSession, **order: Unpack[NewOrder]) -> RecordedOrder:
     """Store the order once per (shop, order id); the stored row either way. The caller
     commits. A repeat changes nothing, whatever it says (the first report wins)."""
-    created = await insert_order(
-        session,
-        shop=shop,
-        order_id=order_id,
-        cart_id=cart_id,
-        total=total,
-        currency=currency,
-        placed_at=placed_at,
-    )
+    created = await insert_order(session, **order)
     if created is not None:
         return RecordedOrder(created, created=True)
     stored = await session.scalar(
-        select(Order).where(Order.shop == shop, Order.order_id == order_id)
+        select(Order).where(Order.shop == order["shop"], Order.order_id == order["order_id"])
     )
     assert stored is not None  # the conflict was with this row
     return RecordedOrder(stored, created=False)
