@@ -19,10 +19,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from devstack.processes import free_port
+from devstack.services import Service
 
 DEFAULT_DATABASE = "cartnudge_test"
 
@@ -38,7 +37,7 @@ def find_postgres_bin_dir() -> Path | None:
     return max(candidates)[1] if candidates else None
 
 
-class PostgresServer:
+class PostgresServer(Service):
     """One throwaway PostgreSQL cluster in a temporary directory."""
 
     def __init__(self, bin_dir: Path, *, database: str = DEFAULT_DATABASE) -> None:
@@ -125,19 +124,3 @@ class PostgresServer:
                 "stop",
             )  # fmt: skip
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -26,14 +26,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from devstack.services import Service
 
 API_VERSION = "2010-04-01"
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json"
@@ -82,7 +83,7 @@ def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-class SmsStub:
+class SmsStub(Service):
     """The stub server; `messages` holds every accepted message in arrival order."""
 
     host = "127.0.0.1"
@@ -190,18 +191,6 @@ class SmsStub:
         if self._thread is not None:
             self._thread.join(timeout=START_TIMEOUT)
         self._socket.close()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main() -> None:
