@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contract.carts import CartItem, CartSnapshot, Consent, Customer
 from intake.mapping import cart_payload
-from storage.models import ApiKey, Shop
+from storage.models import ApiKey, Order, Shop
 from storage.shops import key_digest
 from workflows.payloads import Cart
 
@@ -76,4 +76,27 @@ async def add_shop(
         await session.flush()  # the key refers to the shop
         if key is not None:
             session.add(ApiKey(shop=shop, digest=key_digest(key), prefix=key[:10]))
+        await session.commit()
+
+
+async def add_order(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    order_id: str,
+    cart_id: str,
+    total: str,
+    shop: str = "demo_shop",
+    currency: str = "TRY",
+) -> None:
+    """Store an order as one that reached us earlier, by whichever door."""
+    async with sessions() as session:
+        session.add(
+            Order(
+                shop=shop,
+                order_id=order_id,
+                cart_id=cart_id,
+                total=Decimal(total),
+                currency=currency,
+            )
+        )
         await session.commit()

@@ -24,7 +24,7 @@ from activities.messaging import BROKEN_LOOKUP_RETRY
 from sending.order_lookup import ShopOrderLookup
 from storage.carts import cart_history
 from storage.models import ContactCap, Message, Order
-from tests.factories import add_shop
+from tests.factories import add_order, add_shop
 from tests.support.database import checked_out
 from tests.support.messaging import SendActivity, send_activity, send_request
 from tests.support.smtp import SmtpServer
@@ -174,17 +174,8 @@ async def test_an_order_we_already_hold_under_its_id_is_not_stored_twice(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
-    async with session_factory() as session:  # the shop sent the order with another cart id
-        session.add(
-            Order(
-                shop="demo_shop",
-                order_id="SO-1001",
-                cart_id="cart-0",
-                total=Decimal("1299.90"),
-                currency="TRY",
-            )
-        )
-        await session.commit()
+    # the shop sent the order with another cart id
+    await add_order(session_factory, order_id="SO-1001", cart_id="cart-0", total="1299.90")
 
     found = await bought(sends(session_factory, answering(200, json=ORDER_JSON)))
 
@@ -240,17 +231,7 @@ async def test_an_order_in_our_records_needs_no_http_call(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await shop_with_lookup(session_factory)
-    async with session_factory() as session:
-        session.add(
-            Order(
-                shop="demo_shop",
-                order_id="o-1",
-                cart_id="cart-1",
-                total=Decimal("10.00"),
-                currency="TRY",
-            )
-        )
-        await session.commit()
+    await add_order(session_factory, order_id="o-1", cart_id="cart-1", total="10.00")
     endpoint = answering(404)
 
     found = await bought(sends(session_factory, endpoint))

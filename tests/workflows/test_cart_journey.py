@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from storage.models import JourneyOutcome, Message, Order
-from tests.factories import make_cart, make_customer, make_item
+from storage.models import JourneyOutcome, Message
+from tests.factories import add_order, make_cart, make_customer, make_item
 from tests.support.smtp import body_text
 from tests.workflows.harness import JourneyHarness, about
 from workflows.payloads import (
@@ -135,17 +135,8 @@ async def test_a_purchase_mid_wait_ends_the_journey_at_once(harness: JourneyHarn
 async def test_an_order_in_the_database_stops_the_next_send(harness: JourneyHarness) -> None:
     handle = await harness.start(make_cart())
     await harness.advance(hours=1, minutes=5)
-    async with harness.sessions() as session:  # the "purchased" signal was lost
-        session.add(
-            Order(
-                shop="demo_shop",
-                order_id="o-77",
-                cart_id="cart-1",
-                total=Decimal("1299.90"),
-                currency="TRY",
-            )
-        )
-        await session.commit()
+    # the "purchased" signal was lost
+    await add_order(harness.sessions, order_id="o-77", cart_id="cart-1", total="1299.90")
 
     state = await harness.finish(handle)
 
