@@ -13,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.routes.postmark import PostmarkEvent, engagement_kind
 from storage.models import EngagementEvent, ProviderEvent, Suppression
 from tests.support.api import SHOP, WORKFLOW_ID
+from tests.support.engagement import assert_nothing_recorded, cart_that_sent
 from tests.support.histories import engagement_signals
 from tests.support.tables import as_tuples, rows
-from tests.support.webhooks import assert_nothing_recorded, cart_that_sent
 from workflows.payloads import EngagementKind
 
 USER, PASSWORD = "postmark-hooks", "a-long-webhook-password"
@@ -34,6 +34,11 @@ def record(record_type: str, key: str | None, **fields: Any) -> dict[str, Any]:
         **fields,
     }
     return values
+
+
+async def post(client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
+    """POST the record as Postmark does, with our basic-auth credentials."""
+    return await client.post("/webhooks/postmark", json=body, auth=AUTH)
 
 
 # One of each, as Postmark documents them (trimmed to what matters).
@@ -93,9 +98,7 @@ async def test_an_authenticated_event_is_recorded_and_told(
         api, temporal_env.client, session_factory, provider="postmark"
     )
 
-    response = await anonymous.post(
-        "/webhooks/postmark", json=record(record_type, row.key, **fields), auth=AUTH
-    )
+    response = await post(anonymous, record(record_type, row.key, **fields))
 
     assert response.status_code == 200
     [event] = await rows(session_factory, EngagementEvent)
@@ -124,9 +127,7 @@ async def test_an_event_we_do_not_track_is_accepted_and_changes_nothing(
         api, temporal_env.client, session_factory, provider="postmark"
     )
 
-    response = await anonymous.post(
-        "/webhooks/postmark", json=record(record_type, row.key, **fields), auth=AUTH
-    )
+    response = await post(anonymous, record(record_type, row.key, **fields))
 
     assert response.status_code == 200
     assert await rows(session_factory, EngagementEvent) == []
@@ -145,8 +146,8 @@ async def test_an_event_delivered_twice_counts_once(
     )
     body = record("Bounce", row.key, **HARD)
 
-    first = await anonymous.post("/webhooks/postmark", json=body, auth=AUTH)
-    again = await anonymous.post("/webhooks/postmark", json=body, auth=AUTH)
+    first = await post(anonymous, body)
+    again = await post(anonymous, body)
 
     assert (first.status_code, again.status_code) == (200, 200)
     assert len(await rows(session_factory, ProviderEvent)) == 1
@@ -169,9 +170,7 @@ async def test_without_our_key_postmarks_message_id_finds_the_message(
         provider_message_id="pm-msg-1",
     )
 
-    response = await anonymous.post(
-        "/webhooks/postmark", json=record("Open", None, **OPEN), auth=AUTH
-    )
+    response = await post(anonymous, record("Open", None, **OPEN))
 
     assert response.status_code == 200
     assert as_tuples(await rows(session_factory, EngagementEvent), "kind") == {("opened",)}
@@ -208,8 +207,6 @@ async def test_wrong_or_missing_credentials_get_401_and_change_nothing(
 async def test_without_configured_credentials_the_webhook_is_unavailable(
     anonymous: httpx.AsyncClient,
 ) -> None:
-    response = await anonymous.post(
-        "/webhooks/postmark", json=record("Open", "k", **OPEN), auth=AUTH
-    )
+    response = await post(anonymous, record("Open", "k", **OPEN))
 
     assert response.status_code == 503

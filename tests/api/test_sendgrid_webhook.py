@@ -18,9 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.routes.sendgrid import SendGridEvent, engagement_kind
 from storage.models import EngagementEvent, Suppression
 from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.engagement import assert_nothing_recorded, cart_that_sent
 from tests.support.histories import engagement_signals
 from tests.support.tables import add_message, as_tuples, rows
-from tests.support.webhooks import assert_nothing_recorded, cart_that_sent
 from workflows.payloads import EngagementKind
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())

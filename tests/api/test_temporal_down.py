@@ -15,10 +15,10 @@ from api.webhook_signatures import twilio_signature
 from settings import Settings
 from storage.models import Cart, EngagementEvent, Order, ProviderEvent
 from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
+from tests.support.engagement import cart_that_sent
 from tests.support.histories import engagement_signals, signals
 from tests.support.links import message_links
 from tests.support.tables import rows
-from tests.support.webhooks import cart_that_sent
 
 POSTMARK = ("postmark-user", "postmark-password")
 TWILIO_TOKEN = "twilio-auth-token-for-tests"

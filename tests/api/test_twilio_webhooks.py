@@ -16,9 +16,9 @@ from api.webhook_signatures import twilio_signature
 from storage.models import EngagementEvent, ProviderEvent, Suppression
 from tests.factories import add_shop
 from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.engagement import assert_nothing_recorded, cart_that_sent
 from tests.support.histories import engagement_signals
 from tests.support.tables import add_message, as_tuples, rows
-from tests.support.webhooks import assert_nothing_recorded, cart_that_sent
 from workflows.client import cart_workflow_id
 
 TOKEN = "twilio-auth-token-for-tests"

@@ -1,5 +1,5 @@
-"""What the provider webhook tests share: a run that sent a message, and the check that a
-refused call left no trace."""
+"""What the engagement tests (provider webhooks, tracking, unsubscribe) share: a run that
+sent a message, and the checks that a refused call left no trace."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from storage.models import EngagementEvent, Message, ProviderEvent, Suppression
 from tests.support.api import WORKFLOW_ID, running_cart
-from tests.support.histories import engagement_signals
+from tests.support.histories import engagement_signals, signals
 from tests.support.tables import add_message, rows
 
 
@@ -35,3 +35,9 @@ async def assert_nothing_recorded(
     assert await rows(sessions, EngagementEvent) == []
     assert await rows(sessions, Suppression) == []
     assert await engagement_signals(client, WORKFLOW_ID, run_id) == []
+
+
+async def assert_nothing_told(sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
+    """No engagement stored, and the cart's run heard nothing after its cart."""
+    assert await rows(sessions, EngagementEvent) == []
+    assert await signals(client, WORKFLOW_ID) == ["update_cart"]
