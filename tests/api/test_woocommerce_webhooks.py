@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.webhook_signatures import hmac_sha256_base64
 from storage.models import Order
 from tests.factories import add_shop
-from tests.support.api import cart_body
+from tests.support.api import running_cart
 from tests.support.histories import signals
 from tests.support.tables import rows
 from workflows.client import cart_workflow_id
@@ -71,14 +71,10 @@ async def deliver(
     return await client.post(URL, content=body, headers=woo_headers(body, topic=topic))
 
 
-async def cart_in_journey(api: httpx.AsyncClient) -> None:
+@pytest.fixture
+async def cart_in_journey(api: httpx.AsyncClient, temporal_env: WorkflowEnvironment) -> None:
     """The plugin has sent the cart through the generic API, as it does."""
-    response = await api.put(
-        f"/v1/carts/{CART}",
-        json=cart_body(shop=KAHVE),
-        headers={"Authorization": f"Bearer {KAHVE_KEY}"},
-    )
-    assert response.status_code == 202, response.text
+    await running_cart(api, temporal_env.client, shop=KAHVE, api_key=KAHVE_KEY)
 
 
 async def test_the_ping_on_creating_the_webhook_gets_200(
@@ -95,14 +91,12 @@ async def test_the_ping_on_creating_the_webhook_gets_200(
     assert await rows(session_factory, Order) == []
 
 
+@pytest.mark.usefixtures("cart_in_journey")
 async def test_a_paid_order_ends_the_journey_of_the_cart_it_names(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await cart_in_journey(api)
-
     response = await deliver(anonymous)  # the raw bytes, escaped slashes and all
 
     assert response.status_code == 200
@@ -119,13 +113,12 @@ async def test_a_paid_order_ends_the_journey_of_the_cart_it_names(
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
 
 
+@pytest.mark.usefixtures("cart_in_journey")
 async def test_a_signature_over_the_json_serialised_again_is_refused(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await cart_in_journey(api)
     reserialised = json.dumps(json.loads(ORDER), separators=(",", ":")).encode()
     headers = woo_headers(ORDER)
     headers["X-WC-Webhook-Signature"] = hmac_sha256_base64(SECRET, reserialised)
@@ -185,14 +178,12 @@ async def test_an_order_without_our_cart_id_is_acknowledged_and_ignored(
     assert await rows(session_factory, Order) == []
 
 
+@pytest.mark.usefixtures("cart_in_journey")
 async def test_an_order_counts_once_it_is_paid(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await cart_in_journey(api)
-
     pending = await deliver(anonymous, order_with(status="pending"), topic="order.created")
 
     assert pending.json()["status"] == "ignored"
@@ -243,15 +234,13 @@ async def test_an_unreadable_order_gets_422_naming_woocommerces_field(
     assert await rows(session_factory, Order) == []
 
 
+@pytest.mark.usefixtures("cart_in_journey")
 async def test_while_temporal_is_down_the_order_is_kept_and_its_redelivery_tells_the_journey(
     anonymous_without_temporal: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await cart_in_journey(api)
-
     refused = await deliver(anonymous_without_temporal)
 
     assert refused.status_code == 503
