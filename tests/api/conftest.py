@@ -8,6 +8,7 @@ Fixtures:
     api       an httpx.AsyncClient on it, lifespan run, carrying the API key
     anonymous the same without the API key
     api_without_temporal, anonymous_without_temporal   the same while Temporal is down
+    run_id    the cart CART's journey, started through `api`: its run id
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from settings import Settings
 from tests.factories import add_shop
-from tests.support.api import API_KEY, SHOP, client_without_temporal, http_client
+from tests.support.api import API_KEY, SHOP, client_without_temporal, http_client, running_cart
 from tests.support.temporal import settings_for_tests
 
 
@@ -82,3 +83,9 @@ async def anonymous_without_temporal(
     """Like `anonymous`, on an app whose Temporal is unreachable."""
     async with client_without_temporal(settings, db_engine) as client:
         yield client
+
+
+@pytest.fixture
+async def run_id(api: httpx.AsyncClient, temporal_env: WorkflowEnvironment) -> str:
+    """The run of the cart CART's journey, started through the API as the shop would."""
+    return await running_cart(api, temporal_env.client)

@@ -13,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.routes.postmark import PostmarkEvent, engagement_kind
 from storage.models import EngagementEvent, ProviderEvent, Suppression
 from tests.support.api import SHOP, WORKFLOW_ID
-from tests.support.engagement import assert_nothing_recorded, cart_that_sent
+from tests.support.engagement import assert_nothing_recorded
 from tests.support.histories import engagement_signals
-from tests.support.tables import as_tuples, rows
+from tests.support.tables import add_message, as_tuples, rows
 from workflows.payloads import EngagementKind
 
 USER, PASSWORD = "postmark-hooks", "a-long-webhook-password"
@@ -86,17 +86,15 @@ def test_each_postmark_record_maps_to_our_kind(
 )
 async def test_an_authenticated_event_is_recorded_and_told(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     record_type: str,
     fields: dict[str, Any],
     kind: str,
     suppressed: bool,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(
-        api, temporal_env.client, session_factory, provider="postmark"
-    )
+    row = await add_message(session_factory, run_id=run_id, provider="postmark")
 
     response = await post(anonymous, record(record_type, row.key, **fields))
 
@@ -117,15 +115,13 @@ async def test_an_authenticated_event_is_recorded_and_told(
 )
 async def test_an_event_we_do_not_track_is_accepted_and_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     record_type: str,
     fields: dict[str, Any],
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(
-        api, temporal_env.client, session_factory, provider="postmark"
-    )
+    row = await add_message(session_factory, run_id=run_id, provider="postmark")
 
     response = await post(anonymous, record(record_type, row.key, **fields))
 
@@ -137,13 +133,11 @@ async def test_an_event_we_do_not_track_is_accepted_and_changes_nothing(
 
 async def test_an_event_delivered_twice_counts_once(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(
-        api, temporal_env.client, session_factory, provider="postmark"
-    )
+    row = await add_message(session_factory, run_id=run_id, provider="postmark")
     body = record("Bounce", row.key, **HARD)
 
     first = await post(anonymous, body)
@@ -158,16 +152,11 @@ async def test_an_event_delivered_twice_counts_once(
 
 async def test_without_our_key_postmarks_message_id_finds_the_message(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    await cart_that_sent(
-        api,
-        temporal_env.client,
-        session_factory,
-        provider="postmark",
-        provider_message_id="pm-msg-1",
+    await add_message(
+        session_factory, run_id=run_id, provider="postmark", provider_message_id="pm-msg-1"
     )
 
     response = await post(anonymous, record("Open", None, **OPEN))
@@ -183,14 +172,12 @@ async def test_without_our_key_postmarks_message_id_finds_the_message(
 )
 async def test_wrong_or_missing_credentials_get_401_and_change_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     auth: tuple[str, str] | None,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(
-        api, temporal_env.client, session_factory, provider="postmark"
-    )
+    row = await add_message(session_factory, run_id=run_id, provider="postmark")
     body = record("SpamComplaint", row.key, **SPAM)
 
     if auth is None:

@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.routes.sendgrid import SendGridEvent, engagement_kind
 from storage.models import EngagementEvent, Suppression
-from tests.support.api import SHOP, WORKFLOW_ID, running_cart
-from tests.support.engagement import assert_nothing_recorded, cart_that_sent
+from tests.support.api import SHOP, WORKFLOW_ID
+from tests.support.engagement import assert_nothing_recorded
 from tests.support.histories import engagement_signals
 from tests.support.tables import add_message, as_tuples, rows
 from workflows.payloads import EngagementKind
@@ -89,11 +89,10 @@ def test_each_sendgrid_event_maps_to_our_kind(
 
 async def test_a_signed_batch_is_recorded_suppressed_and_told(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     keys = {}
     for message_id, address in [
         ("r1", "ayse@example.com"),
@@ -151,11 +150,11 @@ async def test_a_signed_batch_is_recorded_suppressed_and_told(
 
 async def test_an_event_delivered_twice_counts_once(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(api, temporal_env.client, session_factory)
+    row = await add_message(session_factory, run_id=run_id)
     batch = [event("open", "e1", row.key), event("open", "e2", row.key)]  # two opens of r1
 
     first = await post(anonymous, batch)
@@ -170,11 +169,10 @@ async def test_an_event_delivered_twice_counts_once(
 
 async def test_without_our_key_the_sendgrid_message_id_finds_the_message(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    await cart_that_sent(api, temporal_env.client, session_factory, provider_message_id="x-msg-id")
+    await add_message(session_factory, run_id=run_id, provider_message_id="x-msg-id")
 
     response = await post(
         anonymous,
@@ -185,14 +183,11 @@ async def test_without_our_key_the_sendgrid_message_id_finds_the_message(
     assert as_tuples(await rows(session_factory, EngagementEvent), "kind") == {("delivered",)}
 
 
+@pytest.mark.usefixtures("run_id")
 async def test_an_event_about_no_message_of_ours_is_accepted_and_ignored(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: WorkflowEnvironment,
 ) -> None:
-    await running_cart(api, temporal_env.client)
-
     response = await post(anonymous, [event("bounce", "e1", "no-such-key", type="bounce")])
 
     assert response.status_code == 200
@@ -218,12 +213,12 @@ def forged_headers(body: bytes) -> dict[str, dict[str, str]]:
 )
 async def test_an_unsigned_or_tampered_batch_gets_401_and_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     forgery: str,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(api, temporal_env.client, session_factory)
+    row = await add_message(session_factory, run_id=run_id)
     body = json.dumps([event("spamreport", "e1", row.key)]).encode()
     if forgery == "body changed":
         headers = signed(body)
@@ -258,11 +253,11 @@ async def test_without_a_configured_key_the_webhook_is_unavailable(
 async def test_while_temporal_is_down_sendgrid_gets_503_and_its_retry_is_told(
     anonymous_without_temporal: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(api, temporal_env.client, session_factory)
+    row = await add_message(session_factory, run_id=run_id)
     batch = [event("bounce", "e1", row.key, type="bounce")]
 
     refused = await post(anonymous_without_temporal, batch)

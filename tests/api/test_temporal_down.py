@@ -15,10 +15,9 @@ from api.webhook_signatures import twilio_signature
 from settings import Settings
 from storage.models import Cart, EngagementEvent, Order, ProviderEvent
 from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
-from tests.support.engagement import cart_that_sent
 from tests.support.histories import engagement_signals, signals
 from tests.support.links import message_links
-from tests.support.tables import rows
+from tests.support.tables import add_message, rows
 
 POSTMARK = ("postmark-user", "postmark-password")
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
@@ -116,17 +115,15 @@ def _twilio_delivered(key: str) -> dict[str, Any]:
 async def test_a_provider_event_refused_with_503_is_told_on_the_providers_retry(
     api_without_temporal: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     path: str,
     call: Callable[[str], dict[str, Any]],
     channel: str,
     kind: str,
+    run_id: str,
 ) -> None:
-    run_id, row = await cart_that_sent(
-        api, temporal_env.client, session_factory, channel=channel, key="k-1"
-    )
+    row = await add_message(session_factory, run_id=run_id, channel=channel, key="k-1")
     url = f"{path}?key={row.key}" if channel == "sms" else path
 
     refused = await api_without_temporal.post(url, **call(row.key))
@@ -156,9 +153,8 @@ async def test_pixel_and_click_work_and_the_open_is_counted_later(
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    await api.put(f"/v1/carts/{CART}", json=cart_body())
-    run_id = (await temporal_env.client.get_workflow_handle(WORKFLOW_ID).describe()).run_id
     links = message_links(secret=settings.secret_key.get_secret_value(), run_id=run_id)
     assert links.open_pixel_url
 

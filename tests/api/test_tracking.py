@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from storage.models import EngagementEvent
-from tests.support.api import CART, SHOP, WORKFLOW_ID, running_cart
+from tests.support.api import CART, SHOP, WORKFLOW_ID
 from tests.support.engagement import assert_nothing_told
 from tests.support.histories import engagement_signals
 from tests.support.links import CHECKOUT_URL, message_links
@@ -45,12 +45,11 @@ def assert_pixel(response: httpx.Response) -> None:
 
 async def test_an_open_is_recorded_once_and_told_to_the_run(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     pixel = path(links(settings, run_id).open_pixel_url)
 
     first = await anonymous.get(pixel)
@@ -66,15 +65,13 @@ async def test_an_open_is_recorded_once_and_told_to_the_run(
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b", "x" * 5000, "%00"])
+@pytest.mark.usefixtures("run_id")
 async def test_a_bad_open_token_still_gets_the_pixel_and_counts_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     token: str,
 ) -> None:
-    await running_cart(api, temporal_env.client)
-
     response = await anonymous.get(f"/t/o/{token}")
 
     assert_pixel(response)
@@ -83,12 +80,11 @@ async def test_a_bad_open_token_still_gets_the_pixel_and_counts_nothing(
 
 async def test_a_click_is_recorded_told_and_redirected_to_the_signed_url(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     tracked = links(settings, run_id)
 
     checkout = await anonymous.get(path(tracked.checkout_url))
@@ -105,12 +101,11 @@ async def test_a_click_is_recorded_told_and_redirected_to_the_signed_url(
 
 async def test_a_click_on_a_finished_journey_still_redirects(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     await temporal_env.client.get_workflow_handle(WORKFLOW_ID).terminate("journey over")
 
     response = await anonymous.get(path(links(settings, run_id).checkout_url))
@@ -155,13 +150,12 @@ def forged_tokens(settings: Settings, run_id: str) -> dict[str, str]:
 )
 async def test_a_tampered_click_link_gets_400_and_goes_nowhere(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
     forgery: str,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     token = forged_tokens(settings, run_id)[forgery]
 
     response = await anonymous.get(f"/t/c/{token}")

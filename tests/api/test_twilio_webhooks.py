@@ -16,7 +16,7 @@ from api.webhook_signatures import twilio_signature
 from storage.models import EngagementEvent, ProviderEvent, Suppression
 from tests.factories import add_shop
 from tests.support.api import SHOP, WORKFLOW_ID, running_cart
-from tests.support.engagement import assert_nothing_recorded, cart_that_sent
+from tests.support.engagement import assert_nothing_recorded
 from tests.support.histories import engagement_signals
 from tests.support.tables import add_message, as_tuples, rows
 from workflows.client import cart_workflow_id
@@ -60,21 +60,17 @@ def callback(status: str, error: str | None = None, sid: str = "SM1") -> dict[st
     return params
 
 
-async def sms_cart(
-    api: httpx.AsyncClient,
-    temporal_env: WorkflowEnvironment,
-    sessions: async_sessionmaker[AsyncSession],
-) -> tuple[str, str]:
-    run_id, row = await cart_that_sent(
-        api,
-        temporal_env.client,
+async def sms_message(sessions: async_sessionmaker[AsyncSession], run_id: str) -> str:
+    """The outbox row of the SMS the run sent to NUMBER: its key."""
+    row = await add_message(
         sessions,
+        run_id=run_id,
         channel="sms",
         recipient=NUMBER,
         provider="twilio",
         provider_message_id="SM1",
     )
-    return run_id, row.key
+    return row.key
 
 
 @pytest.mark.parametrize(
@@ -92,14 +88,14 @@ async def sms_cart(
 )
 async def test_a_status_callback_is_mapped_recorded_and_told(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     status: str,
     error: str | None,
     kind: str | None,
+    run_id: str,
 ) -> None:
-    run_id, key = await sms_cart(api, temporal_env, session_factory)
+    key = await sms_message(session_factory, run_id)
 
     response = await twilio_post(anonymous, status_path(key), callback(status, error))
 
@@ -118,11 +114,11 @@ async def test_a_status_callback_is_mapped_recorded_and_told(
 
 async def test_a_status_callback_delivered_twice_counts_once(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    run_id, key = await sms_cart(api, temporal_env, session_factory)
+    key = await sms_message(session_factory, run_id)
 
     for _ in range(2):
         response = await twilio_post(anonymous, status_path(key), callback("delivered"))
@@ -135,11 +131,10 @@ async def test_a_status_callback_delivered_twice_counts_once(
 
 async def test_without_our_key_the_message_sid_finds_the_message(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-    temporal_env: WorkflowEnvironment,
+    run_id: str,
 ) -> None:
-    await sms_cart(api, temporal_env, session_factory)
+    await sms_message(session_factory, run_id)
 
     response = await twilio_post(anonymous, "/webhooks/twilio/status", callback("delivered"))
 
@@ -170,12 +165,12 @@ FORGERIES = [
 @pytest.mark.parametrize("forgery", FORGERIES)
 async def test_an_unsigned_or_tampered_status_callback_gets_401_and_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     forgery: str,
+    run_id: str,
 ) -> None:
-    run_id, key = await sms_cart(api, temporal_env, session_factory)
+    key = await sms_message(session_factory, run_id)
     path, params = status_path(key), callback("undelivered", "30003")
 
     if forgery == "param changed":
@@ -293,13 +288,13 @@ async def test_stop_suppresses_the_number_for_every_shop_and_tells_each_journey(
 )
 async def test_another_reply_or_a_stranger_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     body: str,
     number: str,
+    run_id: str,
 ) -> None:
-    run_id, _ = await sms_cart(api, temporal_env, session_factory)
+    await sms_message(session_factory, run_id)
 
     response = await twilio_post(anonymous, "/webhooks/twilio/inbound", inbound(body, number))
 
@@ -314,12 +309,12 @@ async def test_another_reply_or_a_stranger_changes_nothing(
 )
 async def test_an_unsigned_stop_gets_401_and_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     forgery: str,
+    run_id: str,
 ) -> None:
-    run_id, _ = await sms_cart(api, temporal_env, session_factory)
+    await sms_message(session_factory, run_id)
     path, params = "/webhooks/twilio/inbound", inbound("STOP")
 
     if forgery == "no signature":

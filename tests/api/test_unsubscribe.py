@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
 from storage.models import EngagementEvent, Suppression
-from tests.support.api import SHOP, WORKFLOW_ID, running_cart
+from tests.support.api import SHOP, WORKFLOW_ID
 from tests.support.engagement import assert_nothing_told
 from tests.support.histories import engagement_signals
 from tests.support.links import message_links
@@ -43,13 +43,11 @@ async def assert_nothing_changed(
 
 async def test_opening_the_link_shows_a_button_and_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-
     page = await anonymous.get(link(settings, run_id))
 
     assert page.status_code == 200
@@ -62,11 +60,9 @@ async def test_opening_the_link_shows_a_button_and_changes_nothing(
 
 async def test_the_page_escapes_what_the_token_carries(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
-    temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     address = '"<script>alert(1)</script>"@example.com'
 
     page = await anonymous.get(link(settings, run_id, address=address))
@@ -79,13 +75,11 @@ async def test_the_page_escapes_what_the_token_carries(
 
 async def test_the_button_unsubscribes_and_tells_the_run(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-
     response = await anonymous.post(link(settings, run_id), data={})
 
     assert response.status_code == 200
@@ -111,13 +105,11 @@ async def test_the_button_unsubscribes_and_tells_the_run(
 
 async def test_one_click_from_the_mail_client_unsubscribes(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-
     # RFC 8058: the client POSTs this form body to the List-Unsubscribe URL.
     response = await anonymous.post(link(settings, run_id), data={"List-Unsubscribe": "One-Click"})
 
@@ -131,13 +123,11 @@ async def test_one_click_from_the_mail_client_unsubscribes(
 
 async def test_unsubscribing_again_changes_nothing_more(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-
     first = await anonymous.post(link(settings, run_id), data={"List-Unsubscribe": "One-Click"})
     again = await anonymous.post(link(settings, run_id))
 
@@ -150,12 +140,11 @@ async def test_unsubscribing_again_changes_nothing_more(
 
 async def test_unsubscribing_after_the_journey_ended_still_suppresses(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     await temporal_env.client.get_workflow_handle(WORKFLOW_ID).terminate("journey over")
 
     response = await anonymous.post(link(settings, run_id))
@@ -191,14 +180,13 @@ def bad_tokens(settings: Settings, run_id: str) -> dict[str, str]:
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_a_bad_token_gets_404_and_changes_nothing(
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
     kind: str,
     method: str,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
     token = bad_tokens(settings, run_id)[kind]
 
     response = await anonymous.request(
@@ -214,13 +202,11 @@ async def test_a_bad_token_gets_404_and_changes_nothing(
 async def test_while_temporal_is_down_the_unsubscribe_holds_and_a_retry_tells_the_run(
     anonymous_without_temporal: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
-    api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
     settings: Settings,
+    run_id: str,
 ) -> None:
-    run_id = await running_cart(api, temporal_env.client)
-
     refused_signal = await anonymous_without_temporal.post(link(settings, run_id))
 
     assert refused_signal.status_code == 200  # the customer is unsubscribed all the same

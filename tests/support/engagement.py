@@ -1,30 +1,15 @@
-"""What the engagement tests (provider webhooks, tracking, unsubscribe) share: a run that
-sent a message, and the checks that a refused call left no trace."""
+"""What the engagement tests (provider webhooks, tracking, unsubscribe) check after a call
+that must leave no trace."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from storage.models import EngagementEvent, Message, ProviderEvent, Suppression
-from tests.support.api import WORKFLOW_ID, running_cart
+from storage.models import EngagementEvent, ProviderEvent, Suppression
+from tests.support.api import WORKFLOW_ID
 from tests.support.histories import engagement_signals, signals
-from tests.support.tables import add_message, rows
-
-
-async def cart_that_sent(
-    api: httpx.AsyncClient,
-    client: Client,
-    sessions: async_sessionmaker[AsyncSession],
-    **message: Any,
-) -> tuple[str, Message]:
-    """A running cart whose run sent one message (`message`: add_message's fields): the
-    run id and the message's outbox row."""
-    run_id = await running_cart(api, client)
-    return run_id, await add_message(sessions, run_id=run_id, **message)
+from tests.support.tables import rows
 
 
 async def assert_nothing_recorded(
