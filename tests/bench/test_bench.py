@@ -7,12 +7,11 @@ checked, never how fast anything was: speed is measured by `make bench`, not ass
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from devstack.bench import BenchReport, Closing, run_bench
-from tests.support.database import needs_postgres_binaries
+from tests.support.stack_runs import stack_run
 
 CARTS = 20
 
@@ -21,11 +20,12 @@ pytestmark = [pytest.mark.bench, pytest.mark.timeout(120)]
 
 @pytest.fixture(scope="module")
 async def report(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
-    needs_postgres_binaries("the bench")
-    logs: Path = tmp_path_factory.mktemp("bench")
-    result = await run_bench(logs=logs, events=CARTS, orders=CARTS, order_rate=50, concurrency=8)
-    print(f"\n{result.table()}\n{result.summary}\n  logs: {logs}")
-    return result
+    return await stack_run(
+        tmp_path_factory,
+        "the bench",
+        "bench",
+        lambda logs: run_bench(logs=logs, events=CARTS, orders=CARTS, order_rate=50, concurrency=8),
+    )
 
 
 def test_the_last_line_names_the_five_numbers(report: BenchReport) -> None:

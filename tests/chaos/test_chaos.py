@@ -7,13 +7,11 @@ dev server, SMTP server and Twilio stub, with the worker killed 3 times while se
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from devstack.chaos import ChaosReport, run_chaos
 from storage.outbox import OutboxState
-from tests.support.database import needs_postgres_binaries
+from tests.support.stack_runs import stack_run
 
 CARTS = 200
 KILLS = 3
@@ -23,11 +21,12 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 async def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
-    needs_postgres_binaries("the chaos test")
-    logs: Path = tmp_path_factory.mktemp("chaos")
-    result = await run_chaos(carts=CARTS, kills=KILLS, logs=logs, deadline=200)
-    print(f"\n{result.table()}\n{result.summary}\n  logs: {logs}")
-    return result
+    return await stack_run(
+        tmp_path_factory,
+        "the chaos test",
+        "chaos",
+        lambda logs: run_chaos(carts=CARTS, kills=KILLS, logs=logs, deadline=200),
+    )
 
 
 def test_the_kills_landed_while_messages_were_going_out(report: ChaosReport) -> None:
