@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
-from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
 from contract.carts import Consent
 from journey_schema.catalog import JourneyCatalog
@@ -34,6 +33,7 @@ from tests.support.messaging import (
     SendActivity,
     send_activity,
     send_request,
+    twilio_provider,
 )
 from tests.support.smtp import SmtpServer, body_text
 from workflows.payloads import Channel, MessageStatus, SendRequest
@@ -179,18 +179,6 @@ def sms_cart() -> Any:
     )
 
 
-def twilio(handler: Any) -> Provider:
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    sender = TwilioSender(
-        client=client,
-        account_sid="AC" + "1" * 32,
-        auth_token="token",
-        sender="+15005550006",
-        api_url="https://api.twilio.test",
-    )
-    return Provider("twilio", sender)
-
-
 def sms_request(**overrides: Any) -> SendRequest:
     pinned = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
     templates = {**pinned.templates_for("nudge"), "nudge/tr.sms": "Sepetin: {{ checkout_url }}"}
@@ -206,7 +194,7 @@ async def test_twilio_asking_to_slow_down_is_retried_when_it_says(
         return httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 20429})
 
     activities = send_activity(
-        session_factory, smtp_url=smtp_server.url, providers={Channel.SMS: twilio(busy)}
+        session_factory, smtp_url=smtp_server.url, providers={Channel.SMS: twilio_provider(busy)}
     )
     with pytest.raises(ApplicationError) as raised:
         await activities.send(sms_request())
@@ -224,7 +212,7 @@ async def test_an_invalid_number_fails_for_good_and_frees_the_cap_slot(
 
     activities = send_activity(
         session_factory,
-        providers={Channel.SMS: twilio(invalid)},
+        providers={Channel.SMS: twilio_provider(invalid)},
         caps={Channel.SMS: timedelta(hours=24)},
     )
     result = await activities.send(sms_request(due_at=datetime.now(UTC)))
@@ -245,7 +233,7 @@ async def test_the_sms_carries_opt_out_instructions(
         return httpx.Response(201, json={"sid": "SM" + "2" * 32})
 
     activities = send_activity(
-        session_factory, smtp_url=smtp_server.url, providers={Channel.SMS: twilio(accept)}
+        session_factory, smtp_url=smtp_server.url, providers={Channel.SMS: twilio_provider(accept)}
     )
     result = await activities.send(sms_request())
 
@@ -353,7 +341,7 @@ async def test_a_lost_answer_from_twilio_is_never_sent_again(
     activities = send_activity(
         session_factory,
         smtp_url=smtp_server.url,
-        providers={Channel.SMS: twilio(accepted_but_answer_lost)},
+        providers={Channel.SMS: twilio_provider(accepted_but_answer_lost)},
     )
     first = await activities.send(sms_request())
     again = await activities.send(sms_request())

@@ -4,17 +4,19 @@ Temporal runs it (in an activity context, so heartbeats and attempt info work)."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.messaging import MessagingActivities
 from channels.smtp import SmtpEmailSender
+from channels.twilio import TwilioSender
 from journey_schema.catalog import JourneyCatalog
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
@@ -101,3 +103,16 @@ def send_activity(
             order_lookup=order_lookup,
         )
     )
+
+
+def twilio_provider(handler: Callable[[httpx.Request], Any]) -> Provider:
+    """Twilio as the SMS provider, its API answered by `handler` (an httpx MockTransport's)."""
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    sender = TwilioSender(
+        client=client,
+        account_sid="AC" + "0" * 32,
+        auth_token="twilio-test-token",
+        sender="+15005550006",
+        api_url="https://api.twilio.test",
+    )
+    return Provider("twilio", sender)

@@ -22,13 +22,13 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from channels.twilio import TwilioSender
 from contract.carts import Consent
 from sending.delivery import Provider
 from storage.consents import record_consent
 from storage.models import Message, Suppression
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
+from tests.support.messaging import twilio_provider
 from tests.workflows.harness import HarnessFactory, JourneyHarness, about, publish_version
 from workflows.payloads import Channel, Engagement, EngagementKind, MessageStatus, Outcome
 
@@ -70,15 +70,7 @@ class TwilioStub:
         return httpx.Response(201, json={"sid": f"SM{len(self.sent):032d}", "status": "queued"})
 
     def provider(self) -> Provider:
-        client = httpx.AsyncClient(transport=httpx.MockTransport(self.handle))
-        sender = TwilioSender(
-            client=client,
-            account_sid="AC" + "0" * 32,
-            auth_token="twilio-test-token",
-            sender="+15005550006",
-            api_url="https://api.twilio.test",
-        )
-        return Provider("twilio", sender)
+        return twilio_provider(self.handle)
 
 
 Writer = Callable[..., AbstractAsyncContextManager[JourneyHarness]]
