@@ -52,14 +52,13 @@ async def test_a_cart_refused_with_503_arrives_when_the_shop_retries(
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart"]
 
 
+@pytest.mark.usefixtures("run_id")
 async def test_an_order_refused_with_503_reaches_the_workflow_on_retry(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await api.put(f"/v1/carts/{CART}", json=cart_body())
-
     refused = await api_without_temporal.post("/v1/orders", json=order_body())
     retried = await api.post("/v1/orders", json=order_body())
 
@@ -69,14 +68,13 @@ async def test_an_order_refused_with_503_reaches_the_workflow_on_retry(
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
 
 
+@pytest.mark.usefixtures("run_id")
 async def test_an_emptied_cart_refused_with_503_ends_the_journey_on_retry(
     api_without_temporal: httpx.AsyncClient,
     api: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await api.put(f"/v1/carts/{CART}", json=cart_body())
-
     refused = await api_without_temporal.delete(f"/v1/carts/{CART}")
 
     assert refused.status_code == 503
