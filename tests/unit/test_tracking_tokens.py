@@ -10,7 +10,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from tracking.links import tracked_links
+from tests.support.links import message_links
 from tracking.tokens import InvalidToken, TrackingPayload, sign, verify
 
 SECRET = "a-secret-of-at-least-thirty-two-characters"
@@ -104,15 +104,10 @@ def test_a_click_needs_a_url_and_an_open_has_none() -> None:
 
 
 def test_tracked_links_wrap_checkout_items_and_pixel() -> None:
-    links = tracked_links(
+    links = message_links(
         public_url="https://track.example/",
         secret=SECRET,
-        shop="demo",
-        cart_id="abc",
-        workflow_id="cart-demo-abc",
         run_id="run-1",
-        message_id="r1",
-        checkout_url="https://shop.example/checkout/abc",
         item_urls={"SKU-1": "https://shop.example/p/1"},
     )
 
