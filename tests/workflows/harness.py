@@ -42,6 +42,14 @@ class JourneyHarness:
         """Let workflow time pass (skipped, not slept)."""
         await self.env.sleep(timedelta(**duration))
 
+    async def through_first_email(self, cart: Cart) -> WorkflowHandle[Any, Any]:
+        """Start the cart's journey and let the hour before its first email pass, until that
+        email is in the mailbox."""
+        handle = await self.start(cart)
+        await self.advance(hours=1, minutes=5)
+        await self.mailbox.wait_for_messages(1)
+        return handle
+
     async def state(self, handle: WorkflowHandle[Any, Any]) -> JourneyProgress:
         return await handle.query("state", result_type=JourneyProgress)
 

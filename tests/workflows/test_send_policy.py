@@ -205,9 +205,7 @@ async def test_a_journey_that_skips_capped_messages_says_so_in_its_state(
 async def test_consent_withdrawn_mid_journey_stops_the_next_email(with_journey: Writer) -> None:
     cart = make_cart()
     async with with_journey(journey(steps=TWO_EMAILS), email_cap_hours=0) as harness:
-        handle = await harness.start(cart)
-        await harness.advance(hours=1, minutes=5)
-        await harness.mailbox.wait_for_messages(1)
+        handle = await harness.through_first_email(cart)
 
         # What the API stores when the shop tells us (on any cart, or the consent route).
         async with harness.sessions() as session:
@@ -281,9 +279,7 @@ async def test_no_reachable_channel_skips_with_every_reason(
 
 async def test_an_unsubscribe_ends_the_journey(with_journey: Writer) -> None:
     async with with_journey(journey(steps=TWO_EMAILS), email_cap_hours=0) as harness:
-        handle = await harness.start(make_cart())
-        await harness.advance(hours=1, minutes=5)
-        await harness.mailbox.wait_for_messages(1)
+        handle = await harness.through_first_email(make_cart())
         await handle.signal(
             "engagement",
             Engagement(message_id="r1", kind=EngagementKind.UNSUBSCRIBED, channel="email"),
@@ -308,9 +304,7 @@ async def test_after_an_unsubscribe_a_continuing_journey_uses_the_other_channel(
 """
     text = journey(extra="on_suppression: continue\n", steps=steps)
     async with with_journey(text, email_cap_hours=0, sms_cap_hours=0) as harness:
-        handle = await harness.start(cart)
-        await harness.advance(hours=1, minutes=5)
-        await harness.mailbox.wait_for_messages(1)
+        handle = await harness.through_first_email(cart)
         # What the unsubscribe link does: the suppression row, then the signal.
         async with harness.sessions() as session:
             await suppress(
