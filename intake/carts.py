@@ -16,7 +16,6 @@ from intake.mapping import cart_payload
 from intake.temporal import TemporalGateway
 from settings import Settings
 from storage import carts
-from storage.consents import record_consent
 from workflows.client import (
     cart_workflow_id,
     is_running,
@@ -50,34 +49,23 @@ async def take_cart(
 
     async with sessions.begin() as session:
         # Consent belongs to the customer, not the cart: newest by the shop's clock wins
-        # across all of the customer's carts, so even a stale or bought cart's is offered.
-        await record_consent(
+        # across all of the customer's carts, so even a stale or bought cart's is stored.
+        taken = await carts.take_snapshot(
             session,
             shop=shop,
+            cart_id=cart_id,
             customer_id=snapshot.customer.id,
             consent=snapshot.customer.consent.model_dump(),
-            updated_at=snapshot.updated_at,
-        )
-        history = await carts.cart_history(
-            session,
-            shop=shop,
-            cart_id=cart_id,
-            cooldown=timedelta(hours=settings.rejoin_cooldown_hours),
-        )
-        if history.bought:
-            return answer(CartStatus.PURCHASED)  # committed on leaving: the consent counts
-        fresh = await carts.store_snapshot(
-            session,
-            shop=shop,
-            cart_id=cart_id,
-            customer_id=snapshot.customer.id,
             updated_at=snapshot.updated_at,
             total=snapshot.total,
             currency=snapshot.currency,
             snapshot=snapshot.model_dump(mode="json"),
             emptied=snapshot.is_empty,
+            cooldown=timedelta(hours=settings.rejoin_cooldown_hours),
         )
-    if not fresh:
+    if taken.bought:
+        return answer(CartStatus.PURCHASED)  # the consent counts all the same
+    if not taken.fresh:
         return answer(CartStatus.STALE)
     # A replay (same updated_at) signals again: the shop may be retrying after our 503,
     # and the workflow ignores a snapshot that is not newer than the one it holds.
@@ -87,7 +75,7 @@ async def take_cart(
     if cart.is_empty:  # an emptied cart ends a running journey and never starts one
         await signal_if_open(handle, UPDATE_CART, cart)
         return answer(CartStatus.EMPTIED)
-    if history.ended_recently and not await is_running(handle):
+    if taken.ended_recently and not await is_running(handle):
         return answer(CartStatus.COOLDOWN)
     try:
         await start_cart_journey(client, task_queue=settings.task_queue, cart_id=cart_id, cart=cart)

@@ -2,7 +2,9 @@
 
 Every write is one statement that is safe to repeat (an upsert), so a replayed request or
 two requests racing never fail on a unique key and never change a row twice. The
-statements run on PostgreSQL and SQLite alike (`INSERT ... ON CONFLICT`).
+statements run on PostgreSQL and SQLite alike (`INSERT ... ON CONFLICT`), but for
+`take_snapshot`'s: on PostgreSQL it is one statement, built once (it runs with every cart
+event); on SQLite (`make run`), three.
 """
 
 from __future__ import annotations
@@ -13,11 +15,146 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, false, func, select, update
+from sqlalchemy import (
+    JSON,
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.inserts import insert
-from storage.models import Cart, JourneyOutcome, Order
+from storage.consents import consent_params, consent_upsert, record_consent
+from storage.inserts import dialect_of, insert
+from storage.models import MONEY, Cart, JourneyOutcome, Order, UtcDateTime
+
+
+@dataclass(frozen=True)
+class SnapshotTaken:
+    """What `take_snapshot` found and did."""
+
+    bought: bool  # the cart has an order: nothing was stored but the consent
+    ended_recently: bool  # see CartHistory
+    fresh: bool  # the snapshot was stored: the cart held none newer (False when bought)
+
+
+async def take_snapshot(
+    session: AsyncSession,
+    *,
+    shop: str,
+    cart_id: str,
+    customer_id: str,
+    consent: Mapping[str, bool],
+    updated_at: datetime,
+    total: Decimal,
+    currency: str,
+    snapshot: Mapping[str, Any],
+    emptied: bool,
+    cooldown: timedelta,
+) -> SnapshotTaken:
+    """A cart event: the customer's consent recorded (`record_consent`, even for a stale or
+    bought cart), the cart's history read (`cart_history`), and, unless bought, the snapshot
+    kept (`store_snapshot`). One statement on PostgreSQL. The caller commits."""
+    if dialect_of(session) != "postgresql":
+        await record_consent(
+            session, shop=shop, customer_id=customer_id, consent=consent, updated_at=updated_at
+        )
+        history = await cart_history(session, shop=shop, cart_id=cart_id, cooldown=cooldown)
+        fresh = not history.bought and await store_snapshot(
+            session,
+            shop=shop,
+            cart_id=cart_id,
+            customer_id=customer_id,
+            updated_at=updated_at,
+            total=total,
+            currency=currency,
+            snapshot=snapshot,
+            emptied=emptied,
+        )
+        return SnapshotTaken(
+            bought=history.bought, ended_recently=history.ended_recently, fresh=fresh
+        )
+    params = consent_params(
+        shop=shop, customer_id=customer_id, consent=consent, updated_at=updated_at
+    ) | {
+        "cart_id": cart_id,
+        "total": total,
+        "currency": currency,
+        "snapshot": dict(snapshot),
+        "emptied_at": updated_at if emptied else None,
+        # no cooldown: NULL, and `ended_at > NULL` holds for no outcome
+        "ended_after": datetime.now(UTC) - cooldown if cooldown > timedelta(0) else None,
+    }
+    row = (await session.execute(_TAKE_SNAPSHOT, params)).one()
+    return SnapshotTaken(bought=row.bought, ended_recently=row.ended_recently, fresh=row.fresh)
+
+
+def _take_snapshot_statement() -> Select[bool, bool, bool]:
+    """`take_snapshot` on PostgreSQL, as data-modifying CTEs in one statement:
+
+    WITH consent AS (INSERT INTO consents ... ON CONFLICT DO UPDATE ... WHERE newer),
+         history AS (SELECT EXISTS (order) AS bought, EXISTS (recent outcome) AS ended_recently),
+         stored AS (INSERT INTO carts SELECT :values FROM history WHERE NOT bought
+                    ON CONFLICT DO UPDATE ... WHERE not older RETURNING cart_id)
+    SELECT bought, ended_recently, EXISTS (SELECT FROM stored) AS fresh FROM history
+
+    The parts share one snapshot of the database; each writes a table the others do not
+    read, so none needs to see another's writes.
+    """
+    carts, orders, outcomes = (_table(model) for model in (Cart, Order, JourneyOutcome))
+    shop, cart_id = bindparam("shop", type_=String()), bindparam("cart_id", type_=String())
+    updated_at = bindparam("updated_at", type_=UtcDateTime())
+    consent = consent_upsert(postgresql.insert).cte("consent")
+    history = select(
+        exists().where(orders.c.shop == shop, orders.c.cart_id == cart_id).label("bought"),
+        exists()
+        .where(
+            outcomes.c.shop == shop,
+            outcomes.c.cart_id == cart_id,
+            outcomes.c.messages_sent > 0,
+            outcomes.c.ended_at > bindparam("ended_after", type_=UtcDateTime()),
+        )
+        .label("ended_recently"),
+    ).cte("history")
+    values: dict[str, BindParameter[Any]] = {
+        "shop": shop,
+        "cart_id": cart_id,
+        "customer_id": bindparam("customer_id", type_=String()),
+        "updated_at": updated_at,
+        "total": bindparam("total", type_=MONEY),
+        "currency": bindparam("currency", type_=String()),
+        "snapshot": bindparam("snapshot", type_=JSON()),
+        "emptied_at": bindparam("emptied_at", type_=UtcDateTime()),
+    }
+    statement = postgresql.insert(carts).from_select(
+        list(values), select(*values.values()).where(~history.c.bought)
+    )
+    stored = (
+        statement.on_conflict_do_update(
+            index_elements=[carts.c.shop, carts.c.cart_id],
+            set_={
+                **{name: statement.excluded[name] for name in values if name not in _KEY},
+                "received_at": _received_at(carts, statement),
+            },
+            where=carts.c.updated_at <= statement.excluded.updated_at,
+        )
+        .returning(carts.c.cart_id)
+        .cte("stored")
+    )
+    return select(
+        history.c.bought,
+        history.c.ended_recently,
+        exists(stored.select()).label("fresh"),
+    ).add_cte(consent)
 
 
 async def store_snapshot(
@@ -50,11 +187,7 @@ async def store_snapshot(
         index_elements=[Cart.shop, Cart.cart_id],
         set_={
             **{name: statement.excluded[name] for name in values},
-            # a replay rewrites the same values; only a newer snapshot counts as received
-            "received_at": case(
-                (Cart.updated_at < statement.excluded.updated_at, func.now()),
-                else_=Cart.received_at,
-            ),
+            "received_at": _received_at(_table(Cart), statement),
         },
         where=Cart.updated_at <= statement.excluded.updated_at,
     ).returning(Cart.cart_id)
@@ -94,3 +227,25 @@ async def cart_history(
         )
     row = (await session.execute(select(bought, ended))).one()
     return CartHistory(bought=bool(row[0]), ended_recently=bool(row[1]))
+
+
+_KEY = frozenset({"shop", "cart_id"})
+
+
+def _received_at(
+    carts: Table, statement: postgresql.Insert | sqlite.Insert
+) -> ColumnElement[datetime]:
+    # a replay rewrites the same values; only a newer snapshot counts as received
+    return case(
+        (carts.c.updated_at < statement.excluded.updated_at, func.now()),
+        else_=carts.c.received_at,
+    )
+
+
+def _table(model: type[Cart | Order | JourneyOutcome]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_TAKE_SNAPSHOT = _take_snapshot_statement()

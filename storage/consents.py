@@ -7,18 +7,65 @@ time, so consent withdrawn on another cart stops this cart's messages too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.inserts import insert
-from storage.models import ConsentRecord
+from storage.inserts import dialect_of
+from storage.models import ConsentRecord, UtcDateTime
 from workflows.payloads import Channel
 
 # The channels a customer consents to; webhooks go to the shop's own systems.
 CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
+
+
+_Insert = TypeVar("_Insert", postgresql.Insert, sqlite.Insert)
+
+
+def consent_upsert(insert: Callable[[Table], _Insert]) -> _Insert:
+    """INSERT ... ON CONFLICT of the customer's consent on every channel, unless a newer
+    statement is held. Parameters: `consent_params`. Built once: it runs with every cart."""
+    table = ConsentRecord.__table__
+    assert isinstance(table, Table)
+    statement = insert(table).values(
+        [
+            {
+                "shop": bindparam("shop"),
+                "customer_id": bindparam("customer_id"),
+                "channel": channel.value,
+                "granted": bindparam(f"consent_{channel.value}"),
+                "updated_at": bindparam("updated_at", type_=UtcDateTime()),
+            }
+            for channel in CHANNELS
+        ]
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.shop, table.c.customer_id, table.c.channel],
+        set_={"granted": statement.excluded.granted, "updated_at": statement.excluded.updated_at},
+        where=table.c.updated_at < statement.excluded.updated_at,
+    )
+
+
+def consent_params(
+    *, shop: str, customer_id: str, consent: Mapping[str, bool], updated_at: datetime
+) -> dict[str, Any]:
+    """The parameters of `consent_upsert`."""
+    return {
+        "shop": shop,
+        "customer_id": customer_id,
+        "updated_at": updated_at,
+        **{f"consent_{channel.value}": consent.get(channel, False) for channel in CHANNELS},
+    }
+
+
+_UPSERTS = {
+    "postgresql": consent_upsert(postgresql.insert),
+    "sqlite": consent_upsert(sqlite.insert),
+}
 
 
 async def record_consent(
@@ -29,31 +76,10 @@ async def record_consent(
     consent: Mapping[str, bool],
     updated_at: datetime,
 ) -> None:
-    """Store the consent unless a newer statement is already held. The caller commits.
-
-    One statement for every channel: it runs with every cart snapshot.
-    """
-    statement = insert(session, ConsentRecord).values(
-        [
-            {
-                "shop": shop,
-                "customer_id": customer_id,
-                "channel": channel.value,
-                "granted": consent.get(channel, False),
-                "updated_at": updated_at,
-            }
-            for channel in CHANNELS
-        ]
-    )
+    """Store the consent unless a newer statement is already held. The caller commits."""
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["shop", "customer_id", "channel"],
-            set_={
-                "granted": statement.excluded.granted,
-                "updated_at": statement.excluded.updated_at,
-            },
-            where=ConsentRecord.updated_at < statement.excluded.updated_at,
-        )
+        _UPSERTS[dialect_of(session)],
+        consent_params(shop=shop, customer_id=customer_id, consent=consent, updated_at=updated_at),
     )
 
 

@@ -12,9 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Base
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """ "postgresql" or "sqlite": which of the two the session talks to."""
+    return session.get_bind().dialect.name
+
+
 def insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT, which has `on_conflict_do_nothing` / `on_conflict_do_update`."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     if dialect == "postgresql":
         return postgresql.insert(model)
     if dialect == "sqlite":
