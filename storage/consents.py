@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Boolean, String, Table, bindparam, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,17 +31,23 @@ def consent_upsert(insert: Callable[[Table], _Insert]) -> _Insert:
     statement is held. Parameters: `consent_params`. Built once: it runs with every cart."""
     table = ConsentRecord.__table__
     assert isinstance(table, Table)
-    statement = insert(table).values(
-        [
-            {
-                "shop": bindparam("shop"),
-                "customer_id": bindparam("customer_id"),
-                "channel": channel.value,
-                "granted": bindparam(f"consent_{channel.value}"),
-                "updated_at": bindparam("updated_at", type_=UtcDateTime()),
-            }
+    shop, customer_id = bindparam("shop", type_=String()), bindparam("customer_id", type_=String())
+    updated_at = bindparam("updated_at", type_=UtcDateTime())
+    # one SELECT per channel, not a multi-row VALUES: SQLAlchemy compiles those anew each time
+    rows = union_all(
+        *(
+            select(
+                shop,
+                customer_id,
+                literal(channel.value, String()),
+                bindparam(f"consent_{channel.value}", type_=Boolean()),
+                updated_at,
+            )
             for channel in CHANNELS
-        ]
+        )
+    )
+    statement = insert(table).from_select(
+        ["shop", "customer_id", "channel", "granted", "updated_at"], rows
     )
     return statement.on_conflict_do_update(
         index_elements=[table.c.shop, table.c.customer_id, table.c.channel],
