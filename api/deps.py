@@ -33,30 +33,32 @@ class Resources:
     temporal: TemporalGateway
 
 
-def get_settings(request: Request) -> Settings:
+# These only read app.state, yet are `async def`: FastAPI runs a plain `def` dependency in
+# its thread pool, a hop to another thread and back per dependency and request.
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     return cast(Resources, request.app.state.resources)
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     return cast(RateLimiter, request.app.state.rate_limiter)
 
 
-def get_known_keys(request: Request) -> KnownKeys:
+async def get_known_keys(request: Request) -> KnownKeys:
     return cast(KnownKeys, request.app.state.known_keys)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_sessions(resources: ResourcesDep) -> async_sessionmaker[AsyncSession]:
+async def get_sessions(resources: ResourcesDep) -> async_sessionmaker[AsyncSession]:
     return resources.sessions
 
 
-def get_temporal(resources: ResourcesDep) -> TemporalGateway:
+async def get_temporal(resources: ResourcesDep) -> TemporalGateway:
     return resources.temporal
 
 
