@@ -55,7 +55,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = engine or create_engine(settings.database_url)
+        database = engine or create_engine(
+            settings.database_url, pool_size=settings.database_pool_size
+        )
         gateway = TemporalGateway(settings, temporal_client)
         # Connect now when we can; when Temporal is not up yet, routes retry on use (503).
         with contextlib.suppress(TemporalUnavailable):

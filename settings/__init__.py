@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         description="Signs tracking links; at least 32 characters in production.",
     )
     database_url: str = "sqlite+aiosqlite:///data/cartnudge.db"
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections the API keeps open per process; a burst may"
+        " open 10 more, closed again after it.",
+    )
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "cartnudge"

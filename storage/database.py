@@ -14,8 +14,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine; for a SQLite file, its folder is created and WAL mode switched on."""
+def create_engine(database_url: str, *, pool_size: int | None = None) -> AsyncEngine:
+    """An async engine; for a SQLite file, its folder is created and WAL mode switched on.
+
+    `pool_size` (PostgreSQL): the connections kept open, SQLAlchemy's 5 by default. Beyond
+    them up to 10 more are opened while needed and closed on return, each a new PostgreSQL
+    backend: a pool smaller than the requests in flight opens and closes one per request.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -29,7 +34,8 @@ def create_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    pool = {} if pool_size is None else {"pool_size": pool_size}
+    return create_async_engine(url, pool_pre_ping=True, **pool)
 
 
 def printable_url(database_url: str) -> str:
