@@ -1,6 +1,6 @@
 """A cart snapshot or an emptied cart, from whichever door it came (API, Shopify).
 
-Each use case stores in one transaction, commits, and only then talks to Temporal: what
+Each use case stores what it was given, commits, and only then talks to Temporal: what
 the workflow hears is already stored, and no connection waits on Temporal meanwhile.
 """
 
@@ -16,6 +16,7 @@ from intake.mapping import cart_payload
 from intake.temporal import TemporalGateway
 from settings import Settings
 from storage import carts
+from storage.database import autocommit
 from workflows.client import (
     cart_workflow_id,
     is_running,
@@ -47,9 +48,11 @@ async def take_cart(
     def answer(status: CartStatus) -> CartAccepted:
         return CartAccepted(workflow_id=workflow_id, status=status)
 
-    async with sessions.begin() as session:
-        # Consent belongs to the customer, not the cart: newest by the shop's clock wins
-        # across all of the customer's carts, so even a stale or bought cart's is stored.
+    # One statement on PostgreSQL, so in autocommit. (On SQLite three: each is an upsert
+    # that stands on its own, and a retry repeats them.) Consent belongs to the customer,
+    # not the cart: newest by the shop's clock wins across all of the customer's carts, so
+    # even a stale or bought cart's is stored.
+    async with autocommit(sessions) as session:
         taken = await carts.take_snapshot(
             session,
             shop=shop,

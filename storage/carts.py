@@ -63,7 +63,9 @@ async def take_snapshot(
 ) -> SnapshotTaken:
     """A cart event: the customer's consent recorded (`record_consent`, even for a stale or
     bought cart), the cart's history read (`cart_history`), and, unless bought, the snapshot
-    kept (`store_snapshot`). One statement on PostgreSQL. The caller commits."""
+    kept (`store_snapshot`). One statement on PostgreSQL, three on SQLite. The caller
+    commits, or runs it in autocommit (`storage.database.autocommit`): each of the three
+    is an upsert that holds on its own."""
     if dialect_of(session) != "postgresql":
         await record_consent(
             session, shop=shop, customer_id=customer_id, consent=consent, updated_at=updated_at

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.carts import SnapshotTaken, take_snapshot
 from storage.consents import current_consent
-from storage.database import create_engine, create_session_factory
+from storage.database import autocommit, create_engine, create_session_factory
 from storage.models import Base, Cart, JourneyOutcome, Order
 from tests.support.tables import rows
 
@@ -51,7 +51,7 @@ async def take(
     total: str = "10.00",
     cooldown: timedelta = COOLDOWN,
 ) -> SnapshotTaken:
-    async with sessions.begin() as session:
+    async with autocommit(sessions) as session:  # as intake.carts runs it
         return await take_snapshot(
             session,
             shop=SHOP,
