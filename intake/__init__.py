@@ -1,8 +1,9 @@
 """Use cases of the intake: carts, orders, engagement and consent, from whichever door.
 
 The API routes, the platform webhooks, the bench and the tests call these. Each use case
-receives the session factory, opens one transaction for its writes and commits it before
-any Temporal call (workflows.client), so no connection waits on Temporal; the caller maps
+receives the session factory, opens one transaction for its writes (take_cart: one
+statement, in autocommit) and commits it before any Temporal call (workflows.client), so
+no connection waits on Temporal; the caller maps
 TemporalUnavailable and database errors to its own answer (the API: 503, Retry-After).
 
     carts.py        take_cart, empty_cart
