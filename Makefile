@@ -18,7 +18,7 @@ help:
 	@echo "make schema          regenerate journeys/journey.schema.json"
 	@echo "make record-histories  store workflow histories for the replay tests"
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
-	@echo "make bench           intake rate vs bare Temporal, purchase-to-closed latency, events per journey"
+	@echo "make bench           intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
 	@echo "make clean           remove .venv, data/ and caches"
 
 # Reinstalled whenever pyproject.toml changes.
