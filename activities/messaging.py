@@ -13,8 +13,9 @@ It wires the send path's parts (sending/), in this order:
    (sending/delivery.py).
 
 What is Temporal's stays here: transient failures become retries (when the provider asks,
-if it does), the order check's unknowns are retried without end, and a provider or the
-consent registry failing for SEND_GIVE_UP_AFTER is given up on.
+if it does), the order check's unknowns are retried without end, and a provider, the
+consent registry or an unforeseen error failing for SEND_GIVE_UP_AFTER is given up on.
+Quiet hours and caps are judged at the time of the attempt, not the time the step came due.
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ class MessagingActivities:
             return await self._send(key, request)
         except _GaveUp as gave_up:
             return await self._finish(key, MessageStatus.FAILED, str(gave_up), gave_up.channel)
+        except ApplicationError:
+            raise  # retried on purpose: the order check without end, a provider until give-up
+        except Exception as err:
+            # Unforeseen (a bug, a database error): retried like a provider's failure, then
+            # given up on, so a journey never loops on one step for good.
+            if _retrying_for() < SEND_GIVE_UP_AFTER:
+                raise
+            return await self._give_up_on_unforeseen(key, request, err)
 
     async def _send(self, key: str, request: SendRequest) -> SendResult:
         shop = await self._facts.shop(request.shop)
@@ -128,7 +137,7 @@ class MessagingActivities:
         if order is not None:
             return await self._bought(key, order)
 
-        now = request.due_at or datetime.now(UTC)
+        now = _attempt_time(request)
         deferral = policy.quiet_hours_deferral(
             request, at=now, shop_timezone=shop.timezone if shop else None, rules=self._rules
         )
@@ -266,6 +275,18 @@ class MessagingActivities:
             status=RESULT_OF[settled.state], reason=settled.reason, channel=settled.channel
         )
 
+    async def _give_up_on_unforeseen(
+        self, key: str, request: SendRequest, err: Exception
+    ) -> SendResult:
+        """FAILED for a step whose row is still pending; a row an attempt left `sending`
+        is settled by the next attempt (it may have been delivered), so raise again."""
+        activity.logger.error("giving up on %s after %s: %r", key, SEND_GIVE_UP_AFTER, err)
+        if (await self._outbox.settled(key)).state is not OutboxState.PENDING:
+            raise err
+        reason = f"gave up after {format_duration(SEND_GIVE_UP_AFTER)}: {type(err).__name__}: {err}"
+        reason = reason[:300]  # the outbox keeps 300 characters
+        return await self._finish(key, MessageStatus.FAILED, reason, request.channels[0])
+
     async def _defer(self, key: str, deferral: Defer) -> SendResult:
         await self._outbox.note(key, deferral.reason)
         return SendResult(
@@ -283,11 +304,25 @@ class MessagingActivities:
         return SendResult(status=status, reason=reason, channel=channel)
 
 
-def _retry_or_give_up(err: TransientChannelError, channel: Channel) -> NoReturn:
-    """Raise for Temporal to retry (when the provider asked, if it did), or give up."""
+def _retrying_for() -> timedelta:
+    """How long this send has been retried: from its first attempt to this one."""
     info = activity.info()
     # Both times are the server's (its clock jumps in tests): never this machine's clock.
-    if info.current_attempt_scheduled_time - info.scheduled_time >= SEND_GIVE_UP_AFTER:
+    return info.current_attempt_scheduled_time - info.scheduled_time
+
+
+def _attempt_time(request: SendRequest) -> datetime:
+    """When this attempt runs, on the workflow's clock: the step's due time plus the time its
+    retries took. Quiet hours and caps are judged then, not when the step came due: a send
+    held for hours by the order check must not go out in the night that began meanwhile."""
+    if request.due_at is None:
+        return datetime.now(UTC)
+    return request.due_at + _retrying_for()
+
+
+def _retry_or_give_up(err: TransientChannelError, channel: Channel) -> NoReturn:
+    """Raise for Temporal to retry (when the provider asked, if it did), or give up."""
+    if _retrying_for() >= SEND_GIVE_UP_AFTER:
         raise _GaveUp(f"gave up after {format_duration(SEND_GIVE_UP_AFTER)}: {err}", channel)
     delay = timedelta(seconds=err.retry_after) if err.retry_after else None
     raise ApplicationError(str(err), type=type(err).__name__, next_retry_delay=delay) from err

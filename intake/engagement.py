@@ -32,11 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.temporal import TemporalGateway
 from storage import engagement, provider_events
-from storage.messages import SentMessage, find_message, latest_sms_per_cart
+from storage.messages import SentMessage, find_message, latest_sms_per_cart, shops_that_texted
 from storage.suppressions import suppress
 from workflows.client import TemporalUnavailable, signal_if_open
 from workflows.names import ENGAGEMENT
-from workflows.payloads import Engagement, EngagementKind
+from workflows.payloads import Channel, Engagement, EngagementKind
 
 log = logging.getLogger("cartnudge.intake")
 
@@ -91,6 +91,17 @@ async def take_sms_stop(
     each cart that texted it, across all shops (the bounded latest storage finds)."""
     kind = EngagementKind.UNSUBSCRIBED
     async with sessions.begin() as session:
+        # Every shop that texted the number, however long ago; the journeys told are the
+        # most recent carts' (a bounded number).
+        for shop in await shops_that_texted(session, number):
+            await suppress(
+                session,
+                shop=shop,
+                channel=Channel.SMS,
+                address=number,
+                reason=kind.value,
+                source=source,
+            )
         texted = await latest_sms_per_cart(session, number)
         first = await _record_first(session, texted, kind, source=source, url=None)
     return Untold(kind=kind, messages=first, sessions=sessions, temporal=temporal)

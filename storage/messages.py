@@ -65,6 +65,20 @@ async def find_message(
     return None
 
 
+async def shops_that_texted(session: AsyncSession, number: str) -> list[str]:
+    """Every shop that sent the number an SMS: a STOP suppresses it for each of them."""
+    rows = await session.scalars(
+        select(Message.shop)
+        .where(
+            Message.channel == Channel.SMS.value,
+            Message.recipient == normalize_address(Channel.SMS, number),
+        )
+        .distinct()
+        .order_by(Message.shop)
+    )
+    return list(rows)
+
+
 async def latest_sms_per_cart(session: AsyncSession, number: str) -> list[SentMessage]:
     """The last SMS each cart's workflow sent to the number, across all shops, newest first
     (at most MAX_CARTS_PER_NUMBER carts)."""

@@ -112,15 +112,17 @@ async def test_a_first_snapshot_is_stored_with_its_consent(
 async def test_a_newer_snapshot_replaces_it_and_an_older_changes_nothing(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await take(sessions, minutes=10, email=False)
+    await take(sessions, minutes=10, email=True)
 
-    older = await take(sessions, minutes=5, total="99.00", email=True)
-    newer = await take(sessions, minutes=15, total="20.00", email=True)
+    older = await take(sessions, minutes=5, total="99.00", email=False)
+    assert older.fresh is False
+    assert (await consent(sessions))["email"] is True  # the older statement lost
 
-    assert (older.fresh, newer.fresh) == (False, True)
+    newer = await take(sessions, minutes=15, total="20.00", email=False)
+    assert newer.fresh is True
     [cart] = await rows(sessions, Cart)
     assert (cart.updated_at, cart.total) == (NOON + timedelta(minutes=15), Decimal("20.00"))
-    assert (await consent(sessions))["email"] is True
+    assert (await consent(sessions))["email"] is False  # the newest statement wins
 
 
 async def test_the_same_snapshot_again_is_fresh_and_not_received_anew(
