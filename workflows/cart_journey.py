@@ -80,9 +80,8 @@ QUICK_ACTIVITY = RetryPolicy(
 # whether the cart was bought (down, or broken: retried every 10 min), the reminder must
 # wait, however long; a timeout here would end it as FAILED and move the journey on past
 # a check that never happened. Giving up on a provider, the consent registry or an
-# unforeseen error is the activity's own decision (after 6 h of failures), returned as a
-# FAILED result.
-# Permanent failures come back as a FAILED result at once.
+# unforeseen error is the activity's own decision (after 6 h of failures); permanent
+# failures come back at once. Both are a FAILED result, and the journey goes on.
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5)
 )

@@ -21,9 +21,13 @@ async def test_a_stop_suppresses_every_shop_that_texted_even_beyond_the_carts_to
     monkeypatch.setattr(messages, "MAX_CARTS_PER_NUMBER", 1)  # only the latest cart is told
     for shop, cart in (("old_shop", "a"), ("new_shop", "b")):
         await add_message(
-            session_factory, shop=shop, cart_id=cart, run_id="run-1", channel="sms",
+            session_factory,
+            shop=shop,
+            cart_id=cart,
+            run_id="run-1",
+            channel="sms",
             recipient=NUMBER,
-        )  # fmt: skip
+        )
 
     untold = await take_sms_stop(
         NUMBER,
