@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contract.fields import ShopId
 from settings import Settings
+from cli import journeys
 from storage import shops
 from storage.database import create_engine, create_session_factory, printable_url
 
@@ -221,6 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("shop")
     revoke.add_argument("prefix", help="the key's first characters, as `keys list` shows them")
     revoke.set_defaults(handler=revoke_key)
+    journeys.register(topics)
     return parser
 
 
@@ -230,6 +232,7 @@ async def run(
     """Run one command; raises CommandError for a mistake the operator can fix."""
     args = _parser().parse_args(argv)
     args.stdin = stdin
+    args.settings = settings
     engine = create_engine(settings.database_url)
     try:
         async with create_session_factory(engine)() as session:

@@ -1,0 +1,1 @@
+"""The marketer's tools around journey files: preview, simulate, diff (`cartnudge journeys ...`)."""
