@@ -31,13 +31,20 @@ events       history events of one full run of the active version of the default
              (this database, the SMTP sink, production settings: frequency caps on).
 bytes        the same runs' histories in bytes, as Temporal stores them: the serialized
              size of the fetched history (a `History` protobuf of all its events), payloads,
-             headers and search attributes included.
+             headers and search attributes included; the table shows them in KB (1,024 bytes).
+payload      the largest single payload in those histories (a `Payload` protobuf, metadata
+             and data, wherever it sits: input, result, marker, signal, search attribute)
+             that is not a cart snapshot. A cart snapshot is told by its shape, a JSON object
+             with `items` and `customer`: each cart event sends one, and its size is the
+             shop's, not ours to cut. Everything else is what the journey itself carries.
 
 A table, then the last line:
 `bench: api_vs_bare=R api_accepted_vs_bare=A p99_close_ms=X events_per_journey=N
-bytes_per_journey=B` (one line; R: the ratio of sustained intake rates, A: of accepted
-rates; N: the branch with the most events, B: the branch with the most bytes). Speed is
-reported, never judged by the exit status: 0 unless the stack or a request failed.
+bytes_per_journey=B history_kb=K largest_payload_bytes=P` (one line; R: the ratio of
+sustained intake rates, A: of accepted rates; N: the branch with the most events, B: the
+branch with the most bytes, K: the same in whole KB, rounded up; P: the largest payload that
+is not a cart snapshot, over all branches). Speed is reported, never judged by the exit
+status: 0 unless the stack or a request failed.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,6 +68,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionDescription
@@ -183,12 +192,25 @@ class Closing:
 
 
 @dataclass(frozen=True)
+class LargestPayload:
+    """The largest payload of a history that is not a cart snapshot, and where it sits."""
+
+    bytes: int  # the serialized `Payload`: metadata and data
+    where: str  # event type and field, e.g. "MARKER_RECORDED details[data]"
+
+
+@dataclass(frozen=True)
 class Branch:
     name: str
     events: int
     bytes: int  # the serialized history
     outcome: str
     sent: int  # messages sent
+    largest_payload: LargestPayload
+
+    @property
+    def kb(self) -> float:
+        return self.bytes / 1024
 
 
 @dataclass(frozen=True)
@@ -210,6 +232,17 @@ class BenchReport:
         return max(self.branches, key=lambda branch: branch.bytes)
 
     @property
+    def history_kb(self) -> int:
+        """The costliest branch's history in whole KB, rounded up."""
+        return math.ceil(self.bytes_per_journey.bytes / 1024)
+
+    @property
+    def largest_payload(self) -> LargestPayload:
+        return max(
+            (branch.largest_payload for branch in self.branches), key=lambda found: found.bytes
+        )
+
+    @property
     def summary(self) -> str:
         return (
             f"bench: api_vs_bare={self.intake.ratio:.2f}"
@@ -217,6 +250,8 @@ class BenchReport:
             f" p99_close_ms={self.purchase.closed.p(99):.0f}"
             f" events_per_journey={self.events_per_journey.events}"
             f" bytes_per_journey={self.bytes_per_journey.bytes}"
+            f" history_kb={self.history_kb}"
+            f" largest_payload_bytes={self.largest_payload.bytes}"
         )
 
     def table(self) -> str:
@@ -250,8 +285,9 @@ class BenchReport:
             lines += [f"      {name:<26}{stage.line()}" for name, stage in closing.stages]
         longest, largest = self.events_per_journey, self.bytes_per_journey
         lines += [
-            f"  history per journey ({self.journey}, one full run per branch)",
-            f"    {'':<26}{'events':>6}{'bytes':>9}",
+            f"  history per journey ({self.journey}, one full run per branch;"
+            " KB of 1,024 bytes; largest payload: not a cart snapshot, goal <= 2 KB)",
+            f"    {'':<26}{'events':>6}{'KB':>8}{'bytes':>8}{'largest payload':>17}",
         ]
         for branch in self.branches:
             marks = [
@@ -259,11 +295,15 @@ class BenchReport:
                 for name, top in (("events_per_journey", longest), ("bytes_per_journey", largest))
                 if branch is top
             ]
+            payload = branch.largest_payload
             lines.append(
-                f"    {branch.name:<26}{branch.events:6d}{branch.bytes:9d}"
-                f"   {branch.outcome}, {branch.sent} sent"
+                f"    {branch.name:<26}{branch.events:6d}{branch.kb:8.1f}{branch.bytes:8d}"
+                f"{payload.bytes:9d} bytes   {branch.outcome}, {branch.sent} sent"
                 + (f"   <- {', '.join(marks)}" if marks else "")
             )
+        lines.append(
+            f"    largest payload {self.largest_payload.bytes} bytes: {self.largest_payload.where}"
+        )
         lines.append(f"  wall time {self.wall_seconds:.0f}s")
         return "\n".join(lines)
 
@@ -574,7 +614,51 @@ async def measure_closing(
     )
 
 
-# --- history per journey: events and bytes -------------------------------------------------
+# --- history per journey: events, bytes, payloads --------------------------------------------
+
+
+def payloads_in(message: Message, path: str = "") -> Iterator[tuple[str, Payload]]:
+    """Every `Payload` inside a protobuf message, however deep, with the field path to it."""
+    if isinstance(message, Payload):
+        yield path, message
+        return
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        name = f"{path}.{field.name}" if path else field.name
+        if field.message_type.GetOptions().map_entry:
+            if field.message_type.fields_by_name["value"].message_type is not None:
+                for key, item in value.items():
+                    yield from payloads_in(item, f"{name}[{key}]")
+        elif isinstance(value, Message):
+            yield from payloads_in(value, name)
+        else:  # a repeated message field
+            for number, item in enumerate(value):
+                yield from payloads_in(item, f"{name}[{number}]")
+
+
+def is_cart_snapshot(payload: Payload) -> bool:
+    """A cart as the intake sends it: a JSON object with `items` and `customer`."""
+    try:
+        value = json.loads(payload.data)
+    except ValueError:  # binary/null, or not JSON at all
+        return False
+    return isinstance(value, dict) and "items" in value and "customer" in value
+
+
+def largest_payload(events: Iterable[Any]) -> LargestPayload:
+    """The largest payload of these history events that is not a cart snapshot."""
+    found = LargestPayload(0, "none")
+    for event in events:
+        kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            kind += f" {event.activity_task_scheduled_event_attributes.activity_type.name}"
+        attributes = event.WhichOneof("attributes")
+        for path, payload in payloads_in(getattr(event, attributes) if attributes else event):
+            size = payload.ByteSize()
+            if size > found.bytes and not is_cart_snapshot(payload):
+                found = LargestPayload(size, f"{kind} {path} (event {event.event_id})")
+    return found
 
 
 class SmtpSink:
@@ -684,7 +768,11 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
             size = History(events=history.events).ByteSize()
             sent = sum(1 for message in state.messages if message.sent_at is not None)
             outcome = state.outcome.value if state.outcome else "none"
-            branches.append(Branch(name, len(history.events), size, outcome, sent))
+            branches.append(
+                Branch(
+                    name, len(history.events), size, outcome, sent, largest_payload(history.events)
+                )
+            )
     return f"{pinned.journey} v{pinned.version}", tuple(branches)
 
 

@@ -28,19 +28,35 @@ async def report(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
     )
 
 
-def test_the_last_line_names_the_five_numbers(report: BenchReport) -> None:
+def test_the_last_line_names_the_seven_numbers(report: BenchReport) -> None:
     match = re.fullmatch(
         r"bench: api_vs_bare=(\d+\.\d\d) api_accepted_vs_bare=(\d+\.\d\d)"
-        r" p99_close_ms=(\d+) events_per_journey=(\d+) bytes_per_journey=(\d+)",
+        r" p99_close_ms=(\d+) events_per_journey=(\d+) bytes_per_journey=(\d+)"
+        r" history_kb=(\d+) largest_payload_bytes=(\d+)",
         report.summary,
     )
     assert match, report.summary
-    ratio, accepted_ratio, p99, events, size = match.groups()
+    ratio, accepted_ratio, p99, events, size, kb, payload = match.groups()
     assert float(ratio) > 0 and float(accepted_ratio) > 0 and int(p99) > 0, report.summary
     assert float(accepted_ratio) == pytest.approx(report.intake.accepted_ratio, abs=0.005)
     assert int(events) == max(branch.events for branch in report.branches)
     assert int(size) == max(branch.bytes for branch in report.branches)
     assert int(size) > int(events)
+    # whole KB, rounded up: the costliest history fits in K KB but not in K - 1
+    assert (int(kb) - 1) * 1024 < int(size) <= int(kb) * 1024
+    # a payload is one part of one history, and every history carries a few
+    assert 0 < int(payload) < int(size)
+    assert int(payload) == max(branch.largest_payload.bytes for branch in report.branches)
+
+
+def test_the_table_shows_each_branch_in_kb_next_to_its_events(report: BenchReport) -> None:
+    table = report.table()
+    for branch in report.branches:
+        row = re.search(rf"^    {re.escape(branch.name)} +(\d+) +(\d+\.\d) ", table, re.M)
+        assert row, table
+        assert int(row[1]) == branch.events
+        assert float(row[2]) == pytest.approx(branch.bytes / 1024, abs=0.05)
+    assert f"largest payload {report.largest_payload.bytes} bytes: " in table
 
 
 def test_both_sides_of_the_intake_were_timed_over_the_same_events(report: BenchReport) -> None:
