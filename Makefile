@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test demo lint check-journeys schema record-histories chaos bench clean
+.PHONY: help run test demo lint check-journeys schema record-histories chaos bench bench-scale clean
 
 help:
 	@echo "make run             start Temporal dev server, worker, API and mail catcher"
@@ -19,6 +19,7 @@ help:
 	@echo "make record-histories  store workflow histories for the replay tests"
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
 	@echo "make bench           intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
+	@echo "make bench-scale     20000 carts asleep mid-journey: time, Temporal's database, worker memory, 100k extrapolated"
 	@echo "make clean           remove .venv, data/ and caches"
 
 # Reinstalled whenever pyproject.toml changes.
@@ -60,6 +61,10 @@ chaos: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m devstack.bench
+
+# Takes a while (see README, Benchmark) and the whole box: run it alone.
+bench-scale: $(STAMP)
+	$(BIN)/python -m devstack.bench_scale --carts 20000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

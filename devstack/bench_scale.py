@@ -1,0 +1,563 @@
+"""How many carts one box keeps asleep mid-journey, and what they cost it.
+
+    python -m devstack.bench_scale --carts 20000     (`make bench-scale`)
+
+The whole stack, real and local, as `make bench` has it (devstack/stack.py): PostgreSQL, the
+Temporal dev server on a SQLite file in WAL mode, the worker and the API as processes, an
+SMTP sink. The journey is the default one (journeys/abandoned_cart) with its trigger cut from
+1 h to 1 s: a cart's first reminder goes out a second after it goes quiet, and then the cart
+sleeps in the 24 h `wait_for` that follows, which is where most carts of a real shop spend
+their time. The carts go in as a shop sends them, `PUT /v1/carts/{id}`, CONCURRENCY in
+flight, one customer each. Then it reports:
+
+asleep       the time from the first PUT until every cart sleeps, and carts per second over
+             it. A cart sleeps once its first reminder reached the SMTP sink and its workflow
+             is running with no workflow task or activity pending. The clock stops when the
+             LAST carts reminded sleep (the worker takes tasks about in order); then every
+             workflow is described once more, and any found still busy is waited for, the
+             clock running on. The outbox must hold one `sent` message per cart.
+database     Temporal's SQLite files (the database, its -wal and -shm) with no carts, and
+             with every cart asleep; the growth per 1,000 sleeping carts.
+memory       the worker's and the dev server's resident set (VmRSS in /proc/<pid>/status)
+             with no carts, when half had their reminder, and with all of them asleep.
+100k         the same extrapolated to EXTRAPOLATE_TO carts: the time at the measured rate,
+             the database at the measured growth per cart, the RSS at the growth between
+             the half-way and the full measurement (the worker's workflow cache is full by
+             then, so what grows after is what every further cart costs).
+
+A table, then the last line:
+`bench-scale: carts=N asleep_s=T carts_per_s=R db_mb_per_1000=D worker_rss_mb=M
+minutes_to_100k=T2 db_mb_at_100k=D2 worker_rss_mb_at_100k=M2` (one line; MB of 1,048,576
+bytes). As with the
+bench, speed is reported, not judged: the exit status is 0 unless the stack failed or a
+cart did not get to sleep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from devstack import carts
+from devstack.bench import BenchError, idle, in_lanes
+from devstack.processes import REPO, free_port
+from devstack.shops import shop_with_new_key
+from devstack.stack import (
+    StackError,
+    WorkerProcess,
+    api_process,
+    postgres,
+    smtp_server,
+    stack_env,
+    temporal_dev_server,
+)
+from settings import Settings
+from storage.database import create_engine, create_session_factory
+from storage.migrate import upgrade_database
+from storage.outbox import OutboxState, count_by_state
+from temporal_connection import connect_temporal
+from workflows.client import cart_workflow_id
+
+log = logging.getLogger("cartnudge.bench_scale")
+
+SHOP = "scale"
+JOURNEY = "abandoned_cart"  # the default journey, its trigger cut to INACTIVITY
+INACTIVITY = "1s"
+CONCURRENCY = 32  # PUTs in flight, as a shop's web workers would send them
+DESCRIBE_CONCURRENCY = 16
+LAST = 50  # the carts reminded last, whose sleep ends the timed part
+PUT_ATTEMPTS = 5  # a 429 or 5xx is tried again, as a shop's client would
+EXTRAPOLATE_TO = 100_000
+PROGRESS_EVERY = 5.0  # seconds between progress lines and footprint checks
+STALL_TIMEOUT = 180.0  # no reminder arrived for this long: the run is stuck
+MB = 1024 * 1024
+
+
+# --- what the box holds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Temporal's database and the processes' memory at one moment."""
+
+    asleep: int  # carts whose first reminder had arrived
+    db_files: tuple[tuple[str, int], ...]  # (file name, bytes): the database, -wal, -shm
+    worker_rss: int  # bytes
+    server_rss: int  # bytes, the Temporal dev server
+
+    @property
+    def db_bytes(self) -> int:
+        return sum(size for _, size in self.db_files)
+
+    def line(self) -> str:
+        files = ", ".join(f"{name} {size / MB:.1f}" for name, size in self.db_files)
+        return (
+            f"{self.asleep:>7} asleep   database {self.db_bytes / MB:8.1f} MB ({files})"
+            f"   worker {self.worker_rss / MB:6.1f} MB   server {self.server_rss / MB:6.1f} MB"
+        )
+
+
+def rss(pid: int) -> int:
+    """The process's resident set in bytes, from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024  # "VmRSS:   123456 kB"
+    raise StackError(f"no VmRSS for process {pid}")
+
+
+def child_pid(argument: str) -> int:
+    """The pid of this process's child that has `argument` on its command line."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])  # after "pid (comm)": state, ppid
+        if parent == me and argument.encode() in argv:
+            return int(entry.name)
+    raise StackError(f"no child process with {argument!r} on its command line")
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What to measure: the dev server's database file and the two processes."""
+
+    db_file: Path
+    worker_pid: int
+    server_pid: int
+
+    def footprint(self, asleep: int) -> Footprint:
+        files = sorted(self.db_file.parent.glob(f"{self.db_file.name}*"))
+        return Footprint(
+            asleep=asleep,
+            db_files=tuple((path.name, path.stat().st_size) for path in files),
+            worker_rss=rss(self.worker_pid),
+            server_rss=rss(self.server_pid),
+        )
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleReport:
+    carts: int
+    concurrency: int
+    journey: str
+    load_before: tuple[float, float, float]
+    accepted_seconds: float  # first PUT -> last PUT answered
+    reminded_seconds: float  # first PUT -> every cart's first reminder arrived
+    asleep_seconds: float  # first PUT -> every cart asleep (see run_bench_scale)
+    verified_seconds: float  # describing every workflow afterwards
+    awake_at_check: int  # workflows that pass found still busy
+    retried_puts: int  # PUTs answered 429 or 5xx (or not at all) and sent again
+    outbox: dict[OutboxState, int]
+    empty: Footprint  # the stack up, no carts
+    half: Footprint  # half the carts asleep (the rest still arriving)
+    full: Footprint  # every cart asleep
+    wall_seconds: float
+
+    @property
+    def carts_per_second(self) -> float:
+        return self.carts / self.asleep_seconds
+
+    @property
+    def db_bytes_per_cart(self) -> float:
+        return (self.full.db_bytes - self.empty.db_bytes) / self.carts
+
+    def _growth_per_cart(self, rss: Callable[[Footprint], int]) -> float:
+        """What each further cart adds to a process, from half-way to all asleep; a process
+        that shrank meanwhile (a collection, a cache evicted) counts as not growing."""
+        carts = self.full.asleep - self.half.asleep
+        return max(0.0, (rss(self.full) - rss(self.half)) / carts) if carts else 0.0
+
+    @property
+    def worker_rss_per_cart(self) -> float:
+        return self._growth_per_cart(lambda footprint: footprint.worker_rss)
+
+    @property
+    def server_rss_per_cart(self) -> float:
+        return self._growth_per_cart(lambda footprint: footprint.server_rss)
+
+    def at(self, carts: int) -> tuple[float, float, float, float]:
+        """Seconds to get there, database, worker and server RSS (bytes), at `carts`."""
+        more = carts - self.carts
+        return (
+            carts / self.carts_per_second,
+            self.empty.db_bytes + self.db_bytes_per_cart * carts,
+            self.full.worker_rss + self.worker_rss_per_cart * more,
+            self.full.server_rss + self.server_rss_per_cart * more,
+        )
+
+    @property
+    def summary(self) -> str:
+        seconds, db, worker, _ = self.at(EXTRAPOLATE_TO)
+        return (
+            f"bench-scale: carts={self.carts}"
+            f" asleep_s={self.asleep_seconds:.0f}"
+            f" carts_per_s={self.carts_per_second:.1f}"
+            f" db_mb_per_1000={self.db_bytes_per_cart * 1000 / MB:.1f}"
+            f" worker_rss_mb={self.full.worker_rss / MB:.0f}"
+            f" minutes_to_100k={seconds / 60:.0f}"
+            f" db_mb_at_100k={db / MB:.0f}"
+            f" worker_rss_mb_at_100k={worker / MB:.0f}"
+        )
+
+    def table(self) -> str:
+        load = ", ".join(f"{value:.1f}" for value in self.load_before)
+        sent = self.outbox.get(OutboxState.SENT, 0)
+        others = ", ".join(
+            f"{count} {state.value}"
+            for state, count in self.outbox.items()
+            if state is not OutboxState.SENT
+        )
+        seconds, db, worker, server = self.at(EXTRAPOLATE_TO)
+        per_1000 = self.db_bytes_per_cart * 1000
+        return "\n".join(
+            [
+                f"cartnudge bench-scale on {os.cpu_count()} cores (load average before: {load}):"
+                " Temporal dev server (SQLite, WAL), worker, API, PostgreSQL, one box",
+                f"  {self.carts} carts through PUT /v1/carts, {self.concurrency} in flight;"
+                f" journey {self.journey}",
+                f"    all PUTs answered        {self.accepted_seconds:8.1f} s"
+                f"   ({self.carts / self.accepted_seconds:.1f}/s, {self.retried_puts} tried again)",
+                f"    all first reminders in   {self.reminded_seconds:8.1f} s",
+                f"    all asleep               {self.asleep_seconds:8.1f} s"
+                f"   ({self.carts_per_second:.1f} carts/s)",
+                f"    every workflow described {self.verified_seconds:8.1f} s more"
+                f"   (running, nothing pending: asleep in the 24 h wait_for;"
+                f" {self.awake_at_check} found still busy and waited for)",
+                f"    outbox                   {sent} sent" + (f", {others}" if others else ""),
+                "  footprint (MB of 1,048,576 bytes)",
+                f"    no carts     {self.empty.line()}",
+                f"    half-way     {self.half.line()}",
+                f"    all asleep   {self.full.line()}",
+                f"    Temporal's database per 1,000 sleeping carts: {per_1000 / MB:.2f} MB"
+                f" ({self.db_bytes_per_cart / 1024:.1f} KB a cart)",
+                f"    RSS per 1,000 more carts (half-way -> all): worker"
+                f" {self.worker_rss_per_cart * 1000 / MB:+.2f} MB,"
+                f" server {self.server_rss_per_cart * 1000 / MB:+.2f} MB",
+                f"  extrapolated to {EXTRAPOLATE_TO:,} sleeping carts:"
+                f" {seconds / 60:.0f} min to get there, database {db / MB:.0f} MB,"
+                f" worker RSS {worker / MB:.0f} MB, server RSS {server / MB:.0f} MB",
+                f"  wall time {self.wall_seconds:.0f}s",
+            ]
+        )
+
+
+# --- the journey ------------------------------------------------------------------------------
+
+
+def scale_journeys(folder: Path) -> Path:
+    """journeys/ holding only the default journey, its trigger cut to INACTIVITY; the folder."""
+    target = folder / "journeys"
+    shutil.copytree(REPO / "journeys" / JOURNEY, target / JOURNEY)
+    for version in sorted((target / JOURNEY).glob("v*.yaml")):
+        # Text, not YAML round trip: that would turn `from: 21:00` into a number.
+        text, found = re.subn(
+            r"^(\s*inactivity:\s*)\S+", rf"\g<1>{INACTIVITY}", version.read_text(), flags=re.M
+        )
+        if found != 1:
+            raise StackError(f"{version}: expected one `inactivity:`, found {found}")
+        version.write_text(text)
+    return target
+
+
+# --- carts in, carts asleep ------------------------------------------------------------------
+
+
+class CountingSink:
+    """An SMTP server's handler that keeps who got a mail, in the order the first came."""
+
+    def __init__(self) -> None:
+        self.recipients: list[str] = []  # appended in the SMTP thread; read in the bench's
+        self._seen: set[str] = set()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        for recipient in envelope.rcpt_tos:
+            if recipient not in self._seen:
+                self._seen.add(recipient)
+                self.recipients.append(recipient)
+        return "250 Message accepted for delivery"
+
+
+def cart_id(number: int) -> str:
+    return f"s{number:06d}"
+
+
+def cart_of(recipient: str) -> str:
+    return recipient.split("@", 1)[0]
+
+
+def cart_body(cart: str) -> dict[str, Any]:
+    return carts.cart_body(
+        shop=SHOP,
+        checkout_url=f"https://scale.example/checkout/{cart}",
+        customer={"id": f"c-{cart}", "email": f"{cart}@scale.example", "consent": {"email": True}},
+        product="Scale Weight",
+    )
+
+
+@dataclass
+class Shop:
+    """The shop's side: PUT its carts, as its backend would, trying again on 429 and 5xx."""
+
+    api: httpx.AsyncClient
+    retried: int = 0
+
+    async def put(self, cart: str) -> None:
+        for attempt in range(PUT_ATTEMPTS):
+            try:
+                response = await self.api.put(f"/v1/carts/{cart}", json=cart_body(cart))
+            except httpx.TransportError as err:
+                problem = f"{type(err).__name__}: {err}"
+            else:
+                if response.status_code == 202 and response.json().get("status") == "accepted":
+                    return
+                if response.status_code != 429 and response.status_code < 500:
+                    raise BenchError(
+                        f"PUT /v1/carts/{cart}: {response.status_code} {response.text}"
+                    )
+                problem = f"{response.status_code} {response.text}"
+            self.retried += 1
+            log.info("PUT /v1/carts/%s: %s; again", cart, problem)
+            await asyncio.sleep(0.5 * (attempt + 1))
+        raise BenchError(f"PUT /v1/carts/{cart}: {problem}, {PUT_ATTEMPTS} times")
+
+
+async def until_asleep(
+    sink: CountingSink,
+    carts: int,
+    watched: Watched,
+    worker: WorkerProcess,
+    *,
+    started: float,
+    intake: Awaitable[Any],
+) -> tuple[float, Footprint]:
+    """Wait for every cart's first reminder while `intake` runs; the seconds since `started`
+    when the last arrived, and the footprint when half of them had."""
+    intake_task = asyncio.ensure_future(intake)
+    half: Footprint | None = None
+    seen, seen_at = 0, time.monotonic()
+    logged_at = seen_at
+    try:
+        while True:
+            arrived = len(sink.recipients)
+            now = time.monotonic()
+            if half is None and arrived >= carts // 2:
+                half = watched.footprint(arrived)
+            if arrived >= carts:
+                assert half is not None
+                return now - started, half
+            if intake_task.done():
+                intake_task.result()  # a failed PUT ends the run here
+            worker.check_alive()
+            if arrived > seen:
+                seen, seen_at = arrived, now
+            elif now - seen_at > STALL_TIMEOUT:
+                raise BenchError(f"{arrived}/{carts} reminders; none for {STALL_TIMEOUT:.0f}s")
+            if now - logged_at >= PROGRESS_EVERY:
+                logged_at = now
+                log.info(
+                    "%d/%d asleep after %.0fs (%.1f/s)",
+                    arrived, carts, now - started, arrived / max(now - started, 1e-9),
+                )  # fmt: skip
+            await asyncio.sleep(0.5)
+    finally:
+        if not intake_task.done():
+            intake_task.cancel()
+        await asyncio.gather(intake_task, return_exceptions=True)
+
+
+@dataclass
+class Sleepers:
+    """Whether carts' workflows sleep: running, no workflow task or activity pending."""
+
+    client: Client
+    worker: WorkerProcess
+
+    async def asleep(self, cart: str) -> bool:
+        handle = self.client.get_workflow_handle(cart_workflow_id(SHOP, cart))
+        description = await handle.describe()
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            raise BenchError(f"{handle.id} is {description.status}, not asleep in its journey")
+        return idle(description)
+
+    async def wait(self, carts: list[str]) -> None:
+        """Until every one of `carts` sleeps (a send timed out and retried takes a while)."""
+        deadline = time.monotonic() + STALL_TIMEOUT
+
+        async def one(cart: str) -> None:
+            while not await self.asleep(cart):
+                self.worker.check_alive()
+                if time.monotonic() > deadline:
+                    raise BenchError(f"{cart_workflow_id(SHOP, cart)} still awake")
+                await asyncio.sleep(0.2)
+
+        await in_lanes(carts, one, DESCRIBE_CONCURRENCY)
+
+    async def awake(self, carts: list[str]) -> list[str]:
+        """Those of `carts` not asleep now: each described once."""
+        found: list[str] = []
+
+        async def check(cart: str) -> None:
+            if not await self.asleep(cart):
+                found.append(cart)
+
+        await in_lanes(carts, check, DESCRIBE_CONCURRENCY)
+        return found
+
+
+async def outbox_counts(database_url: str) -> dict[OutboxState, int]:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await count_by_state(session)
+    finally:
+        await engine.dispose()
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRENCY) -> ScaleReport:
+    """Bring the stack up, put `carts` to sleep, measure, tear it down; logs go to `logs`."""
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    sink = CountingSink()
+    async with AsyncExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scale-")))
+        journeys = scale_journeys(scratch)
+        database_url = stack.enter_context(postgres("cartnudge_scale"))
+        await upgrade_database(database_url)
+        api_key = await shop_with_new_key(database_url, SHOP, currency="EUR", locale="en")
+        db_file = scratch / "temporal.db"
+        temporal_address = await stack.enter_async_context(
+            temporal_dev_server(logs, db_file=db_file)
+        )
+        smtp_url = stack.enter_context(smtp_server(sink))
+        api_port = free_port()
+        env = stack_env(
+            database_url=database_url,
+            temporal_address=temporal_address,
+            smtp_url=smtp_url,
+            api_port=api_port,
+            task_queue=f"scale-{uuid.uuid4().hex[:8]}",
+            secret_key=uuid.uuid4().hex * 2,
+        ) | {"CARTNUDGE_JOURNEYS_DIR": str(journeys)}
+        worker = WorkerProcess(env, logs)
+        worker.start()
+        stack.callback(worker.stop)
+        api_url = stack.enter_context(api_process(env, api_port, logs))
+        client = await connect_temporal(Settings(temporal_address=temporal_address))
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        api = await stack.enter_async_context(
+            httpx.AsyncClient(
+                base_url=api_url,
+                headers={"Authorization": f"Bearer {api_key}"},
+                limits=limits,
+                timeout=30,
+            )
+        )
+        watched = Watched(db_file, child_pid("worker.py"), child_pid(str(db_file)))
+        empty = watched.footprint(0)
+        log.info("stack up in %.1fs; %s", time.monotonic() - started, empty.line())
+
+        shop = Shop(api)
+        cart_ids = [cart_id(number) for number in range(carts)]
+        accepted: list[float] = []
+        intake_started = time.monotonic()
+
+        async def intake() -> None:
+            await in_lanes(cart_ids, shop.put, concurrency)
+            accepted.append(time.monotonic() - intake_started)
+            log.info("all %d PUTs answered after %.1fs", carts, accepted[0])
+
+        reminded, half = await until_asleep(
+            sink, carts, watched, worker, started=intake_started, intake=intake()
+        )
+        log.info("all %d first reminders in after %.1fs", carts, reminded)
+        # The worker takes tasks about in order: once the last carts reminded sleep, the
+        # others do too, which the pass over all of them then checks.
+        sleepers = Sleepers(client, worker)
+        await sleepers.wait([cart_of(recipient) for recipient in sink.recipients[-LAST:]])
+        asleep = time.monotonic() - intake_started
+        log.info("the last %d asleep after %.1fs; describing every workflow", LAST, asleep)
+        described = time.monotonic()
+        awake = await sleepers.awake(cart_ids)
+        if awake:  # the pass proved the guess wrong: the run lasted until these slept
+            await sleepers.wait(awake)
+            asleep = time.monotonic() - intake_started
+        verified = time.monotonic() - described
+        full = watched.footprint(len(sink.recipients))
+        outbox = await outbox_counts(database_url)
+        if outbox.get(OutboxState.SENT, 0) != carts:
+            raise BenchError(f"the outbox holds {outbox}, not {carts} sent")
+        worker.check_alive()
+    return ScaleReport(
+        carts=carts,
+        concurrency=concurrency,
+        journey=f"{JOURNEY} (journeys/{JOURNEY}, inactivity {INACTIVITY})",
+        load_before=load_before,
+        accepted_seconds=accepted[0],
+        reminded_seconds=reminded,
+        asleep_seconds=asleep,
+        verified_seconds=verified,
+        awake_at_check=len(awake),
+        retried_puts=shop.retried,
+        outbox=outbox,
+        empty=empty,
+        half=half,
+        full=full,
+        wall_seconds=time.monotonic() - started,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--carts", type=int, default=20_000, help="carts to put to sleep")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="PUTs in flight")
+    parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
+    for chatty in ("httpx", "alembic", "mail.log", "temporalio"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # The run's settings are its own: a developer's exported CARTNUDGE_* must not change them.
+    for name in [name for name in os.environ if name.startswith("CARTNUDGE_")]:
+        del os.environ[name]
+    with tempfile.TemporaryDirectory(prefix="cartnudge-bench-scale-") as scratch:
+        logs = args.logs or Path(scratch)
+        logs.mkdir(parents=True, exist_ok=True)
+        try:
+            report = asyncio.run(
+                run_bench_scale(logs=logs, carts=args.carts, concurrency=args.concurrency)
+            )
+        except StackError as err:  # BenchError too
+            print(f"bench-scale: could not run: {err}", file=sys.stderr)
+            sys.exit(2)
+    print(report.table())
+    print(report.summary)
+
+
+if __name__ == "__main__":
+    main()
