@@ -84,7 +84,7 @@ DESCRIBE_CONCURRENCY = 16
 LAST = 50  # the carts reminded last, whose sleep ends the timed part
 PUT_ATTEMPTS = 5  # a 429 or 5xx is tried again, as a shop's client would
 EXTRAPOLATE_TO = 100_000
-PROGRESS_EVERY = 5.0  # seconds between progress lines and footprint checks
+PROGRESS_EVERY = 10.0  # seconds between progress lines
 STALL_TIMEOUT = 180.0  # no reminder arrived for this long: the run is stuck
 MB = 1024 * 1024
 
@@ -100,6 +100,7 @@ class Footprint:
     db_files: tuple[tuple[str, int], ...]  # (file name, bytes): the database, -wal, -shm
     worker_rss: int  # bytes
     server_rss: int  # bytes, the Temporal dev server
+    cpu: tuple[tuple[str, float], ...]  # (process, CPU seconds used since it started)
 
     @property
     def db_bytes(self) -> int:
@@ -119,6 +120,13 @@ def rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024  # "VmRSS:   123456 kB"
     raise StackError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
 def child_pid(argument: str) -> int:
@@ -145,6 +153,7 @@ class Watched:
     db_file: Path
     worker_pid: int
     server_pid: int
+    api_pid: int
 
     def footprint(self, asleep: int) -> Footprint:
         files = sorted(self.db_file.parent.glob(f"{self.db_file.name}*"))
@@ -153,6 +162,14 @@ class Watched:
             db_files=tuple((path.name, path.stat().st_size) for path in files),
             worker_rss=rss(self.worker_pid),
             server_rss=rss(self.server_pid),
+            cpu=tuple(
+                (name, cpu_seconds(pid))
+                for name, pid in (
+                    ("worker", self.worker_pid),
+                    ("server", self.server_pid),
+                    ("API", self.api_pid),
+                )
+            ),
         )
 
 
@@ -171,6 +188,7 @@ class ScaleReport:
     verified_seconds: float  # describing every workflow afterwards
     awake_at_check: int  # workflows that pass found still busy
     retried_puts: int  # PUTs answered 429 or 5xx (or not at all) and sent again
+    mails: int  # reminders the SMTP sink got, duplicates included
     outbox: dict[OutboxState, int]
     empty: Footprint  # the stack up, no carts
     half: Footprint  # half the carts asleep (the rest still arriving)
@@ -208,6 +226,11 @@ class ScaleReport:
             self.full.worker_rss + self.worker_rss_per_cart * more,
             self.full.server_rss + self.server_rss_per_cart * more,
         )
+
+    def cpu_per_cart(self) -> list[tuple[str, float]]:
+        """CPU seconds each process spent per cart, no carts -> all asleep."""
+        before = dict(self.empty.cpu)
+        return [(name, (used - before[name]) / self.carts) for name, used in self.full.cpu]
 
     @property
     def summary(self) -> str:
@@ -247,13 +270,18 @@ class ScaleReport:
                 f"    every workflow described {self.verified_seconds:8.1f} s more"
                 f"   (running, nothing pending: asleep in the 24 h wait_for;"
                 f" {self.awake_at_check} found still busy and waited for)",
-                f"    outbox                   {sent} sent" + (f", {others}" if others else ""),
+                f"    outbox                   {sent} sent"
+                + (f", {others}" if others else "")
+                + f"; the SMTP sink got {self.mails} mails"
+                f" ({self.mails - self.carts} duplicates)",
                 "  footprint (MB of 1,048,576 bytes)",
                 f"    no carts     {self.empty.line()}",
                 f"    half-way     {self.half.line()}",
                 f"    all asleep   {self.full.line()}",
                 f"    Temporal's database per 1,000 sleeping carts: {per_1000 / MB:.2f} MB"
                 f" ({self.db_bytes_per_cart / 1024:.1f} KB a cart)",
+                "    CPU per cart: "
+                + ", ".join(f"{name} {used * 1000:.0f} ms" for name, used in self.cpu_per_cart()),
                 f"    RSS per 1,000 more carts (half-way -> all): worker"
                 f" {self.worker_rss_per_cart * 1000 / MB:+.2f} MB,"
                 f" server {self.server_rss_per_cart * 1000 / MB:+.2f} MB",
@@ -291,9 +319,11 @@ class CountingSink:
 
     def __init__(self) -> None:
         self.recipients: list[str] = []  # appended in the SMTP thread; read in the bench's
+        self.mails = 0  # a second mail to one recipient would be a duplicate reminder
         self._seen: set[str] = set()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.mails += len(envelope.rcpt_tos)
         for recipient in envelope.rcpt_tos:
             if recipient not in self._seen:
                 self._seen.add(recipient)
@@ -379,8 +409,9 @@ async def until_asleep(
             if now - logged_at >= PROGRESS_EVERY:
                 logged_at = now
                 log.info(
-                    "%d/%d asleep after %.0fs (%.1f/s)",
-                    arrived, carts, now - started, arrived / max(now - started, 1e-9),
+                    "%.0fs: %d/%d reminded (%.1f/s); %s",
+                    now - started, arrived, carts, arrived / max(now - started, 1e-9),
+                    watched.footprint(arrived).line(),
                 )  # fmt: skip
             await asyncio.sleep(0.5)
     finally:
@@ -479,7 +510,9 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
                 timeout=30,
             )
         )
-        watched = Watched(db_file, child_pid("worker.py"), child_pid(str(db_file)))
+        watched = Watched(
+            db_file, child_pid("worker.py"), child_pid(str(db_file)), child_pid("uvicorn")
+        )
         empty = watched.footprint(0)
         log.info("stack up in %.1fs; %s", time.monotonic() - started, empty.line())
 
@@ -525,6 +558,7 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         verified_seconds=verified,
         awake_at_check=len(awake),
         retried_puts=shop.retried,
+        mails=sink.mails,
         outbox=outbox,
         empty=empty,
         half=half,

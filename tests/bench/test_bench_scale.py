@@ -29,6 +29,7 @@ async def report(tmp_path_factory: pytest.TempPathFactory) -> ScaleReport:
 
 def test_every_cart_got_its_first_reminder_and_no_second(report: ScaleReport) -> None:
     assert report.outbox == {OutboxState.SENT: CARTS}
+    assert report.mails == CARTS  # one reminder each, none twice
     assert report.full.asleep == CARTS
     assert report.empty.asleep == 0 < report.half.asleep <= CARTS
 
