@@ -93,4 +93,4 @@ async def set_journey_shops(session: AsyncSession, journey: str, shops: list[str
 async def journey_shops(session: AsyncSession) -> dict[str, str]:
     """shop -> the journey that serves it, for every shop with a journey of its own."""
     rows = await session.execute(select(JourneyShop.shop, JourneyShop.journey))
-    return dict(rows.tuples())
+    return dict(rows.all())
