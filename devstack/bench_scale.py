@@ -7,8 +7,9 @@ Temporal dev server on a SQLite file in WAL mode, the worker and the API as proc
 SMTP sink. The journey is the default one (journeys/abandoned_cart) with its trigger cut from
 1 h to 1 s, published and activated at the start as `make run` does with journeys/: a cart's
 first reminder goes out a second after it goes quiet, and then the cart sleeps in the 24 h
-`wait_for` that follows, which is where most carts of a real shop spend their time. The carts go in as a shop sends them, `PUT /v1/carts/{id}`, CONCURRENCY in
-flight, one customer each. Then it reports:
+`wait_for` that follows, which is where most carts of a real shop spend their time. The
+carts go in as a shop sends them, `PUT /v1/carts/{id}`, CONCURRENCY in flight, one customer
+each. Then it reports:
 
 asleep       the time from the first PUT until every cart sleeps, and carts per second over
              it. A cart sleeps once its first reminder reached the SMTP sink and its workflow
