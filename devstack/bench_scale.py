@@ -149,7 +149,7 @@ def child_pid(argument: str) -> int:
 
 @dataclass(frozen=True)
 class Watched:
-    """What to measure: the dev server's database file and the two processes."""
+    """What to measure: the dev server's database file, the worker, the server, the API."""
 
     db_file: Path
     worker_pid: int
