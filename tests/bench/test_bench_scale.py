@@ -28,7 +28,9 @@ async def report(tmp_path_factory: pytest.TempPathFactory) -> ScaleReport:
 
 
 def test_every_cart_got_its_first_reminder_and_no_second(report: ScaleReport) -> None:
-    assert report.outbox == {OutboxState.SENT: CARTS}
+    # a send timed out mid-delivery on a loaded box is `uncertain`, its mail most likely out
+    assert set(report.outbox) <= {OutboxState.SENT, OutboxState.UNCERTAIN}, report.outbox
+    assert sum(report.outbox.values()) == CARTS
     assert report.mails == CARTS  # one reminder each, none twice
     assert report.full.asleep == CARTS
     assert report.empty.asleep == 0 < report.half.asleep <= CARTS
