@@ -386,8 +386,8 @@ def _notes(cart: Cart, channel: Channel, target: str | None, deployment: Deploym
     if channel == Channel.WEBHOOK:
         if target not in deployment.webhook_targets:
             return [
-                f"webhook target {target!r} is not configured here (CARTNUDGE_WEBHOOK_TARGETS):"
-                " shown as a JSON target receives it"
+                f"target {target!r} is not in CARTNUDGE_WEBHOOK_TARGETS here:"
+                " shown as a json target gets it"
             ]
         return []
     notes = []
@@ -411,10 +411,10 @@ def _sms_length(body: str, max_segments: int) -> str:
     segments = sms_segments(body)
     if segments.segments > max_segments:
         return (
-            f"{segments}, opt-out line included: more than sms_max_segments"
-            f" ({max_segments}) with this deployment's tracked link"
+            f"{segments} with the opt-out line: over sms_max_segments ({max_segments})"
+            " with this deployment's tracked link"
         )
-    return f"{segments}, opt-out line included"
+    return f"{segments} with the opt-out line"
 
 
 def _slug(path: str) -> str:
@@ -446,7 +446,7 @@ def _parts(
     body = slack_message(message.payload) if slack else message.payload
     text = json.dumps(body, indent=2, ensure_ascii=False)
     return [Part("JSON body", f"{slug}.webhook.json", text)], [
-        f"POST to target {message.target!r} ({'slack' if slack else 'json'} format)"
+        f"the body POSTed to target {message.target!r} ({'slack' if slack else 'json'})"
     ]
 
 
@@ -461,11 +461,13 @@ INDEX = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>Preview: {{ preview.journey }} v{{ preview.version }}</title>
 <style>
-body { font-family: Arial, Helvetica, sans-serif; margin: 24px; color: #18181b; }
+body { font-family: Arial, Helvetica, sans-serif; margin: 24px auto; max-width: 1100px;
+       padding: 0 24px; color: #18181b; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 8px; border-bottom: 1px solid #e4e4e7; }
 code { background: #f4f4f5; padding: 1px 4px; border-radius: 4px; }
-pre { white-space: pre-wrap; margin: 4px 0; font-family: inherit; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; font-family: inherit; }
+td.when { min-width: 14em; }
 .note { color: #b45309; font-size: 14px; }
 .cart td, .cart th { border: 0; padding: 2px 12px 2px 0; }
 </style>
@@ -490,7 +492,7 @@ shop <code>{{ cart.shop }}</code></p>
 {% for message in preview.messages %}
 <tr class="message">
 <td><code>{{ message.path }}</code><br>id <code>{{ message.message_id }}</code></td>
-<td>{{ message.branch }}</td>
+<td class="when">{{ message.branch }}</td>
 <td>{{ message.channel }}{% if message.locale %} ({{ message.locale }}){% endif %}</td>
 <td>
 {% for part in message.parts %}
