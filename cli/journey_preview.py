@@ -71,10 +71,11 @@ async def preview(session: AsyncSession, args: argparse.Namespace, out: TextIO) 
     customer = cart.customer
     out.write(
         f"{rendered.journey} v{rendered.version} for {customer.first_name or customer.id}"
-        f" ({customer.locale}, {len(cart.items)} items, {cart.total} {cart.currency}):"
+        f" ({customer.locale}, {len(cart.items)} item{'' if len(cart.items) == 1 else 's'},"
+        f" {cart.total} {cart.currency}):"
         f" {len(rendered.messages)} messages\n"
     )
-    width = max(len(message.path) for message in rendered.messages)
+    width = max((len(message.path) for message in rendered.messages), default=0)
     for message in rendered.messages:
         subject = [f'"{message.parts[0].text}"'] if message.channel == Channel.EMAIL else []
         detail = "; ".join(subject + message.notes)

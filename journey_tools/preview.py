@@ -330,7 +330,8 @@ def render_preview(
             target=spec.target,
             templates={},  # the templates go to compose() below
             default_locale=journey.locale,
-            cart=reachable,
+            # Stand-in addresses let every part render; a webhook posts the cart as it is.
+            cart=cart if Channel.WEBHOOK in spec.channels else reachable,
         )
         for channel in spec.channels:
             key = f"{workflow_id}:{PREVIEW_RUN_ID}:{path}"
