@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cli.errors import CommandError
 from contract.fields import Locale
 from journey_tools.preview import (
     Deployment,
@@ -59,9 +60,6 @@ def register(commands: Any) -> None:
 
 async def preview(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
     """Render the version's messages into --out; the database is not used."""
-    # Imported here: cli.main imports the journeys topic, and so this module.
-    from cli.main import CommandError
-
     started = time.monotonic()
     try:
         rendered, index = _preview(args)
@@ -90,7 +88,6 @@ def _preview(args: argparse.Namespace) -> tuple[Preview, Path]:
         settings.journeys_dir,
         journey=args.journey,
         version=_version(args.version),
-        default_journey=settings.default_journey,
     )
     if args.cart is not None:
         cart = read_cart(args.cart)

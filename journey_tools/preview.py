@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,11 +33,12 @@ from channels.outgoing import EmailOut, PushOut, SmsOut, WebhookOut
 from channels.slack import slack_message
 from contract.carts import CartSnapshot
 from intake.mapping import cart_payload
-from journey_schema.catalog import JourneyCatalog
 from journey_schema.durations import format_duration
 from journey_schema.errors import JourneyNotFound
-from journey_schema.models import BranchStep, JourneyVersion, SendStep, Step, WaitForStep
+from journey_schema.journey_files import JourneyProblems, load_release
+from journey_schema.models import BranchStep, SendStep, Step, WaitForStep
 from journey_schema.providers import configured_channels
+from journey_schema.release import Release
 from rendering.environment import create_environment
 from rendering.formatting import format_money
 from rendering.locales import language_of, normalize_locale
@@ -74,29 +75,20 @@ class PreviewError(Exception):
     """A journey, version, cart or output folder that can not be previewed; one line."""
 
 
-class JourneySource(Protocol):
-    """A loaded version: what the send path renders from."""
-
-    @property
-    def definition(self) -> JourneyVersion: ...
-
-    @property
-    def templates(self) -> dict[str, str]: ...
-
-
-def load_version(
-    journeys_dir: Path, *, journey: str, version: int, default_journey: str
-) -> JourneySource:
-    """The version with its templates, validated as the worker loads it (the one loader)."""
+def load_version(journeys_dir: Path, *, journey: str, version: int) -> Release:
+    """The version's release from the files, validated as `publish` reads it (the one loader)."""
     if not journeys_dir.is_dir():
         raise PreviewError(f"the journeys folder {journeys_dir} does not exist")
-    catalog = JourneyCatalog.load(
-        journeys_dir, default_journey=default_journey, channels=ALL_CHANNELS
-    )
     try:
-        return catalog.pin_version(journey, version)
+        return load_release(journeys_dir, journey, version, channels=ALL_CHANNELS)
     except JourneyNotFound as err:
         raise PreviewError(str(err)) from None
+    except JourneyProblems as err:
+        first = err.problems[0]
+        more = f" (and {len(err.problems) - 1} more)" if len(err.problems) > 1 else ""
+        raise PreviewError(
+            f"version {version} of journey {journey!r} is invalid: {first}{more}"
+        ) from None
 
 
 # --- the cart ------------------------------------------------------------------------------
@@ -306,10 +298,10 @@ class Deployment:
 
 
 def render_preview(
-    source: JourneySource, cart: Cart, deployment: Deployment, *, now: datetime
+    release: Release, cart: Cart, deployment: Deployment, *, now: datetime
 ) -> Preview:
     """Every message of the version, rendered by the send path's Composer for `cart`."""
-    journey = source.definition
+    journey = release.definition
     composer = Composer(deployment.links)
     reachable = _reachable(cart)
     workflow_id = cart_workflow_id(cart.shop, PREVIEW_CART_ID)
@@ -323,12 +315,12 @@ def render_preview(
             cart_id=PREVIEW_CART_ID,
             journey=journey.journey,
             version=journey.version,
+            release_id=release.id,
             step=path,
             message_id=spec.id or path,
             channels=spec.channels,
             template=spec.template,
             target=spec.target,
-            templates={},  # the templates go to compose() below
             default_locale=journey.locale,
             # Stand-in addresses let every part render; a webhook posts the cart as it is.
             cart=cart if Channel.WEBHOOK in spec.channels else reachable,
@@ -342,7 +334,7 @@ def render_preview(
                     channel=channel,
                     now=now,
                     mail_from=deployment.mail_from,
-                    templates=source.templates,
+                    templates=release.templates_for(spec.template),
                 )
             except (TemplateMissing, RenderError) as err:
                 raise PreviewError(f"{path} ({channel}): {err}") from None

@@ -54,9 +54,7 @@ def slug(path: str) -> str:
 
 def expected_files(journey: str, version: int) -> list[str]:
     """The files of every channel of every send step, read from the version itself."""
-    loaded = load_version(
-        JOURNEYS, journey=journey, version=version, default_journey="abandoned_cart"
-    )
+    loaded = load_version(JOURNEYS, journey=journey, version=version)
     suffixes = {
         "email": ["email.subject.txt", "email.html", "email.txt"],
         "sms": ["sms.txt"],
