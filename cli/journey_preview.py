@@ -68,7 +68,8 @@ async def preview(session: AsyncSession, args: argparse.Namespace, out: TextIO) 
     cart = rendered.cart
     customer = cart.customer
     out.write(
-        f"{rendered.journey} v{rendered.version} for {customer.first_name or customer.id}"
+        f"{rendered.journey} v{rendered.version} (release {rendered.release})"
+        f" for {customer.first_name or customer.id}"
         f" ({customer.locale}, {len(cart.items)} item{'' if len(cart.items) == 1 else 's'},"
         f" {cart.total} {cart.currency}):"
         f" {len(rendered.messages)} messages\n"

@@ -9,9 +9,10 @@ tracked links to the deployment's public URL, so links have their real length an
 counts the segments it would be billed for. The links are signed with a preview key, not
 the deployment's secret: a token's length does not depend on the key, and the deployment
 refuses them, so opening a preview never counts an open or a click, and its unsubscribe
-link never unsubscribes the (real) customer of a given cart. The cart is the one given (the body of
-`PUT /v1/carts/{id}`, mapped by intake/mapping.py as the API maps it) or a sample in the
-customer's language.
+link never unsubscribes the (real) customer of a given cart.
+
+The cart is the one given (the body of `PUT /v1/carts/{id}`, mapped by intake/mapping.py
+as the API maps it) or a sample in the customer's language.
 
     Exception
      └── PreviewError   a journey, version, cart or folder that can not be previewed
@@ -274,6 +275,7 @@ class PreviewMessage:
 class Preview:
     journey: str
     version: int
+    release: str  # the short id `journeys publish` gives these files
     cart: Cart
     messages: list[PreviewMessage]
 
@@ -355,7 +357,7 @@ def render_preview(
                     notes=extra + notes,
                 )
             )
-    return Preview(journey.journey, journey.version, cart, messages)
+    return Preview(journey.journey, journey.version, release.short_id, cart, messages)
 
 
 def _reachable(cart: Cart) -> Cart:
@@ -467,6 +469,7 @@ td.when { min-width: 14em; }
 </head>
 <body>
 <h1>{{ preview.journey }} v{{ preview.version }}</h1>
+<p>Release <code>{{ preview.release }}</code> as these files are now.</p>
 <p>Every message this version can send, rendered for the cart below
 (locale <code>{{ cart.customer.locale }}</code>).</p>
 <h2>Cart</h2>

@@ -102,6 +102,9 @@ async def test_every_send_step_is_written(journey: str, version: int, tmp_path: 
     for name in files:
         assert f'href="{name}"' in index
     assert f"wrote {tmp_path / 'index.html'}" in output
+    # the release `journeys publish` makes of these files
+    release = load_version(JOURNEYS, journey=journey, version=version)
+    assert output.startswith(f"{journey} v{version} (release {release.short_id}) for ")
 
 
 async def test_a_person_sees_the_steps_and_the_email(browser: Browser, tmp_path: Path) -> None:
