@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
+from cli.errors import CommandError
 from cli.main import run
 from contract.carts import CART_EXAMPLE
 from journey_schema.walk import send_steps
@@ -262,47 +263,70 @@ def invalid_journeys(tmp_path: Path) -> Path:
     [
         (["nope", "1"], None, "there is no journey 'nope' in "),
         (["demo", "7"], None, "journey 'demo' has no version 7 (valid versions: v1)"),
-        (["demo", "2"], None, "version 2 of journey 'demo' is invalid: "),
+        (
+            ["demo", "2"],
+            None,
+            "version 2 of journey 'demo' is invalid: {tmp}/journeys/demo/v2.yaml: steps[1].else[0]:"
+            " template 'nudj' does not exist",
+        ),
         (["demo", "two"], None, "version 'two': write the version number, e.g. 2 or v2"),
         (["demo", "1", "--locale", "Turkish"], None, "--locale 'Turkish': write a locale such"),
-        (["demo", "1", "--cart", "missing.json"], None, "missing.json: can not read it: No such"),
-        (["demo", "1", "--cart", "cart.json"], "{not json", "cart.json: not valid JSON: "),
+        (["demo", "1", "--cart", "{tmp}/nope.json"], None, "{tmp}/nope.json: can not read it: No"),
         (
-            ["demo", "1", "--cart", "cart.json"],
-            json.dumps({**CART_EXAMPLE, "customer": {"id": "c-1", "email": "not-an-email"}}),
-            "cart.json: customer.email: String should match pattern",
+            ["demo", "1", "--cart", "{tmp}/cart.json"],
+            "{not json",
+            "{tmp}/cart.json: not valid JSON",
         ),
         (
-            ["demo", "1", "--cart", "cart.json"],
+            ["demo", "1", "--cart", "{tmp}/cart.json"],
+            json.dumps({**CART_EXAMPLE, "customer": {"id": "c-1", "email": "not-an-email"}}),
+            "{tmp}/cart.json: customer.email: String should match pattern",
+        ),
+        (
+            ["demo", "1", "--cart", "{tmp}/cart.json"],
             json.dumps({**CART_EXAMPLE, "total": 12.5}),
-            "cart.json: total: Value error, money must be a decimal string",
+            "{tmp}/cart.json: total: Value error, money must be a decimal string",
         ),
     ],
 )
-def test_bad_input_is_one_plain_line(
+async def test_bad_input_is_one_line(
     argv: list[str], cart: str | None, error: str, tmp_path: Path
 ) -> None:
     if cart is not None:
         (tmp_path / "cart.json").write_text(cart, encoding="utf-8")
-    env = {
-        **{name: value for name, value in os.environ.items() if not name.startswith("CARTNUDGE_")},
-        "CARTNUDGE_JOURNEYS_DIR": str(invalid_journeys(tmp_path)),
-        "CARTNUDGE_DATABASE_URL": "sqlite+aiosqlite:///:memory:",
-    }
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+
+    with pytest.raises(CommandError) as raised:
+        await preview(*argv, "--out", str(tmp_path / "out"), journeys=invalid_journeys(tmp_path))
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(error.replace("{tmp}", str(tmp_path))), message
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_prints_the_line_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "cart.json").write_text(json.dumps({**CART_EXAMPLE, "total": 12.5}))
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CARTNUDGE_")}
     command = [sys.executable, "-c", "from cli.main import main; main()", "journeys", "preview"]
 
     done = subprocess.run(
-        [*command, *argv, "--out", "out"],
+        [*command, "demo", "1", "--cart", "cart.json", "--out", "out"],
         cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(REPO)},
+        env={
+            **env,
+            "PYTHONPATH": str(REPO),
+            "CARTNUDGE_JOURNEYS_DIR": str(JOURNEYS),
+            "CARTNUDGE_DATABASE_URL": "sqlite+aiosqlite:///:memory:",
+        },
         capture_output=True,
         text=True,
         timeout=60,
     )
 
-    assert done.returncode == 1
-    assert done.stdout == ""
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"cartnudge: {error}"), lines[0]
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "cartnudge: cart.json: total: Value error, money must be a decimal string such as"
+        ' "12.90", not a JSON number\n'
+    )
     assert not (tmp_path / "out").exists()
