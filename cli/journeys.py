@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cli import journey_simulate
+
 # Modules that add a `journeys` command; each has `register(commands)`.
-COMMAND_MODULES: list[Any] = []
+COMMAND_MODULES: list[Any] = [journey_simulate]
 
 
 def register(topics: Any) -> None:

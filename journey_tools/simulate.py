@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -153,7 +154,9 @@ async def simulate(
         await upgrade_database(database_url)
         engine = create_engine(database_url)
         env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=binary, data_converter=pydantic_data_converter
+            test_server_existing_path=binary,
+            data_converter=pydantic_data_converter,
+            runtime=_quiet_runtime(),
         )
         try:
             await ensure_search_attributes(env.client)
@@ -162,6 +165,13 @@ async def simulate(
         finally:
             await env.shutdown()
             await engine.dispose()
+
+
+def _quiet_runtime() -> Runtime:
+    # The SDK core warns that the test server does not keep heartbeat details on failure:
+    # true, and nothing a reader of timelines can act on.
+    errors_only = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=errors_only)))
 
 
 def _simulation_settings(settings: Settings | None, database_url: str) -> Settings:
