@@ -51,6 +51,8 @@ class SimulatedCustomer:
         self._ended: set[str] = set()
         self._events: list[CustomerEvent] = []
         self._consent: ConsentSpec | None = None
+        self._busy = 0  # activities running
+        self._started = 0  # carts left behind
 
     @workflow.run
     async def run(self, plan: CustomerPlan) -> list[CustomerEvent]:
@@ -58,6 +60,7 @@ class SimulatedCustomer:
         work = [self._leave_cart(plan, index) for index in range(len(plan.cart_ids))]
         work += [self._act(plan, action) for action in plan.persona.actions]
         tasks = [asyncio.ensure_future(step) for step in work]
+        await workflow.wait_condition(lambda: self._started == len(plan.cart_ids))
         while len(self._ended) < len(plan.cart_ids):
             # The simulator tells of a cart's end from outside, a few real milliseconds
             # after it: meanwhile the server may skip to the next timer anywhere. A timer of
@@ -70,8 +73,11 @@ class SimulatedCustomer:
                 )
             except TimeoutError:
                 pass
+        # An activity still running when the run ends keeps the test server's clock locked
+        # for good: let them finish, then drop the actions waiting for a message or a timer.
+        await workflow.wait_condition(lambda: self._busy == 0)
         for task in tasks:
-            task.cancel()  # actions still waiting for a message that never came
+            task.cancel()
         return self._events
 
     @workflow.signal(name=MESSAGE_ARRIVED)
@@ -96,6 +102,7 @@ class SimulatedCustomer:
             customer_workflow_id=workflow.info().workflow_id,
         )
         await self._activity(START_CART, start)
+        self._started += 1
 
     async def _act(self, plan: CustomerPlan, action: Action) -> None:
         if action.message is None:
@@ -169,11 +176,15 @@ class SimulatedCustomer:
             await workflow.sleep(wait, summary=f"{what} in {format_duration(wait)}")
 
     async def _activity(self, name: str, arg: object) -> str:
-        result: str = await workflow.execute_activity(
-            name,
-            arg,
-            result_type=str,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ONCE,
-        )
+        self._busy += 1
+        try:
+            result: str = await workflow.execute_activity(
+                name,
+                arg,
+                result_type=str,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ONCE,
+            )
+        finally:
+            self._busy -= 1
         return result

@@ -12,13 +12,14 @@ doings go through (journey_tools/customer_actions.py). What is not: the channels
 are captured (journey_tools/capture.py), and the consent registry, which is not asked.
 
 All personas share one test server, one product worker and one database, each with its
-own customer. The server's clock is moved to ABANDONED_AT before the first cart, so a
-timeline reads the same on every run and every machine.
+own customer, a week apart (PERSONA_SPACING). The server's clock is moved to just before
+ABANDONED_AT first, so a timeline reads the same on every run and every machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,10 @@ from workflows.payloads import (
 # UTC). The test server's clock starts at this machine's and only moves forward, so the
 # instant lies far ahead of any clock the simulator will run on.
 ABANDONED_AT = datetime(2100, 6, 7, 10, 0, tzinfo=UTC)
+# Persona N's first cart is abandoned N weeks after persona 0's: the same weekday and hour.
+# All at one instant, their sends would queue behind each other while the server's clock
+# runs on, and a journey of seconds (demo) would read differently from run to run.
+PERSONA_SPACING = timedelta(weeks=1)
 SHOP = "sim"
 CUSTOMER_QUEUE = "simulated-customers"
 ALL_CHANNELS = frozenset(Channel)
@@ -371,7 +376,7 @@ class _Run:
                 Channel.SMS: timedelta(hours=self._settings.sms_cap_hours),
                 Channel.PUSH: timedelta(hours=self._settings.push_cap_hours),
             },
-            seconds=_needs_seconds(self._release, plan.persona),
+            resolution=_resolution(self._release, plan.persona),
             entries=entries,
             outcomes=outcomes,
         )
@@ -409,7 +414,7 @@ def _plan(persona: Persona, index: int, inactivity: timedelta) -> CustomerPlan:
         cart_ids=[
             f"{persona.name}.{index}-{number}" for number in range(1, len(persona.carts) + 1)
         ],
-        abandoned_at=ABANDONED_AT,
+        abandoned_at=ABANDONED_AT + index * PERSONA_SPACING,
         inactivity_seconds=inactivity.total_seconds(),
     )
 
@@ -418,15 +423,17 @@ def _customer_workflow_id(plan: CustomerPlan) -> str:
     return f"customer-{plan.customer_id}"
 
 
-def _needs_seconds(release: PinnedJourney, persona: Persona) -> bool:
-    """Whether some wait of the journey or the persona is not a whole number of minutes."""
+def _resolution(release: PinnedJourney, persona: Persona) -> timedelta:
+    """The longest span, up to a minute, that every wait of the journey and the persona is
+    a multiple of: 1 minute for abandoned_cart, 5 seconds for demo."""
     definition = release.definition
     durations = [definition.trigger.inactivity, definition.conversion_window]
     durations += list(_step_durations(definition.steps))
     durations += [cart.after for cart in persona.carts if cart.after]
     for action in persona.actions:
         durations += [d for d in (action.after, action.at, action.before) if d]
-    return any(duration.total_seconds() % 60 for duration in durations)
+    seconds = math.gcd(60, *(int(duration.total_seconds()) for duration in durations))
+    return timedelta(seconds=seconds)
 
 
 def _step_durations(steps: Sequence[Step]) -> Iterator[timedelta]:

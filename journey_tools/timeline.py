@@ -52,10 +52,12 @@ class Timeline(BaseModel):
     description: str
     journey: str
     version: int
-    abandoned_at: datetime  # the first cart's abandonment: time 0
+    abandoned_at: datetime  # the persona's first cart's abandonment: time 0
     timezone: str  # the customer's clock: their timezone, else the shop's
     caps: dict[Channel, timedelta]  # the frequency caps the simulation ran with
-    seconds: bool  # the journey waits for seconds: times are shown to the second
+    # Every wait of the journey and the persona is a multiple of this (at most 1 minute):
+    # times are floored to it, so the real milliseconds each step takes never show.
+    resolution: timedelta
     entries: list[TimelineEntry]
     outcomes: list[Outcome]  # per cart, in order
 
@@ -78,9 +80,10 @@ def format_timeline(timeline: Timeline) -> str:
         f" on the customer's clock ({timeline.timezone}); caps: {caps or 'none'}",
         "",
     ]
+    seconds = timeline.resolution < timedelta(minutes=1)
     lines = [
-        f"  {_elapsed(entry.at - timeline.abandoned_at, timeline.seconds):>12}"
-        f"  {_clock(entry.at, zone, timeline.seconds)}"
+        f"  {_elapsed(_since(timeline, entry), seconds):>12}"
+        f"  {_clock(timeline.abandoned_at + _since(timeline, entry), zone, seconds)}"
         f"  {f'cart {entry.cart}' if entry.cart else '':6}  {_what(entry)}".rstrip()
         for entry in timeline.entries
     ]
@@ -104,10 +107,16 @@ def _what(entry: TimelineEntry) -> str:
     return f"{what}: {entry.reason}" if entry.reason else what
 
 
+def _since(timeline: Timeline, entry: TimelineEntry) -> timedelta:
+    """Since the abandonment, floored to the resolution: a step runs some real
+    milliseconds after its timer (more on a busy machine), never before."""
+    unit = timeline.resolution.total_seconds()
+    since = (entry.at - timeline.abandoned_at).total_seconds()
+    return timedelta(seconds=math.floor(since / unit) * unit)
+
+
 def _elapsed(since: timedelta, seconds: bool) -> str:
-    # Floored: every step runs a few real milliseconds after its timer.
-    unit = 1 if seconds else 60
-    floored = math.floor(since.total_seconds() / unit) * unit
+    floored = int(since.total_seconds())
     sign = "-" if floored < 0 else "+"
     total = abs(floored)
     days, rest = divmod(total, 86400)
