@@ -14,8 +14,9 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import main
+from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
+from journey_schema.journey_files import JourneyProblems
 from journey_tools.personas import BUILT_IN, BUILT_IN_NAMES, PersonaError, persona_from_argument
 from journey_tools.simulate import SimulationError, load_journey_version, simulate
 from journey_tools.timeline import format_timeline
@@ -58,8 +59,8 @@ async def simulate_journey(_session: AsyncSession, args: argparse.Namespace, out
         release = load_journey_version(settings.journeys_dir, args.name, args.version)
         started = time.monotonic()
         timelines = await simulate(release, personas, settings=settings)
-    except (PersonaError, JourneyNotFound, SimulationError) as err:
-        raise main.CommandError(str(err)) from None
+    except (PersonaError, JourneyNotFound, JourneyProblems, SimulationError) as err:
+        raise CommandError(str(err)) from None
     seconds = time.monotonic() - started
     if args.json:
         document = {

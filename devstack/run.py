@@ -26,6 +26,7 @@ from temporalio.client import Client
 
 from channels.smtp import SmtpEmailSender
 from devstack.shops import DEMO_SHOP, DEV_KEY_FILE, local_api_key
+from devstack.stack import StackError, publish_journeys
 from settings import Settings
 from storage.database import printable_url
 from storage.migrate import upgrade_database
@@ -202,7 +203,11 @@ async def api_healthy() -> bool:
 
 
 def banner(
-    settings: Settings, api_key: str, temporal_started: bool, catcher_started: bool
+    settings: Settings,
+    api_key: str,
+    temporal_started: bool,
+    catcher_started: bool,
+    activated: list[str],
 ) -> str:
     lines = [
         "",
@@ -218,8 +223,10 @@ def banner(
         lines.append(f"  emails         {(ROOT / OUTBOX)}/  (open the .html files in a browser)")
     else:
         lines.append(f"  emails         sent to {settings.smtp_url}")
+    lines.append(f"  database       {printable_url(settings.database_url)}")
+    lines += [f"  journeys       {line}" for line in activated]
     lines += [
-        f"  database       {printable_url(settings.database_url)}",
+        "                 (what is live: .venv/bin/cartnudge journeys status)",
         "",
         "  try the demo in another terminal:   make demo",
         "  stop everything:                    Ctrl-C",
@@ -251,6 +258,11 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     print(f"migrating {printable_url(settings.database_url)}")
     await upgrade_database(settings.database_url)
     api_key = await local_api_key(settings.database_url, DEMO_SHOP, ROOT / DEV_KEY_FILE)
+    print(f"publishing {settings.journeys_dir}/")
+    try:
+        activated = await publish_journeys(settings)
+    except StackError as refused:
+        raise StackFailed(str(refused)) from None
 
     if start_temporal_here:
         print(f"starting the Temporal dev server on {temporal_host}:{temporal_port}")
@@ -270,7 +282,7 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     )  # fmt: skip
     if not await wait_until(api_healthy, "the API", stack, stop):
         return
-    print(banner(settings, api_key, start_temporal_here, start_catcher), flush=True)
+    print(banner(settings, api_key, start_temporal_here, start_catcher, activated), flush=True)
 
     while not stop.is_set():
         if (dead := stack.dead_child()) is not None:

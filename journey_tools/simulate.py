@@ -35,9 +35,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from intake.temporal import TemporalGateway
-from journey_schema.catalog import JourneyCatalog
 from journey_schema.durations import format_duration
-from journey_schema.models import BranchStep, PinnedJourney, Step, WaitForStep, WaitStep
+from journey_schema.journey_files import load_release
+from journey_schema.models import BranchStep, Step, WaitForStep, WaitStep
+from journey_schema.release import Release
 from journey_tools.capture import Capture, Captured
 from journey_tools.customer import SimulatedCustomer
 from journey_tools.customer_actions import SimulatedCustomerActions
@@ -53,6 +54,7 @@ from journey_tools.customer_payloads import (
 from journey_tools.personas import Persona
 from journey_tools.send_history import SendAttempt, closed_at, send_attempts
 from journey_tools.timeline import EntryKind, Timeline, TimelineEntry
+from releases.source import FixedRelease
 from sending.delivery import Provider
 from sending.quiet_hours import customer_zone
 from settings import Settings
@@ -64,7 +66,6 @@ from workflows.client import cart_workflow_id
 from workflows.payloads import (
     Channel,
     JourneyProgress,
-    JourneyTrigger,
     MessageStatus,
     Outcome,
 )
@@ -95,43 +96,26 @@ class SimulationError(Exception):
     """The simulation could not run (no test server binary, a clock past ABANDONED_AT)."""
 
 
-# --- the journey and the worker: the two places that know today's catalog ------------------
+# --- the journey and the worker -----------------------------------------------------------
 
 
-def load_journey_version(journeys_dir: Path, name: str, version: int) -> PinnedJourney:
-    """The version as the worker would pin it, validated against every channel (they are
-    all captured). Raises journey_schema.errors.JourneyNotFound with a plain message."""
-    catalog = JourneyCatalog.load(journeys_dir, default_journey=name, channels=ALL_CHANNELS)
-    return catalog.pin_version(name, version)
-
-
-class _OneVersion(JourneyCatalog):
-    """A catalog that serves one pinned version to every shop."""
-
-    def __init__(self, release: PinnedJourney) -> None:  # no folder to read
-        self._release = release
-
-    def reload_if_changed(self) -> bool:
-        return False
-
-    def trigger_for(self, shop: str) -> JourneyTrigger:
-        definition = self._release.definition
-        return JourneyTrigger(journey=definition.journey, inactivity=definition.trigger.inactivity)
-
-    def pin(self, shop: str) -> PinnedJourney:
-        return self._release
+def load_journey_version(journeys_dir: Path, name: str, version: int) -> Release:
+    """The version's release from the files, validated against every channel (they are all
+    captured). Raises JourneyNotFound or JourneyProblems, each with plain messages."""
+    return load_release(journeys_dir, name, version, ALL_CHANNELS)
 
 
 def _product_activities(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
-    release: PinnedJourney,
+    release: Release,
     providers: dict[Channel, Provider],
 ) -> list[Callable[..., Any]]:
+    """The production worker's activities; every cart gets `release`."""
     return build_activities(
         settings=settings,
         session_factory=sessions,
-        catalog=_OneVersion(release),
+        releases=FixedRelease(release),
         providers=providers,
     )
 
@@ -140,7 +124,7 @@ def _product_activities(
 
 
 async def simulate(
-    release: PinnedJourney, personas: Sequence[Persona], *, settings: Settings | None = None
+    release: Release, personas: Sequence[Persona], *, settings: Settings | None = None
 ) -> list[Timeline]:
     """One timeline per persona, in their order, of `release` played to its end.
 
@@ -199,7 +183,7 @@ class _Run:
         env: WorkflowEnvironment,
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
-        release: PinnedJourney,
+        release: Release,
         personas: Sequence[Persona],
     ) -> None:
         self._env = env
@@ -369,6 +353,7 @@ class _Run:
             description=plan.persona.description,
             journey=self._release.definition.journey,
             version=self._release.definition.version,
+            release=self._release.id,
             abandoned_at=plan.abandoned_at,
             timezone=zone.key,
             caps={
@@ -423,7 +408,7 @@ def _customer_workflow_id(plan: CustomerPlan) -> str:
     return f"customer-{plan.customer_id}"
 
 
-def _resolution(release: PinnedJourney, persona: Persona) -> timedelta:
+def _resolution(release: Release, persona: Persona) -> timedelta:
     """The longest span, up to a minute, that every wait of the journey and the persona is
     a multiple of: 1 minute for abandoned_cart, 5 seconds for demo."""
     definition = release.definition

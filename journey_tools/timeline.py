@@ -52,6 +52,7 @@ class Timeline(BaseModel):
     description: str
     journey: str
     version: int
+    release: str  # the release's id (its content's hash)
     abandoned_at: datetime  # the persona's first cart's abandonment: time 0
     timezone: str  # the customer's clock: their timezone, else the shop's
     caps: dict[Channel, timedelta]  # the frequency caps the simulation ran with

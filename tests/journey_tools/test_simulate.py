@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import CommandError, run
+from cli.errors import CommandError
+from cli.main import run
 from journey_tools.personas import BUILT_IN, PersonaError, load_persona
 from journey_tools.simulate import load_journey_version, simulate
 from journey_tools.timeline import EntryKind, Timeline, format_timeline
