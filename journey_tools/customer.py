@@ -95,10 +95,12 @@ class SimulatedCustomer:
         inactivity = timedelta(seconds=plan.inactivity_seconds)
         abandoned = plan.abandoned_at + (spec.after or timedelta(0))
         await self._sleep_until(abandoned - inactivity, f"cart {index + 1} changes last")
+        assert self._consent is not None
         start = StartCart(
             plan=plan,
             cart=index,
             at=workflow.now(),
+            consent=self._consent,
             customer_workflow_id=workflow.info().workflow_id,
         )
         await self._activity(START_CART, start)

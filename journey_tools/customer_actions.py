@@ -75,7 +75,7 @@ class SimulatedCustomerActions:
                 locale=customer.locale,
                 timezone=customer.timezone,
                 push_token=plan.push_token,
-                consent=Consent(**customer.consent.model_dump()),
+                consent=Consent(**start.consent.model_dump()),
             ),
             items=[
                 CartItem(

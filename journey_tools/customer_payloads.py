@@ -49,6 +49,7 @@ class StartCart(_Frozen):
     plan: CustomerPlan
     cart: int  # 0-based, into plan.persona.carts
     at: datetime  # the snapshot's updated_at: the customer's last change to the cart
+    consent: ConsentSpec  # as the shop knows it now: the cart carries it
     customer_workflow_id: str
 
 

@@ -91,8 +91,10 @@ class CartSpec(_Strict):
     @field_validator("total", mode="before")
     @classmethod
     def exact_money(cls, value: object) -> object:
-        # YAML reads 1434.90 as a float; money is kept as written
-        return str(value) if isinstance(value, float | int) else value
+        # YAML reads 1434.90 as the float 1434.9: in cents, as a shop would send it
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            return Decimal(str(value)).quantize(Decimal("0.01"))
+        return value
 
 
 class Action(_Strict):
