@@ -11,7 +11,9 @@ journey has ended.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import count
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -111,7 +113,7 @@ class SimulatedCustomer:
             await self._sleep_until(plan.abandoned_at + action.offset(), action.do)
             await self._do(plan, action, None)
             return
-        numbers = range(1, 10_000) if action.message == "every" else [action.message]
+        numbers: Iterable[int] = count(1) if action.message == "every" else [action.message]
         for number in numbers:
             message = await self._nth_message(action, number)
             if action.after:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -262,7 +262,9 @@ class _Run:
             raise SimulationError(f"the test server's clock ({now:%Y-%m-%d}) is past {start}")
         await self._env.sleep(start - now)
 
-    async def _skipping_time(self, work: asyncio.Future[list[list[CustomerEvent]]]) -> Any:
+    async def _skipping_time(
+        self, work: Awaitable[list[list[CustomerEvent]]]
+    ) -> list[list[CustomerEvent]]:
         """Await `work` with time skipping unlocked once for all of it: the SDK's unlock per
         awaited result does not nest, and concurrent ones let the clock jump over running
         workflow tasks."""
