@@ -8,6 +8,7 @@ timelines compare line by line (`journeys diff`) and golden files stay put.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -85,13 +86,13 @@ def format_timeline(timeline: Timeline) -> str:
     lines = [
         f"  {_elapsed(_since(timeline, entry), seconds):>12}"
         f"  {_clock(timeline.abandoned_at + _since(timeline, entry), zone, seconds)}"
-        f"  {f'cart {entry.cart}' if entry.cart else '':6}  {_what(entry)}".rstrip()
+        f"  {f'cart {entry.cart}' if entry.cart else '':6}  {_what(entry, zone)}".rstrip()
         for entry in timeline.entries
     ]
     return "\n".join(header + lines) + "\n"
 
 
-def _what(entry: TimelineEntry) -> str:
+def _what(entry: TimelineEntry, zone: ZoneInfo) -> str:
     if entry.kind == EntryKind.ABANDONED:
         return f"abandoned{f' ({entry.text})' if entry.text else ''}"
     if entry.kind == EntryKind.CUSTOMER:
@@ -105,7 +106,20 @@ def _what(entry: TimelineEntry) -> str:
         return f"{what} {entry.subject!r}" if entry.subject else what
     if entry.kind == EntryKind.BOUGHT:
         return f"{entry.step}  {message}  not sent: {entry.reason}"
-    return f"{what}: {entry.reason}" if entry.reason else what
+    return f"{what}: {_on_the_clock(entry.reason, zone)}" if entry.reason else what
+
+
+# The send policy's reasons end in the instant a deferral ends ("...; deferred to
+# 2100-06-22T09:00+00:00"); the timeline says it on the customer's clock, like every line.
+_DEFERRED_TO = re.compile(r"; deferred to (\S+)$")
+
+
+def _on_the_clock(reason: str, zone: ZoneInfo) -> str:
+    found = _DEFERRED_TO.search(reason)
+    if found is None:
+        return reason
+    until = datetime.fromisoformat(found.group(1)).astimezone(zone)
+    return f"{reason[: found.start()]}; until {until:%a %H:%M}"
 
 
 def _since(timeline: Timeline, entry: TimelineEntry) -> timedelta:
