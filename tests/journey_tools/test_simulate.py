@@ -94,7 +94,8 @@ def test_a_second_cart_is_capped_by_the_first_carts_messages(shipped: Shipped) -
 
     assert capped, format_timeline(timeline)
     # said on the customer's clock, like the line's own time
-    assert "deferred: frequency cap: one email per 16h; until Wed 02:00" in format_timeline(timeline)
+    text = format_timeline(timeline)
+    assert "deferred: frequency cap: one email per 16h; until Wed 02:00" in text
     # each cart sends all three of its messages in the end: deferred, never dropped
     assert timeline.outcomes == [Outcome.EXPIRED, Outcome.EXPIRED]
     sent = [
