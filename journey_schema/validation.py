@@ -87,7 +87,7 @@ def validate_version(
     try:
         definition = JourneyVersion.model_validate(data)
     except ValidationError as exc:
-        problems += pydantic_problems(file, exc)
+        problems += pydantic_problems(file, exc, model=JourneyVersion)
 
     structure = _Structure(file, channels)
     structure.check(data)
