@@ -139,14 +139,14 @@ def _outside_quotes(text: str) -> str:
 def _written_problem(text: str) -> str | None:
     """A number or an operator written the way another language would, said plainly."""
     code = _outside_quotes(text)
-    for match in _NUMBER_LIKE.finditer(code):
-        problem = number_format_problem(match.group())
+    for number in _NUMBER_LIKE.finditer(code):
+        problem = number_format_problem(number.group())
         if problem:
             return problem
     for pattern, wrong, right in _OPERATOR_TYPOS:
-        match = pattern.search(code)
-        if match:
-            fixed = text[: match.start()] + right + text[match.end() :]
+        typo = pattern.search(code)
+        if typo:
+            fixed = text[: typo.start()] + right + text[typo.end() :]
             return f"`{wrong}` is not an operator: did you mean `{right}`? ({fixed})"
     return None
 

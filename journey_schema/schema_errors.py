@@ -137,9 +137,7 @@ def _value_problem(error: ErrorDetails, last: int | str | None) -> str:
             return f"this is empty: write the keys that go under it{example}"
         return f"write keys with values here (key: value){example}; not {_described(value)}"
     if kind == "list_type":
-        return (
-            f"write a list here, one item per line starting with `- `, not {_described(value)}"
-        )
+        return f"write a list here, one item per line starting with `- `, not {_described(value)}"
     return f"{error['msg']}{_got(value)}"
 
 

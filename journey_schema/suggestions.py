@@ -1,4 +1,4 @@
-""""Did you mean ...?": the closest of the names a marketer could have meant."""
+"""Did you mean ...? The closest of the names a marketer could have meant."""
 
 from __future__ import annotations
 

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
 from journey_schema.pinning import parts_for_channels
-from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
+from journey_schema.suggestions import closest
+from journey_schema.template_source import source_problems
+from rendering.context import message_context, sample_cart, sample_links
 from rendering.environment import create_environment
 from rendering.links import MessageLinks
 from rendering.locales import language_of, normalize_locale
@@ -83,7 +84,7 @@ def template_problems(
         JourneyError(file, None, text)
         for path in sorted(templates)
         if path.startswith("_")
-        for text in _source_problems(environment, path)
+        for text in source_problems(environment, path)
     ]
     report.problems += partial_problems
     uses: dict[str, dict[Channel, str]] = {}  # template -> channel -> first step sending it
@@ -123,7 +124,7 @@ class _TemplateCheck:
         first_step = next(iter(self.channels.values()))
         parts = parts_for_channels(self.channels)
         if not template_locales(self.templates, self.template, tuple(ALL_PARTS)):
-            self.problem(first_step, f"template {self.template!r} does not exist")
+            self.problem(first_step, _no_such_template(self.template, self.templates))
             return
         locales = template_locales(self.templates, self.template, parts)
         default = normalize_locale(self.default_locale)
@@ -145,14 +146,14 @@ class _TemplateCheck:
                     )
                 else:
                     complete.append((locale, channel))
-        source_problems = False
+        source_broken = False
         for locale, channel in complete:
             for part in CHANNEL_PARTS[channel]:
                 path = template_path(self.template, locale, part)
-                for text in _source_problems(self.environment, path):
-                    source_problems = True
+                for text in source_problems(self.environment, path):
+                    source_broken = True
                     self.problem(self.channels[channel], text)
-        if source_problems or partials_broken:
+        if source_broken or partials_broken:
             return  # rendering would only repeat the same causes
         for locale, channel in complete:
             step = self.channels[channel]
@@ -240,20 +241,16 @@ def _file_list(template: str, language: str, parts: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _source_problems(environment: SandboxedEnvironment, path: str) -> list[str]:
-    """Syntax errors and unknown variables, found without rendering (so in every branch)."""
-    source = environment.loader.get_source(environment, path)[0]  # type: ignore[union-attr]
-    try:
-        tree = environment.parse(source, name=path)
-    except TemplateSyntaxError as exc:
-        return [f"template {path} line {exc.lineno}: syntax error: {exc.message}"]
-    unknown = meta.find_undeclared_variables(tree) - CONTEXT_NAMES - set(environment.globals)
-    first_line: dict[str, int] = {}
-    for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name in unknown:
-            first_line.setdefault(node.name, node.lineno)
-    return [
-        f"template {path} line {first_line.get(name, 1)}: unknown variable {name!r}; "
-        f"templates can use {', '.join(sorted(CONTEXT_NAMES))}"
-        for name in sorted(unknown)
-    ]
+def _no_such_template(template: str, templates: dict[str, str]) -> str:
+    """`template 'still' does not exist; did you mean 'still_thinking'? The templates are ...`"""
+    names = sorted({path.split("/", 1)[0] for path in templates if "/" in path})
+    if not names:
+        return f"template {template!r} does not exist: there are no templates yet"
+    match = closest(template, names)
+    listed = ", ".join(names)
+    if match:
+        return (
+            f"template {template!r} does not exist; did you mean {match!r}? "
+            f"The templates are {listed}"
+        )
+    return f"template {template!r} does not exist; the templates are {listed}"

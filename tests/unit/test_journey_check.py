@@ -42,7 +42,7 @@ def test_problems_are_printed_one_per_line_and_fail(
     assert captured.out.splitlines() == [
         f"{file}: trigger.inactivity: malformed duration '1x': write a number and a unit "
         "(s, m, h, d, w), e.g. 30m, 1h, 1h30m, 2d",
-        f"{file}: steps[0]: template 'gone' does not exist",
+        f"{file}: steps[0]: template 'gone' does not exist; the templates are reminder",
         f"{file}: v1 is refused; no version of it is served",
     ]
     assert captured.err == f"3 problems in {tmp_path}\n"
