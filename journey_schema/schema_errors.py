@@ -86,6 +86,14 @@ def _problem(file: Path, error: ErrorDetails, model: type[BaseModel] | None) -> 
     return JourneyError(file, format_path(loc), _value_problem(error, last))
 
 
+def plain_problem(error: ErrorDetails) -> str:
+    """One pydantic error's problem, without its path (for callers that name it otherwise)."""
+    loc = tuple(error["loc"])
+    if error["type"] in ("extra_forbidden", "missing"):
+        return _key_problem(error, loc, None)
+    return _value_problem(error, loc[-1] if loc else None)
+
+
 def _key_problem(error: ErrorDetails, loc: tuple[int | str, ...], model: Any) -> str:
     key = loc[-1]
     if error["type"] == "missing":

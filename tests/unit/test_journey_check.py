@@ -16,8 +16,15 @@ from tests.unit.journey_files import (
     write_journey,
 )
 
+STAFF_TARGET = '{"staff": {"url": "https://hooks.slack.com/services/T0/B0/x", "format": "slack"}}'
 
-def test_the_shipped_journeys_pass(capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_the_shipped_journeys_pass(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # v2 alerts the staff: the deployment it is checked against configures that target
+    monkeypatch.setenv("CARTNUDGE_WEBHOOK_TARGETS", STAFF_TARGET)
+
     assert main([str(REPO_JOURNEYS), "--default-journey", "abandoned_cart"]) == 0
 
     nudge = f"{REPO_JOURNEYS.as_posix()}/abandoned_cart/templates/nudge"
