@@ -21,6 +21,7 @@ A problem is reported at the first step that sends the template on the channel c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,7 @@ class _TemplateCheck:
                     environment=self.environment,
                 )
             except (RenderError, TemplateMissing) as exc:
-                return [f"template {exc}"]
+                return [f"template {_plain(str(exc))}"]
             if channel == Channel.SMS:
                 text = with_opt_out(parts.parts["sms"], language_of(locale))
                 sms_lengths.append(sms_segments(text))
@@ -239,6 +240,22 @@ def _file_list(template: str, language: str, parts: tuple[str, ...]) -> str:
     """`reminder/en.subject, .html and .txt`"""
     names = [f"{template}/{language}.{parts[0]}", *(f".{part}" for part in parts[1:])]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# What StrictUndefined says when rendering finds what the source check could not see
+# (`{% set c = customer %}{{ c.frist_name }}`), in the words of the other messages.
+_NO_ATTRIBUTE = re.compile(r"undefined: '(\w+) object' has no attribute '(\w+)'")
+_NO_NAME = re.compile(r"undefined: '(\w+)' is undefined")
+_KINDS = {"dict": "keys with values", "str": "text", "list": "a list", "int": "a number"}
+
+
+def _plain(text: str) -> str:
+    def attribute(match: re.Match[str]) -> str:
+        kind = _KINDS.get(match.group(1), match.group(1))
+        return f"unknown variable: {match.group(2)!r} is not part of this value ({kind})"
+
+    text = _NO_ATTRIBUTE.sub(attribute, text)
+    return _NO_NAME.sub(lambda match: f"unknown variable {match.group(1)!r}", text)
 
 
 def _no_such_template(template: str, templates: dict[str, str]) -> str:

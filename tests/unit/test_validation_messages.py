@@ -421,3 +421,15 @@ def test_settings_the_check_can_not_read_are_one_plain_line(
     assert main([str(tmp_path), "--default-journey", "shop_journey"]) == 1
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", f"{line}\n")
+
+
+def test_an_attribute_only_rendering_can_see_is_said_the_same_way(tmp_path: Path) -> None:
+    source = "{% set who = customer %}{{ who.frist_name }}\n{{ unsubscribe_url }}"
+
+    assert problems_for(tmp_path, version(), with_template("txt", source)) == [
+        (
+            "steps[0]",
+            "template reminder/en.txt line 1: unknown variable: 'frist_name' is not part of "
+            "this value (keys with values)",
+        )
+    ]
