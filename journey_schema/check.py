@@ -1,4 +1,4 @@
-"""Validate the journeys folder the way a worker loads it: `make check-journeys`.
+"""Validate the journeys folder the way publishing reads it: `make check-journeys`.
 
     python -m journey_schema.check [journeys/] [--default-journey NAME]
         [--channel email ...] [--webhook-target staff ...]
@@ -22,9 +22,9 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from journey_schema.catalog import JourneyCatalog
 from journey_schema.errors import JourneyError
 from journey_schema.folder import TEMPLATES_DIR, version_files
+from journey_schema.journey_files import JourneyFiles, read_journeys
 from journey_schema.providers import Capabilities, capabilities_of
 from journey_schema.schema_errors import plain_problem
 from journey_schema.validation import webhook_target_problems
@@ -81,14 +81,19 @@ def _check(args: argparse.Namespace) -> int:
     )
     targets = frozenset(args.webhook_target) if args.webhook_target else configured.webhook_targets
 
-    catalog = JourneyCatalog.load(
-        args.journeys_dir, default_journey=default_journey, channels=channels
-    )
+    catalog = read_journeys(args.journeys_dir, channels=channels)
+    problems = list(catalog.problems)
+    if default_journey not in catalog.journeys:
+        problems.append(
+            JourneyError(
+                args.journeys_dir, None, f"the default journey {default_journey!r} does not exist"
+            )
+        )
     for _, journey in sorted(catalog.journeys.items()):
         for path, length in journey.sms_lengths.items():
             file = (journey.folder / TEMPLATES_DIR / path).as_posix()
             sys.stdout.write(f"{file}: {length}\n")
-    problems = catalog.problems + _target_problems(catalog, targets)
+    problems += _target_problems(catalog, targets)
     if problems:
         for problem in problems:
             sys.stdout.write(f"{problem}\n")
@@ -96,26 +101,24 @@ def _check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} in {args.journeys_dir}\n")
         return 1
     journeys = catalog.journeys
-    versions = sum(len(journey.versions) for journey in journeys.values())
-    active = ", ".join(f"{name} v{journey.active}" for name, journey in sorted(journeys.items()))
+    versions = sum(len(journey.releases) for journey in journeys.values())
     sys.stdout.write(
-        f"{args.journeys_dir}: {len(journeys)} journeys, {versions} versions, "
-        f"no problems (active: {active})\n"
+        f"{args.journeys_dir}: {len(journeys)} journeys, {versions} versions, no problems\n"
     )
     return 0
 
 
-def _target_problems(catalog: JourneyCatalog, targets: frozenset[str] | None) -> list[JourneyError]:
+def _target_problems(files: JourneyFiles, targets: frozenset[str] | None) -> list[JourneyError]:
     """Webhook steps whose target the deployment does not configure.
 
-    The catalog validates without the targets (validate_version's `webhook_targets` is
-    not one of its options), so the check asks for them separately, per version file.
+    `read_journeys` validates without the targets (validate_version's `webhook_targets`
+    is not one of its options), so the check asks for them separately, per version file.
     """
     if targets is None:
         return []
     return [
         problem
-        for _, journey in sorted(catalog.journeys.items())
+        for _, journey in sorted(files.journeys.items())
         for file in version_files(journey.folder).values()
         for problem in webhook_target_problems(file, targets)
     ]

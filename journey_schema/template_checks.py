@@ -29,9 +29,9 @@ from typing import Any
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
-from journey_schema.pinning import parts_for_channels
 from journey_schema.suggestions import closest
 from journey_schema.template_source import source_problems
+from journey_schema.templates_used import parts_for_channels
 from rendering.context import message_context, sample_cart, sample_links
 from rendering.environment import create_environment
 from rendering.links import MessageLinks
