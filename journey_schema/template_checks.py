@@ -7,7 +7,8 @@ of each step's preference list (a message may go out on any of them):
   sms; push: push_title, push) for the journey's default locale, and every other locale it
   has is complete for them too;
 - every file parses and uses only the names templates are given (`rendering.context`),
-  partials (`_*.html`, `_*.txt`) included;
+  partials (`_*.html`, `_*.txt`) included, and includes only files that exist
+  (template_source: found in the source, so in every branch);
 - every locale renders in the one sandboxed, strict environment, with a full sample cart
   and with a minimal one (no first name, no images, no product links);
 - email: the HTML part carries the open pixel, so `wait_for: {opened: ...}` can ever fire,

@@ -33,7 +33,7 @@ _TAGS = (
     "include", "import", "from", "set", "endset", "macro", "endmacro", "call", "endcall",
     "filter", "endfilter", "with", "endwith", "raw", "endraw",
 )  # fmt: skip
-_TAG_ALIASES = {"elseif": "elif", "elsif": "elif", "elsef": "elif", "end": "endif"}
+_TAG_ALIASES = {"elseif": "elif", "elsif": "elif"}
 _UNKNOWN_TAG = re.compile(r"Encountered unknown tag '(\w+)'")
 _EXPECTED_TOKEN = re.compile(r"expected token '([^']+)', got '([^']*)'")
 _TOKEN_WORDS = {"end of print statement": "}}", "end of statement block": "%}"}
@@ -81,6 +81,8 @@ def _syntax_problem(
     expected = _EXPECTED_TOKEN.match(message)
     if expected:
         wanted, got = expected.groups()
+        if got == "if" and re.search(r"\{%-?\s*else\s+if\b", source_line):
+            return line, "`{% else if %}` is written `{% elif ... %}` in a template"
         wanted = _TOKEN_WORDS.get(wanted, wanted)
         return line, f"expected `{wanted}` before {got!r}"
     if message.startswith("Missing end of comment tag"):

@@ -105,6 +105,12 @@ def test_a_key_used_without_its_owner_is_said_in_full(tmp_path: Path) -> None:
             "`}`: write `}}`",
         ),
         (
+            "{% if customer.first_name %}Hi {{ customer.first_name }}\n{% else if true %}Hi"
+            "\n{% endif %}\n{{ unsubscribe_url }}\n",
+            "template reminder/en.txt line 2: syntax error: `{% else if %}` is written "
+            "`{% elif ... %}` in a template",
+        ),
+        (
             "{% for item in items %}\n{% if item.url %}\n{{ item.url }}\n{% endfor %}\n",
             "template reminder/en.txt line 4: syntax error: `{% endfor %}` does not match the "
             "`{% if %}` opened at line 2: close that one first with `{% endif %}`",
