@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
 from journey_schema.journey_files import read_journeys
-from journey_schema.providers import configured_channels
+from journey_schema.providers import capabilities_of, configured_channels
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
 from releases.publishing import Published, publish
 from releases.split import describe, from_rows
@@ -31,13 +31,6 @@ from workflows.client import carts_in_flight
 
 def _by(args: argparse.Namespace) -> str:
     return str(args.by or getpass.getuser())
-
-
-def _capabilities(settings: Settings) -> dict[str, Any]:
-    return {
-        "channels": configured_channels(settings),
-        "webhook_targets": frozenset(settings.webhook_targets),
-    }
 
 
 async def publish_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
@@ -66,7 +59,7 @@ async def activate_command(session: AsyncSession, args: argparse.Namespace, out:
             weight=weight,
             shop=args.shop,
             by=_by(args),
-            **_capabilities(args.settings),
+            capabilities=capabilities_of(args.settings),
         )
     except ActivationRefused as err:
         raise CommandError(str(err)) from None
@@ -82,7 +75,7 @@ async def rollback_command(session: AsyncSession, args: argparse.Namespace, out:
             journey=args.name,
             shop=args.shop,
             by=_by(args),
-            **_capabilities(args.settings),
+            capabilities=capabilities_of(args.settings),
         )
     except ActivationRefused as err:
         raise CommandError(str(err)) from None

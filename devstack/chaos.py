@@ -62,6 +62,7 @@ from devstack.stack import (
     stack_env,
     temporal_dev_server,
 )
+from journey_schema.providers import Capabilities
 from releases.quick_start import publish_and_activate
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
@@ -398,8 +399,7 @@ async def publish_chaos_journey(database_url: str) -> None:
         await publish_and_activate(
             create_session_factory(engine),
             JOURNEYS_DIR,
-            channels=frozenset({Channel.EMAIL, Channel.SMS}),
-            webhook_targets=frozenset(),
+            capabilities=Capabilities(frozenset({Channel.EMAIL, Channel.SMS}), frozenset()),
         )
     finally:
         await engine.dispose()

@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 
 from devstack.postgres import PostgresServer, find_postgres_bin_dir
 from devstack.processes import free_port, spawn, stop, wait_until_healthy
-from journey_schema.providers import configured_channels
+from journey_schema.providers import Capabilities, configured_channels
 from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
 from storage.database import create_engine, create_session_factory
@@ -192,8 +192,9 @@ async def publish_journeys(settings: Settings) -> list[str]:
         return await publish_and_activate(
             create_session_factory(engine),
             settings.journeys_dir,
-            channels=configured_channels(settings),
-            webhook_targets=frozenset(settings.webhook_targets),
+            capabilities=Capabilities(
+                configured_channels(settings), frozenset(settings.webhook_targets)
+            ),
         )
     except JourneysRefused as refused:
         raise StackError(f"journeys/ does not pass, nothing was published:\n{refused}") from None

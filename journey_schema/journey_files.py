@@ -75,9 +75,13 @@ class JourneyFiles:
 
 
 def read_journeys(
-    journeys_dir: Path, *, channels: frozenset[Channel] = DEFAULT_CHANNELS
+    journeys_dir: Path,
+    *,
+    channels: frozenset[Channel] = DEFAULT_CHANNELS,
+    webhook_targets: frozenset[str] | None = None,
 ) -> JourneyFiles:
-    """Every journey folder under `journeys_dir`, validated against `channels`."""
+    """Every journey folder under `journeys_dir`, validated against `channels` and, unless
+    None, the configured `webhook_targets`."""
     if not journeys_dir.is_dir():
         missing = JourneyError(journeys_dir, None, "the journeys folder does not exist")
         return JourneyFiles(journeys_dir, {}, [missing])
@@ -94,7 +98,7 @@ def read_journeys(
                 )
             )
             continue
-        journey, journey_problems = _read_journey(folder, channels)
+        journey, journey_problems = _read_journey(folder, channels, webhook_targets)
         journeys[journey.name] = journey
         problems += journey_problems
         for shop in journey.settings.shops:
@@ -122,7 +126,7 @@ def load_release(
 
 
 def _read_journey(
-    folder: Path, channels: frozenset[Channel]
+    folder: Path, channels: frozenset[Channel], webhook_targets: frozenset[str] | None
 ) -> tuple[JourneyFolder, list[JourneyError]]:
     settings, problems = read_folder_settings(folder)
     problems += stray_files(folder)
@@ -136,7 +140,12 @@ def _read_journey(
     sms_lengths: dict[str, SmsSegments] = {}
     for number, file in files.items():
         checked = validate_version(
-            file, journey=folder.name, version=number, templates=templates, channels=channels
+            file,
+            journey=folder.name,
+            version=number,
+            templates=templates,
+            channels=channels,
+            webhook_targets=webhook_targets,
         )
         sms_lengths.update(checked.sms_lengths)
         if checked.definition is None:

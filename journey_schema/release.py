@@ -78,7 +78,5 @@ def canonical_content(definition: JourneyVersion, templates: dict[str, str]) -> 
 
 
 def release_id(definition: JourneyVersion, templates: dict[str, str]) -> str:
-    text = json.dumps(
-        canonical_content(definition, templates), sort_keys=True, ensure_ascii=False
-    )
+    text = json.dumps(canonical_content(definition, templates), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -177,8 +177,8 @@ class _Structure:
             self.problem(f"{path}.send", problem)
         # A webhook needs no provider: cartnudge posts it, to a target the settings name.
         if Channel.WEBHOOK not in channels and not any(c in self.channels for c in channels):
-            self.problem(f"{path}.send.channel", _unavailable(channels))
-        target = _target_problem(channels, spec.get("target"), self.webhook_targets)
+            self.problem(f"{path}.send.channel", unavailable_channels(channels))
+        target = target_problem(channels, spec.get("target"), self.webhook_targets)
         if target:
             self.problem(f"{path}.send.target", target)
         template = spec.get("template")
@@ -273,7 +273,7 @@ def _raw_channels(value: Any) -> list[Channel] | None:
     return [Channel(item) for item in values]
 
 
-def _unavailable(channels: list[Channel]) -> str:
+def unavailable_channels(channels: list[Channel]) -> str:
     if len(channels) == 1:
         return f"channel {channels[0].value!r} is not available yet: no provider configured"
     names = ", ".join(channel.value for channel in channels)
@@ -283,7 +283,7 @@ def _unavailable(channels: list[Channel]) -> str:
     )
 
 
-def _target_problem(
+def target_problem(
     channels: list[Channel], target: object, configured: frozenset[str] | None
 ) -> str | None:
     """Why a webhook step's target can not be posted to, if the configured ones are known."""
@@ -304,27 +304,6 @@ def _target_problem(
             f"The configured targets are {names}"
         )
     return f"webhook target {target!r} is not configured; the configured targets are {names}"
-
-
-def webhook_target_problems(file: Path, webhook_targets: frozenset[str]) -> list[JourneyError]:
-    """Only the webhook steps of a version file whose target is not configured.
-
-    For a caller that validated the file without the targets (the catalog); a file that
-    can not be read or parsed gives none here, validation has said why.
-    """
-    try:
-        data = load_yaml(file.read_text(encoding="utf-8"))
-    except (YamlProblem, UnicodeDecodeError, OSError):
-        return []
-    if not isinstance(data, dict):
-        return []
-    problems = []
-    for path, spec in _raw_sends(data.get("steps"), "steps"):
-        channels = _raw_channels(spec.get("channel", Channel.EMAIL.value))
-        problem = _target_problem(channels or [], spec.get("target"), webhook_targets)
-        if problem:
-            problems.append(JourneyError(file, f"{path}.send.target", problem))
-    return problems
 
 
 def _raw_sends(steps: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -15,13 +15,13 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journey_schema.providers import Capabilities
 from journey_schema.release import from_content
 from releases.assignment import BUCKETS
 from releases.deployment import deployment_problems
 from releases.split import Split, describe, from_rows, to_rows, whole, with_share
 from storage import activations, releases
 from storage.activations import StoredActivation
-from workflows.payloads import Channel
 
 
 class ActivationRefused(Exception):
@@ -53,20 +53,16 @@ async def activate(
     weight: int = BUCKETS,
     shop: str | None,
     by: str,
-    channels: frozenset[Channel],
-    webhook_targets: frozenset[str],
+    capabilities: Capabilities,
 ) -> StoredActivation:
     """Make `version` of `journey` live for `weight` of new carts; the caller commits."""
     stored = await releases.release_of_version(session, journey, version)
     if stored is None:
         raise ActivationRefused(await _not_published(session, journey, version))
-    problems = deployment_problems(
-        from_content(stored.content), channels=channels, webhook_targets=webhook_targets
-    )
+    problems = deployment_problems(from_content(stored.content), capabilities)
     if problems:
         raise ActivationRefused(
-            f"{journey} v{version} can not go live on this deployment:\n  "
-            + "\n  ".join(problems)
+            f"{journey} v{version} can not go live on this deployment:\n  " + "\n  ".join(problems)
         )
     current = await activations.live_activation(session, journey, shop)
     before: Split = from_rows(current.split) if current else ()
@@ -91,8 +87,7 @@ async def rollback(
     journey: str,
     shop: str | None,
     by: str,
-    channels: frozenset[Channel],
-    webhook_targets: frozenset[str],
+    capabilities: Capabilities,
 ) -> StoredActivation:
     """Bring back the activation live before the current one; the caller commits."""
     scope = _scope(journey, shop)
@@ -112,9 +107,7 @@ async def rollback(
     for share in from_rows(target.split):
         stored = await releases.release_by_id(session, share.release_id)
         assert stored is not None
-        problems = deployment_problems(
-            from_content(stored.content), channels=channels, webhook_targets=webhook_targets
-        )
+        problems = deployment_problems(from_content(stored.content), capabilities)
         if problems:
             raise ActivationRefused(
                 f"can not roll {scope} back to {describe(from_rows(target.split))}: v"
@@ -140,8 +133,7 @@ async def _not_published(session: AsyncSession, journey: str, version: int) -> s
     published = [row.version for row in await releases.releases_of(session, journey)]
     if not published:
         return (
-            f"{journey} has no published version: run `cartnudge journeys publish {journey}` "
-            "first"
+            f"{journey} has no published version: run `cartnudge journeys publish {journey}` first"
         )
     known = ", ".join(f"v{number}" for number in published)
     return (

@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.journey_files import read_journeys
+from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate
 from releases.publishing import Published, publish
 from storage import activations
-from workflows.payloads import Channel
 
 QUICK_START = "make run"  # who activated, in the audit trail
 
@@ -28,11 +28,10 @@ async def publish_and_activate(
     sessions: async_sessionmaker[AsyncSession],
     journeys_dir: Path,
     *,
-    channels: frozenset[Channel],
-    webhook_targets: frozenset[str],
+    capabilities: Capabilities,
 ) -> list[str]:
     """Publish every version in the folder; activate journeys with no activation yet."""
-    files = read_journeys(journeys_dir, channels=channels)
+    files = read_journeys(journeys_dir, channels=capabilities.channels)
     results = await publish(sessions, files, by=QUICK_START)
     refused = [str(result) for result in results if result.state is Published.REFUSED]
     if refused:
@@ -51,8 +50,7 @@ async def publish_and_activate(
                         version=version,
                         shop=None,
                         by=QUICK_START,
-                        channels=channels,
-                        webhook_targets=webhook_targets,
+                        capabilities=capabilities,
                     )
                 except ActivationRefused as refusal:
                     reason = str(refusal).splitlines()[-1].strip().removesuffix(".")

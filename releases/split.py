@@ -54,9 +54,7 @@ def _percent(weight: int) -> str:
 
 
 def to_rows(split: Split) -> list[dict[str, Any]]:
-    return [
-        {"release_id": s.release_id, "version": s.version, "weight": s.weight} for s in split
-    ]
+    return [{"release_id": s.release_id, "version": s.version, "weight": s.weight} for s in split]
 
 
 def from_rows(rows: list[dict[str, Any]]) -> Split:

@@ -4,12 +4,12 @@ and nothing activated that this deployment could not send."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.journey_files import read_journeys
+from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
 from releases.publishing import publish
 from releases.split import describe, from_rows
@@ -18,10 +18,7 @@ from tests.unit.journey_files import EMAIL, SMS, templates_for, version, write_j
 from workflows.payloads import Channel
 
 Sessions = async_sessionmaker[AsyncSession]
-EMAIL_ONLY: dict[str, Any] = {
-    "channels": frozenset({Channel.EMAIL}),
-    "webhook_targets": frozenset[str](),
-}
+EMAIL_ONLY = Capabilities(channels=frozenset({Channel.EMAIL}), webhook_targets=frozenset())
 SMS_STEP = {"send": {"channel": "sms", "template": "reminder", "id": "r2"}}
 STAFF_STEP = {"send": {"channel": "webhook", "target": "staf", "id": "alert"}}
 
@@ -50,7 +47,7 @@ async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | 
             weight=share_to_weight(share),
             shop=shop,
             by="ayse",
-            **EMAIL_ONLY,
+            capabilities=EMAIL_ONLY,
         )
         await session.commit()
     return describe(from_rows(activation.split))
@@ -59,7 +56,7 @@ async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | 
 async def back(sessions: Sessions, shop: str | None = None) -> str:
     async with sessions() as session:
         activation = await rollback(
-            session, journey="shop_journey", shop=shop, by="mehmet", **EMAIL_ONLY
+            session, journey="shop_journey", shop=shop, by="mehmet", capabilities=EMAIL_ONLY
         )
         await session.commit()
     return describe(from_rows(activation.split))
@@ -118,13 +115,13 @@ async def test_a_release_this_deployment_can_not_send_is_refused(published: Sess
 
     assert str(sms.value) == (
         "shop_journey v3 can not go live on this deployment:\n"
-        "  steps[2]: message r2 goes out by sms, and this deployment has no provider for it "
+        "  steps[2].send.channel: channel 'sms' is not available yet: no provider configured "
         "(set CARTNUDGE_SMS_PROVIDER (twilio or netgsm) and its credentials)"
     )
     assert str(webhook.value) == (
         "shop_journey v4 can not go live on this deployment:\n"
-        "  steps[2]: webhook target 'staf' is not configured in CARTNUDGE_WEBHOOK_TARGETS "
-        "(configured: none)."
+        "  steps[2].send.target: webhook target 'staf' is not configured: "
+        "CARTNUDGE_WEBHOOK_TARGETS names no targets"
     )
     async with published() as session:
         assert await activations.live_activation(session, "shop_journey", None) is None

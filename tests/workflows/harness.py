@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from journey_schema.journey_files import read_journeys
+from journey_schema.providers import Capabilities
 from releases.activation import activate
 from releases.publishing import Published, publish
 from settings import Settings
@@ -56,8 +57,7 @@ class JourneyHarness:
                 version=version,
                 shop=None,
                 by="test",
-                channels=self.channels,
-                webhook_targets=frozenset(self.settings.webhook_targets),
+                capabilities=Capabilities(self.channels, frozenset(self.settings.webhook_targets)),
             )
             await session.commit()
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from channels.smtp import SmtpEmailSender
+from journey_schema.providers import Capabilities
 from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
 from sending.delivery import Provider
@@ -38,8 +39,7 @@ async def test_a_worker_without_a_journeys_folder_serves_published_releases(
     await publish_and_activate(
         session_factory,
         published_from,
-        channels=frozenset({Channel.EMAIL}),
-        webhook_targets=frozenset(),
+        capabilities=Capabilities(frozenset({Channel.EMAIL}), frozenset()),
     )
     shutil.rmtree(published_from)
     settings = settings_for_tests(journeys_dir=tmp_path / "nowhere", smtp_url=smtp_server.url)
