@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cli import journey_diff
+
 # Modules that add a `journeys` command; each has `register(commands)`.
-COMMAND_MODULES: list[Any] = []
+COMMAND_MODULES: list[Any] = [journey_diff]
 
 
 def register(topics: Any) -> None:

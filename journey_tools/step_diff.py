@@ -222,9 +222,7 @@ def _diff_lists(a: Sequence[Step], b: Sequence[Step], path_a: str, path_b: str) 
             step_b, WaitForStep | BranchStep
         ):
             changes += _diff_lists(step_a.then, step_b.then, f"{where_a}.then", f"{where_b}.then")
-            changes += _diff_lists(
-                step_a.else_, step_b.else_, f"{where_a}.else", f"{where_b}.else"
-            )
+            changes += _diff_lists(step_a.else_, step_b.else_, f"{where_a}.else", f"{where_b}.else")
     return changes
 
 
@@ -232,7 +230,9 @@ def _sends_by_path(version: JourneyVersion) -> dict[str, SendStep]:
     return dict(send_steps(version.steps))
 
 
-def _pair_moves(changes: list[StepChange], a: JourneyVersion, b: JourneyVersion) -> list[StepChange]:
+def _pair_moves(
+    changes: list[StepChange], a: JourneyVersion, b: JourneyVersion
+) -> list[StepChange]:
     """A send removed in one place and added in another with the same id was moved."""
     sends_a, sends_b = _sends_by_path(a), _sends_by_path(b)
 
@@ -246,7 +246,9 @@ def _pair_moves(changes: list[StepChange], a: JourneyVersion, b: JourneyVersion)
         if c.kind is ChangeKind.REMOVED and message_id(c, sends_a)
     }
     added = {
-        message_id(c, sends_b): c for c in changes if c.kind is ChangeKind.ADDED and message_id(c, sends_b)
+        message_id(c, sends_b): c
+        for c in changes
+        if c.kind is ChangeKind.ADDED and message_id(c, sends_b)
     }
     moved = removed.keys() & added.keys()
     result: list[StepChange] = []

@@ -30,9 +30,7 @@ class TemplateChange:
 
 def _unified(before: str, after: str, label_a: str, label_b: str) -> list[str]:
     return list(
-        difflib.unified_diff(
-            before.splitlines(), after.splitlines(), label_a, label_b, lineterm=""
-        )
+        difflib.unified_diff(before.splitlines(), after.splitlines(), label_a, label_b, lineterm="")
     )
 
 
@@ -52,7 +50,7 @@ def template_changes(
             pairs[path] = path
     for path in a:
         target = _renamed(path, renames)
-        if target in b and target not in a and path not in b:
+        if target is not None and target in b and target not in a and path not in b:
             pairs[target] = path
     compared_a = set(pairs.values())
     changes: list[TemplateChange] = []

@@ -1,0 +1,116 @@
+"""`cartnudge journeys diff NAME A B`: what changes between two versions of a journey.
+
+    cartnudge journeys diff abandoned_cart 1 2            settings, steps, templates, timelines
+    cartnudge journeys diff abandoned_cart 1 2 --json     the same, structured
+    cartnudge journeys diff abandoned_cart 1 2 --no-timelines   skip the simulation
+
+Versions are read from CARTNUDGE_JOURNEYS_DIR and checked like `make check-journeys` does,
+against every channel: a diff is about the files, whichever providers this machine has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import inspect
+import re
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# cli.main imports this module (through cli.journeys) before it defines CommandError.
+from cli import main
+from journey_schema.catalog import JourneyCatalog
+from journey_schema.errors import JourneyNotFound
+from journey_tools.diff import (
+    JourneyDiff,
+    Version,
+    compare,
+    diff_json,
+    format_diff,
+    timeline_changes,
+)
+from workflows.payloads import Channel
+
+ALL_CHANNELS = frozenset(Channel)
+
+
+def register(commands: Any) -> None:
+    command: argparse.ArgumentParser = commands.add_parser(
+        "diff", help="what changes between two versions of a journey"
+    )
+    command.add_argument("journey", help="the journey's folder name, e.g. abandoned_cart")
+    command.add_argument("a", help="the version to compare from: 1 (or v1)")
+    command.add_argument("b", help="the version to compare to: 2 (or v2)")
+    command.add_argument("--json", action="store_true", help="the same content as JSON")
+    command.add_argument(
+        "--no-timelines", action="store_true", help="skip simulating the personas (faster)"
+    )
+    command.set_defaults(handler=diff_versions)
+
+
+async def diff_versions(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    """Compare two versions of a journey and print what changes."""
+    a, b = _version_number(args.a), _version_number(args.b)
+    journeys_dir = args.settings.journeys_dir
+    try:
+        before = load_version(journeys_dir, args.journey, a)
+        after = load_version(journeys_dir, args.journey, b)
+    except JourneyNotFound as err:
+        raise main.CommandError(str(err)) from None
+    diff = compare(before, after)
+    if not args.no_timelines:
+        diff = await with_timelines(diff, before, after)
+    out.write(diff_json(diff) if args.json else format_diff(diff))
+
+
+def _version_number(text: str) -> int:
+    match = re.fullmatch(r"v?([1-9][0-9]*)", text.strip())
+    if match is None:
+        raise main.CommandError(f"{text!r} is not a version: write its number, e.g. 2 (or v2)")
+    return int(match.group(1))
+
+
+def load_version(journeys_dir: Path, journey: str, version: int) -> Version:
+    """One version of a journey from the files, with the template text it pins."""
+    catalog = JourneyCatalog.load(journeys_dir, default_journey=journey, channels=ALL_CHANNELS)
+    return catalog.pin_version(journey, version)
+
+
+async def with_timelines(diff: JourneyDiff, before: Version, after: Version) -> JourneyDiff:
+    """The diff with each built-in persona's simulated timeline under both versions compared.
+
+    The only place that knows the simulator's API: `simulate(release, personas)` and
+    `format_timeline(timeline)` of journey_tools/simulate.py.
+    """
+    try:
+        simulator: Any = importlib.import_module("journey_tools.simulate")
+        personas: Any = importlib.import_module("journey_tools.personas").BUILT_IN
+    except ModuleNotFoundError:
+        return dataclasses.replace(
+            diff, timelines_note="not available: this cartnudge has no simulator yet"
+        )
+    texts = []
+    for version in (before, after):
+        timelines = simulator.simulate(version, list(personas))
+        if inspect.isawaitable(timelines):
+            timelines = await timelines
+        texts.append(
+            {
+                timeline.persona: _events(simulator.format_timeline(timeline))
+                for timeline in timelines
+            }
+        )
+    changes = timeline_changes(texts[0], texts[1], label_a=f"v{diff.a}", label_b=f"v{diff.b}")
+    return dataclasses.replace(diff, timelines=changes)
+
+
+def _events(text: str) -> str:
+    """A formatted timeline without its header (persona, journey and version, clock, caps).
+
+    The header names the version, so it always differs; the diff is about the events.
+    """
+    _, blank, events = text.partition("\n\n")
+    return events if blank else text
