@@ -27,9 +27,9 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cli import journeys
 from contract.fields import ShopId
 from settings import Settings
-from cli import journeys
 from storage import shops
 from storage.database import create_engine, create_session_factory, printable_url
 

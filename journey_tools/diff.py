@@ -109,12 +109,11 @@ def _setting_lines(change: SettingChange) -> list[str]:
 def _step_line(change: StepChange) -> list[str]:
     mark = _STEP_MARKS[change.kind]
     if change.kind is ChangeKind.MOVED:
-        text = f"{change.summary} (moved from {change.was_path})"
-    elif change.kind is ChangeKind.CHANGED:
+        return [f"  {mark} {change.path} (moved from {change.was_path}): {change.summary}"]
+    if change.kind is ChangeKind.CHANGED:
         was = f" (was {change.was_path})" if change.was_path else ""
         return [f"  {mark} {change.path}{was}: {change.summary}"]
-    else:
-        text = f"{change.kind.value}: {change.step}"
+    text = f"{change.kind.value}: {change.step}"
     return [f"  {mark} {change.path}: {text}", *(f"      {line}" for line in change.contents)]
 
 
@@ -144,7 +143,7 @@ def format_diff(diff: JourneyDiff) -> str:
         lines.append("  no templates")
     lines += ["", "Timelines"]
     if diff.timelines is None:
-        lines.append(f"  {diff.timelines_note or 'not simulated'}")
+        lines.append(f"  {diff.timelines_note or 'not simulated (--no-timelines)'}")
     for timeline in diff.timelines or []:
         if timeline.same:
             lines.append(f"  = {timeline.persona}: same timeline")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -61,10 +62,17 @@ class SettingChange:
     after: str
 
 
+def _duration(value: timedelta) -> str:
+    """As marketers write waits: whole hours under three days in hours (24h, 48h), else 3d."""
+    if value < timedelta(days=3) and value % timedelta(hours=1) == timedelta(0):
+        return f"{value // timedelta(hours=1)}h"
+    return format_duration(value)
+
+
 def describe(step: Step) -> str:
     """One step in words, without its inner steps."""
     if isinstance(step, WaitStep):
-        return f"wait {format_duration(step.wait)}"
+        return f"wait {_duration(step.wait)}"
     if isinstance(step, SendStep):
         spec = step.send
         if spec.target is not None:
@@ -74,7 +82,7 @@ def describe(step: Step) -> str:
         return f"{words} (id {spec.id})" if spec.id else words
     if isinstance(step, WaitForStep):
         spec_ = step.wait_for
-        return f"wait_for {spec_.event} {spec_.message_id} within {format_duration(spec_.within)}"
+        return f"wait_for {spec_.event} {spec_.message_id} within {_duration(spec_.within)}"
     if isinstance(step, BranchStep):
         return f"branch if {step.branch}"
     return "exit" if step.exit is None else f"exit ({step.exit})"
@@ -131,7 +139,7 @@ def _align(a: Sequence[Step], b: Sequence[Step]) -> list[tuple[int | None, int |
 def _step_details(a: Step, b: Step) -> list[str]:
     """What changed in a matched step itself (its inner steps are compared on their own)."""
     if isinstance(a, WaitStep) and isinstance(b, WaitStep):
-        return _changed("", format_duration(a.wait), format_duration(b.wait))
+        return _changed("", _duration(a.wait), _duration(b.wait))
     if isinstance(a, SendStep) and isinstance(b, SendStep):
         return (
             _changed("channel ", _channels(a), _channels(b))
@@ -142,7 +150,7 @@ def _step_details(a: Step, b: Step) -> list[str]:
         before, after = a.wait_for, b.wait_for
         return _changed(
             "", f"{before.event} {before.message_id}", f"{after.event} {after.message_id}"
-        ) + _changed("within ", format_duration(before.within), format_duration(after.within))
+        ) + _changed("within ", _duration(before.within), _duration(after.within))
     if isinstance(a, BranchStep) and isinstance(b, BranchStep):
         return _changed("", a.branch, b.branch)
     if isinstance(a, ExitStep) and isinstance(b, ExitStep):
@@ -226,51 +234,54 @@ def _diff_lists(a: Sequence[Step], b: Sequence[Step], path_a: str, path_b: str) 
     return changes
 
 
-def _sends_by_path(version: JourneyVersion) -> dict[str, SendStep]:
-    return dict(send_steps(version.steps))
+def _sends_under(
+    changes: list[StepChange], kind: ChangeKind, version: JourneyVersion
+) -> dict[str, tuple[str, StepChange]]:
+    """Message id -> (path, change) of every send with an id that is, or is inside, a change."""
+    found: dict[str, tuple[str, StepChange]] = {}
+    for path, step in send_steps(version.steps):
+        for change in changes:
+            inside = path == change.path or path.startswith(f"{change.path}.")
+            if change.kind is kind and inside and step.send.id:
+                found[step.send.id] = (path, change)
+    return found
 
 
 def _pair_moves(
     changes: list[StepChange], a: JourneyVersion, b: JourneyVersion
 ) -> list[StepChange]:
-    """A send removed in one place and added in another with the same id was moved."""
-    sends_a, sends_b = _sends_by_path(a), _sends_by_path(b)
+    """A message (a send with an id) removed in one place and added in another was moved.
 
-    def message_id(change: StepChange, sends: dict[str, SendStep]) -> str | None:
-        send = sends.get(change.path)
-        return send.send.id if send is not None else None
-
-    removed = {
-        message_id(c, sends_a): c
-        for c in changes
-        if c.kind is ChangeKind.REMOVED and message_id(c, sends_a)
-    }
-    added = {
-        message_id(c, sends_b): c
-        for c in changes
-        if c.kind is ChangeKind.ADDED and message_id(c, sends_b)
-    }
+    The move is reported where the message now is; a fork added (or removed) around it
+    is still reported, with its inner steps.
+    """
+    removed = _sends_under(changes, ChangeKind.REMOVED, a)
+    added = _sends_under(changes, ChangeKind.ADDED, b)
+    sends_a, sends_b = dict(send_steps(a.steps)), dict(send_steps(b.steps))
     moved = removed.keys() & added.keys()
     result: list[StepChange] = []
     for change in changes:
-        if change.kind is ChangeKind.REMOVED and message_id(change, sends_a) in moved:
-            continue
-        key = message_id(change, sends_b) if change.kind is ChangeKind.ADDED else None
-        if key in moved:
-            was = removed[key]
-            details = _step_details(sends_a[was.path], sends_b[change.path])
+        if change.kind is ChangeKind.REMOVED and any(
+            removed[key] == (change.path, change) for key in moved
+        ):
+            continue  # the message itself, not a fork around it: reported as moved
+        keys = [key for key in added if key in moved and added[key][1] is change]  # file order
+        if not any(added[key][0] == change.path for key in keys):
+            result.append(change)  # a fork around moved messages stays an added step
+        for key in keys:
+            path_a, path_b = removed[key][0], added[key][0]
+            step_a = sends_a[path_a]
+            details = _step_details(step_a, sends_b[path_b])
             result.append(
                 StepChange(
                     ChangeKind.MOVED,
-                    change.path,
-                    was.step,
-                    was_path=was.path,
-                    summary=_summary(sends_a[was.path], details) if details else was.step,
+                    path_b,
+                    describe(step_a),
+                    was_path=path_a,
+                    summary=_summary(step_a, details) if details else describe(step_a),
                     details=details,
                 )
             )
-        else:
-            result.append(change)
     return result
 
 
@@ -295,8 +306,8 @@ def setting_changes(a: JourneyVersion, b: JourneyVersion) -> list[SettingChange]
         ("description", a.description or "none", b.description or "none"),
         (
             "trigger.inactivity",
-            format_duration(a.trigger.inactivity),
-            format_duration(b.trigger.inactivity),
+            _duration(a.trigger.inactivity),
+            _duration(b.trigger.inactivity),
         ),
         (
             "entry.when",
@@ -306,8 +317,8 @@ def setting_changes(a: JourneyVersion, b: JourneyVersion) -> list[SettingChange]
         ("locale", a.locale, b.locale),
         (
             "conversion_window",
-            format_duration(a.conversion_window),
-            format_duration(b.conversion_window),
+            _duration(a.conversion_window),
+            _duration(b.conversion_window),
         ),
         ("quiet_hours", _quiet_hours(a.quiet_hours), _quiet_hours(b.quiet_hours)),
         ("when_capped", a.when_capped.value, b.when_capped.value),
