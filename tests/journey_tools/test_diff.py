@@ -264,7 +264,7 @@ async def test_a_reworded_message_shows_its_text_diff_against_the_template_it_re
     assert templates[-1] == "2 template parts unchanged"
 
 
-async def test_an_edited_shared_part_is_a_text_diff(tmp_path: Path) -> None:
+async def test_a_part_the_new_version_starts_to_use_is_a_new_template_with_its_text(tmp_path: Path) -> None:
     journey(tmp_path, version(), version())
     v1_output = await journeys_diff(tmp_path, "1", "2", "--no-timelines")
     assert section(v1_output, "Templates") == ["4 template parts unchanged"]
