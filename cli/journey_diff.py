@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
-import inspect
 import re
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +31,7 @@ from journey_tools.diff import (
     format_diff,
     timeline_changes,
 )
+from settings import Settings
 from workflows.payloads import Channel
 
 ALL_CHANNELS = frozenset(Channel)
@@ -62,7 +62,7 @@ async def diff_versions(session: AsyncSession, args: argparse.Namespace, out: Te
         raise main.CommandError(str(err)) from None
     diff = compare(before, after)
     if not args.no_timelines:
-        diff = await with_timelines(diff, before, after)
+        diff = await with_timelines(diff, before, after, args.settings)
     out.write(diff_json(diff) if args.json else format_diff(diff))
 
 
@@ -79,30 +79,29 @@ def load_version(journeys_dir: Path, journey: str, version: int) -> Version:
     return catalog.pin_version(journey, version)
 
 
-async def with_timelines(diff: JourneyDiff, before: Version, after: Version) -> JourneyDiff:
+async def with_timelines(
+    diff: JourneyDiff, before: Version, after: Version, settings: Settings
+) -> JourneyDiff:
     """The diff with each built-in persona's simulated timeline under both versions compared.
 
-    The only place that knows the simulator's API: `simulate(release, personas)` and
-    `format_timeline(timeline)` of journey_tools/simulate.py.
+    The only place that knows the simulator (journey_tools/simulate.py): `await
+    simulate(release, personas, settings=...)` and `format_timeline(timeline)`.
     """
     try:
         simulator: Any = importlib.import_module("journey_tools.simulate")
+        timeline: Any = importlib.import_module("journey_tools.timeline")
         personas: Any = importlib.import_module("journey_tools.personas").BUILT_IN
     except ModuleNotFoundError:
         return dataclasses.replace(
             diff, timelines_note="not available: this cartnudge has no simulator yet"
         )
     texts = []
-    for version in (before, after):
-        timelines = simulator.simulate(version, list(personas))
-        if inspect.isawaitable(timelines):
-            timelines = await timelines
-        texts.append(
-            {
-                timeline.persona: _events(simulator.format_timeline(timeline))
-                for timeline in timelines
-            }
-        )
+    try:
+        for version in (before, after):
+            timelines = await simulator.simulate(version, list(personas), settings=settings)
+            texts.append({t.persona: _events(timeline.format_timeline(t)) for t in timelines})
+    except simulator.SimulationError as err:
+        return dataclasses.replace(diff, timelines_note=f"not simulated: {err}")
     changes = timeline_changes(texts[0], texts[1], label_a=f"v{diff.a}", label_b=f"v{diff.b}")
     return dataclasses.replace(diff, timelines=changes)
 
