@@ -31,6 +31,7 @@ from journey_tools.diff import (
     format_diff,
     timeline_changes,
 )
+from journey_tools.step_diff import step_paths
 from settings import Settings
 from workflows.payloads import Channel
 
@@ -102,7 +103,13 @@ async def with_timelines(
             texts.append({t.persona: _events(timeline.format_timeline(t)) for t in timelines})
     except simulator.SimulationError as err:
         return dataclasses.replace(diff, timelines_note=f"not simulated: {err}")
-    changes = timeline_changes(texts[0], texts[1], label_a=f"v{diff.a}", label_b=f"v{diff.b}")
+    changes = timeline_changes(
+        texts[0],
+        texts[1],
+        label_a=f"v{diff.a}",
+        label_b=f"v{diff.b}",
+        paths=step_paths(before.definition, after.definition),
+    )
     return dataclasses.replace(diff, timelines=changes)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -75,13 +76,30 @@ def compare(a: Version, b: Version) -> JourneyDiff:
     )
 
 
+# A step path in a formatted timeline: steps[2], steps[1].else[0], ...
+_STEP_PATH = re.compile(r"\bsteps\[\d+\](?:\.(?:then|else)\[\d+\])*")
+
+
 def timeline_changes(
-    a: Mapping[str, str], b: Mapping[str, str], *, label_a: str, label_b: str
+    a: Mapping[str, str],
+    b: Mapping[str, str],
+    *,
+    label_a: str,
+    label_b: str,
+    paths: Mapping[str, str],
 ) -> list[TimelineChange]:
-    """Per persona (in a's order), its formatted timeline under a against under b."""
+    """Per persona (in a's order), its formatted timeline under a against under b.
+
+    `paths` (step_paths) names a's steps as b does, so a step inserted before others
+    does not make every later message of the timeline read as changed.
+    """
+
+    def renamed(text: str) -> str:
+        return _STEP_PATH.sub(lambda match: paths.get(match[0], match[0]), text)
+
     changes = []
     for persona in [*a, *(name for name in b if name not in a)]:
-        before, after = a.get(persona, ""), b.get(persona, "")
+        before, after = renamed(a.get(persona, "")), b.get(persona, "")
         diff = list(
             difflib.unified_diff(
                 before.splitlines(), after.splitlines(), label_a, label_b, lineterm=""
@@ -144,6 +162,10 @@ def format_diff(diff: JourneyDiff) -> str:
     lines += ["", "Timelines"]
     if diff.timelines is None:
         lines.append(f"  {diff.timelines_note or 'not simulated (--no-timelines)'}")
+    else:
+        lines.append(
+            f"  (v{diff.a}'s steps named as in v{diff.b}: steps[1] is v{diff.b}'s steps[1])"
+        )
     for timeline in diff.timelines or []:
         if timeline.same:
             lines.append(f"  = {timeline.persona}: same timeline")

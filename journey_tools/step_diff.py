@@ -191,7 +191,10 @@ def _contents(step: Step, indent: str = "") -> list[str]:
     return lines
 
 
-def _diff_lists(a: Sequence[Step], b: Sequence[Step], path_a: str, path_b: str) -> list[StepChange]:
+def _diff_lists(
+    a: Sequence[Step], b: Sequence[Step], path_a: str, path_b: str, matched: dict[str, str]
+) -> list[StepChange]:
+    """The changes from list a to list b; `matched` gets each matched step's path a -> b."""
     changes: list[StepChange] = []
     for i, j in _align(a, b):
         if j is None:
@@ -213,6 +216,7 @@ def _diff_lists(a: Sequence[Step], b: Sequence[Step], path_a: str, path_b: str) 
             )
             continue
         where_a, where_b = f"{path_a}[{i}]", f"{path_b}[{j}]"
+        matched[where_a] = where_b
         details = _step_details(a[i], b[j])
         if details:
             changes.append(
@@ -229,8 +233,11 @@ def _diff_lists(a: Sequence[Step], b: Sequence[Step], path_a: str, path_b: str) 
         if isinstance(step_a, WaitForStep | BranchStep) and isinstance(
             step_b, WaitForStep | BranchStep
         ):
-            changes += _diff_lists(step_a.then, step_b.then, f"{where_a}.then", f"{where_b}.then")
-            changes += _diff_lists(step_a.else_, step_b.else_, f"{where_a}.else", f"{where_b}.else")
+            sides = [("then", step_a.then, step_b.then), ("else", step_a.else_, step_b.else_)]
+            for side, inner_a, inner_b in sides:
+                changes += _diff_lists(
+                    inner_a, inner_b, f"{where_a}.{side}", f"{where_b}.{side}", matched
+                )
     return changes
 
 
@@ -287,7 +294,17 @@ def _pair_moves(
 
 def step_changes(a: JourneyVersion, b: JourneyVersion) -> list[StepChange]:
     """Every step added, removed, changed or moved from version a to version b, in file order."""
-    return _pair_moves(_diff_lists(a.steps, b.steps, "steps", "steps"), a, b)
+    return _pair_moves(_diff_lists(a.steps, b.steps, "steps", "steps", {}), a, b)
+
+
+def step_paths(a: JourneyVersion, b: JourneyVersion) -> dict[str, str]:
+    """Path in a -> path in b of every step that is in both (matched, changed or moved)."""
+    matched: dict[str, str] = {}
+    changes = _pair_moves(_diff_lists(a.steps, b.steps, "steps", "steps", matched), a, b)
+    for change in changes:
+        if change.kind is ChangeKind.MOVED and change.was_path is not None:
+            matched[change.was_path] = change.path
+    return matched
 
 
 def _quiet_hours(value: QuietHours | None) -> str:

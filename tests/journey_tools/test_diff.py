@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from cli.journey_diff import load_version
 from cli.main import CommandError, run
 from journey_tools.diff import timeline_changes
+from journey_tools.step_diff import step_paths
 from settings import Settings
 from tests.unit.journey_files import (
     REPO_JOURNEYS,
@@ -264,7 +266,9 @@ async def test_a_reworded_message_shows_its_text_diff_against_the_template_it_re
     assert templates[-1] == "2 template parts unchanged"
 
 
-async def test_a_part_the_new_version_starts_to_use_is_a_new_template_with_its_text(tmp_path: Path) -> None:
+async def test_a_part_the_new_version_starts_to_use_is_a_new_template_with_its_text(
+    tmp_path: Path,
+) -> None:
     journey(tmp_path, version(), version())
     v1_output = await journeys_diff(tmp_path, "1", "2", "--no-timelines")
     assert section(v1_output, "Templates") == ["4 template parts unchanged"]
@@ -284,15 +288,41 @@ async def test_a_part_the_new_version_starts_to_use_is_a_new_template_with_its_t
     ]
 
 
-def test_timelines_that_read_the_same_are_the_same() -> None:
-    before = {"ignores": "0m  sent reminder\n1d  sent nudge\n", "buys": "0m  sent reminder\n"}
-    after = {"ignores": "0m  sent reminder\n2d  sent nudge\n", "buys": "0m  sent reminder\n"}
+def test_timelines_compare_event_by_event_with_steps_named_as_in_the_new_version() -> None:
+    # v2 inserted a step at the top: v1's steps[1] is v2's steps[2].
+    paths = {"steps[0]": "steps[1]", "steps[1]": "steps[2]", "steps[1].else[0]": "steps[2].else[0]"}
+    before = {
+        "ignores": "0m  steps[0]  sent reminder\n1d  steps[1].else[0]  sent nudge\n",
+        "buys": "0m  steps[0]  sent reminder\n",
+    }
+    after = {
+        "ignores": "0m  steps[1]  sent reminder\n2d  steps[2].else[0]  sent nudge\n",
+        "buys": "0m  steps[1]  sent reminder\n",
+    }
 
-    ignores, buys = timeline_changes(before, after, label_a="v1", label_b="v2")
+    ignores, buys = timeline_changes(before, after, label_a="v1", label_b="v2", paths=paths)
 
     assert (buys.persona, buys.same, buys.diff) == ("buys", True, [])
     assert ignores.persona == "ignores" and not ignores.same
-    assert ignores.diff[-2:] == ["-1d  sent nudge", "+2d  sent nudge"]
+    assert ignores.diff[3:] == [
+        " 0m  steps[1]  sent reminder",
+        "-1d  steps[2].else[0]  sent nudge",
+        "+2d  steps[2].else[0]  sent nudge",
+    ]
+
+
+def test_v1_steps_are_named_by_their_place_in_v2() -> None:
+    v1, v2 = (load_version(REPO_JOURNEYS, "abandoned_cart", number) for number in (1, 2))
+
+    assert step_paths(v1.definition, v2.definition) == {
+        "steps[0]": "steps[0]",
+        "steps[1]": "steps[2]",
+        "steps[1].then[0]": "steps[2].then[0]",
+        "steps[1].then[1]": "steps[2].then[1]",
+        "steps[1].else[0]": "steps[2].else[0]",
+        "steps[2]": "steps[3]",
+        "steps[3]": "steps[4]",
+    }
 
 
 # --- mistakes ------------------------------------------------------------------------------
