@@ -164,7 +164,7 @@ def format_diff(diff: JourneyDiff) -> str:
         lines.append(f"  {diff.timelines_note or 'not simulated (--no-timelines)'}")
     else:
         lines.append(
-            f"  (v{diff.a}'s steps named as in v{diff.b}: steps[1] is v{diff.b}'s steps[1])"
+            f"  (step paths as in v{diff.b}: v{diff.a}'s steps are named by their place in it)"
         )
     for timeline in diff.timelines or []:
         if timeline.same:

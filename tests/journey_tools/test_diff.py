@@ -362,5 +362,10 @@ async def test_shipped_v1_to_v2_timelines_per_persona() -> None:
     timelines = section(output, "Timelines")
     personas = [line.split(":")[0][2:] for line in timelines if line[:2] in ("= ", "~ ")]
     assert personas == [persona.name for persona in built_in]
+    # Same messages at the same times, though v2 numbers its steps differently.
+    assert "= ignores: same timeline" in timelines
     # Quiet hours: the customer in Phoenix gets the first reminder in the morning instead.
     assert "~ night:" in timelines
+    # The customer who only takes SMS now gets the nudge.
+    sms_only = timelines[timelines.index("~ sms-only:") : timelines.index("~ night:")]
+    assert any(line.startswith("+") and "sms r2b nudge  sent" in line for line in sms_only)
