@@ -1,4 +1,7 @@
-"""The Temporal worker: builds settings, database, channels and journeys, then runs.
+"""The Temporal worker: builds settings, database, channels and releases, then runs.
+
+Journeys reach it as published releases in the database (`cartnudge journeys publish`),
+read by id and kept in memory; it needs no `journeys/` folder.
 
 python worker.py        (settings from CARTNUDGE_* environment variables)
 """
@@ -27,8 +30,8 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
-from journey_schema.catalog import JourneyCatalog
-from journey_schema.providers import configured_channels
+from releases.live import LiveReleases
+from releases.source import ReleaseSource
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
@@ -108,26 +111,16 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel
     return providers
 
 
-def load_journeys(settings: Settings, channels: frozenset[Channel]) -> JourneyCatalog:
-    """Load and validate the journeys; a bad file is refused and logged, never fatal."""
-    catalog = JourneyCatalog.load(
-        settings.journeys_dir, default_journey=settings.default_journey, channels=channels
-    )
-    for problem in catalog.problems:
-        log.error("journey refused: %s", problem)
-    return catalog
-
-
 def build_activities(
     *,
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
-    catalog: JourneyCatalog,
+    releases: ReleaseSource,
     providers: dict[Channel, Provider],
     http: httpx.AsyncClient | None = None,
 ) -> list[Callable[..., Any]]:
     """Every activity the cart journey calls (some as local activities), wired to its clients."""
-    journeys = JourneyActivities(catalog)
+    journeys = JourneyActivities(releases)
     outcomes = OutcomeActivities(session_factory)
     registry = None
     if settings.consent_registry_url:
@@ -160,10 +153,11 @@ def build_activities(
         registry=registry,
         # Shops' order lookup endpoints are asked on the same pooled client as the providers.
         order_lookup=ShopOrderLookup(http) if http is not None else None,
+        releases=releases,
     )
     return [
         journeys.journey_trigger,
-        journeys.pin_journey,
+        journeys.choose_release,
         messaging.send_message,
         outcomes.record_outcome,
     ]
@@ -188,12 +182,12 @@ async def main() -> None:
     # activities' (the order lookup sets its own, shorter one).
     http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
     providers = build_providers(settings, http)
-    catalog = load_journeys(settings, configured_channels(settings))
+    session_factory = create_session_factory(engine)
     client = await connect_temporal(settings)
     activities = build_activities(
         settings=settings,
-        session_factory=create_session_factory(engine),
-        catalog=catalog,
+        session_factory=session_factory,
+        releases=LiveReleases(session_factory, default_journey=settings.default_journey),
         providers=providers,
         http=http,
     )

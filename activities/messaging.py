@@ -31,6 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 from channels.errors import TransientChannelError
 from journey_schema.durations import format_duration
+from releases.source import ReleaseSource
 from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
@@ -50,7 +51,7 @@ T = TypeVar("T")
 
 # What the outbox row records about the step, straight from the request.
 OUTBOX_COLUMNS = {
-    "workflow_id", "run_id", "shop", "cart_id", "journey", "version",
+    "workflow_id", "run_id", "shop", "cart_id", "journey", "version", "release_id",
     "step", "message_id", "template",
 }  # fmt: skip
 HEARTBEAT_EVERY = 2.0  # seconds; the workflow's heartbeat timeout is a few times this
@@ -97,8 +98,10 @@ class MessagingActivities:
         rules: SendRules,
         registry: ConsentRegistry | None = None,
         order_lookup: ShopOrderLookup | None = None,  # without it, shops' endpoints fail loudly
+        releases: ReleaseSource,
     ) -> None:
         self._outbox = outbox
+        self._releases = releases
         self._delivery = Delivery(outbox, providers, watch=_heartbeating)
         self._mail_from = mail_from
         self._rules = rules
@@ -228,9 +231,16 @@ class MessagingActivities:
         self, key: str, request: SendRequest, go: Go, now: datetime, shop: ShopProfile | None
     ) -> SendResult:
         mail_from = (shop.email_from if shop else None) or self._mail_from
+        # Read once per worker and kept: a release never changes.
+        release = await self._releases.release(request.release_id)
         try:
             composed = self._composer.compose(
-                key=key, request=request, channel=go.channel, now=now, mail_from=mail_from
+                key=key,
+                request=request,
+                templates=release.templates_for(request.template),
+                channel=go.channel,
+                now=now,
+                mail_from=mail_from,
             )
         except (TemplateMissing, RenderError) as err:
             # validation renders every template, so this is a bug worth seeing, not retrying

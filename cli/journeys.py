@@ -2,7 +2,7 @@
 
 Each command lives in its own module with a `register(commands)` that adds its parser; a
 handler is `async def handler(session, args, out)` like every other command, with the
-deployment's settings in `args.settings`.
+deployment's settings in `args.settings` and the session factory in `args.sessions`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli import journey_diff
+from cli import journey_diff, journey_releases
 
 # Modules that add a `journeys` command; each has `register(commands)`.
-COMMAND_MODULES: list[Any] = [journey_diff]
+COMMAND_MODULES: list[Any] = [journey_releases, journey_diff]
 
 
 def register(topics: Any) -> None:

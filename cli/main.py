@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli import journeys
+from cli.errors import CommandError
 from contract.fields import ShopId
 from settings import Settings
 from storage import shops
@@ -48,10 +49,6 @@ PROFILE = (
     "order_lookup_token",
 )
 SECRETS = {"shopify_secret", "woocommerce_secret", "order_lookup_token"}
-
-
-class CommandError(Exception):
-    """A mistake the operator can fix; printed without a traceback."""
 
 
 def shop_id_for_shopify(domain: str) -> str:
@@ -234,8 +231,9 @@ async def run(
     args.stdin = stdin
     args.settings = settings
     engine = create_engine(settings.database_url)
+    args.sessions = create_session_factory(engine)
     try:
-        async with create_session_factory(engine)() as session:
+        async with args.sessions() as session:
             await args.handler(session, args, out)
     except DBAPIError as err:
         raise CommandError(

@@ -83,11 +83,13 @@ from devstack.stack import (
 )
 from journey_schema.models import WaitForStep
 from journey_schema.providers import configured_channels
+from releases.live import LiveReleases
+from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from temporal_connection import connect_temporal, ensure_search_attributes, temporal_binary
-from worker import build_activities, build_providers, build_worker, load_journeys
+from worker import build_activities, build_providers, build_worker
 from workflows.client import cart_workflow_id, start_cart_journey
 from workflows.names import ENGAGEMENT, ORDER_PLACED
 from workflows.payloads import Cart, Engagement, EngagementKind, JourneyProgress, OrderPlaced
@@ -615,11 +617,22 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
     binary = temporal_binary("temporal-test-server")
     if binary is None:
         raise StackError("temporal-test-server is missing: install the project with its [test]")
-    catalog = load_journeys(settings, configured_channels(settings))
-    if catalog.problems:
-        raise StackError(f"journeys refused: {catalog.problems}")
-    pinned = catalog.pin(SHOP).definition
-    inactivity = catalog.trigger_for(SHOP).inactivity
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    try:
+        await publish_and_activate(
+            sessions,
+            settings.journeys_dir,
+            channels=configured_channels(settings),
+            webhook_targets=frozenset(settings.webhook_targets),
+        )
+    except JourneysRefused as refused:
+        raise StackError(f"journeys refused: {refused}") from None
+    finally:
+        await engine.dispose()
+    releases = LiveReleases(sessions, default_journey=settings.default_journey)
+    pinned = (await releases.choose(SHOP, "cost")).definition
+    inactivity = pinned.trigger.inactivity
     wait_for = next((step.wait_for for step in pinned.steps if isinstance(step, WaitForStep)), None)
     order = OrderPlaced(order_id="o-cost", total=Decimal("42.50"), currency="EUR")
     into_journey = inactivity + timedelta(minutes=5)  # the first message is out
@@ -654,15 +667,14 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
 
     branches = []
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         http = await stack.enter_async_context(
             httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
         )
         activities = build_activities(
             settings=settings,
-            session_factory=create_session_factory(engine),
-            catalog=catalog,
+            session_factory=sessions,
+            releases=releases,
             providers=build_providers(settings, http),
             http=http,
         )

@@ -26,8 +26,10 @@ from temporalio.client import Client
 
 from channels.smtp import SmtpEmailSender
 from devstack.shops import DEMO_SHOP, DEV_KEY_FILE, local_api_key
+from journey_schema.providers import configured_channels
+from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
-from storage.database import printable_url
+from storage.database import create_engine, create_session_factory, printable_url
 from storage.migrate import upgrade_database
 from temporal_connection import (
     SearchAttributeConflict,
@@ -202,7 +204,11 @@ async def api_healthy() -> bool:
 
 
 def banner(
-    settings: Settings, api_key: str, temporal_started: bool, catcher_started: bool
+    settings: Settings,
+    api_key: str,
+    temporal_started: bool,
+    catcher_started: bool,
+    activated: list[str],
 ) -> str:
     lines = [
         "",
@@ -218,14 +224,32 @@ def banner(
         lines.append(f"  emails         {(ROOT / OUTBOX)}/  (open the .html files in a browser)")
     else:
         lines.append(f"  emails         sent to {settings.smtp_url}")
+    lines.append(f"  database       {printable_url(settings.database_url)}")
+    lines += [f"  journeys       {line}" for line in activated]
     lines += [
-        f"  database       {printable_url(settings.database_url)}",
+        "                 (what is live: .venv/bin/cartnudge journeys status)",
         "",
         "  try the demo in another terminal:   make demo",
         "  stop everything:                    Ctrl-C",
         "",
     ]
     return "\n".join(lines)
+
+
+async def publish_journeys(settings: Settings) -> list[str]:
+    """Publish journeys/ and activate what has no activation yet (releases/quick_start.py)."""
+    engine = create_engine(settings.database_url)
+    try:
+        return await publish_and_activate(
+            create_session_factory(engine),
+            settings.journeys_dir,
+            channels=configured_channels(settings),
+            webhook_targets=frozenset(settings.webhook_targets),
+        )
+    except JourneysRefused as refused:
+        raise StackFailed(f"journeys/ does not pass, nothing was published:\n{refused}") from None
+    finally:
+        await engine.dispose()
 
 
 async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
@@ -251,6 +275,8 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     print(f"migrating {printable_url(settings.database_url)}")
     await upgrade_database(settings.database_url)
     api_key = await local_api_key(settings.database_url, DEMO_SHOP, ROOT / DEV_KEY_FILE)
+    print(f"publishing {settings.journeys_dir}/")
+    activated = await publish_journeys(settings)
 
     if start_temporal_here:
         print(f"starting the Temporal dev server on {temporal_host}:{temporal_port}")
@@ -270,7 +296,7 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     )  # fmt: skip
     if not await wait_until(api_healthy, "the API", stack, stop):
         return
-    print(banner(settings, api_key, start_temporal_here, start_catcher), flush=True)
+    print(banner(settings, api_key, start_temporal_here, start_catcher, activated), flush=True)
 
     while not stop.is_set():
         if (dead := stack.dead_child()) is not None:

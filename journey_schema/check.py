@@ -1,4 +1,4 @@
-"""Validate the journeys folder the way a worker loads it: `make check-journeys`.
+"""Validate the journeys folder the way publishing reads it: `make check-journeys`.
 
     python -m journey_schema.check [journeys/] [--default-journey NAME] [--channel email ...]
 
@@ -17,8 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from journey_schema.catalog import JourneyCatalog
+from journey_schema.errors import JourneyError
 from journey_schema.folder import TEMPLATES_DIR
+from journey_schema.journey_files import read_journeys
 from journey_schema.providers import configured_channels
 from settings import Settings
 from workflows.payloads import Channel
@@ -51,25 +52,28 @@ def main(argv: list[str] | None = None) -> int:
         else configured_channels(Settings())
     )
 
-    catalog = JourneyCatalog.load(
-        args.journeys_dir, default_journey=default_journey, channels=channels
-    )
+    catalog = read_journeys(args.journeys_dir, channels=channels)
+    problems = list(catalog.problems)
+    if default_journey not in catalog.journeys:
+        problems.append(
+            JourneyError(
+                args.journeys_dir, None, f"the default journey {default_journey!r} does not exist"
+            )
+        )
     for _, journey in sorted(catalog.journeys.items()):
         for path, length in journey.sms_lengths.items():
             file = (journey.folder / TEMPLATES_DIR / path).as_posix()
             sys.stdout.write(f"{file}: {length}\n")
-    if catalog.problems:
-        for problem in catalog.problems:
+    if problems:
+        for problem in problems:
             sys.stdout.write(f"{problem}\n")
-        count = len(catalog.problems)
+        count = len(problems)
         sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} in {args.journeys_dir}\n")
         return 1
     journeys = catalog.journeys
-    versions = sum(len(journey.versions) for journey in journeys.values())
-    active = ", ".join(f"{name} v{journey.active}" for name, journey in sorted(journeys.items()))
+    versions = sum(len(journey.releases) for journey in journeys.values())
     sys.stdout.write(
-        f"{args.journeys_dir}: {len(journeys)} journeys, {versions} versions, "
-        f"no problems (active: {active})\n"
+        f"{args.journeys_dir}: {len(journeys)} journeys, {versions} versions, no problems\n"
     )
     return 0
 

@@ -1,6 +1,6 @@
 """The layout of one journey folder, and reading its settings file and templates.
 
-journeys/<name>/journey.yaml                    optional: active, shops, description
+journeys/<name>/journey.yaml                    optional: shops, description
 journeys/<name>/v<N>.yaml                       one immutable file per version
 journeys/<name>/templates/<template>/<lang>.<part>  parts: subject, html, txt (email),
                                                 sms, push_title, push
@@ -30,14 +30,18 @@ TEMPLATE_FILE = re.compile(
 )
 
 
+# `active:` chose the live version until releases; an activation does that now.
+RETIRED_ACTIVE = (
+    "`active:` is no longer read: what new carts get is an activation. Delete the line and "
+    "run `cartnudge journeys activate {journey} VERSION` (journeys/README.md, Going live)"
+)
+
+
 class JourneyFolderSettings(BaseModel):
-    """`journeys/<name>/journey.yaml`: which version is live and which shops it serves."""
+    """`journeys/<name>/journey.yaml`: which shops the journey serves."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    active: Annotated[int, Field(ge=1)] | None = Field(
-        default=None, description="The version new carts get; the highest valid one if unset."
-    )
     shops: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default=[], description="Shops this journey serves instead of the default journey."
     )
@@ -70,6 +74,10 @@ def read_folder_settings(folder: Path) -> tuple[JourneyFolderSettings, list[Jour
         return JourneyFolderSettings(), []
     try:
         data = load_yaml(path.read_text(encoding="utf-8")) or {}
+        if isinstance(data, dict) and "active" in data:
+            problem = JourneyError(path, "active", RETIRED_ACTIVE.format(journey=folder.name))
+            rest = {key: value for key, value in data.items() if key != "active"}
+            return JourneyFolderSettings.model_validate(rest), [problem]
         return JourneyFolderSettings.model_validate(data), []
     except YamlProblem as exc:
         return JourneyFolderSettings(), [JourneyError(path, None, str(exc))]

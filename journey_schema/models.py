@@ -308,24 +308,15 @@ def _expand(data: Any) -> Any:
     return data
 
 
-class PinnedJourney(_Strict):
-    """A journey version frozen with the template sources it uses: the cart's for life."""
+class PinnedRelease(_Strict):
+    """What a cart keeps from abandonment on: its release's id and the steps to interpret.
 
+    The templates stay out of the workflow's history: the send activity renders from the
+    release, which it reads by this id (journey_schema/release.py).
+    """
+
+    release_id: str
     definition: JourneyVersion
-    templates: dict[str, str] = Field(
-        description="Template path (e.g. 'reminder/en.html') to Jinja2 source."
-    )
-    content_hash: str
-
-    def templates_for(self, template: str | None) -> dict[str, str]:
-        """The sources one message may need: its own files plus shared partials ('_*')."""
-        if template is None:
-            return {}
-        return {
-            path: source
-            for path, source in self.templates.items()
-            if path.startswith(f"{template}/") or path.startswith("_")
-        }
 
 
 WaitForStep.model_rebuild()

@@ -29,7 +29,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
-from journey_schema.pinning import parts_for_channels
+from journey_schema.templates_used import parts_for_channels
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
 from rendering.environment import create_environment
 from rendering.links import MessageLinks

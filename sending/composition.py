@@ -47,16 +47,24 @@ class Composer:
         self._links = links
 
     def compose(
-        self, *, key: str, request: SendRequest, channel: Channel, now: datetime, mail_from: str
+        self,
+        *,
+        key: str,
+        request: SendRequest,
+        templates: dict[str, str],
+        channel: Channel,
+        now: datetime,
+        mail_from: str,
     ) -> Composed:
-        """The message for `channel`; `key` is its idempotency key, `now` its webhook time."""
+        """The message for `channel` from the release's `templates` for this step; `key` is
+        its idempotency key, `now` its webhook time."""
         if channel == Channel.WEBHOOK:
             return Composed(webhook_out(key=key, request=request, occurred_at=now))
         assert request.template is not None
         cart = request.cart
         links = self._tracked_links(request)
         render: dict[str, Any] = {
-            "templates": request.templates,
+            "templates": templates,
             "template": request.template,
             "locale": cart.customer.locale,
             "default_locale": request.default_locale,

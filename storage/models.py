@@ -117,6 +117,7 @@ class Message(Base):
     cart_id: Mapped[str] = mapped_column(String(200))
     journey: Mapped[str] = mapped_column(String(100))
     version: Mapped[int]
+    release_id: Mapped[str | None] = mapped_column(String(64))  # None: sent before releases
     step: Mapped[str] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
@@ -167,6 +168,7 @@ class JourneyOutcome(Base):
     customer_id: Mapped[str] = mapped_column(String(200))
     journey: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int | None]
+    release_id: Mapped[str | None] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(20))  # Outcome
     order_id: Mapped[str | None] = mapped_column(String(200))
     revenue: Mapped[Decimal | None] = mapped_column(MONEY)
@@ -291,3 +293,50 @@ class IdempotentRequest(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     # indexed: every API process deletes the expired answers now and then
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class JourneyRelease(Base):
+    """A published journey version, frozen: never updated, never deleted (database triggers
+    refuse both), so a cart that keeps its id keeps its messages."""
+
+    __tablename__ = "journey_releases"
+    __table_args__ = (UniqueConstraint("journey", "version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the content
+    journey: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)  # releases.release.canonical_content
+    published_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class JourneyShop(Base):
+    """Which journey serves a shop (`shops:` in journey.yaml, stored when published)."""
+
+    __tablename__ = "journey_shops"
+
+    shop: Mapped[str] = mapped_column(String(100), primary_key=True)
+    journey: Mapped[str] = mapped_column(String(100), index=True)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class JourneyActivation(Base):
+    """What new carts of a journey get from `activated_at` on: one release or a split.
+
+    Rows are only ever added: the latest row per (journey, shop) is live, the others are
+    the audit trail. `shop` is None for the deployment-wide activation.
+    """
+
+    __tablename__ = "journey_activations"
+    __table_args__ = (Index("ix_activations_journey", "journey", "shop", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey: Mapped[str] = mapped_column(String(100))
+    shop: Mapped[str | None] = mapped_column(String(100))
+    # [{"release_id": ..., "version": N, "weight": basis points}], weights summing to 10000
+    split: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(20))  # "activate" or "rollback"
+    replaces_id: Mapped[int | None]  # the row that was live before this one
+    restores_id: Mapped[int | None]  # rollback: the row whose split this one brings back
+    activated_by: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,7 +1,8 @@
 """The cart journey workflow: one durable run per cart, from first snapshot to outcome.
 
-It watches the cart until it has been quiet for the journey's inactivity window, pins the
-journey version at that moment, then interprets the pinned steps. Every wait is a
+It watches the cart until it has been quiet for the journey's inactivity window, pins a
+journey release at that moment (its id and steps; the templates stay with the release),
+then interprets the pinned steps. Every wait is a
 condition with a timeout, so a purchase, an emptied cart or a cancel ends it at once.
 
 Deterministic by construction: everything it knows arrives as input, signal or activity
@@ -25,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         BranchStep,
         ExitStep,
         OnSuppression,
-        PinnedJourney,
+        PinnedRelease,
         QuietHours,
         SendSpec,
         SendStep,
@@ -63,13 +64,13 @@ T = TypeVar("T")
 
 # Activities are called by name so this module never imports SQLAlchemy, Jinja2 or httpx.
 from workflows.names import (  # noqa: E402
+    CHOOSE_RELEASE,
     JOURNEY_TRIGGER,
-    PIN_JOURNEY,
     RECORD_OUTCOME,
     SEND_MESSAGE,
 )
 
-# Sub-second bookkeeping (the in-memory journey catalog, one insert) runs as local
+# Sub-second bookkeeping (the worker's release cache, one insert) runs as local
 # activities: a marker in the history instead of a scheduled/started/completed round trip.
 QUICK_ACTIVITY_TIMEOUT = timedelta(seconds=15)
 QUICK_ACTIVITY = RetryPolicy(
@@ -115,7 +116,7 @@ class CartJourneyWorkflow:
         self._engagement: dict[str, set[EngagementKind]] = {}
         self._messages: dict[str, MessageProgress] = {}
         self._status = JourneyStatus.WATCHING
-        self._pinned: PinnedJourney | None = None
+        self._pinned: PinnedRelease | None = None
         self._current_step: str | None = None
 
     # --- run ---------------------------------------------------------------------
@@ -126,7 +127,7 @@ class CartJourneyWorkflow:
         await workflow.wait_condition(lambda: self._cart is not None or self._stopped)
         if not self._stopped:
             trigger = await self._local_activity(
-                JOURNEY_TRIGGER, JourneyLookup(shop=self._shop), JourneyTrigger, "find journey"
+                JOURNEY_TRIGGER, self._lookup, JourneyTrigger, "find journey"
             )
             abandoned = await self._watch_for_abandonment(trigger)
             if abandoned:
@@ -153,7 +154,7 @@ class CartJourneyWorkflow:
 
     async def _run_journey(self) -> None:
         pinned = await self._local_activity(
-            PIN_JOURNEY, JourneyLookup(shop=self._shop), PinnedJourney, "pin journey version"
+            CHOOSE_RELEASE, self._lookup, PinnedRelease, "choose journey release"
         )
         self._pinned = pinned
         journey = pinned.definition
@@ -162,6 +163,7 @@ class CartJourneyWorkflow:
             [
                 sa.JOURNEY_NAME.value_set(journey.journey),
                 sa.JOURNEY_VERSION.value_set(journey.version),
+                sa.JOURNEY_RELEASE.value_set(pinned.release_id),
                 sa.JOURNEY_STATUS.value_set(self._status.value),
                 sa.CART_TOTAL.value_set(float(self._current_cart.total)),
             ]
@@ -240,12 +242,12 @@ class CartJourneyWorkflow:
                 cart_id=self._cart_id,
                 journey=journey.journey,
                 version=journey.version,
+                release_id=self._pinned.release_id,
                 step=path,
                 message_id=message_id,
                 channels=channels,
                 template=spec.template,
                 target=spec.target,
-                templates=self._pinned.templates_for(spec.template),
                 default_locale=journey.locale,
                 cart=self._current_cart,
                 due_at=workflow.now(),
@@ -368,6 +370,7 @@ class CartJourneyWorkflow:
             customer_id=cart.customer.id if cart else "",
             journey=journey.journey if journey else None,
             version=journey.version if journey else None,
+            release_id=self._pinned.release_id if self._pinned else None,
             outcome=outcome,
             order_id=self._order.order_id if self._order else None,
             revenue=self._order.total if self._order else None,
@@ -431,6 +434,7 @@ class CartJourneyWorkflow:
             status=self._status,
             journey=journey.journey if journey else None,
             version=journey.version if journey else None,
+            release_id=self._pinned.release_id if self._pinned else None,
             current_step=self._current_step,
             cart_total=cart.total if cart else 0,
             currency=cart.currency if cart else "XXX",
@@ -441,6 +445,10 @@ class CartJourneyWorkflow:
         )
 
     # --- helpers -----------------------------------------------------------------
+
+    @property
+    def _lookup(self) -> JourneyLookup:
+        return JourneyLookup(shop=self._shop, cart_id=self._cart_id)
 
     @property
     def _current_cart(self) -> Cart:

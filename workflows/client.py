@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.names import CART_JOURNEY, STATE, UPDATE_CART
 from workflows.payloads import Cart, CartJourneyInput, JourneyProgress
-from workflows.search_attributes import initial_search_attributes
+from workflows.search_attributes import JOURNEY_RELEASE, initial_search_attributes
 
 log = logging.getLogger("cartnudge.temporal")
 
@@ -107,3 +107,13 @@ async def journey_progress(client: Client, workflow_id: str) -> JourneyProgress 
             return None
         raise unavailable(err, f"query {workflow_id}") from err
     return progress
+
+
+async def carts_in_flight(client: Client, release_id: str) -> int:
+    """How many carts are running on a release (Temporal visibility, search attributes)."""
+    query = f'{JOURNEY_RELEASE.name} = "{release_id}" AND ExecutionStatus = "Running"'
+    try:
+        counted = await client.count_workflows(query, rpc_timeout=RPC_TIMEOUT)
+    except RPCError as err:
+        raise TemporalUnavailable(str(err)) from err
+    return counted.count

@@ -20,6 +20,6 @@ STATE = "state"
 
 # activities
 JOURNEY_TRIGGER = "journey_trigger"
-PIN_JOURNEY = "pin_journey"
+CHOOSE_RELEASE = "choose_release"
 SEND_MESSAGE = "send_message"
 RECORD_OUTCOME = "record_outcome"

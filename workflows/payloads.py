@@ -184,6 +184,7 @@ class JourneyProgress(_Frozen):
     status: JourneyStatus
     journey: str | None = None
     version: int | None = None
+    release_id: str | None = None
     current_step: str | None = None
     cart_total: Decimal
     currency: str
@@ -197,7 +198,10 @@ class JourneyProgress(_Frozen):
 
 
 class JourneyLookup(_Frozen):
+    """Which release a cart gets is decided by its shop and, within a split, its id."""
+
     shop: str
+    cart_id: str
 
 
 class JourneyTrigger(_Frozen):
@@ -223,12 +227,12 @@ class SendRequest(_Frozen):
     cart_id: str
     journey: str
     version: int
+    release_id: str  # the cart's release: the send renders its templates
     step: str  # path of the step in the journey, e.g. "steps[2].else[0]"
     message_id: str
     channels: list[Channel]  # in order of preference; the first reachable one is used
     template: str | None  # None for webhook steps
     target: str | None = None  # webhook steps: the configured target
-    templates: dict[str, str]  # pinned template sources this message may use
     default_locale: str
     cart: Cart
     # Workflow time when the step came due: quiet hours and caps are judged against it.
@@ -259,6 +263,7 @@ class OutcomeRecord(_Frozen):
     customer_id: str
     journey: str | None
     version: int | None
+    release_id: str | None = None
     outcome: Outcome
     order_id: str | None = None
     revenue: Decimal | None = None

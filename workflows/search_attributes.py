@@ -15,10 +15,21 @@ CART_ID = SearchAttributeKey.for_keyword("CartId")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 JOURNEY_NAME = SearchAttributeKey.for_keyword("JourneyName")
 JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
+# The release id (SHA-256 hex) the cart was given at abandonment: splits a rollout.
+JOURNEY_RELEASE = SearchAttributeKey.for_keyword("JourneyRelease")
 JOURNEY_STATUS = SearchAttributeKey.for_keyword("JourneyStatus")
 CART_TOTAL = SearchAttributeKey.for_float("CartTotal")
 
-ALL = (SHOP_ID, CART_ID, CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, JOURNEY_STATUS, CART_TOTAL)
+ALL = (
+    SHOP_ID,
+    CART_ID,
+    CUSTOMER_ID,
+    JOURNEY_NAME,
+    JOURNEY_VERSION,
+    JOURNEY_RELEASE,
+    JOURNEY_STATUS,
+    CART_TOTAL,
+)
 
 
 def initial_search_attributes(

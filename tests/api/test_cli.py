@@ -8,7 +8,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cli.main import CommandError, run
+from cli.errors import CommandError
+from cli.main import run
 from settings import Settings
 from storage.models import ApiKey, Shop
 from tests.factories import add_shop

@@ -123,6 +123,15 @@ async def database_url(_database_server: str, request: pytest.FixtureRequest) ->
     return _database_server
 
 
+# As migration 0005 creates it.
+SQLITE_NO_DELETE_TRIGGER = """
+CREATE TRIGGER journey_releases_no_delete BEFORE DELETE ON journey_releases
+BEGIN
+    SELECT RAISE(ABORT, 'journey releases never change: publish the next version instead');
+END
+"""
+
+
 async def _empty_all_tables(engine: AsyncEngine) -> None:
     tables = Base.metadata.sorted_tables
     async with engine.begin() as connection:
@@ -132,8 +141,12 @@ async def _empty_all_tables(engine: AsyncEngine) -> None:
             names = ", ".join(connection.dialect.identifier_preparer.quote(t.name) for t in tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # TRUNCATE does not fire PostgreSQL's row triggers; SQLite's delete does, so its
+            # refusal to delete a release (migration 0005) is lifted while emptying.
+            await connection.execute(text("DROP TRIGGER IF EXISTS journey_releases_no_delete"))
             for table in reversed(tables):
                 await connection.execute(delete(table))
+            await connection.execute(text(SQLITE_NO_DELETE_TRIGGER))
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -17,7 +17,9 @@ from temporalio.testing import ActivityEnvironment
 from activities.messaging import MessagingActivities
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
-from journey_schema.catalog import JourneyCatalog
+from journey_schema.journey_files import load_release
+from journey_schema.release import Release, release_id
+from releases.source import FixedRelease
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
@@ -34,9 +36,23 @@ LINKS = LinkSigning(public_url="http://cartnudge.test", secret="s" * 40)
 FIRST_ATTEMPT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
+def _test_release() -> Release:
+    """abandoned_cart v2's templates (email and SMS parts), the Turkish nudge SMS short."""
+    shipped = load_release(REPO_JOURNEYS, "abandoned_cart", 2, channels=frozenset(Channel))
+    templates = {**shipped.templates, "nudge/tr.sms": "Sepetin: {{ checkout_url }}"}
+    return Release(
+        id=release_id(shipped.definition, templates),
+        definition=shipped.definition,
+        templates=templates,
+    )
+
+
+# The release every `send_request()` names, served by every `send_activity()`.
+TEST_RELEASE = _test_release()
+
+
 def send_request(**overrides: Any) -> SendRequest:
-    """Step r1 (reminder, by email) of abandoned_cart v1, for `make_cart()`."""
-    pinned = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
+    """Step r1 (reminder, by email) of abandoned_cart, for `make_cart()`."""
     values: dict[str, Any] = {
         "workflow_id": "cart-demo_shop-cart-1",
         "run_id": "run-1",
@@ -48,7 +64,7 @@ def send_request(**overrides: Any) -> SendRequest:
         "message_id": "r1",
         "channels": [Channel.EMAIL],
         "template": "reminder",
-        "templates": pinned.templates_for("reminder"),
+        "release_id": TEST_RELEASE.id,
         "default_locale": "en",
         "cart": make_cart(),
     }
@@ -101,6 +117,7 @@ def send_activity(
             rules=SendRules(shop_timezone=shop_timezone, caps=caps or {}),
             registry=registry,
             order_lookup=order_lookup,
+            releases=FixedRelease(TEST_RELEASE),
         )
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,7 +14,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from journey_schema.catalog import JourneyCatalog
+from releases.live import LiveReleases
+from releases.quick_start import publish_and_activate
+from releases.source import ReleaseSource
 from sending.delivery import Provider
 from settings import Settings
 from temporal_connection import ensure_search_attributes, temporal_binary
@@ -63,20 +66,30 @@ async def running_worker(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     providers: dict[Channel, Provider],
-    catalog: JourneyCatalog | None = None,
+    releases: ReleaseSource | None = None,
     http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[None]:
-    """The production worker wiring (worker.py), pointed at test clients."""
-    catalog = catalog or JourneyCatalog.load(
-        settings.journeys_dir,
-        default_journey=settings.default_journey,
-        channels=frozenset(Channel(name) for name in providers),
-    )
-    assert not catalog.problems, catalog.problems
+    """The production worker wiring (worker.py), pointed at test clients.
+
+    Without `releases`, `settings.journeys_dir` is published and its highest sendable
+    versions activated, as `make run` does, and the worker reads what is live at once.
+    """
+    if releases is None:
+        await publish_and_activate(
+            session_factory,
+            settings.journeys_dir,
+            channels=frozenset(providers),
+            webhook_targets=frozenset(settings.webhook_targets),
+        )
+        releases = LiveReleases(
+            session_factory,
+            default_journey=settings.default_journey,
+            refresh_every=timedelta(0),
+        )
     activities = build_activities(
         settings=settings,
         session_factory=session_factory,
-        catalog=catalog,
+        releases=releases,
         providers=providers,
         http=http,
     )

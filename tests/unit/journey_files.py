@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from journey_schema.catalog import JourneyCatalog
+from journey_schema.journey_files import JourneyFiles, read_journeys
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -101,10 +101,10 @@ def write_templates(journey_dir: Path, templates: dict[str, str]) -> None:
         path.write_text(source, encoding="utf-8")
 
 
-def load(root: Path, default_journey: str = "shop_journey", **kwargs: Any) -> JourneyCatalog:
-    return JourneyCatalog.load(root, default_journey=default_journey, **kwargs)
+def load(root: Path, **kwargs: Any) -> JourneyFiles:
+    return read_journeys(root, **kwargs)
 
 
-def problems_of(catalog: JourneyCatalog) -> list[tuple[str, str | None, str]]:
+def problems_of(catalog: JourneyFiles) -> list[tuple[str, str | None, str]]:
     """(file name, step, problem) of every problem: what a marketer reads."""
     return [(problem.file.name, problem.step, problem.problem) for problem in catalog.problems]

@@ -735,7 +735,7 @@ def test_quiet_hours_are_written_as_times_of_day_quoted_or_not(tmp_path: Path) -
         ("quiet_hours.to", "'9am': write a time of day as HH:MM, 24-hour clock, e.g. 09:00")
     ]
     write_journey(tmp_path / "ok", versions={1: text.replace("9am", '"09:00"')})
-    pinned = load(tmp_path / "ok").pin("shop")
+    pinned = load(tmp_path / "ok").journey("shop_journey").release(1)
     assert pinned.definition.quiet_hours is not None
     assert (pinned.definition.quiet_hours.from_, pinned.definition.quiet_hours.to) == (
         "21:00",

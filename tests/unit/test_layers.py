@@ -116,7 +116,8 @@ def test_the_product_is_every_installed_package_but_storage_and_tools() -> None:
 
     assert scanned == {
         "api", "activities", "channels", "cli", "contract", "intake", "journey_schema",
-        "rendering", "sending", "settings", "tracking", "workflows", "worker.py",
+        "journey_tools", "releases", "rendering", "sending", "settings", "tracking",
+        "workflows", "worker.py",
         "temporal_connection.py",
     }  # fmt: skip
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from journey_schema.catalog import JourneyCatalog
-from journey_schema.models import PinnedJourney
+from journey_schema.journey_files import load_release
+from journey_schema.release import Release
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
 from rendering.formatting import format_date, format_money
 from rendering.links import MessageLinks
@@ -24,7 +24,7 @@ from rendering.message import (
 from rendering.sms import sms_segments, with_opt_out
 from tests.factories import make_cart, make_customer, make_item
 from tests.unit.journey_files import REPO_JOURNEYS, message_files
-from workflows.payloads import Cart
+from workflows.payloads import Cart, Channel
 
 NBSP = "\u00a0"
 LINKS = MessageLinks(
@@ -35,8 +35,8 @@ LINKS = MessageLinks(
 
 
 @functools.cache
-def shipped_journey() -> PinnedJourney:
-    return JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart").pin("shop")
+def shipped_journey() -> Release:
+    return load_release(REPO_JOURNEYS, "abandoned_cart", 1)
 
 
 def shipped(template: str, cart: Cart, links: MessageLinks = LINKS) -> RenderedMessage:
@@ -190,8 +190,7 @@ def test_no_unsubscribe_line_without_an_unsubscribe_url() -> None:
 def test_the_shipped_sms_nudge_in_the_customers_language(
     locale: str, expected: str, encoding: str
 ) -> None:
-    catalog = JourneyCatalog.load(REPO_JOURNEYS, default_journey="abandoned_cart")
-    pinned = catalog.pin_version("abandoned_cart", 2)
+    pinned = load_release(REPO_JOURNEYS, "abandoned_cart", 2, channels=frozenset(Channel))
     first_name = None if locale == "de-DE" else "Ayşe"
     cart = two_item_cart(locale, first_name=first_name)
 

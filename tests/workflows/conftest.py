@@ -45,13 +45,16 @@ def harness_factory(
             journeys_dir=journeys_dir, smtp_url=smtp_server.url, **overrides
         )
         email = Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))
+        every = {Channel.EMAIL: email, **(providers or {})}
         async with running_worker(
             temporal_env.client,
             settings=settings,
             session_factory=session_factory,
-            providers={Channel.EMAIL: email, **(providers or {})},
+            providers=every,
         ):
-            yield JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+            yield JourneyHarness(
+                temporal_env, settings, session_factory, smtp_server, frozenset(every)
+            )
 
     return factory
 

@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from journey_schema.journey_files import read_journeys
+from releases.activation import activate
+from releases.publishing import Published, publish
 from settings import Settings
 from tests.support.histories import scheduled_activities
 from tests.support.smtp import SmtpServer
 from workflows.client import start_cart_journey
-from workflows.payloads import Cart, JourneyProgress
+from workflows.payloads import Cart, Channel, JourneyProgress
 
 HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 
@@ -31,12 +34,30 @@ class JourneyHarness:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     mailbox: SmtpServer  # the smtp_server fixture
+    channels: frozenset[Channel] = frozenset({Channel.EMAIL})  # those with a provider
 
     async def start(self, cart: Cart, cart_id: str = "cart-1") -> WorkflowHandle[Any, Any]:
         """What the API does for a cart's first snapshot: signal-with-start."""
         return await start_cart_journey(
             self.env.client, task_queue=self.settings.task_queue, cart_id=cart_id, cart=cart
         )
+
+    async def go_live(self, version: int, journey: str = "abandoned_cart") -> None:
+        """`cartnudge journeys publish` and `activate` of one version, for all new carts."""
+        files = read_journeys(self.settings.journeys_dir, channels=self.channels)
+        results = await publish(self.sessions, files, journey=journey, version=version, by="test")
+        assert all(r.state is not Published.REFUSED for r in results), results
+        async with self.sessions() as session:
+            await activate(
+                session,
+                journey=journey,
+                version=version,
+                shop=None,
+                by="test",
+                channels=self.channels,
+                webhook_targets=frozenset(self.settings.webhook_targets),
+            )
+            await session.commit()
 
     async def advance(self, **duration: float) -> None:
         """Let workflow time pass (skipped, not slept)."""
@@ -109,7 +130,7 @@ def about(expected: timedelta, actual: timedelta, slack: timedelta = timedelta(m
 
 
 def publish_version(journeys_dir: Path, version: int, text: str) -> None:
-    """What a marketer does: a new version of abandoned_cart, made the active one."""
+    """What a marketer does: a new version file of abandoned_cart. A worker started after
+    this activates it (the highest version); one running already needs `go_live`."""
     folder = journeys_dir / "abandoned_cart"
     (folder / f"v{version}.yaml").write_text(text)
-    (folder / "journey.yaml").write_text(f"active: {version}\n")

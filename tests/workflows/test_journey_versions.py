@@ -11,14 +11,14 @@ from tests.workflows.harness import HarnessFactory, about, publish_version
 from workflows.payloads import Outcome
 
 
-def publish_v2(journeys: Path, *, replace: dict[str, str]) -> None:
+def write_version_from_v1(journeys: Path, version: int, *, replace: dict[str, str]) -> None:
     """What a marketer does: a new version file, derived from v1."""
     folder = journeys / "abandoned_cart"
-    text = (folder / "v1.yaml").read_text().replace("version: 1", "version: 2")
+    text = (folder / "v1.yaml").read_text().replace("version: 1", f"version: {version}")
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)
-    publish_version(journeys, 2, text)
+    publish_version(journeys, version, text)
 
 
 async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
@@ -28,10 +28,12 @@ async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
         handle = await harness.start(make_cart())
         await harness.advance(hours=1, minutes=5)  # abandoned: pinned to v1, r1 sent
 
-        # the marketer rewrites a template of v1 and publishes a faster v2
+        # the marketer rewrites a template v1 uses and makes a faster v3 live (the shipped
+        # v2 needs SMS, which this worker has not)
         subject = journeys_copy / "abandoned_cart" / "templates" / "nudge" / "tr.subject"
         subject.write_text("DEĞİŞTİRİLDİ\n")
-        publish_v2(journeys_copy, replace={"wait: 48h": "wait: 1h"})
+        write_version_from_v1(journeys_copy, 3, replace={"wait: 48h": "wait: 1h"})
+        await harness.go_live(3)
 
         await harness.advance(hours=24)
         await harness.advance(hours=48)
@@ -42,16 +44,16 @@ async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
         assert "DEĞİŞTİRİLDİ" not in str(nudge["Subject"])
         assert (await harness.state(handle)).version == 1
 
-        # a cart abandoned from now on gets v2
+        # a cart abandoned from now on gets v3, with the new words
         later = await harness.start(make_cart(), cart_id="cart-2")
         await harness.advance(hours=1, minutes=5)
-        assert (await harness.state(later)).version == 2
+        assert (await harness.state(later)).version == 3
 
 
 async def test_the_entry_condition_refuses_a_small_cart(
     harness_factory: HarnessFactory, journeys_copy: Path
 ) -> None:
-    publish_v2(journeys_copy, replace={'"cart.total > 0"': '"cart.total >= 50"'})
+    write_version_from_v1(journeys_copy, 2, replace={'"cart.total > 0"': '"cart.total >= 50"'})
     async with harness_factory(journeys_copy) as harness:
         small = make_cart(items=[make_item(unit_price=Decimal("19.90"))])
         handle = await harness.start(small)

@@ -1,22 +1,17 @@
-"""Freeze a journey version with exactly the template sources its messages use.
+"""Which template files a journey version uses: what its release freezes.
 
-The pinned journey travels into the cart's workflow as data, so editing or adding files
-later never changes a cart already on its way.
-
-A message pins the parts of every channel in its preference list (an SMS-or-email nudge
-pins `nudge/*.sms` and the email parts), configured or not: a cart may outlive the
-configuration it started under. Parts no channel of the version uses are left out, so
-adding `nudge/en.sms` for a new version leaves the pins (and content hashes) of older
-versions as they were.
+A message uses the parts of every channel in its preference list (an SMS-or-email nudge
+uses `nudge/*.sms` and the email parts), configured or not: a cart may outlive the
+configuration it started under. Parts no step of the version uses are left out, so adding
+`nudge/en.sms` for a new version changes no older release. Shared files (`_layout.html`,
+...) are all kept: any template may include them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 
-from journey_schema.models import JourneyVersion, PinnedJourney
+from journey_schema.models import JourneyVersion
 from journey_schema.walk import send_steps
 from rendering.message import CHANNEL_PARTS
 from workflows.payloads import Channel
@@ -46,17 +41,3 @@ def templates_used(definition: JourneyVersion, templates: dict[str, str]) -> dic
 
 def _part_of(path: str) -> str:
     return path.rsplit(".", 1)[-1]
-
-
-def pin(definition: JourneyVersion, templates: dict[str, str]) -> PinnedJourney:
-    used = templates_used(definition, templates)
-    content = json.dumps(
-        {"definition": definition.model_dump(mode="json", by_alias=True), "templates": used},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return PinnedJourney(
-        definition=definition,
-        templates=used,
-        content_hash=hashlib.sha256(content.encode("utf-8")).hexdigest(),
-    )

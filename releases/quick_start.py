@@ -1,0 +1,64 @@
+"""`make run`'s journeys: publish `journeys/`, and make live what nobody activated yet.
+
+For the local stack, the bench and the tests only: where a journey has no activation, its
+highest version this deployment can send is activated, and each line says what was done,
+for the banner. In production nothing becomes live without `cartnudge journeys activate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from journey_schema.journey_files import read_journeys
+from releases.activation import ActivationRefused, activate
+from releases.publishing import Published, publish
+from storage import activations
+from workflows.payloads import Channel
+
+QUICK_START = "make run"  # who activated, in the audit trail
+
+
+class JourneysRefused(Exception):
+    """A shipped or local journey that does not pass: the stack must not start on it."""
+
+
+async def publish_and_activate(
+    sessions: async_sessionmaker[AsyncSession],
+    journeys_dir: Path,
+    *,
+    channels: frozenset[Channel],
+    webhook_targets: frozenset[str],
+) -> list[str]:
+    """Publish every version in the folder; activate journeys with no activation yet."""
+    files = read_journeys(journeys_dir, channels=channels)
+    results = await publish(sessions, files, by=QUICK_START)
+    refused = [str(result) for result in results if result.state is Published.REFUSED]
+    if refused:
+        raise JourneysRefused("\n".join(refused))
+    lines = []
+    async with sessions() as session:
+        for name, folder in sorted(files.journeys.items()):
+            if await activations.live_activation(session, name, None) is not None:
+                continue
+            skipped = []
+            for version in sorted(folder.releases, reverse=True):
+                try:
+                    await activate(
+                        session,
+                        journey=name,
+                        version=version,
+                        shop=None,
+                        by=QUICK_START,
+                        channels=channels,
+                        webhook_targets=webhook_targets,
+                    )
+                except ActivationRefused as refusal:
+                    skipped.append(f"v{version} ({str(refusal).splitlines()[-1].strip()})")
+                    continue
+                why = f"; not {', '.join(skipped)}" if skipped else ""
+                lines.append(f"{name}: activated v{version}, its highest sendable version{why}")
+                break
+        await session.commit()
+    return lines
