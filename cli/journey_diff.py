@@ -19,13 +19,12 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# cli.main imports this module (through cli.journeys) before it defines CommandError.
-from cli import main
-from journey_schema.catalog import JourneyCatalog
+from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
+from journey_schema.journey_files import JourneyProblems, load_release
+from journey_schema.release import Release
 from journey_tools.diff import (
     JourneyDiff,
-    Version,
     compare,
     diff_json,
     format_diff,
@@ -60,7 +59,8 @@ async def diff_versions(session: AsyncSession, args: argparse.Namespace, out: Te
         before = load_version(journeys_dir, args.journey, a)
         after = load_version(journeys_dir, args.journey, b)
     except JourneyNotFound as err:
-        raise main.CommandError(str(err)) from None
+        raise CommandError(str(err)) from None
+
     diff = compare(before, after)
     if not args.no_timelines:
         diff = await with_timelines(diff, before, after, args.settings)
@@ -70,18 +70,28 @@ async def diff_versions(session: AsyncSession, args: argparse.Namespace, out: Te
 def _version_number(text: str) -> int:
     match = re.fullmatch(r"v?([1-9][0-9]*)", text.strip())
     if match is None:
-        raise main.CommandError(f"{text!r} is not a version: write its number, e.g. 2 (or v2)")
+        raise CommandError(f"{text!r} is not a version: write its number, e.g. 2 (or v2)")
     return int(match.group(1))
 
 
-def load_version(journeys_dir: Path, journey: str, version: int) -> Version:
-    """One version of a journey from the files, with the template text it pins."""
-    catalog = JourneyCatalog.load(journeys_dir, default_journey=journey, channels=ALL_CHANNELS)
-    return catalog.pin_version(journey, version)
+def load_version(journeys_dir: Path, journey: str, version: int) -> Release:
+    """One version of a journey as a release from the files: the template text it pins.
+
+    Raises JourneyNotFound with one line to show, for an invalid version too (`make
+    check-journeys` lists all its problems).
+    """
+    try:
+        return load_release(journeys_dir, journey, version, ALL_CHANNELS)
+    except JourneyProblems as err:
+        more = len(err.problems) - 1
+        also = f" (and {more} more: run `make check-journeys`)" if more else ""
+        raise JourneyNotFound(
+            f"version {version} of journey {journey!r} is invalid: {err.problems[0]}{also}"
+        ) from None
 
 
 async def with_timelines(
-    diff: JourneyDiff, before: Version, after: Version, settings: Settings
+    diff: JourneyDiff, before: Release, after: Release, settings: Settings
 ) -> JourneyDiff:
     """The diff with each built-in persona's simulated timeline under both versions compared.
 

@@ -1,8 +1,8 @@
 """`cartnudge journeys diff`: what changes for customers between two versions of a journey.
 
-Pure comparison of two loaded versions (their definition and the template text each one
-pins) and of their simulated timelines, and its rendering as plain text or JSON. Loading
-files and running the simulation is the command's job (cli/journey_diff.py).
+Pure comparison of two releases (a version's definition and the template text it pins)
+and of their simulated timelines, and its rendering as plain text or JSON. Loading files
+and running the simulation is the command's job (cli/journey_diff.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from journey_schema.models import JourneyVersion
+from journey_schema.release import Release
 from journey_tools.step_diff import (
     ChangeKind,
     SettingChange,
@@ -25,16 +25,6 @@ from journey_tools.step_diff import (
     template_renames,
 )
 from journey_tools.template_diff import TemplateChange, TemplateChangeKind, template_changes
-
-
-class Version(Protocol):
-    """A loaded journey version: a PinnedJourney today, a Release once releases land."""
-
-    @property
-    def definition(self) -> JourneyVersion: ...
-
-    @property
-    def templates(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -60,7 +50,7 @@ class JourneyDiff:
     timelines_note: str | None = None
 
 
-def compare(a: Version, b: Version) -> JourneyDiff:
+def compare(a: Release, b: Release) -> JourneyDiff:
     """Settings, steps and template text that differ from version a to version b."""
     templates, unchanged = template_changes(
         a.templates, b.templates, template_renames(a.definition, b.definition)

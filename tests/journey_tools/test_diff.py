@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from cli.errors import CommandError
 from cli.journey_diff import load_version
-from cli.main import CommandError, run
+from cli.main import run
 from journey_tools.diff import timeline_changes
 from journey_tools.step_diff import step_paths
 from settings import Settings
