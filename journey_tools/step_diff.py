@@ -4,7 +4,8 @@ Steps are aligned list by list (`steps`, then each `then` and `else` of a matche
 a step inserted before others shows as one added step, not as every later step changed:
 
 - a send with an `id` matches only the send with the same id (a message is its id);
-- any other step matches a step of the same kind (a send without id one without id);
+- any other step matches a step of the same kind (a send without an id, any send
+  without one);
 - of all alignments the one matching the most steps wins, and among those the one
   matching the most steps that are unchanged (so `wait 1h, ..., wait 2h` against
   `wait 2h` keeps the 2h pair together).
@@ -48,7 +49,7 @@ class StepChange:
 
     kind: ChangeKind
     path: str
-    step: str  # the step in words: "send nudge (r2b) by email"
+    step: str  # the step in words, as in A unless added: "send nudge by email (id r2b)"
     was_path: str | None = None  # its place in A, when that differs
     summary: str = ""  # a changed or moved step in one line: "wait 1h → 2h"
     details: list[str] = field(default_factory=list)  # each change: "within 24h → 48h"

@@ -25,7 +25,7 @@ from tests.unit.journey_files import (
     write_version,
 )
 
-EMAIL_ONLY_NUDGE = "send nudge (id r2b): channel email → sms, else email"
+SMS_OR_EMAIL_NUDGE = "send nudge (id r2b): channel email → sms, else email"
 
 
 async def journeys_diff(journeys_dir: Path, *argv: str, journey: str = "shop_journey") -> str:
@@ -80,7 +80,7 @@ async def test_shipped_v1_to_v2_says_sms_nudge_quiet_hours_and_staff_alert() -> 
         "+ steps[1]: added: branch if cart.total >= 5000",
         "then:",
         "send to webhook staff (id staff_alert)",
-        f"~ steps[2].else[0] (was steps[1].else[0]): {EMAIL_ONLY_NUDGE}",
+        f"~ steps[2].else[0] (was steps[1].else[0]): {SMS_OR_EMAIL_NUDGE}",
     ]
     templates = section(output, "Templates")
     assert "+ nudge/en.sms: new template" in templates
