@@ -62,7 +62,9 @@ async def diff_versions(session: AsyncSession, args: argparse.Namespace, out: Te
         raise CommandError(str(err)) from None
 
     diff = compare(before, after)
-    if not args.no_timelines:
+    if args.no_timelines:
+        diff = dataclasses.replace(diff, timelines_note="not simulated (--no-timelines)")
+    else:
         diff = await with_timelines(diff, before, after, args.settings)
     out.write(diff_json(diff) if args.json else format_diff(diff))
 

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from journey_schema.release import Release
 from journey_tools.step_diff import (
@@ -151,7 +150,7 @@ def format_diff(diff: JourneyDiff) -> str:
         lines.append("  no templates")
     lines += ["", "Timelines"]
     if diff.timelines is None:
-        lines.append(f"  {diff.timelines_note or 'not simulated (--no-timelines)'}")
+        lines.append(f"  {diff.timelines_note or 'not simulated'}")
     else:
         lines.append(
             f"  (step paths as in v{diff.b}: v{diff.a}'s steps are named by their place in it)"
@@ -168,7 +167,4 @@ def format_diff(diff: JourneyDiff) -> str:
 def diff_json(diff: JourneyDiff) -> str:
     """The same content, structured: `cartnudge journeys diff --json`."""
 
-    def plain(value: Any) -> Any:
-        return dataclasses.asdict(value)
-
-    return json.dumps(plain(diff), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(dataclasses.asdict(diff), indent=2, ensure_ascii=False) + "\n"

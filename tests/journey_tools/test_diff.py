@@ -108,7 +108,7 @@ async def test_json_holds_the_same_changes() -> None:
         ("new template", "nudge/en.sms"),
         ("new template", "nudge/tr.sms"),
     ]
-    assert data["timelines"] is None
+    assert (data["timelines"], data["timelines_note"]) == (None, "not simulated (--no-timelines)")
 
 
 # --- steps ---------------------------------------------------------------------------------
