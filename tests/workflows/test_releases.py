@@ -1,0 +1,72 @@
+"""Carts and releases: a worker without journeys/ serves published releases, and the
+cart's release is on its state, its search attributes and its message and outcome rows."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from channels.smtp import SmtpEmailSender
+from releases.live import LiveReleases
+from releases.quick_start import publish_and_activate
+from sending.delivery import Provider
+from storage.models import JourneyOutcome, Message
+from tests.factories import make_cart
+from tests.support.smtp import SmtpServer
+from tests.support.tables import rows
+from tests.support.temporal import running_worker, settings_for_tests
+from tests.workflows.harness import JourneyHarness
+from workflows.payloads import Channel, OrderPlaced
+from workflows.search_attributes import JOURNEY_RELEASE, JOURNEY_VERSION
+
+REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
+
+
+async def test_a_worker_without_a_journeys_folder_serves_published_releases(
+    temporal_env: WorkflowEnvironment,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    # Published from a copy that is gone before the worker starts.
+    published_from = tmp_path / "journeys"
+    shutil.copytree(REPO_JOURNEYS, published_from)
+    await publish_and_activate(
+        session_factory,
+        published_from,
+        channels=frozenset({Channel.EMAIL}),
+        webhook_targets=frozenset(),
+    )
+    shutil.rmtree(published_from)
+    settings = settings_for_tests(journeys_dir=tmp_path / "nowhere", smtp_url=smtp_server.url)
+    releases = LiveReleases(session_factory, default_journey="abandoned_cart")
+    email = Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))
+
+    async with running_worker(
+        temporal_env.client,
+        settings=settings,
+        session_factory=session_factory,
+        providers={Channel.EMAIL: email},
+        releases=releases,
+    ):
+        harness = JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+        handle = await harness.through_first_email(make_cart())
+        state = await harness.state(handle)
+        await handle.signal(
+            "order_placed", OrderPlaced(order_id="o-1", total=Decimal("10"), currency="EUR")
+        )
+        await handle.result()
+
+    assert (state.journey, state.version) == ("abandoned_cart", 1)
+    assert state.release_id is not None and len(state.release_id) == 64
+    # The release is what the marketer looks for in the Temporal UI and in reports.
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(JOURNEY_RELEASE) == state.release_id
+    assert described.typed_search_attributes.get(JOURNEY_VERSION) == 1
+    [message] = await rows(session_factory, Message)
+    [outcome] = await rows(session_factory, JourneyOutcome)
+    assert message.release_id == outcome.release_id == state.release_id
