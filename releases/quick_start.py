@@ -55,10 +55,11 @@ async def publish_and_activate(
                         webhook_targets=webhook_targets,
                     )
                 except ActivationRefused as refusal:
-                    skipped.append(f"v{version} ({str(refusal).splitlines()[-1].strip()})")
+                    reason = str(refusal).splitlines()[-1].strip().removesuffix(".")
+                    skipped.append(f"v{version} can not be: {reason}")
                     continue
-                why = f"; not {', '.join(skipped)}" if skipped else ""
-                lines.append(f"{name}: activated v{version}, its highest sendable version{why}")
+                why = f"; {'; '.join(skipped)}" if skipped else ""
+                lines.append(f"{name} v{version} activated{why}")
                 break
         await session.commit()
     return lines

@@ -25,7 +25,9 @@ from tests.support.smtp import SmtpServer
 from workflows.client import start_cart_journey
 from workflows.payloads import Cart, Channel, JourneyProgress
 
-HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
+# Recorded histories of the code since the last release; a release renames the folder to
+# its version (tests/replay/histories/v0.1.0/), and those are never re-recorded.
+NEXT_HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories" / "next"
 
 
 @dataclass
@@ -112,7 +114,8 @@ class JourneyHarness:
         state: JourneyProgress = await handle.result()
         if record_as and os.environ.get("CARTNUDGE_RECORD_HISTORIES") == "1":
             history = await handle.fetch_history()
-            (HISTORIES / f"{record_as}.json").write_text(history.to_json())
+            NEXT_HISTORIES.mkdir(parents=True, exist_ok=True)
+            (NEXT_HISTORIES / f"{record_as}.json").write_text(history.to_json())
         return state
 
     @property
