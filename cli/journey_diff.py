@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import re
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +29,10 @@ from journey_tools.diff import (
     format_diff,
     timeline_changes,
 )
+from journey_tools.personas import BUILT_IN
+from journey_tools.simulate import SimulationError, simulate
 from journey_tools.step_diff import step_paths
+from journey_tools.timeline import format_timeline
 from settings import Settings
 from workflows.payloads import Channel
 
@@ -95,25 +97,13 @@ def load_version(journeys_dir: Path, journey: str, version: int) -> Release:
 async def with_timelines(
     diff: JourneyDiff, before: Release, after: Release, settings: Settings
 ) -> JourneyDiff:
-    """The diff with each built-in persona's simulated timeline under both versions compared.
-
-    The only place that knows the simulator (journey_tools/simulate.py): `await
-    simulate(release, personas, settings=...)` and `format_timeline(timeline)`.
-    """
-    try:
-        simulator: Any = importlib.import_module("journey_tools.simulate")
-        timeline: Any = importlib.import_module("journey_tools.timeline")
-        personas: Any = importlib.import_module("journey_tools.personas").BUILT_IN
-    except ModuleNotFoundError:
-        return dataclasses.replace(
-            diff, timelines_note="not available: this cartnudge has no simulator yet"
-        )
+    """The diff with each built-in persona's simulated timeline under both versions compared."""
     texts = []
     try:
-        for version in (before, after):
-            timelines = await simulator.simulate(version, list(personas), settings=settings)
-            texts.append({t.persona: _events(timeline.format_timeline(t)) for t in timelines})
-    except simulator.SimulationError as err:
+        for release in (before, after):
+            timelines = await simulate(release, BUILT_IN, settings=settings)
+            texts.append({t.persona: _events(format_timeline(t)) for t in timelines})
+    except SimulationError as err:
         return dataclasses.replace(diff, timelines_note=f"not simulated: {err}")
     changes = timeline_changes(
         texts[0],

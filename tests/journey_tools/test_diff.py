@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 from pathlib import Path
@@ -14,6 +13,7 @@ from cli.errors import CommandError
 from cli.journey_diff import load_version
 from cli.main import run
 from journey_tools.diff import timeline_changes
+from journey_tools.personas import BUILT_IN
 from journey_tools.step_diff import step_paths
 from settings import Settings
 from tests.unit.journey_files import (
@@ -351,18 +351,15 @@ async def test_a_mistake_is_one_plain_line(tmp_path: Path, argv: list[str], mess
     assert "\n" not in str(raised.value)
 
 
-# --- timelines (needs the simulator, journey_tools/simulate.py) -----------------------------
+# --- timelines ------------------------------------------------------------------------------
 
 
 async def test_shipped_v1_to_v2_timelines_per_persona() -> None:
-    pytest.importorskip("journey_tools.simulate")
-    built_in: Any = importlib.import_module("journey_tools.personas").BUILT_IN
-
     output = await journeys_diff(REPO_JOURNEYS, "1", "2", journey="abandoned_cart")
 
     timelines = section(output, "Timelines")
     personas = [line.split(":")[0][2:] for line in timelines if line[:2] in ("= ", "~ ")]
-    assert personas == [persona.name for persona in built_in]
+    assert personas == [persona.name for persona in BUILT_IN]
     # Same messages at the same times, though v2 numbers its steps differently.
     assert "= ignores: same timeline" in timelines
     # Quiet hours: the customer in Phoenix gets the first reminder in the morning instead.
