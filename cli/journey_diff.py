@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
-from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
-from journey_schema.journey_files import JourneyProblems, load_release
+from journey_schema.journey_files import load_draft
 from journey_schema.release import Release
 from journey_tools.diff import (
     JourneyDiff,
@@ -34,9 +33,6 @@ from journey_tools.simulate import SimulationError, simulate
 from journey_tools.step_diff import step_paths
 from journey_tools.timeline import format_timeline
 from settings import Settings
-from workflows.payloads import Channel
-
-ALL_CHANNELS = frozenset(Channel)
 
 
 def register(commands: Any) -> None:
@@ -58,8 +54,8 @@ async def diff_versions(session: AsyncSession, args: argparse.Namespace, out: Te
     a, b = _version_number(args.a), _version_number(args.b)
     journeys_dir = args.settings.journeys_dir
     try:
-        before = load_version(journeys_dir, args.journey, a)
-        after = load_version(journeys_dir, args.journey, b)
+        before = load_draft(journeys_dir, args.journey, a)
+        after = load_draft(journeys_dir, args.journey, b)
     except JourneyNotFound as err:
         raise CommandError(str(err)) from None
 
@@ -76,22 +72,6 @@ def _version_number(text: str) -> int:
     if match is None:
         raise CommandError(f"{text!r} is not a version: write its number, e.g. 2 (or v2)")
     return int(match.group(1))
-
-
-def load_version(journeys_dir: Path, journey: str, version: int) -> Release:
-    """One version of a journey as a release from the files: the template text it pins.
-
-    Raises JourneyNotFound with one line to show, for an invalid version too (`make
-    check-journeys` lists all its problems).
-    """
-    try:
-        return load_release(journeys_dir, journey, version, ALL_CHANNELS)
-    except JourneyProblems as err:
-        more = len(err.problems) - 1
-        also = f" (and {more} more: run `make check-journeys`)" if more else ""
-        raise JourneyNotFound(
-            f"version {version} of journey {journey!r} is invalid: {err.problems[0]}{also}"
-        ) from None
 
 
 async def with_timelines(

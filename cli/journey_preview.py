@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.errors import CommandError
 from contract.fields import Locale
+from journey_schema.errors import JourneyNotFound
+from journey_schema.journey_files import load_draft
 from journey_tools.preview import (
     Deployment,
     Preview,
     PreviewError,
-    load_version,
     read_cart,
     render_preview,
     sample_cart,
@@ -85,11 +86,10 @@ async def preview(session: AsyncSession, args: argparse.Namespace, out: TextIO) 
 def _preview(args: argparse.Namespace) -> tuple[Preview, Path]:
     settings = args.settings
     locale = _locale(args.locale) if args.locale is not None else None
-    source = load_version(
-        settings.journeys_dir,
-        journey=args.journey,
-        version=_version(args.version),
-    )
+    try:
+        source = load_draft(settings.journeys_dir, args.journey, _version(args.version))
+    except JourneyNotFound as err:
+        raise PreviewError(str(err)) from None
     if args.cart is not None:
         cart = read_cart(args.cart)
         if locale is not None:

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
-from journey_schema.journey_files import JourneyProblems
+from journey_schema.journey_files import JourneyProblems, load_draft
 from journey_tools.personas import BUILT_IN, BUILT_IN_NAMES, PersonaError, persona_from_argument
-from journey_tools.simulate import SimulationError, load_journey_version, simulate
+from journey_tools.simulate import SimulationError, simulate
 from journey_tools.timeline import format_timeline
 
 
@@ -56,7 +56,7 @@ async def simulate_journey(_session: AsyncSession, args: argparse.Namespace, out
             if args.personas
             else list(BUILT_IN)
         )
-        release = load_journey_version(settings.journeys_dir, args.name, args.version)
+        release = load_draft(settings.journeys_dir, args.name, args.version)
         started = time.monotonic()
         timelines = await simulate(release, personas, settings=settings)
     except (PersonaError, JourneyNotFound, JourneyProblems, SimulationError) as err:

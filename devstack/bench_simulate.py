@@ -14,14 +14,15 @@ import asyncio
 import time
 from pathlib import Path
 
+from journey_schema.journey_files import load_draft
 from journey_tools.personas import BUILT_IN
-from journey_tools.simulate import load_journey_version, simulate
+from journey_tools.simulate import simulate
 
 JOURNEYS = Path(__file__).resolve().parents[1] / "journeys"
 
 
 async def bench(version: int, runs: int) -> None:
-    release = load_journey_version(JOURNEYS, "abandoned_cart", version)
+    release = load_draft(JOURNEYS, "abandoned_cart", version)
     for _ in range(runs):
         started = time.monotonic()
         timelines = await simulate(release, BUILT_IN)

@@ -125,6 +125,25 @@ def load_release(
     return read_journeys(journeys_dir, channels=channels).journey(name).release(version)
 
 
+def load_draft(journeys_dir: Path, name: str, version: int) -> Release:
+    """A version as the marketer's tools (preview, simulate, diff) take it, published or
+    not: validated against every channel, since they render or capture them all.
+
+    Raises JourneyNotFound with one line to show; for an invalid version its first problem
+    (`make check-journeys` lists them all).
+    """
+    if not journeys_dir.is_dir():
+        raise JourneyNotFound(f"the journeys folder {journeys_dir} does not exist")
+    try:
+        return load_release(journeys_dir, name, version, frozenset(Channel))
+    except JourneyProblems as err:
+        more = len(err.problems) - 1
+        also = f" (and {more} more: run `make check-journeys`)" if more else ""
+        raise JourneyNotFound(
+            f"version {version} of journey {name!r} is invalid: {err.problems[0]}{also}"
+        ) from None
+
+
 def _read_journey(
     folder: Path, channels: frozenset[Channel], webhook_targets: frozenset[str] | None
 ) -> tuple[JourneyFolder, list[JourneyError]]:

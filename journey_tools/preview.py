@@ -35,8 +35,6 @@ from channels.slack import slack_message
 from contract.carts import CartSnapshot
 from intake.mapping import cart_payload
 from journey_schema.durations import format_duration
-from journey_schema.errors import JourneyNotFound
-from journey_schema.journey_files import JourneyProblems, load_release
 from journey_schema.models import BranchStep, SendStep, Step, WaitForStep
 from journey_schema.providers import configured_channels
 from journey_schema.release import Release
@@ -50,9 +48,6 @@ from settings import Settings, WebhookTarget
 from workflows.client import cart_workflow_id
 from workflows.payloads import Cart, Channel, LineItem, SendRequest, Shopper, ShopperConsent
 
-# Previews render every channel, configured or not: a marketer checks an SMS before the
-# SMS provider is set up. The index says which channels this deployment can not send on.
-ALL_CHANNELS = frozenset(Channel)
 # Signs preview links (see the module docstring); HMAC-SHA256 tokens are as long as real ones.
 PREVIEW_LINK_KEY = "cartnudge-preview: links in previews are refused by every deployment"
 PREVIEW_CART_ID = "preview-cart-0001"
@@ -74,22 +69,6 @@ _ADDRESS_NAME = {
 
 class PreviewError(Exception):
     """A journey, version, cart or output folder that can not be previewed; one line."""
-
-
-def load_version(journeys_dir: Path, *, journey: str, version: int) -> Release:
-    """The version's release from the files, validated as `publish` reads it (the one loader)."""
-    if not journeys_dir.is_dir():
-        raise PreviewError(f"the journeys folder {journeys_dir} does not exist")
-    try:
-        return load_release(journeys_dir, journey, version, channels=ALL_CHANNELS)
-    except JourneyNotFound as err:
-        raise PreviewError(str(err)) from None
-    except JourneyProblems as err:
-        first = err.problems[0]
-        more = f" (and {len(err.problems) - 1} more)" if len(err.problems) > 1 else ""
-        raise PreviewError(
-            f"version {version} of journey {journey!r} is invalid: {first}{more}"
-        ) from None
 
 
 # --- the cart ------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import math
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +35,6 @@ from temporalio.worker import Worker
 
 from intake.temporal import TemporalGateway
 from journey_schema.durations import format_duration
-from journey_schema.journey_files import load_release
 from journey_schema.models import BranchStep, Step, WaitForStep, WaitStep
 from journey_schema.release import Release
 from journey_tools.capture import Capture, Captured
@@ -80,7 +78,6 @@ ABANDONED_AT = datetime(2100, 6, 7, 10, 0, tzinfo=UTC)
 PERSONA_SPACING = timedelta(weeks=1)
 SHOP = "sim"
 CUSTOMER_QUEUE = "simulated-customers"
-ALL_CHANNELS = frozenset(Channel)
 
 ENTRY_KINDS = {
     MessageStatus.SENT: EntryKind.SENT,
@@ -97,12 +94,6 @@ class SimulationError(Exception):
 
 
 # --- the journey and the worker -----------------------------------------------------------
-
-
-def load_journey_version(journeys_dir: Path, name: str, version: int) -> Release:
-    """The version's release from the files, validated against every channel (they are all
-    captured). Raises JourneyNotFound or JourneyProblems, each with plain messages."""
-    return load_release(journeys_dir, name, version, ALL_CHANNELS)
 
 
 def _product_activities(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cli.errors import CommandError
-from cli.journey_diff import load_version
 from cli.main import run
+from journey_schema.journey_files import load_draft
 from journey_tools.diff import timeline_changes
 from journey_tools.personas import BUILT_IN
 from journey_tools.step_diff import step_paths
@@ -313,7 +313,7 @@ def test_timelines_compare_event_by_event_with_steps_named_as_in_the_new_version
 
 
 def test_v1_steps_are_named_by_their_place_in_v2() -> None:
-    v1, v2 = (load_version(REPO_JOURNEYS, "abandoned_cart", number) for number in (1, 2))
+    v1, v2 = (load_draft(REPO_JOURNEYS, "abandoned_cart", number) for number in (1, 2))
 
     assert step_paths(v1.definition, v2.definition) == {
         "steps[0]": "steps[0]",

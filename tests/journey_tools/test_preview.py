@@ -19,8 +19,8 @@ from playwright.async_api import Browser, Page, Route, expect
 from cli.errors import CommandError
 from cli.main import run
 from contract.carts import CART_EXAMPLE
+from journey_schema.journey_files import load_draft
 from journey_schema.walk import send_steps
-from journey_tools.preview import load_version
 from rendering.sms import sms_segments
 from settings import Settings
 from tracking.tokens import InvalidToken, verify
@@ -55,7 +55,7 @@ def slug(path: str) -> str:
 
 def expected_files(journey: str, version: int) -> list[str]:
     """The files of every channel of every send step, read from the version itself."""
-    loaded = load_version(JOURNEYS, journey=journey, version=version)
+    loaded = load_draft(JOURNEYS, journey, version)
     suffixes = {
         "email": ["email.subject.txt", "email.html", "email.txt"],
         "sms": ["sms.txt"],
@@ -104,7 +104,7 @@ async def test_every_send_step_is_written(journey: str, version: int, tmp_path: 
         assert f'href="{name}"' in index
     assert f"wrote {tmp_path / 'index.html'}" in output
     # the release `journeys publish` makes of these files
-    release = load_version(JOURNEYS, journey=journey, version=version)
+    release = load_draft(JOURNEYS, journey, version)
     assert output.startswith(f"{journey} v{version} (release {release.short_id}) for ")
 
 

@@ -17,8 +17,9 @@ import pytest
 
 from cli.errors import CommandError
 from cli.main import run
+from journey_schema.journey_files import load_draft
 from journey_tools.personas import BUILT_IN, PersonaError, load_persona
-from journey_tools.simulate import load_journey_version, simulate
+from journey_tools.simulate import simulate
 from journey_tools.timeline import EntryKind, Timeline, format_timeline
 from settings import Settings
 from workflows.payloads import Channel, Outcome
@@ -36,7 +37,7 @@ async def shipped() -> Shipped:
     """Every shipped journey version, simulated once for all built-in personas."""
     timelines: Shipped = {}
     for name, version in SHIPPED:
-        release = load_journey_version(JOURNEYS, name, version)
+        release = load_draft(JOURNEYS, name, version)
         played = await simulate(release, BUILT_IN)
         timelines[name, version] = {timeline.persona: timeline for timeline in played}
     return timelines
@@ -129,7 +130,7 @@ async def test_a_persona_file_is_played_as_written(tmp_path: Path) -> None:
     )
     persona = load_persona(file)
 
-    [timeline] = await simulate(load_journey_version(JOURNEYS, "abandoned_cart", 1), [persona])
+    [timeline] = await simulate(load_draft(JOURNEYS, "abandoned_cart", 1), [persona])
 
     text = format_timeline(timeline)
     assert timeline.timezone == "Europe/Istanbul"
