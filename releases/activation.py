@@ -36,7 +36,7 @@ def share_to_weight(share: str) -> int:
         raise ActivationRefused(
             f"--share {share}: write the percentage of new carts as a number, e.g. 10 or 2.5"
         ) from None
-    weight = percent * BUCKETS / 100
+    weight = percent * BUCKETS / 100 if percent.is_finite() else Decimal(-1)
     if not 0 < weight <= BUCKETS or weight != int(weight):
         raise ActivationRefused(
             f"--share {share}: give a percentage above 0 and at most 100, "
@@ -54,8 +54,16 @@ async def activate(
     shop: str | None,
     by: str,
     capabilities: Capabilities,
+    default_journey: str | None = None,
 ) -> StoredActivation:
-    """Make `version` of `journey` live for `weight` of new carts; the caller commits."""
+    """Make `version` of `journey` live for `weight` of new carts; the caller commits.
+
+    For one shop, the journey must be the one that serves it: `default_journey`, unless
+    the shop is listed by another journey's `shops:`, or the journey listing it.
+    """
+    await activations.lock_journey(session, journey, shop)
+    if shop is not None:
+        await _check_serves(session, journey, shop, default_journey)
     stored = await releases.release_of_version(session, journey, version)
     if stored is None:
         raise ActivationRefused(await _not_published(session, journey, version))
@@ -89,14 +97,32 @@ async def rollback(
     by: str,
     capabilities: Capabilities,
 ) -> StoredActivation:
-    """Bring back the activation live before the current one; the caller commits."""
+    """Bring back the activation live before the current one; the caller commits.
+
+    A shop's first activation rolls back to no activation of its own: the shop follows the
+    deployment-wide one again.
+    """
+    await activations.lock_journey(session, journey, shop)
     scope = _scope(journey, shop)
     current = await activations.live_activation(session, journey, shop)
     if current is None:
         raise ActivationRefused(f"{scope} has never been activated: nothing to roll back")
     base = current
-    if current.restores_id is not None:
-        base = await activations.activation_by_id(session, current.restores_id) or current
+    while base.restores_id is not None:  # a rollback stands for the row it brought back
+        restored = await activations.activation_by_id(session, base.restores_id)
+        assert restored is not None  # rows are never deleted
+        base = restored
+    if base.replaces_id is None and shop is not None and base.split:
+        return await activations.add_activation(
+            session,
+            journey=journey,
+            shop=shop,
+            split=[],
+            action="rollback",
+            replaces_id=current.id,
+            restores_id=None,
+            activated_by=by,
+        )
     if base.replaces_id is None:
         raise ActivationRefused(
             f"{scope} has had one activation only ({describe(from_rows(base.split))}, "
@@ -123,6 +149,23 @@ async def rollback(
         restores_id=target.id,
         activated_by=by,
     )
+
+
+async def _check_serves(
+    session: AsyncSession, journey: str, shop: str, default_journey: str | None
+) -> None:
+    routed = (await releases.journey_shops(session)).get(shop)
+    serving = routed or default_journey
+    if journey != serving:
+        who = (
+            f"journey {routed!r} (its journey.yaml lists the shop)"
+            if routed
+            else f"the default journey {default_journey!r}"
+        )
+        raise ActivationRefused(
+            f"shop {shop} is served by {who}, not {journey}: an activation of {journey} for "
+            f"it would never be used (list the shop under {journey}'s shops: and publish)"
+        )
 
 
 def _scope(journey: str, shop: str | None) -> str:

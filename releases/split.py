@@ -45,6 +45,8 @@ def with_share(current: Split, release_id: str, version: int, weight: int) -> Sp
 
 def describe(split: Split) -> str:
     """'v4 10%, v3 90%': how people read a split."""
+    if not split:
+        return "the deployment-wide activation"  # a shop's own activation, rolled back
     return ", ".join(f"v{share.version} {_percent(share.weight)}" for share in split)
 
 

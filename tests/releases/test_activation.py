@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from journey_schema.journey_files import read_journeys
 from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
+from releases.live import choose_share, read_live_table
 from releases.publishing import publish
 from releases.split import describe, from_rows
 from storage import activations
@@ -38,7 +39,13 @@ async def published(session_factory: Sessions, tmp_path: Path) -> Sessions:
     return session_factory
 
 
-async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | None = None) -> str:
+async def go(
+    sessions: Sessions,
+    version_: int,
+    share: str = "100",
+    shop: str | None = None,
+    default_journey: str = "shop_journey",
+) -> str:
     async with sessions() as session:
         activation = await activate(
             session,
@@ -48,6 +55,7 @@ async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | 
             shop=shop,
             by="ayse",
             capabilities=EMAIL_ONLY,
+            default_journey=default_journey,
         )
         await session.commit()
     return describe(from_rows(activation.split))
@@ -145,3 +153,49 @@ async def test_an_unpublished_version_or_a_bad_share_is_refused_plainly(
     assert str(share.value) == (
         "--share ten: write the percentage of new carts as a number, e.g. 10 or 2.5"
     )
+
+
+async def test_a_rolled_back_release_does_not_come_back_by_rolling_back_again(
+    published: Sessions,
+) -> None:
+    await go(published, 1)
+    await go(published, 2)  # bad
+    assert await back(published) == "v1 100%"
+    assert await go(published, 2, "10") == "v2 10%, v1 90%"  # tried again, carefully
+    assert await back(published) == "v1 100%"
+
+    with pytest.raises(ActivationRefused, match="has had one activation only"):
+        await back(published)
+
+
+async def test_a_shop_pilot_rolls_back_to_the_deployment_wide_activation(
+    published: Sessions,
+) -> None:
+    await go(published, 1)
+    await go(published, 2, shop="pilot")
+
+    assert await back(published, shop="pilot") == "the deployment-wide activation"
+    async with published() as session:
+        table = await read_live_table(session)
+    assert choose_share(table, "pilot", "cart", "shop_journey") == choose_share(
+        table, "other", "cart", "shop_journey"
+    )
+
+
+async def test_a_shop_activation_of_a_journey_that_does_not_serve_it_is_refused(
+    published: Sessions,
+) -> None:
+    with pytest.raises(ActivationRefused) as refused:
+        await go(published, 1, shop="acme", default_journey="abandoned_cart")
+
+    assert str(refused.value) == (
+        "shop acme is served by the default journey 'abandoned_cart', not shop_journey: an "
+        "activation of shop_journey for it would never be used (list the shop under "
+        "shop_journey's shops: and publish)"
+    )
+
+
+@pytest.mark.parametrize("share", ["nan", "inf", "0", "101", "0.001"])
+def test_a_share_that_is_no_percentage_is_refused_in_words(share: str) -> None:
+    with pytest.raises(ActivationRefused, match=f"--share {share}: "):
+        share_to_weight(share)
