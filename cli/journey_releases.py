@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
-from journey_schema.journey_files import read_journeys
-from journey_schema.providers import capabilities_of, configured_channels
+from journey_schema.journey_files import read_for_publishing
+from journey_schema.providers import capabilities_of
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
 from releases.publishing import Published, publish
 from releases.split import describe, from_rows
@@ -35,7 +35,7 @@ def _by(args: argparse.Namespace) -> str:
 
 async def publish_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
     settings: Settings = args.settings
-    files = read_journeys(settings.journeys_dir, channels=configured_channels(settings))
+    files = read_for_publishing(settings.journeys_dir)
     try:
         results = await publish(
             args.sessions, files, journey=args.name, version=args.version, by=_by(args)

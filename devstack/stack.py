@@ -184,9 +184,10 @@ def stack_env(
     }
 
 
-async def publish_journeys(settings: Settings) -> list[str]:
+async def publish_journeys(settings: Settings, *, strict: bool = True) -> list[str]:
     """Publish `settings.journeys_dir` into the stack's database and activate what has no
-    activation yet (releases/quick_start.py); what was activated, one line per journey."""
+    activation yet (releases/quick_start.py); what was done, one line each. `strict`: a
+    version that can not be published is a StackError; otherwise one of the lines."""
     engine = create_engine(settings.database_url)
     try:
         return await publish_and_activate(

@@ -125,6 +125,13 @@ def load_release(
     return read_journeys(journeys_dir, channels=channels).journey(name).release(version)
 
 
+def read_for_publishing(journeys_dir: Path) -> JourneyFiles:
+    """The folder as `publish` reads it: validated against every channel and no webhook
+    targets, since a release may be published anywhere and is checked against the
+    deployment that activates it (releases/deployment.py)."""
+    return read_journeys(journeys_dir, channels=frozenset(Channel))
+
+
 def load_draft(journeys_dir: Path, name: str, version: int) -> Release:
     """A version as the marketer's tools (preview, simulate, diff) take it, published or
     not: validated against every channel, since they render or capture them all.

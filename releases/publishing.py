@@ -2,8 +2,9 @@
 
 Publishing the same content again changes nothing and says so. Different content under a
 journey version that was published already is refused, with the files that changed: a
-release never changes, so a change is the next version. Publishing makes nothing live;
-activating does (releases/activation.py).
+release never changes, so a change is the next version. Publishing makes no release live;
+activating does (releases/activation.py). It does store `journey.yaml`'s `shops:`, which
+for a journey that is live already moves those shops' new carts to it at once.
 """
 
 from __future__ import annotations

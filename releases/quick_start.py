@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from journey_schema.journey_files import read_journeys
+from journey_schema.journey_files import read_for_publishing
 from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate
 from releases.publishing import Published, publish
@@ -29,14 +29,20 @@ async def publish_and_activate(
     journeys_dir: Path,
     *,
     capabilities: Capabilities,
+    refusals_are_fatal: bool = True,
 ) -> list[str]:
-    """Publish every version in the folder; activate journeys with no activation yet."""
-    files = read_journeys(journeys_dir, channels=capabilities.channels)
+    """Publish every version in the folder; activate journeys with no activation yet.
+
+    A version that can not be published raises JourneysRefused, after the others are
+    published; with `refusals_are_fatal` False it is one of the lines instead (`make run`
+    keeps running on what was published before, and says what was not).
+    """
+    files = read_for_publishing(journeys_dir)
     results = await publish(sessions, files, by=QUICK_START)
     refused = [str(result) for result in results if result.state is Published.REFUSED]
-    if refused:
+    if refused and refusals_are_fatal:
         raise JourneysRefused("\n".join(refused))
-    lines = []
+    lines = [f"not published: {line}" for line in refused]
     async with sessions() as session:
         for name, folder in sorted(files.journeys.items()):
             if await activations.live_activation(session, name, None) is not None:

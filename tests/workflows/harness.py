@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from journey_schema.journey_files import read_journeys
+from journey_schema.journey_files import read_for_publishing
 from journey_schema.providers import Capabilities
 from releases.activation import activate
 from releases.publishing import Published, publish
@@ -47,7 +47,7 @@ class JourneyHarness:
 
     async def go_live(self, version: int, journey: str = "abandoned_cart") -> None:
         """`cartnudge journeys publish` and `activate` of one version, for all new carts."""
-        files = read_journeys(self.settings.journeys_dir, channels=self.channels)
+        files = read_for_publishing(self.settings.journeys_dir)
         results = await publish(self.sessions, files, journey=journey, version=version, by="test")
         assert all(r.state is not Published.REFUSED for r in results), results
         async with self.sessions() as session:
