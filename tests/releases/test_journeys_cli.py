@@ -20,7 +20,7 @@ from settings import Settings
 from storage import releases
 from storage.database import create_engine, create_session_factory
 from tests.support.temporal import settings_for_tests
-from tests.unit.journey_files import version, write_journey
+from tests.unit.journey_files import EMAIL, SMS, templates_for, version, write_journey
 from workflows.names import CART_JOURNEY
 from workflows.payloads import CartJourneyInput
 from workflows.search_attributes import JOURNEY_RELEASE
@@ -123,3 +123,22 @@ async def test_status_counts_the_carts_in_flight_on_each_release(
         await asyncio.sleep(0.1)
     [v1_line] = [line for line in status.splitlines() if line.startswith("  v1 ")]
     assert v1_line.endswith("carts in flight: 1")
+
+
+async def test_a_version_this_machine_can_not_send_is_published_and_refused_at_activation(
+    cli_settings: Settings,
+) -> None:
+    texting = version(
+        number=3, steps=[*version()["steps"], {"send": {"channel": "sms", "template": "reminder"}}]
+    )
+    write_journey(
+        cli_settings.journeys_dir,
+        versions={3: texting},
+        templates=templates_for("reminder", channels=EMAIL + SMS),
+    )
+
+    published = await cartnudge(cli_settings, "journeys", "publish", "shop_journey", "3")
+    with pytest.raises(CommandError, match="no provider configured"):
+        await cartnudge(cli_settings, "journeys", "activate", "shop_journey", "3")
+
+    assert published.startswith("shop_journey v3: published as release ")
