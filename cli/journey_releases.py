@@ -4,6 +4,7 @@
     cartnudge journeys activate NAME VERSION [--share PERCENT] [--shop SHOP] [--by NAME]
     cartnudge journeys rollback NAME [--shop SHOP] [--by NAME]
     cartnudge journeys status
+    cartnudge journeys history [NAME]
 
 `--by` is who does it, for the audit trail (default: the login name).
 """
@@ -23,7 +24,7 @@ from journey_schema.providers import capabilities_of
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
 from releases.publishing import Published, publish
 from releases.split import describe, from_rows
-from releases.status import journey_status
+from releases.status import activation_log, journey_status
 from settings import Settings
 from temporal_connection import connect_temporal
 from workflows.client import carts_in_flight
@@ -101,6 +102,14 @@ async def status_command(session: AsyncSession, args: argparse.Namespace, out: T
         out.write("\n".join(report.lines()) + "\n")
 
 
+async def history_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    lines = await activation_log(session, args.name)
+    if not lines:
+        out.write("no activation yet\n")
+    for line in lines:
+        out.write(f"{line}\n")
+
+
 def register(commands: Any) -> None:
     def with_by(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--by", help="who does this, for the audit trail (default: login)")
@@ -138,3 +147,9 @@ def register(commands: Any) -> None:
     commands.add_parser(
         "status", help="what is live, since when, by whom, and carts in flight per release"
     ).set_defaults(handler=status_command)
+
+    history = commands.add_parser(
+        "history", help="every activation and rollback, who and when (the audit trail)"
+    )
+    history.add_argument("name", nargs="?", help="one journey (default: all)")
+    history.set_defaults(handler=history_command)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
-from journey_schema.journey_files import JourneyProblems, load_draft
+from journey_schema.journey_files import load_draft
 from journey_tools.personas import BUILT_IN, BUILT_IN_NAMES, PersonaError, persona_from_argument
 from journey_tools.simulate import SimulationError, simulate
 from journey_tools.timeline import format_timeline
@@ -59,7 +59,7 @@ async def simulate_journey(_session: AsyncSession, args: argparse.Namespace, out
         release = load_draft(settings.journeys_dir, args.name, args.version)
         started = time.monotonic()
         timelines = await simulate(release, personas, settings=settings)
-    except (PersonaError, JourneyNotFound, JourneyProblems, SimulationError) as err:
+    except (PersonaError, JourneyNotFound, SimulationError) as err:
         raise CommandError(str(err)) from None
     seconds = time.monotonic() - started
     if args.json:

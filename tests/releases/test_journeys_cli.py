@@ -62,6 +62,7 @@ async def test_publish_activate_a_share_status_and_rollback(cli_settings: Settin
     )
     status = await cartnudge(cli_settings, "journeys", "status")
     rolled = await cartnudge(cli_settings, "journeys", "rollback", "shop_journey", "--by", "can")
+    history = (await cartnudge(cli_settings, "journeys", "history", "shop_journey")).splitlines()
 
     assert published.count("published as release") == 2
     assert shared == "shop_journey: new carts get v2 10%, v1 90%\n"
@@ -72,6 +73,12 @@ async def test_publish_activate_a_share_status_and_rollback(cli_settings: Settin
     assert lines[2].startswith("  v1  release ") and "published " in lines[2]
     assert "carts in flight: unknown (Temporal at 127.0.0.1:1" in lines[2]
     assert rolled == "shop_journey rolled back: new carts get v1 100%\n"
+    assert [line.split("  ", 2)[2] for line in history] == [
+        "ayse  activate  shop_journey: v1 100%",
+        "ayse  activate  shop_journey: v2 10%, v1 90%",
+        "can  rollback (back to #1)  shop_journey: v1 100%",
+    ]
+    assert history[0].startswith("#1  ")
 
 
 async def test_publishing_a_changed_version_fails_and_names_the_file(
