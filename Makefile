@@ -16,7 +16,7 @@ help:
 	@echo "make lint            ruff and mypy"
 	@echo "make check-journeys  validate journeys/"
 	@echo "make schema          regenerate journeys/journey.schema.json"
-	@echo "make record-histories  store workflow histories for the replay tests"
+	@echo "make record-histories  store workflow histories for the replay tests (histories/next/)"
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
 	@echo "make bench           intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
 	@echo "make bench-scale     20000 carts asleep mid-journey: time, Temporal's database, worker memory, 100k extrapolated"
@@ -51,7 +51,8 @@ check-journeys: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m journey_schema.json_schema
 
-# After a deliberate, patched change to the workflow: store fresh histories of full journeys.
+# After a deliberate, patched change to the workflow: store histories of full journeys in
+# tests/replay/histories/next/ (a release renames it to its version; released ones stay).
 record-histories: $(STAMP)
 	CARTNUDGE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/workflows -q
 	$(BIN)/python -m pytest tests/replay -q

@@ -134,6 +134,9 @@ class MessagingActivities:
             return await self._give_up_on_unforeseen(key, request, err)
 
     async def _send(self, key: str, request: SendRequest) -> SendResult:
+        # Read once per worker and kept (a release never changes); before any cap slot.
+        release = await self._releases.release(request.release_id)
+        templates = release.templates_for(request.template)
         shop = await self._facts.shop(request.shop)
         # Before any provider call and before a cap slot is taken.
         order = await self._check_order(request, shop)
@@ -168,7 +171,7 @@ class MessagingActivities:
                     return await self._defer(key, capped)
                 return await self._finish(key, MessageStatus.SKIPPED, capped.reason, capped.channel)
 
-        return await self._deliver(key, request, choice, now, shop)
+        return await self._deliver(key, request, templates, choice, now, shop)
 
     # --- the order check -------------------------------------------------------------
 
@@ -228,16 +231,20 @@ class MessagingActivities:
     # --- delivery ----------------------------------------------------------------------
 
     async def _deliver(
-        self, key: str, request: SendRequest, go: Go, now: datetime, shop: ShopProfile | None
+        self,
+        key: str,
+        request: SendRequest,
+        templates: dict[str, str],
+        go: Go,
+        now: datetime,
+        shop: ShopProfile | None,
     ) -> SendResult:
         mail_from = (shop.email_from if shop else None) or self._mail_from
-        # Read once per worker and kept: a release never changes.
-        release = await self._releases.release(request.release_id)
         try:
             composed = self._composer.compose(
                 key=key,
                 request=request,
-                templates=release.templates_for(request.template),
+                templates=templates,
                 channel=go.channel,
                 now=now,
                 mail_from=mail_from,

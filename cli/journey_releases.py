@@ -4,6 +4,7 @@
     cartnudge journeys activate NAME VERSION [--share PERCENT] [--shop SHOP] [--by NAME]
     cartnudge journeys rollback NAME [--shop SHOP] [--by NAME]
     cartnudge journeys status
+    cartnudge journeys history [NAME]
 
 `--by` is who does it, for the audit trail (default: the login name).
 """
@@ -18,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
-from journey_schema.journey_files import read_journeys
-from journey_schema.providers import configured_channels
+from journey_schema.journey_files import read_for_publishing
+from journey_schema.providers import capabilities_of
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
 from releases.publishing import Published, publish
 from releases.split import describe, from_rows
-from releases.status import journey_status
+from releases.status import activation_log, journey_status
 from settings import Settings
 from temporal_connection import connect_temporal
 from workflows.client import carts_in_flight
@@ -33,16 +34,9 @@ def _by(args: argparse.Namespace) -> str:
     return str(args.by or getpass.getuser())
 
 
-def _capabilities(settings: Settings) -> dict[str, Any]:
-    return {
-        "channels": configured_channels(settings),
-        "webhook_targets": frozenset(settings.webhook_targets),
-    }
-
-
 async def publish_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
     settings: Settings = args.settings
-    files = read_journeys(settings.journeys_dir, channels=configured_channels(settings))
+    files = read_for_publishing(settings.journeys_dir)
     try:
         results = await publish(
             args.sessions, files, journey=args.name, version=args.version, by=_by(args)
@@ -66,7 +60,8 @@ async def activate_command(session: AsyncSession, args: argparse.Namespace, out:
             weight=weight,
             shop=args.shop,
             by=_by(args),
-            **_capabilities(args.settings),
+            capabilities=capabilities_of(args.settings),
+            default_journey=args.settings.default_journey,
         )
     except ActivationRefused as err:
         raise CommandError(str(err)) from None
@@ -82,7 +77,7 @@ async def rollback_command(session: AsyncSession, args: argparse.Namespace, out:
             journey=args.name,
             shop=args.shop,
             by=_by(args),
-            **_capabilities(args.settings),
+            capabilities=capabilities_of(args.settings),
         )
     except ActivationRefused as err:
         raise CommandError(str(err)) from None
@@ -105,6 +100,14 @@ async def status_command(session: AsyncSession, args: argparse.Namespace, out: T
         out.write("no journey is published yet: run `cartnudge journeys publish`\n")
     for report in reports:
         out.write("\n".join(report.lines()) + "\n")
+
+
+async def history_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    lines = await activation_log(session, args.name)
+    if not lines:
+        out.write("no activation yet\n")
+    for line in lines:
+        out.write(f"{line}\n")
 
 
 def register(commands: Any) -> None:
@@ -144,3 +147,9 @@ def register(commands: Any) -> None:
     commands.add_parser(
         "status", help="what is live, since when, by whom, and carts in flight per release"
     ).set_defaults(handler=status_command)
+
+    history = commands.add_parser(
+        "history", help="every activation and rollback, who and when (the audit trail)"
+    )
+    history.add_argument("name", nargs="?", help="one journey (default: all)")
+    history.set_defaults(handler=history_command)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli import journey_releases
+from cli import journey_diff, journey_preview, journey_releases, journey_simulate
 
 # Modules that add a `journeys` command; each has `register(commands)`.
-COMMAND_MODULES: list[Any] = [journey_releases]
+COMMAND_MODULES: list[Any] = [journey_releases, journey_preview, journey_simulate, journey_diff]
 
 
 def register(topics: Any) -> None:

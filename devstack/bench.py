@@ -87,14 +87,13 @@ from devstack.stack import (
     WorkerProcess,
     api_process,
     postgres,
+    publish_journeys,
     smtp_server,
     stack_env,
     temporal_dev_server,
 )
 from journey_schema.models import WaitForStep
-from journey_schema.providers import configured_channels
 from releases.live import LiveReleases
-from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
@@ -690,23 +689,6 @@ async def time_skipping_server(binary: str) -> WorkflowEnvironment:
                 raise StackError(f"the time-skipping test server did not start: {err}") from err
             log.info("the time-skipping test server did not start, again: %s", err)
     raise AssertionError("unreachable")
-
-
-async def publish_journeys(settings: Settings) -> None:
-    """Publish `settings.journeys_dir` to the database and activate it, as `make run` does
-    at start: the worker reads its journeys from there (releases/)."""
-    engine = create_engine(settings.database_url)
-    try:
-        await publish_and_activate(
-            create_session_factory(engine),
-            settings.journeys_dir,
-            channels=configured_channels(settings),
-            webhook_targets=frozenset(settings.webhook_targets),
-        )
-    except JourneysRefused as refused:
-        raise StackError(f"journeys refused: {refused}") from None
-    finally:
-        await engine.dispose()
 
 
 async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]:

@@ -60,7 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack import carts
-from devstack.bench import BenchError, idle, in_lanes, publish_journeys
+from devstack.bench import BenchError, idle, in_lanes
 from devstack.processes import REPO, free_port
 from devstack.shops import shop_with_new_key
 from devstack.stack import (
@@ -68,6 +68,7 @@ from devstack.stack import (
     WorkerProcess,
     api_process,
     postgres,
+    publish_journeys,
     smtp_server,
     stack_env,
     temporal_dev_server,

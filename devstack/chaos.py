@@ -62,10 +62,13 @@ from devstack.stack import (
     stack_env,
     temporal_dev_server,
 )
+from journey_schema.providers import Capabilities
+from releases.quick_start import publish_and_activate
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from storage.outbox import OutboxState, all_entries, count_by_state
 from storage.outcomes import count_outcomes, finished_cart_ids
+from workflows.payloads import Channel
 
 log = logging.getLogger("cartnudge.chaos")
 
@@ -389,6 +392,19 @@ async def outbox_rows(engine: AsyncEngine) -> dict[tuple[str, str], OutboxRow]:
     }
 
 
+async def publish_chaos_journey(database_url: str) -> None:
+    """Publish and activate tests/chaos/journeys, as an operator would before the carts."""
+    engine = create_engine(database_url)
+    try:
+        await publish_and_activate(
+            create_session_factory(engine),
+            JOURNEYS_DIR,
+            capabilities=Capabilities(frozenset({Channel.EMAIL, Channel.SMS}), frozenset()),
+        )
+    finally:
+        await engine.dispose()
+
+
 async def finished_journeys(engine: AsyncEngine) -> int:
     async with create_session_factory(engine)() as session:
         return await count_outcomes(session)
@@ -479,6 +495,7 @@ async def run_chaos(
     async with AsyncExitStack() as stack:
         database_url = stack.enter_context(postgres("cartnudge_chaos"))
         await upgrade_database(database_url)
+        await publish_chaos_journey(database_url)
         api_key = await shop_with_new_key(database_url, SHOP)
         temporal_address = await stack.enter_async_context(temporal_dev_server(logs))
         smtp_url = stack.enter_context(smtp_server(SmtpCounter(arrivals)))

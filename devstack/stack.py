@@ -27,7 +27,10 @@ from aiosmtpd.controller import Controller
 
 from devstack.postgres import PostgresServer, find_postgres_bin_dir
 from devstack.processes import free_port, spawn, stop, wait_until_healthy
+from journey_schema.providers import Capabilities, configured_channels
+from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
+from storage.database import create_engine, create_session_factory
 from temporal_connection import connect_temporal, ensure_search_attributes, temporal_binary
 
 
@@ -179,3 +182,22 @@ def stack_env(
         "CARTNUDGE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
         "CARTNUDGE_SMTP_URL": smtp_url,
     }
+
+
+async def publish_journeys(settings: Settings, *, strict: bool = True) -> list[str]:
+    """Publish `settings.journeys_dir` into the stack's database and activate what has no
+    activation yet (releases/quick_start.py); what was done, one line each. `strict`: a
+    version that can not be published is a StackError; otherwise one of the lines."""
+    engine = create_engine(settings.database_url)
+    try:
+        return await publish_and_activate(
+            create_session_factory(engine),
+            settings.journeys_dir,
+            capabilities=Capabilities(
+                configured_channels(settings), frozenset(settings.webhook_targets)
+            ),
+        )
+    except JourneysRefused as refused:
+        raise StackError(f"journeys/ does not pass, nothing was published:\n{refused}") from None
+    finally:
+        await engine.dispose()

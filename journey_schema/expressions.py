@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import difflib
 import operator
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import lru_cache
@@ -70,16 +71,105 @@ def evaluate(text: str, values: Mapping[str, object]) -> bool:
     return bool(_compile(text)(values))
 
 
+def number_format_problem(written: str) -> str | None:
+    """Why a number written with a thousands separator or a decimal comma is refused.
+
+    `2.000,00` and `1,299.90` are how shops print money, not how a condition (or a
+    template) reads a number: 2.000,00 would be two numbers, 2.0 and 0.
+    """
+    plain = _plain_number(written)
+    if plain is None:
+        return None
+    problem = (
+        f"{written!r} is not a number as cartnudge reads them: write {plain} "
+        "(a point for decimals, no thousands separator)"
+    )
+    if _THOUSANDS_DOT.fullmatch(written) and written.count(".") == 1:
+        problem += f", or {written.rstrip('0').rstrip('.')} if you mean decimals"
+    return problem
+
+
+def _has_thousands_dot(source: str) -> bool:
+    return any(
+        _THOUSANDS_DOT.fullmatch(match.group())
+        for match in _NUMBER_LIKE.finditer(_outside_quotes(source))
+    )
+
+
+def _plain_number(written: str) -> str | None:
+    """2.000,00 -> 2000.00, 1,299.90 -> 1299.90, 49,90 -> 49.90, 1.500 -> 1500; else None."""
+    if not _NUMBER_LIKE.fullmatch(written) or not _SEPARATED.search(written):
+        return None
+    decimal_mark = max(".,", key=written.rfind) if "." in written and "," in written else None
+    if decimal_mark is None:
+        mark = "," if "," in written else "."
+        groups = written.split(mark)
+        if len(groups) == 2 and (len(groups[1]) != 3 or mark == ","):
+            decimal_mark = mark  # 49,90; a single point with 3 decimals is a thousands dot
+        if mark == "," and len(groups) == 2 and len(groups[1]) == 3 and len(groups[0]) <= 3:
+            decimal_mark = None  # 1,299: thousands
+    if decimal_mark is None:
+        return written.replace(".", "").replace(",", "")
+    whole, _, fraction = written.rpartition(decimal_mark)
+    return f"{whole.replace('.', '').replace(',', '')}.{fraction}"
+
+
+# A run of digits with points or commas inside; separated: a comma, two points, or a point
+# before exactly three digits at the end (1.500 is fifteen hundred in Turkish or German).
+_NUMBER_LIKE = re.compile(r"\d[\d.,]*\d")
+_THOUSANDS_DOT = re.compile(r"[1-9]\d{0,2}(\.\d{3})+")
+_SEPARATED = re.compile(r",|\..*\.|^[1-9]\d{0,2}\.\d{3}$")
+_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+# Operators as other languages and spreadsheets write them, and what conditions write.
+_OPERATOR_TYPOS = (
+    (re.compile(r"=>"), "=>", ">="),
+    (re.compile(r"=<"), "=<", "<="),
+    (re.compile(r"<>"), "<>", "!="),
+    (re.compile(r"(?<![=!<>])=(?!=)"), "=", "=="),
+    (re.compile(r"&&"), "&&", "and"),
+    (re.compile(r"\|\|"), "||", "or"),
+)
+
+
+def _outside_quotes(text: str) -> str:
+    """The text with every quoted part blanked, so "a=b" in quotes is not read as code."""
+    return _STRING.sub(lambda match: " " * len(match.group()), text)
+
+
+def _written_problem(text: str) -> str | None:
+    """A number or an operator written the way another language would, said plainly."""
+    code = _outside_quotes(text)
+    for number in _NUMBER_LIKE.finditer(code):
+        problem = number_format_problem(number.group())
+        if problem:
+            return problem
+    for pattern, wrong, right in _OPERATOR_TYPOS:
+        typo = pattern.search(code)
+        if typo:
+            fixed = text[: typo.start()] + right + text[typo.end() :]
+            return f"`{wrong}` is not an operator: did you mean `{right}`? ({fixed})"
+    return None
+
+
 @lru_cache(maxsize=512)
 def _compile(text: str) -> _Code:
     if not text.strip():
         raise ValueError("the condition is empty")
+    source = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
+        problem = _written_problem(source)
+        if problem:
+            raise ValueError(problem) from None
         where = f" at column {exc.offset}" if exc.offset else ""
         raise ValueError(f"syntax error{where}: {exc.msg}") from None
-    code, kind = _Compiler(text.strip()).node(tree.body)
+    if isinstance(tree.body, ast.Tuple) or _has_thousands_dot(source):
+        # `cart.total >= 49,90` parses as a pair; `>= 1.500` as 1.5: both are typos.
+        problem = _written_problem(source)
+        if problem:
+            raise ValueError(problem)
+    code, kind = _Compiler(source).node(tree.body)
     if kind not in (BOOL, TEXT) or (isinstance(tree.body, ast.Constant) and kind == TEXT):
         # A quoted condition or a bare list is always true or false: a mistake.
         raise ValueError(

@@ -75,9 +75,13 @@ class JourneyFiles:
 
 
 def read_journeys(
-    journeys_dir: Path, *, channels: frozenset[Channel] = DEFAULT_CHANNELS
+    journeys_dir: Path,
+    *,
+    channels: frozenset[Channel] = DEFAULT_CHANNELS,
+    webhook_targets: frozenset[str] | None = None,
 ) -> JourneyFiles:
-    """Every journey folder under `journeys_dir`, validated against `channels`."""
+    """Every journey folder under `journeys_dir`, validated against `channels` and, unless
+    None, the configured `webhook_targets`."""
     if not journeys_dir.is_dir():
         missing = JourneyError(journeys_dir, None, "the journeys folder does not exist")
         return JourneyFiles(journeys_dir, {}, [missing])
@@ -94,7 +98,7 @@ def read_journeys(
                 )
             )
             continue
-        journey, journey_problems = _read_journey(folder, channels)
+        journey, journey_problems = _read_journey(folder, channels, webhook_targets)
         journeys[journey.name] = journey
         problems += journey_problems
         for shop in journey.settings.shops:
@@ -121,8 +125,34 @@ def load_release(
     return read_journeys(journeys_dir, channels=channels).journey(name).release(version)
 
 
+def read_for_publishing(journeys_dir: Path) -> JourneyFiles:
+    """The folder as `publish` reads it: validated against every channel and no webhook
+    targets, since a release may be published anywhere and is checked against the
+    deployment that activates it (releases/deployment.py)."""
+    return read_journeys(journeys_dir, channels=frozenset(Channel))
+
+
+def load_draft(journeys_dir: Path, name: str, version: int) -> Release:
+    """A version as the marketer's tools (preview, simulate, diff) take it, published or
+    not: validated against every channel, since they render or capture them all.
+
+    Raises JourneyNotFound with one line to show; for an invalid version its first problem
+    (`make check-journeys` lists them all).
+    """
+    if not journeys_dir.is_dir():
+        raise JourneyNotFound(f"the journeys folder {journeys_dir} does not exist")
+    try:
+        return load_release(journeys_dir, name, version, frozenset(Channel))
+    except JourneyProblems as err:
+        more = len(err.problems) - 1
+        also = f" (and {more} more: run `make check-journeys`)" if more else ""
+        raise JourneyNotFound(
+            f"version {version} of journey {name!r} is invalid: {err.problems[0]}{also}"
+        ) from None
+
+
 def _read_journey(
-    folder: Path, channels: frozenset[Channel]
+    folder: Path, channels: frozenset[Channel], webhook_targets: frozenset[str] | None
 ) -> tuple[JourneyFolder, list[JourneyError]]:
     settings, problems = read_folder_settings(folder)
     problems += stray_files(folder)
@@ -136,7 +166,12 @@ def _read_journey(
     sms_lengths: dict[str, SmsSegments] = {}
     for number, file in files.items():
         checked = validate_version(
-            file, journey=folder.name, version=number, templates=templates, channels=channels
+            file,
+            journey=folder.name,
+            version=number,
+            templates=templates,
+            channels=channels,
+            webhook_targets=webhook_targets,
         )
         sms_lengths.update(checked.sms_lengths)
         if checked.definition is None:

@@ -194,6 +194,8 @@ def step_kind(value: Any) -> str | None:
         return value if value == "exit" else None
     if isinstance(value, BaseModel):
         value = value.model_fields_set | set(type(value).model_fields)
+    elif not isinstance(value, dict):
+        return None  # `- 5`: not a step; the schema says so instead of crashing
     keys = [kind for kind in STEP_KINDS if kind in value]
     return keys[0] if len(keys) == 1 else None
 

@@ -1,17 +1,19 @@
-"""Which channels can send, given the settings: what journeys are validated against.
+"""What a deployment can send, given its settings: what journeys are validated against.
 
-A send step whose channels all lack a provider is refused; in a preference list the
-channels without one are skipped when the message goes out.
+`capabilities_of(settings)` is the one place that reads this from the settings:
 
-- email: always (SMTP by default);
-- sms: when CARTNUDGE_SMS_PROVIDER is twilio or netgsm;
-- push: when CARTNUDGE_FCM_SERVICE_ACCOUNT_FILE is set;
-- webhook: always: cartnudge posts the request itself (validation accepts webhook steps
-  whatever the channels). Whether a step's `target` is one of CARTNUDGE_WEBHOOK_TARGETS
-  is for the worker to check; validation does not see the settings.
+- channels: email always (SMTP by default); sms when CARTNUDGE_SMS_PROVIDER is twilio or
+  netgsm; push when CARTNUDGE_FCM_SERVICE_ACCOUNT_FILE is set; webhook always: cartnudge
+  posts the request itself. A send step whose channels all lack a provider is refused; in
+  a preference list the channels without one are skipped when the message goes out;
+- webhook targets: the names in CARTNUDGE_WEBHOOK_TARGETS. A webhook step's `target` must
+  be one of them. None (in a Capabilities built without settings: an editor, a test)
+  means the targets are not checked.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from settings import Settings
 from workflows.payloads import Channel
@@ -20,10 +22,25 @@ from workflows.payloads import Channel
 DEFAULT_CHANNELS = frozenset({Channel.EMAIL, Channel.WEBHOOK})
 
 
-def configured_channels(settings: Settings) -> frozenset[Channel]:
+@dataclass(frozen=True)
+class Capabilities:
+    """The channels with a provider, and the webhook targets (None: not checked)."""
+
+    channels: frozenset[Channel]
+    webhook_targets: frozenset[str] | None
+
+
+def capabilities_of(settings: Settings) -> Capabilities:
     channels = set(DEFAULT_CHANNELS)
     if settings.sms_provider != "none":
         channels.add(Channel.SMS)
     if settings.fcm_service_account_file is not None:
         channels.add(Channel.PUSH)
-    return frozenset(channels)
+    return Capabilities(
+        channels=frozenset(channels), webhook_targets=frozenset(settings.webhook_targets)
+    )
+
+
+def configured_channels(settings: Settings) -> frozenset[Channel]:
+    """The channels of `capabilities_of(settings)` (for callers that need only those)."""
+    return capabilities_of(settings).channels

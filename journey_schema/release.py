@@ -64,10 +64,12 @@ def freeze(definition: JourneyVersion, templates: dict[str, str]) -> Release:
 
 
 def from_content(content: dict[str, Any]) -> Release:
-    """A release read back from the database; its id is recomputed, never trusted."""
+    """A release read back from the database. Its id is the hash of the content exactly as
+    stored, never of it read into today's model: a field a later cartnudge adds (with its
+    default) must not change the id of a release published before it."""
     definition = JourneyVersion.model_validate(content["definition"])
     templates = dict(content["templates"])
-    return Release(id=release_id(definition, templates), definition=definition, templates=templates)
+    return Release(id=content_id(content), definition=definition, templates=templates)
 
 
 def canonical_content(definition: JourneyVersion, templates: dict[str, str]) -> dict[str, Any]:
@@ -78,7 +80,10 @@ def canonical_content(definition: JourneyVersion, templates: dict[str, str]) -> 
 
 
 def release_id(definition: JourneyVersion, templates: dict[str, str]) -> str:
-    text = json.dumps(
-        canonical_content(definition, templates), sort_keys=True, ensure_ascii=False
-    )
+    return content_id(canonical_content(definition, templates))
+
+
+def content_id(content: dict[str, Any]) -> str:
+    """SHA-256 of the content as sorted JSON: the release id."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,18 +1,26 @@
 """Pydantic's validation errors, said the way a marketer reads their file.
 
 ('steps', 2, 'wait_for', 'wait_for', 'within')  ->  steps[2].wait_for.within
+
+Each common error type gets its own sentence, in the words of the YAML file: a key is
+missing or unknown (with the closest allowed key), a value is the wrong kind (text, a
+number, a list, keys under a key), not one of the choices, or out of range. Pydantic's own
+text ("Input should be a valid string") is the last resort.
 """
 
 from __future__ import annotations
 
+import re
+import types
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from journey_schema.errors import JourneyError
 from journey_schema.models import STEP_KINDS
+from journey_schema.suggestions import closest, did_you_mean
 
 _STEP_LISTS = ("steps", "then", "else")
 
@@ -26,6 +34,25 @@ _PATTERN_HINTS = {
     "from": "write a time of day as HH:MM, 24-hour clock, e.g. 21:00",
     "to": "write a time of day as HH:MM, 24-hour clock, e.g. 09:00",
 }
+
+# What to write, for the keys a marketer most often leaves out or writes as one value.
+_EXAMPLES = {
+    "journey": "journey: abandoned_cart",
+    "version": "version: 1",
+    "trigger": "trigger: {inactivity: 1h}",
+    "inactivity": "inactivity: 1h",
+    "steps": "steps: [{send: {template: reminder}}]",
+    "entry": 'entry: {when: "cart.total >= 50"}',
+    "when": 'when: "cart.total >= 50"',
+    "within": "within: 24h",
+    "wait_for": "wait_for: {clicked: r1, within: 24h}",
+    "send": "send: {channel: email, template: reminder}",
+    "quiet_hours": 'quiet_hours: {from: "21:00", to: "09:00"}',
+    "from": 'from: "21:00"',
+    "to": 'to: "09:00"',
+}
+
+_TIME_FIELDS = ("from", "to")
 
 
 def format_path(loc: tuple[int | str, ...]) -> str | None:
@@ -44,29 +71,171 @@ def format_path(loc: tuple[int | str, ...]) -> str | None:
     return text or None
 
 
-def pydantic_problems(file: Path, exc: ValidationError) -> list[JourneyError]:
-    return [_problem(file, error) for error in exc.errors()]
+def pydantic_problems(
+    file: Path, exc: ValidationError, *, model: type[BaseModel] | None = None
+) -> list[JourneyError]:
+    """One problem per error; `model` (the one validated) lets an unknown key be corrected."""
+    return [_problem(file, error, model) for error in exc.errors()]
 
 
-def _problem(file: Path, error: ErrorDetails) -> JourneyError:
+def _problem(file: Path, error: ErrorDetails, model: type[BaseModel] | None) -> JourneyError:
     loc = tuple(error["loc"])
+    last = loc[-1] if loc else None
+    if error["type"] in ("extra_forbidden", "missing"):
+        return JourneyError(file, format_path(loc[:-1]), _key_problem(error, loc, model))
+    return JourneyError(file, format_path(loc), _value_problem(error, last))
+
+
+def plain_problem(error: ErrorDetails) -> str:
+    """One pydantic error's problem, without its path (for callers that name it otherwise)."""
+    loc = tuple(error["loc"])
+    if error["type"] in ("extra_forbidden", "missing"):
+        return _key_problem(error, loc, None)
+    return _value_problem(error, loc[-1] if loc else None)
+
+
+def _key_problem(error: ErrorDetails, loc: tuple[int | str, ...], model: Any) -> str:
+    key = loc[-1]
+    if error["type"] == "missing":
+        example = _EXAMPLES.get(str(key))
+        return f"missing required key {key!r}" + (f", e.g. {example}" if example else "")
+    allowed = _keys_at(model, loc[:-1]) if model is not None else None
+    if not allowed:
+        return f"unknown key {key!r}"
+    match = closest(str(key), allowed)
+    if match:
+        return f"unknown key {key!r}; did you mean {match!r}?"
+    return f"unknown key {key!r}: the keys here are {', '.join(allowed)}"
+
+
+def _value_problem(error: ErrorDetails, last: int | str | None) -> str:
     kind = error["type"]
     value = error.get("input")
-    last = loc[-1] if loc else None
-    if kind == "extra_forbidden":
-        return JourneyError(file, format_path(loc[:-1]), f"unknown key {last!r}")
-    if kind == "missing":
-        return JourneyError(file, format_path(loc[:-1]), f"missing required key {last!r}")
+    ctx = error.get("ctx") or {}
+    field = str(last) if isinstance(last, str) else None
     if kind == "unknown_step_kind":
-        return JourneyError(file, format_path(loc), _unknown_step(value))
+        return _unknown_step(value)
     if kind == "value_error":
-        message = error["msg"].removeprefix("Value error, ")
-        return JourneyError(file, format_path(loc), message)
-    if kind == "string_pattern_mismatch" and isinstance(last, str) and last in _PATTERN_HINTS:
-        return JourneyError(file, format_path(loc), f"{value!r}: {_PATTERN_HINTS[last]}")
+        return error["msg"].removeprefix("Value error, ")
+    if field in _TIME_FIELDS and kind in ("string_type", "string_pattern_mismatch"):
+        return _time_problem(value, field)
+    if kind == "string_pattern_mismatch" and field in _PATTERN_HINTS:
+        return f"{value!r}: {_PATTERN_HINTS[field]}"
     if kind == "too_short" and last == "steps":
-        return JourneyError(file, format_path(loc), "a journey needs at least one step")
-    return JourneyError(file, format_path(loc), f"{error['msg']}{_got(value)}")
+        return "a journey needs at least one step"
+    if kind == "string_type":
+        return f"write text here, not {_described(value)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"write a whole number, e.g. 3, not {_described(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"write true or false, not {_described(value)}"
+    if kind in ("enum", "literal_error"):
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        return f"{_described(value)} is not one of {', '.join(choices)}{hint}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return _limit_problem(kind, ctx, value)
+    if kind == "string_too_short":
+        return "this is empty: write something here" if not value else "this is too short"
+    if kind == "string_too_long":
+        return f"this is too long: at most {ctx.get('max_length')} characters"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        example = f", e.g. {_EXAMPLES[field]}" if field in _EXAMPLES else ""
+        if value is None:
+            return f"this is empty: write the keys that go under it{example}"
+        return f"write keys with values here (key: value){example}; not {_described(value)}"
+    if kind == "list_type":
+        return f"write a list here, one item per line starting with `- `, not {_described(value)}"
+    return f"{error['msg']}{_got(value)}"
+
+
+def _limit_problem(kind: str, ctx: dict[str, Any], value: Any) -> str:
+    if kind == "greater_than_equal":
+        rule = f"must be {ctx['ge']} or more"
+    elif kind == "greater_than":
+        rule = f"must be more than {ctx['gt']}"
+    elif kind == "less_than_equal":
+        rule = f"must be {ctx['le']} or less"
+    else:
+        rule = f"must be less than {ctx['lt']}"
+    return f"{rule}, not {value!r}"
+
+
+def _time_problem(value: Any, field: str) -> str:
+    """A time YAML read as a number (21.00 -> 21.0) or written without its leading zero."""
+    written = _as_time(value)
+    if written is not None:
+        return f'write the time as "{written}" (in quotes, HH:MM)'
+    if isinstance(value, str):
+        return f"{value!r}: {_PATTERN_HINTS[field]}"
+    return f"write a time of day in quotes, as HH:MM, e.g. {_EXAMPLES[field].split(' ')[1]}"
+
+
+def _as_time(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        hours, minutes = str(value), "00"
+    elif isinstance(value, float):
+        hours, _, fraction = repr(value).partition(".")
+        minutes = fraction.ljust(2, "0")  # 9.30 reaches us as 9.3
+    elif isinstance(value, str) and (match := re.fullmatch(r"(\d{1,2})[.:h](\d{2})", value)):
+        hours, minutes = match.groups()
+    else:
+        return None
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        return None
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _keys_at(model: Any, loc: tuple[int | str, ...]) -> list[str] | None:
+    """The keys the mapping at `loc` may hold (aliases as written), None if not a mapping."""
+    node: Any = model
+    for part in loc:
+        node = _unwrap(node)
+        if isinstance(part, int):
+            args = get_args(node) if get_origin(node) is list else ()
+            node = args[0] if args else None
+        elif isinstance(node, type) and issubclass(node, BaseModel):
+            fields = node.model_fields
+            found = next(
+                (info for name, info in fields.items() if part in (name, info.alias)), None
+            )
+            node = found.annotation if found is not None else None
+        else:
+            node = _tagged(node, part)
+        if node is None:
+            return None
+    node = _unwrap(node)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return [info.alias or name for name, info in node.model_fields.items()]
+    return None
+
+
+def _unwrap(node: Any) -> Any:
+    """Strip Annotated[...] and `| None`, keeping a union of several members as it is."""
+    while True:
+        if get_origin(node) is Annotated:
+            node = get_args(node)[0]
+        elif get_origin(node) in (Union, types.UnionType):
+            members = [arg for arg in get_args(node) if arg is not type(None)]
+            if len(members) != 1:
+                return node
+            node = members[0]
+        else:
+            return node
+
+
+def _tagged(node: Any, tag: int | str) -> Any:
+    """The member of a discriminated union (the step kinds) that `tag` names."""
+    if get_origin(node) not in (Union, types.UnionType):
+        return None
+    for member in get_args(node):
+        if get_origin(member) is Annotated and any(
+            isinstance(meta, Tag) and meta.tag == tag for meta in get_args(member)[1:]
+        ):
+            return member
+    return None
 
 
 def _unknown_step(value: Any) -> str:
@@ -79,11 +248,31 @@ def _unknown_step(value: Any) -> str:
                 "write them as separate steps"
             )
         others = ", ".join(repr(key) for key in value) or "nothing"
+        hint = did_you_mean(str(next(iter(value))), STEP_KINDS) if len(value) == 1 else ""
+        if hint:
+            return f"unknown step kind {others}{hint} A step is one of {kinds}"
         return f"unknown step kind {others}: a step is one of {kinds}"
-    return f"{value!r} is not a step: a step is one of {kinds}"
+    return f"{_described(value)} is not a step: a step is one of {kinds}"
+
+
+def _described(value: Any) -> str:
+    """A value as the marketer wrote it: the number 21.0, the text 'x', a list, ..."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "keys with values"
+    return type(value).__name__
 
 
 def _got(value: Any) -> str:
     if isinstance(value, str | int | float | bool) or value is None:
-        return f" (got {value!r})"
+        return f" (you wrote {_described(value)})"
     return ""

@@ -7,7 +7,8 @@ of each step's preference list (a message may go out on any of them):
   sms; push: push_title, push) for the journey's default locale, and every other locale it
   has is complete for them too;
 - every file parses and uses only the names templates are given (`rendering.context`),
-  partials (`_*.html`, `_*.txt`) included;
+  partials (`_*.html`, `_*.txt`) included, and includes only files that exist
+  (template_source: found in the source, so in every branch);
 - every locale renders in the one sandboxed, strict environment, with a full sample cart
   and with a minimal one (no first name, no images, no product links);
 - email: the HTML part carries the open pixel, so `wait_for: {opened: ...}` can ever fire,
@@ -21,16 +22,18 @@ A problem is reported at the first step that sends the template on the channel c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
+from journey_schema.suggestions import closest
+from journey_schema.template_source import source_problems
 from journey_schema.templates_used import parts_for_channels
-from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
+from rendering.context import message_context, sample_cart, sample_links
 from rendering.environment import create_environment
 from rendering.links import MessageLinks
 from rendering.locales import language_of, normalize_locale
@@ -83,7 +86,7 @@ def template_problems(
         JourneyError(file, None, text)
         for path in sorted(templates)
         if path.startswith("_")
-        for text in _source_problems(environment, path)
+        for text in source_problems(environment, path)
     ]
     report.problems += partial_problems
     uses: dict[str, dict[Channel, str]] = {}  # template -> channel -> first step sending it
@@ -123,7 +126,7 @@ class _TemplateCheck:
         first_step = next(iter(self.channels.values()))
         parts = parts_for_channels(self.channels)
         if not template_locales(self.templates, self.template, tuple(ALL_PARTS)):
-            self.problem(first_step, f"template {self.template!r} does not exist")
+            self.problem(first_step, _no_such_template(self.template, self.templates))
             return
         locales = template_locales(self.templates, self.template, parts)
         default = normalize_locale(self.default_locale)
@@ -145,14 +148,14 @@ class _TemplateCheck:
                     )
                 else:
                     complete.append((locale, channel))
-        source_problems = False
+        source_broken = False
         for locale, channel in complete:
             for part in CHANNEL_PARTS[channel]:
                 path = template_path(self.template, locale, part)
-                for text in _source_problems(self.environment, path):
-                    source_problems = True
+                for text in source_problems(self.environment, path):
+                    source_broken = True
                     self.problem(self.channels[channel], text)
-        if source_problems or partials_broken:
+        if source_broken or partials_broken:
             return  # rendering would only repeat the same causes
         for locale, channel in complete:
             step = self.channels[channel]
@@ -182,7 +185,7 @@ class _TemplateCheck:
                     environment=self.environment,
                 )
             except (RenderError, TemplateMissing) as exc:
-                return [f"template {exc}"]
+                return [f"template {_plain(str(exc))}"]
             if channel == Channel.SMS:
                 text = with_opt_out(parts.parts["sms"], language_of(locale))
                 sms_lengths.append(sms_segments(text))
@@ -240,20 +243,32 @@ def _file_list(template: str, language: str, parts: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _source_problems(environment: SandboxedEnvironment, path: str) -> list[str]:
-    """Syntax errors and unknown variables, found without rendering (so in every branch)."""
-    source = environment.loader.get_source(environment, path)[0]  # type: ignore[union-attr]
-    try:
-        tree = environment.parse(source, name=path)
-    except TemplateSyntaxError as exc:
-        return [f"template {path} line {exc.lineno}: syntax error: {exc.message}"]
-    unknown = meta.find_undeclared_variables(tree) - CONTEXT_NAMES - set(environment.globals)
-    first_line: dict[str, int] = {}
-    for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name in unknown:
-            first_line.setdefault(node.name, node.lineno)
-    return [
-        f"template {path} line {first_line.get(name, 1)}: unknown variable {name!r}; "
-        f"templates can use {', '.join(sorted(CONTEXT_NAMES))}"
-        for name in sorted(unknown)
-    ]
+# What StrictUndefined says when rendering finds what the source check could not see
+# (`{% set c = customer %}{{ c.frist_name }}`), in the words of the other messages.
+_NO_ATTRIBUTE = re.compile(r"undefined: '(\w+) object' has no attribute '(\w+)'")
+_NO_NAME = re.compile(r"undefined: '(\w+)' is undefined")
+_KINDS = {"dict": "keys with values", "str": "text", "list": "a list", "int": "a number"}
+
+
+def _plain(text: str) -> str:
+    def attribute(match: re.Match[str]) -> str:
+        kind = _KINDS.get(match.group(1), match.group(1))
+        return f"unknown variable: {match.group(2)!r} is not part of this value ({kind})"
+
+    text = _NO_ATTRIBUTE.sub(attribute, text)
+    return _NO_NAME.sub(lambda match: f"unknown variable {match.group(1)!r}", text)
+
+
+def _no_such_template(template: str, templates: dict[str, str]) -> str:
+    """`template 'still' does not exist; did you mean 'still_thinking'? The templates are ...`"""
+    names = sorted({path.split("/", 1)[0] for path in templates if "/" in path})
+    if not names:
+        return f"template {template!r} does not exist: there are no templates yet"
+    match = closest(template, names)
+    listed = ", ".join(names)
+    if match:
+        return (
+            f"template {template!r} does not exist; did you mean {match!r}? "
+            f"The templates are {listed}"
+        )
+    return f"template {template!r} does not exist; the templates are {listed}"

@@ -15,10 +15,10 @@ Besides the schema (pydantic), a version must hold together:
 - every template exists, with the parts of every channel it may be sent on, and renders
   (see template_checks).
 
-Webhook `target` names are NOT checked against CARTNUDGE_WEBHOOK_TARGETS here, only
-spelled: version files are validated without the worker's settings (an editor, CI,
-`make check-journeys` on a laptop), so the worker checks the targets of the journeys it
-serves against its settings when it starts.
+A webhook `target` is checked against the deployment's targets when the caller knows
+them (`webhook_targets`, from `providers.capabilities_of`): `make check-journeys` passes
+the CARTNUDGE_WEBHOOK_TARGETS names. Without them (None: an editor, a check without
+settings) a target is only spelled.
 
 The structural checks walk the raw YAML rather than the model, so they still run, and
 still report, when the schema has errors elsewhere in the file.
@@ -38,6 +38,7 @@ from journey_schema.errors import JourneyError
 from journey_schema.folder import JOURNEY_NAME
 from journey_schema.models import JourneyVersion, send_spec_problem, step_kind
 from journey_schema.schema_errors import pydantic_problems
+from journey_schema.suggestions import closest
 from journey_schema.template_checks import SendUse, template_problems
 from journey_schema.yaml_source import YamlProblem, load_yaml
 from rendering.sms import SmsSegments
@@ -65,8 +66,13 @@ def validate_version(
     version: int,
     templates: dict[str, str],
     channels: frozenset[Channel],
+    webhook_targets: frozenset[str] | None = None,
 ) -> ValidatedVersion:
-    """The version, or None and why not: every problem names the file and the step."""
+    """The version, or None and why not: every problem names the file and the step.
+
+    `webhook_targets`: the configured target names a webhook step may post to; None
+    leaves targets unchecked.
+    """
     try:
         data = load_yaml(file.read_text(encoding="utf-8"))
     except YamlProblem as exc:
@@ -87,9 +93,9 @@ def validate_version(
     try:
         definition = JourneyVersion.model_validate(data)
     except ValidationError as exc:
-        problems += pydantic_problems(file, exc)
+        problems += pydantic_problems(file, exc, model=JourneyVersion)
 
-    structure = _Structure(file, channels)
+    structure = _Structure(file, channels, webhook_targets)
     structure.check(data)
     problems += structure.problems
     locale = data.get("locale", "en")
@@ -131,6 +137,7 @@ class _Structure:
 
     file: Path
     channels: frozenset[Channel]
+    webhook_targets: frozenset[str] | None = None
     problems: list[JourneyError] = field(default_factory=list)
     sends: list[SendUse] = field(default_factory=list)
     message_ids: dict[str, str] = field(default_factory=dict)  # id -> path of its send
@@ -168,9 +175,12 @@ class _Structure:
             # Said here too, not only by the schema, so it is reported with other mistakes
             # in the same step (the model's own check runs only on an otherwise valid step).
             self.problem(f"{path}.send", problem)
-        # A webhook needs no provider: cartnudge posts it; the worker checks its target.
+        # A webhook needs no provider: cartnudge posts it, to a target the settings name.
         if Channel.WEBHOOK not in channels and not any(c in self.channels for c in channels):
-            self.problem(f"{path}.send.channel", _unavailable(channels))
+            self.problem(f"{path}.send.channel", unavailable_channels(channels))
+        target = target_problem(channels, spec.get("target"), self.webhook_targets)
+        if target:
+            self.problem(f"{path}.send.target", target)
         template = spec.get("template")
         templated = tuple(channel for channel in channels if channel != Channel.WEBHOOK)
         if templated and isinstance(template, str) and _TEMPLATE_NAME.match(template):
@@ -263,7 +273,7 @@ def _raw_channels(value: Any) -> list[Channel] | None:
     return [Channel(item) for item in values]
 
 
-def _unavailable(channels: list[Channel]) -> str:
+def unavailable_channels(channels: list[Channel]) -> str:
     if len(channels) == 1:
         return f"channel {channels[0].value!r} is not available yet: no provider configured"
     names = ", ".join(channel.value for channel in channels)
@@ -271,6 +281,29 @@ def _unavailable(channels: list[Channel]) -> str:
         f"none of the channels {names} has a provider configured: the message could never "
         "be sent; add a channel that has one (e.g. email)"
     )
+
+
+def target_problem(
+    channels: list[Channel], target: object, configured: frozenset[str] | None
+) -> str | None:
+    """Why a webhook step's target can not be posted to, if the configured ones are known."""
+    if channels != [Channel.WEBHOOK] or configured is None or not isinstance(target, str):
+        return None
+    if not _TEMPLATE_NAME.match(target) or target in configured:
+        return None  # a misspelt name is the schema's to explain
+    if not configured:
+        return (
+            f"webhook target {target!r} is not configured: CARTNUDGE_WEBHOOK_TARGETS "
+            "names no targets"
+        )
+    names = f"{', '.join(sorted(configured))} (CARTNUDGE_WEBHOOK_TARGETS)"
+    match = closest(target, configured)
+    if match:
+        return (
+            f"webhook target {target!r} is not configured; did you mean {match!r}? "
+            f"The configured targets are {names}"
+        )
+    return f"webhook target {target!r} is not configured; the configured targets are {names}"
 
 
 def _raw_sends(steps: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:

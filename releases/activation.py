@@ -15,13 +15,13 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journey_schema.providers import Capabilities
 from journey_schema.release import from_content
 from releases.assignment import BUCKETS
 from releases.deployment import deployment_problems
 from releases.split import Split, describe, from_rows, to_rows, whole, with_share
 from storage import activations, releases
 from storage.activations import StoredActivation
-from workflows.payloads import Channel
 
 
 class ActivationRefused(Exception):
@@ -36,7 +36,7 @@ def share_to_weight(share: str) -> int:
         raise ActivationRefused(
             f"--share {share}: write the percentage of new carts as a number, e.g. 10 or 2.5"
         ) from None
-    weight = percent * BUCKETS / 100
+    weight = percent * BUCKETS / 100 if percent.is_finite() else Decimal(-1)
     if not 0 < weight <= BUCKETS or weight != int(weight):
         raise ActivationRefused(
             f"--share {share}: give a percentage above 0 and at most 100, "
@@ -53,20 +53,24 @@ async def activate(
     weight: int = BUCKETS,
     shop: str | None,
     by: str,
-    channels: frozenset[Channel],
-    webhook_targets: frozenset[str],
+    capabilities: Capabilities,
+    default_journey: str | None = None,
 ) -> StoredActivation:
-    """Make `version` of `journey` live for `weight` of new carts; the caller commits."""
+    """Make `version` of `journey` live for `weight` of new carts; the caller commits.
+
+    For one shop, the journey must be the one that serves it: `default_journey`, unless
+    the shop is listed by another journey's `shops:`, or the journey listing it.
+    """
+    await activations.lock_journey(session, journey, shop)
+    if shop is not None:
+        await _check_serves(session, journey, shop, default_journey)
     stored = await releases.release_of_version(session, journey, version)
     if stored is None:
         raise ActivationRefused(await _not_published(session, journey, version))
-    problems = deployment_problems(
-        from_content(stored.content), channels=channels, webhook_targets=webhook_targets
-    )
+    problems = deployment_problems(from_content(stored.content), capabilities)
     if problems:
         raise ActivationRefused(
-            f"{journey} v{version} can not go live on this deployment:\n  "
-            + "\n  ".join(problems)
+            f"{journey} v{version} can not go live on this deployment:\n  " + "\n  ".join(problems)
         )
     current = await activations.live_activation(session, journey, shop)
     before: Split = from_rows(current.split) if current else ()
@@ -91,17 +95,34 @@ async def rollback(
     journey: str,
     shop: str | None,
     by: str,
-    channels: frozenset[Channel],
-    webhook_targets: frozenset[str],
+    capabilities: Capabilities,
 ) -> StoredActivation:
-    """Bring back the activation live before the current one; the caller commits."""
+    """Bring back the activation live before the current one; the caller commits.
+
+    A shop's first activation rolls back to no activation of its own: the shop follows the
+    deployment-wide one again.
+    """
+    await activations.lock_journey(session, journey, shop)
     scope = _scope(journey, shop)
     current = await activations.live_activation(session, journey, shop)
     if current is None:
         raise ActivationRefused(f"{scope} has never been activated: nothing to roll back")
     base = current
-    if current.restores_id is not None:
-        base = await activations.activation_by_id(session, current.restores_id) or current
+    while base.restores_id is not None:  # a rollback stands for the row it brought back
+        restored = await activations.activation_by_id(session, base.restores_id)
+        assert restored is not None  # rows are never deleted
+        base = restored
+    if base.replaces_id is None and shop is not None and base.split:
+        return await activations.add_activation(
+            session,
+            journey=journey,
+            shop=shop,
+            split=[],
+            action="rollback",
+            replaces_id=current.id,
+            restores_id=None,
+            activated_by=by,
+        )
     if base.replaces_id is None:
         raise ActivationRefused(
             f"{scope} has had one activation only ({describe(from_rows(base.split))}, "
@@ -112,9 +133,7 @@ async def rollback(
     for share in from_rows(target.split):
         stored = await releases.release_by_id(session, share.release_id)
         assert stored is not None
-        problems = deployment_problems(
-            from_content(stored.content), channels=channels, webhook_targets=webhook_targets
-        )
+        problems = deployment_problems(from_content(stored.content), capabilities)
         if problems:
             raise ActivationRefused(
                 f"can not roll {scope} back to {describe(from_rows(target.split))}: v"
@@ -132,6 +151,23 @@ async def rollback(
     )
 
 
+async def _check_serves(
+    session: AsyncSession, journey: str, shop: str, default_journey: str | None
+) -> None:
+    routed = (await releases.journey_shops(session)).get(shop)
+    serving = routed or default_journey
+    if journey != serving:
+        who = (
+            f"journey {routed!r} (its journey.yaml lists the shop)"
+            if routed
+            else f"the default journey {default_journey!r}"
+        )
+        raise ActivationRefused(
+            f"shop {shop} is served by {who}, not {journey}: an activation of {journey} for "
+            f"it would never be used (list the shop under {journey}'s shops: and publish)"
+        )
+
+
 def _scope(journey: str, shop: str | None) -> str:
     return f"{journey} for shop {shop}" if shop else journey
 
@@ -140,8 +176,7 @@ async def _not_published(session: AsyncSession, journey: str, version: int) -> s
     published = [row.version for row in await releases.releases_of(session, journey)]
     if not published:
         return (
-            f"{journey} has no published version: run `cartnudge journeys publish {journey}` "
-            "first"
+            f"{journey} has no published version: run `cartnudge journeys publish {journey}` first"
         )
     known = ", ".join(f"v{number}" for number in published)
     return (

@@ -1,15 +1,16 @@
 """Can this deployment send what a release sends? Checked before a release goes live.
 
 A release was validated when it was published, perhaps against other settings: here its
-send steps are held against the channels that have a provider now and the webhook targets
-configured now. A release that fails can not be activated.
+send steps are held against what the deployment configures now (journey_schema.providers
+`Capabilities`), in the same words validation uses. A release that fails can not be
+activated.
 """
 
 from __future__ import annotations
 
-from difflib import get_close_matches
-
+from journey_schema.providers import Capabilities
 from journey_schema.release import Release
+from journey_schema.validation import target_problem, unavailable_channels
 from journey_schema.walk import send_steps
 from workflows.payloads import Channel
 
@@ -21,34 +22,18 @@ HOW_TO_CONFIGURE = {
 }
 
 
-def deployment_problems(
-    release: Release, *, channels: frozenset[Channel], webhook_targets: frozenset[str]
-) -> list[str]:
+def deployment_problems(release: Release, capabilities: Capabilities) -> list[str]:
     """Why this deployment can not run the release, one line per send step; [] if it can."""
     problems = []
+    targets = capabilities.webhook_targets or frozenset()
     for path, step in send_steps(release.definition.steps):
-        send = step.send
-        if Channel.WEBHOOK in send.channels:
-            target = send.target or ""
-            if target not in webhook_targets:
-                problems.append(f"{path}: {_unknown_target(target, webhook_targets)}")
-            continue
-        if not any(channel in channels for channel in send.channels):
-            missing = [channel for channel in send.channels if channel not in channels]
-            how = "; ".join(HOW_TO_CONFIGURE.get(channel, "") for channel in missing)
-            names = " or ".join(channel.value for channel in missing)
-            problems.append(
-                f"{path}: message {send.id or path} goes out by {names}, and this deployment "
-                f"has no provider for it ({how})"
-            )
+        channels = step.send.channels
+        target = target_problem(channels, step.send.target, targets)
+        if target:
+            problems.append(f"{path}.send.target: {target}")
+        elif Channel.WEBHOOK not in channels and not any(
+            channel in capabilities.channels for channel in channels
+        ):
+            how = "; ".join(HOW_TO_CONFIGURE.get(channel, "") for channel in channels)
+            problems.append(f"{path}.send.channel: {unavailable_channels(channels)} ({how})")
     return problems
-
-
-def _unknown_target(target: str, targets: frozenset[str]) -> str:
-    configured = ", ".join(sorted(targets)) or "none"
-    guess = get_close_matches(target, sorted(targets), n=1)
-    hint = f" Did you mean {guess[0]!r}?" if guess else ""
-    return (
-        f"webhook target {target!r} is not configured in CARTNUDGE_WEBHOOK_TARGETS "
-        f"(configured: {configured}).{hint}"
-    )

@@ -2,8 +2,9 @@
 
 Publishing the same content again changes nothing and says so. Different content under a
 journey version that was published already is refused, with the files that changed: a
-release never changes, so a change is the next version. Publishing makes nothing live;
-activating does (releases/activation.py).
+release never changes, so a change is the next version. Publishing makes no release live;
+activating does (releases/activation.py). It does store `journey.yaml`'s `shops:`, which
+for a journey that is live already moves those shops' new carts to it at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.errors import JourneyError
+from journey_schema.folder import FOLDER_FILE
 from journey_schema.journey_files import JourneyFiles, JourneyFolder
 from journey_schema.release import Release, from_content
 from storage import releases as stored_releases
@@ -36,13 +38,11 @@ class PublishResult:
 
     def __str__(self) -> str:
         name = f"{self.journey} v{self.version}"
+        release = (self.release_id or "")[:12]
         if self.state is Published.NEW:
-            return f"{name}: published as release {self.release_id and self.release_id[:12]}"
+            return f"{name}: published as release {release}"
         if self.state is Published.UNCHANGED:
-            return (
-                f"{name}: already published as release {self.release_id and self.release_id[:12]}"
-                ", nothing changed"
-            )
+            return f"{name}: already published as release {release}, nothing changed"
         return "\n".join(f"{name}: {problem}" for problem in self.problems)
 
 
@@ -70,9 +70,9 @@ async def _publish_journey(
     by: str,
 ) -> list[PublishResult]:
     numbers = [version] if version is not None else sorted({*folder.releases, *folder.refused})
-    folder_problems = _problems_of_folder(files, folder)
     results = []
     async with sessions() as session:
+        folder_problems = _problems_of_folder(files, folder) + await _shops_taken(session, folder)
         for number in numbers:
             if folder_problems:
                 results.append(_refused(folder.name, number, folder_problems))
@@ -103,6 +103,21 @@ def _problems_of_folder(files: JourneyFiles, folder: JourneyFolder) -> list[Jour
         problem
         for problem in files.problems
         if problem not in of_versions and problem.file.is_relative_to(folder.folder)
+    ]
+
+
+async def _shops_taken(session: AsyncSession, folder: JourneyFolder) -> list[JourneyError]:
+    """Shops `journey.yaml` lists that a published journey of another name serves."""
+    serving = await stored_releases.journey_shops(session)
+    return [
+        JourneyError(
+            folder.folder / FOLDER_FILE,
+            "shops",
+            f"shop {shop!r} is served by journey {serving[shop]!r} (as published): take it "
+            f"out of that journey's shops and publish it first",
+        )
+        for shop in folder.settings.shops
+        if serving.get(shop, folder.name) != folder.name
     ]
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from journey_schema.journey_files import read_journeys
+from journey_schema.journey_files import read_for_publishing
+from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate
 from releases.publishing import Published, publish
 from storage import activations
-from workflows.payloads import Channel
 
 QUICK_START = "make run"  # who activated, in the audit trail
 
@@ -28,16 +28,21 @@ async def publish_and_activate(
     sessions: async_sessionmaker[AsyncSession],
     journeys_dir: Path,
     *,
-    channels: frozenset[Channel],
-    webhook_targets: frozenset[str],
+    capabilities: Capabilities,
+    refusals_are_fatal: bool = True,
 ) -> list[str]:
-    """Publish every version in the folder; activate journeys with no activation yet."""
-    files = read_journeys(journeys_dir, channels=channels)
+    """Publish every version in the folder; activate journeys with no activation yet.
+
+    A version that can not be published raises JourneysRefused, after the others are
+    published; with `refusals_are_fatal` False it is one of the lines instead (`make run`
+    keeps running on what was published before, and says what was not).
+    """
+    files = read_for_publishing(journeys_dir)
     results = await publish(sessions, files, by=QUICK_START)
     refused = [str(result) for result in results if result.state is Published.REFUSED]
-    if refused:
+    if refused and refusals_are_fatal:
         raise JourneysRefused("\n".join(refused))
-    lines = []
+    lines = [f"not published: {line}" for line in refused]
     async with sessions() as session:
         for name, folder in sorted(files.journeys.items()):
             if await activations.live_activation(session, name, None) is not None:
@@ -51,14 +56,14 @@ async def publish_and_activate(
                         version=version,
                         shop=None,
                         by=QUICK_START,
-                        channels=channels,
-                        webhook_targets=webhook_targets,
+                        capabilities=capabilities,
                     )
                 except ActivationRefused as refusal:
-                    skipped.append(f"v{version} ({str(refusal).splitlines()[-1].strip()})")
+                    reason = str(refusal).splitlines()[-1].strip().removesuffix(".")
+                    skipped.append(f"v{version} can not be: {reason}")
                     continue
-                why = f"; not {', '.join(skipped)}" if skipped else ""
-                lines.append(f"{name}: activated v{version}, its highest sendable version{why}")
+                why = f"; {'; '.join(skipped)}" if skipped else ""
+                lines.append(f"{name} v{version} activated{why}")
                 break
         await session.commit()
     return lines

@@ -45,6 +45,8 @@ def with_share(current: Split, release_id: str, version: int, weight: int) -> Sp
 
 def describe(split: Split) -> str:
     """'v4 10%, v3 90%': how people read a split."""
+    if not split:
+        return "the deployment-wide activation"  # a shop's own activation, rolled back
     return ", ".join(f"v{share.version} {_percent(share.weight)}" for share in split)
 
 
@@ -54,9 +56,7 @@ def _percent(weight: int) -> str:
 
 
 def to_rows(split: Split) -> list[dict[str, Any]]:
-    return [
-        {"release_id": s.release_id, "version": s.version, "weight": s.weight} for s in split
-    ]
+    return [{"release_id": s.release_id, "version": s.version, "weight": s.weight} for s in split]
 
 
 def from_rows(rows: list[dict[str, Any]]) -> Split:

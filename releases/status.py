@@ -85,3 +85,16 @@ async def journey_status(
         )
         for journey in journeys
     ]
+
+
+async def activation_log(session: AsyncSession, journey: str | None) -> list[str]:
+    """Every activation change (of one journey), oldest first: the audit trail, as lines."""
+    lines = []
+    for row in await activations.activation_history(session, journey):
+        scope = f"{row.journey} for shop {row.shop}" if row.shop else row.journey
+        restored = f" (back to #{row.restores_id})" if row.restores_id else ""
+        lines.append(
+            f"#{row.id}  {_when(row.activated_at)}  {row.activated_by}  {row.action}{restored}"
+            f"  {scope}: {describe(from_rows(row.split))}"
+        )
+    return lines

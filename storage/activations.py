@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.inserts import dialect_of
 from storage.models import JourneyActivation
 
 
@@ -47,6 +48,18 @@ def _of(journey: str, shop: str | None) -> Any:
     column = JourneyActivation.shop
     shop_matches = column.is_(None) if shop is None else column == shop
     return (JourneyActivation.journey == journey) & shop_matches
+
+
+async def lock_journey(session: AsyncSession, journey: str, shop: str | None) -> None:
+    """Hold the activations of (journey, shop) until the transaction ends, so two changes
+    at once come one after the other, each on top of the other's row.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite (one local writer) needs none.
+    """
+    if dialect_of(session) == "postgresql":
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext(f"{journey}\x1f{shop or ''}")))
+        )
 
 
 async def live_activation(

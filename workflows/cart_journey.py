@@ -12,12 +12,13 @@ tests/replay keeps stored histories replaying.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from journey_schema import expressions
@@ -126,11 +127,10 @@ class CartJourneyWorkflow:
         # Signal-with-start delivers the first snapshot together with the start.
         await workflow.wait_condition(lambda: self._cart is not None or self._stopped)
         if not self._stopped:
-            trigger = await self._local_activity(
-                JOURNEY_TRIGGER, self._lookup, JourneyTrigger, "find journey"
+            trigger = await self._unless_not_live(
+                self._local_activity(JOURNEY_TRIGGER, self._lookup, JourneyTrigger, "find journey")
             )
-            abandoned = await self._watch_for_abandonment(trigger)
-            if abandoned:
+            if trigger is not None and await self._watch_for_abandonment(trigger):
                 await self._run_journey()
         await self._finish()
         return self.state()
@@ -153,9 +153,13 @@ class CartJourneyWorkflow:
                 return False
 
     async def _run_journey(self) -> None:
-        pinned = await self._local_activity(
-            CHOOSE_RELEASE, self._lookup, PinnedRelease, "choose journey release"
+        pinned = await self._unless_not_live(
+            self._local_activity(
+                CHOOSE_RELEASE, self._lookup, PinnedRelease, "choose journey release"
+            )
         )
+        if pinned is None:
+            return
         self._pinned = pinned
         journey = pinned.definition
         self._status = JourneyStatus.IN_JOURNEY
@@ -471,6 +475,19 @@ class CartJourneyWorkflow:
     def _set_current_step(self, description: str | None) -> None:
         self._current_step = description
         workflow.set_current_details(description or "")
+
+    async def _unless_not_live(self, call: Awaitable[T]) -> T | None:
+        """The journey activity's answer; None, and the cart ends `not_live`, when nothing
+        is activated for its journey."""
+        try:
+            return await call
+        except (ActivityError, ApplicationError) as err:
+            # A local activity's failure arrives as it was raised, a scheduled one's wrapped.
+            cause = err.cause if isinstance(err, ActivityError) else err
+            if isinstance(cause, ApplicationError) and cause.type == names.NOT_LIVE_ERROR:
+                self._end(Outcome.NOT_LIVE)
+                return None
+            raise
 
     async def _local_activity(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
         result: T = await workflow.execute_local_activity(

@@ -23,3 +23,7 @@ JOURNEY_TRIGGER = "journey_trigger"
 CHOOSE_RELEASE = "choose_release"
 SEND_MESSAGE = "send_message"
 RECORD_OUTCOME = "record_outcome"
+
+# The error type the journey activities fail with, for good, when nothing is activated
+# for the cart's journey: the workflow ends the cart as `not_live` instead of waiting.
+NOT_LIVE_ERROR = "JourneyNotLive"

@@ -143,6 +143,7 @@ class Outcome(StrEnum):
     PURCHASED = "purchased"  # bought before the cart counted as abandoned
     EMPTIED = "emptied"
     NOT_ENTERED = "not_entered"  # the journey's entry condition refused the cart
+    NOT_LIVE = "not_live"  # no release of the shop's journey was activated: nothing to run
     EXPIRED = "expired"  # journey and conversion window over, no purchase
     EXITED = "exited"  # an exit step ended the journey
     UNSUBSCRIBED = "unsubscribed"  # the customer unsubscribed or complained

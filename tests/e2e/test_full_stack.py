@@ -9,6 +9,7 @@ machine.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import shutil
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from cli.main import run
 from contract.carts import CART_EXAMPLE
+from settings import Settings
 from storage.models import JourneyOutcome
 from tests.e2e.stack import REPO, running_stack
 from tests.factories import add_shop
@@ -85,6 +88,10 @@ async def test_a_cart_is_recovered_end_to_end(
         "CARTNUDGE_EMAIL_CAP_HOURS": "0",  # the demo journey sends seconds apart
         "CARTNUDGE_TASK_QUEUE": f"e2e-{tmp_path.name}",
     }
+    # What an operator does before carts arrive: publish journeys/ and make versions live.
+    cli_settings = Settings(journeys_dir=journeys, database_url=database_url)
+    for command in (["publish"], ["activate", "demo", "1"], ["activate", "abandoned_cart", "1"]):
+        await run(["journeys", *command, "--by", "e2e"], settings=cli_settings, out=io.StringIO())
     with running_stack(settings_env, tmp_path) as base_url:
         headers = {"Authorization": f"Bearer {API_KEY}"}
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as api:

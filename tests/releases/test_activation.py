@@ -4,13 +4,14 @@ and nothing activated that this deployment could not send."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.journey_files import read_journeys
+from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate, rollback, share_to_weight
+from releases.live import choose_share, read_live_table
 from releases.publishing import publish
 from releases.split import describe, from_rows
 from storage import activations
@@ -18,10 +19,7 @@ from tests.unit.journey_files import EMAIL, SMS, templates_for, version, write_j
 from workflows.payloads import Channel
 
 Sessions = async_sessionmaker[AsyncSession]
-EMAIL_ONLY: dict[str, Any] = {
-    "channels": frozenset({Channel.EMAIL}),
-    "webhook_targets": frozenset[str](),
-}
+EMAIL_ONLY = Capabilities(channels=frozenset({Channel.EMAIL}), webhook_targets=frozenset())
 SMS_STEP = {"send": {"channel": "sms", "template": "reminder", "id": "r2"}}
 STAFF_STEP = {"send": {"channel": "webhook", "target": "staf", "id": "alert"}}
 
@@ -41,7 +39,13 @@ async def published(session_factory: Sessions, tmp_path: Path) -> Sessions:
     return session_factory
 
 
-async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | None = None) -> str:
+async def go(
+    sessions: Sessions,
+    version_: int,
+    share: str = "100",
+    shop: str | None = None,
+    default_journey: str = "shop_journey",
+) -> str:
     async with sessions() as session:
         activation = await activate(
             session,
@@ -50,7 +54,8 @@ async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | 
             weight=share_to_weight(share),
             shop=shop,
             by="ayse",
-            **EMAIL_ONLY,
+            capabilities=EMAIL_ONLY,
+            default_journey=default_journey,
         )
         await session.commit()
     return describe(from_rows(activation.split))
@@ -59,7 +64,7 @@ async def go(sessions: Sessions, version_: int, share: str = "100", shop: str | 
 async def back(sessions: Sessions, shop: str | None = None) -> str:
     async with sessions() as session:
         activation = await rollback(
-            session, journey="shop_journey", shop=shop, by="mehmet", **EMAIL_ONLY
+            session, journey="shop_journey", shop=shop, by="mehmet", capabilities=EMAIL_ONLY
         )
         await session.commit()
     return describe(from_rows(activation.split))
@@ -118,13 +123,13 @@ async def test_a_release_this_deployment_can_not_send_is_refused(published: Sess
 
     assert str(sms.value) == (
         "shop_journey v3 can not go live on this deployment:\n"
-        "  steps[2]: message r2 goes out by sms, and this deployment has no provider for it "
+        "  steps[2].send.channel: channel 'sms' is not available yet: no provider configured "
         "(set CARTNUDGE_SMS_PROVIDER (twilio or netgsm) and its credentials)"
     )
     assert str(webhook.value) == (
         "shop_journey v4 can not go live on this deployment:\n"
-        "  steps[2]: webhook target 'staf' is not configured in CARTNUDGE_WEBHOOK_TARGETS "
-        "(configured: none)."
+        "  steps[2].send.target: webhook target 'staf' is not configured: "
+        "CARTNUDGE_WEBHOOK_TARGETS names no targets"
     )
     async with published() as session:
         assert await activations.live_activation(session, "shop_journey", None) is None
@@ -148,3 +153,49 @@ async def test_an_unpublished_version_or_a_bad_share_is_refused_plainly(
     assert str(share.value) == (
         "--share ten: write the percentage of new carts as a number, e.g. 10 or 2.5"
     )
+
+
+async def test_a_rolled_back_release_does_not_come_back_by_rolling_back_again(
+    published: Sessions,
+) -> None:
+    await go(published, 1)
+    await go(published, 2)  # bad
+    assert await back(published) == "v1 100%"
+    assert await go(published, 2, "10") == "v2 10%, v1 90%"  # tried again, carefully
+    assert await back(published) == "v1 100%"
+
+    with pytest.raises(ActivationRefused, match="has had one activation only"):
+        await back(published)
+
+
+async def test_a_shop_pilot_rolls_back_to_the_deployment_wide_activation(
+    published: Sessions,
+) -> None:
+    await go(published, 1)
+    await go(published, 2, shop="pilot")
+
+    assert await back(published, shop="pilot") == "the deployment-wide activation"
+    async with published() as session:
+        table = await read_live_table(session)
+    assert choose_share(table, "pilot", "cart", "shop_journey") == choose_share(
+        table, "other", "cart", "shop_journey"
+    )
+
+
+async def test_a_shop_activation_of_a_journey_that_does_not_serve_it_is_refused(
+    published: Sessions,
+) -> None:
+    with pytest.raises(ActivationRefused) as refused:
+        await go(published, 1, shop="acme", default_journey="abandoned_cart")
+
+    assert str(refused.value) == (
+        "shop acme is served by the default journey 'abandoned_cart', not shop_journey: an "
+        "activation of shop_journey for it would never be used (list the shop under "
+        "shop_journey's shops: and publish)"
+    )
+
+
+@pytest.mark.parametrize("share", ["nan", "inf", "0", "101", "0.001"])
+def test_a_share_that_is_no_percentage_is_refused_in_words(share: str) -> None:
+    with pytest.raises(ActivationRefused, match=f"--share {share}: "):
+        share_to_weight(share)

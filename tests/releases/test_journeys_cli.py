@@ -20,7 +20,7 @@ from settings import Settings
 from storage import releases
 from storage.database import create_engine, create_session_factory
 from tests.support.temporal import settings_for_tests
-from tests.unit.journey_files import version, write_journey
+from tests.unit.journey_files import EMAIL, SMS, templates_for, version, write_journey
 from workflows.names import CART_JOURNEY
 from workflows.payloads import CartJourneyInput
 from workflows.search_attributes import JOURNEY_RELEASE
@@ -62,6 +62,7 @@ async def test_publish_activate_a_share_status_and_rollback(cli_settings: Settin
     )
     status = await cartnudge(cli_settings, "journeys", "status")
     rolled = await cartnudge(cli_settings, "journeys", "rollback", "shop_journey", "--by", "can")
+    history = (await cartnudge(cli_settings, "journeys", "history", "shop_journey")).splitlines()
 
     assert published.count("published as release") == 2
     assert shared == "shop_journey: new carts get v2 10%, v1 90%\n"
@@ -72,6 +73,12 @@ async def test_publish_activate_a_share_status_and_rollback(cli_settings: Settin
     assert lines[2].startswith("  v1  release ") and "published " in lines[2]
     assert "carts in flight: unknown (Temporal at 127.0.0.1:1" in lines[2]
     assert rolled == "shop_journey rolled back: new carts get v1 100%\n"
+    assert [line.split("  ", 2)[2] for line in history] == [
+        "ayse  activate  shop_journey: v1 100%",
+        "ayse  activate  shop_journey: v2 10%, v1 90%",
+        "can  rollback (back to #1)  shop_journey: v1 100%",
+    ]
+    assert history[0].startswith("#1  ")
 
 
 async def test_publishing_a_changed_version_fails_and_names_the_file(
@@ -123,3 +130,22 @@ async def test_status_counts_the_carts_in_flight_on_each_release(
         await asyncio.sleep(0.1)
     [v1_line] = [line for line in status.splitlines() if line.startswith("  v1 ")]
     assert v1_line.endswith("carts in flight: 1")
+
+
+async def test_a_version_this_machine_can_not_send_is_published_and_refused_at_activation(
+    cli_settings: Settings,
+) -> None:
+    texting = version(
+        number=3, steps=[*version()["steps"], {"send": {"channel": "sms", "template": "reminder"}}]
+    )
+    write_journey(
+        cli_settings.journeys_dir,
+        versions={3: texting},
+        templates=templates_for("reminder", channels=EMAIL + SMS),
+    )
+
+    published = await cartnudge(cli_settings, "journeys", "publish", "shop_journey", "3")
+    with pytest.raises(CommandError, match="no provider configured"):
+        await cartnudge(cli_settings, "journeys", "activate", "shop_journey", "3")
+
+    assert published.startswith("shop_journey v3: published as release ")

@@ -115,3 +115,21 @@ async def test_the_database_refuses_to_change_or_delete_a_release(
         await session.rollback()
         [kept] = await releases.releases_of(session)
     assert kept.version == 1
+
+
+async def test_a_shop_served_by_another_published_journey_is_refused_plainly(
+    session_factory: Sessions, tmp_path: Path
+) -> None:
+    write_journey(tmp_path / "a", "alpha", versions={1: version("alpha")}, folder={"shops": ["s1"]})
+    write_journey(tmp_path / "b", "beta", versions={1: version("beta")}, folder={"shops": ["s1"]})
+    await publish_folder(session_factory, tmp_path / "a")
+
+    [refusal] = await publish_folder(session_factory, tmp_path / "b")
+
+    assert refusal == (
+        f"beta v1: {(tmp_path / 'b' / 'beta' / 'journey.yaml').as_posix()}: shops: shop 's1' is "
+        "served by journey 'alpha' (as published): take it out of that journey's shops and "
+        "publish it first"
+    )
+    async with session_factory() as session:
+        assert await releases.journey_shops(session) == {"s1": "alpha"}

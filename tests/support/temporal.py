@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from journey_schema.providers import Capabilities
 from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
 from releases.source import ReleaseSource
@@ -78,8 +79,7 @@ async def running_worker(
         await publish_and_activate(
             session_factory,
             settings.journeys_dir,
-            channels=frozenset(providers),
-            webhook_targets=frozenset(settings.webhook_targets),
+            capabilities=Capabilities(frozenset(providers), frozenset(settings.webhook_targets)),
         )
         releases = LiveReleases(
             session_factory,

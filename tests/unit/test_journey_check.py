@@ -16,8 +16,15 @@ from tests.unit.journey_files import (
     write_journey,
 )
 
+STAFF_TARGET = '{"staff": {"url": "https://hooks.slack.com/services/T0/B0/x", "format": "slack"}}'
 
-def test_the_shipped_journeys_pass(capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_the_shipped_journeys_pass(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # v2 alerts the staff: the deployment it is checked against configures that target
+    monkeypatch.setenv("CARTNUDGE_WEBHOOK_TARGETS", STAFF_TARGET)
+
     assert main([str(REPO_JOURNEYS), "--default-journey", "abandoned_cart"]) == 0
 
     nudge = f"{REPO_JOURNEYS.as_posix()}/abandoned_cart/templates/nudge"
@@ -41,7 +48,7 @@ def test_problems_are_printed_one_per_line_and_fail(
     assert captured.out.splitlines() == [
         f"{file}: trigger.inactivity: malformed duration '1x': write a number and a unit "
         "(s, m, h, d, w), e.g. 30m, 1h, 1h30m, 2d",
-        f"{file}: steps[0]: template 'gone' does not exist",
+        f"{file}: steps[0]: template 'gone' does not exist; the templates are reminder",
     ]
     assert captured.err == f"2 problems in {tmp_path}\n"
 

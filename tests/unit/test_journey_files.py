@@ -191,11 +191,16 @@ def test_a_release_holds_exactly_the_templates_its_messages_use(tmp_path: Path) 
         },
     ]
     templates = templates_for("reminder", "nudge", "unused", locales=("en", "tr"))
-    templates["_footer.html"] = "<p>bye</p>"
+    # the layout includes the footer, which includes the address; nothing includes _unused
+    templates["_layout.html"] += '{% include "_footer.html" %}'
+    templates["_footer.html"] = '<p>bye</p>{% include "_address.html" %}'
+    templates["_address.html"] = "<p>Main Street 1</p>"
+    templates["_unused.html"] = "<p>old</p>"
     write_journey(tmp_path, versions={1: version(steps=steps)}, templates=templates)
     pinned = load(tmp_path).journey("shop_journey").release(1)
 
     assert sorted(pinned.templates) == [
+        "_address.html",
         "_footer.html",
         "_layout.html",
         *(
@@ -206,6 +211,7 @@ def test_a_release_holds_exactly_the_templates_its_messages_use(tmp_path: Path) 
         ),
     ]
     assert sorted(pinned.templates_for("nudge")) == [
+        "_address.html",
         "_footer.html",
         "_layout.html",
         *(f"nudge/{lang}.{part}" for lang in ("en", "tr") for part in ("html", "subject", "txt")),
@@ -260,3 +266,24 @@ def test_the_release_id_is_stable_for_the_same_files(tmp_path: Path) -> None:
         return load(root).journey("shop_journey").release(1).id
 
     assert release_id(tmp_path / "a") == release_id(tmp_path / "b")
+
+
+def test_a_new_shared_file_leaves_existing_releases_unchanged(tmp_path: Path) -> None:
+    journey_dir = write_journey(tmp_path)
+    before = load(tmp_path).journey("shop_journey").release(1).id
+
+    write_templates(journey_dir, {"_footer.html": "<p>for the next version</p>"})
+
+    assert load(tmp_path).journey("shop_journey").release(1).id == before
+
+
+def test_a_shared_file_named_at_render_time_keeps_every_shared_file(tmp_path: Path) -> None:
+    templates = templates_for("reminder")
+    templates["reminder/en.txt"] += '{% include "_" ~ "sig.txt" %}'
+    templates["_sig.txt"] = "-- the shop"
+    templates["_other.txt"] = "unused, but who knows"
+    write_journey(tmp_path, templates=templates)
+
+    release = load(tmp_path).journey("shop_journey").release(1)
+
+    assert {"_sig.txt", "_other.txt", "_layout.html"} <= set(release.templates)

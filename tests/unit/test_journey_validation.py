@@ -119,9 +119,14 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
     del document["trigger"]
 
     assert problems_for(tmp_path, document) == [
-        (None, "missing required key 'trigger'"),
-        ("steps[0].send", "unknown key 'then'"),
-        (None, "unknown key 'holdout'"),
+        (None, "missing required key 'trigger', e.g. trigger: {inactivity: 1h}"),
+        ("steps[0].send", "unknown key 'then': the keys here are channel, template, target, id"),
+        (
+            None,
+            "unknown key 'holdout': the keys here are journey, version, description, trigger, "
+            "entry, locale, quiet_hours, when_capped, on_suppression, conversion_window, "
+            "sms_max_segments, steps",
+        ),
         ("steps[0].send", "a send step needs `template: <folder>`"),
     ]
 
@@ -338,11 +343,13 @@ def test_a_missing_template_names_file_step_and_template(tmp_path: Path) -> None
             {"wait_for": {"clicked": "r1", "within": "1d"}, "then": [send("still", "r2")]},
         ]
     )
-    journey_dir = write_journey(tmp_path, versions={1: document})
+    templates = templates_for("reminder", "still_thinking")
+    journey_dir = write_journey(tmp_path, versions={1: document}, templates=templates)
     catalog = load(tmp_path)
 
     assert str(catalog.problems[0]) == (
-        f"{(journey_dir / 'v1.yaml').as_posix()}: steps[2].then[0]: template 'still' does not exist"
+        f"{(journey_dir / 'v1.yaml').as_posix()}: steps[2].then[0]: template 'still' does not "
+        "exist; did you mean 'still_thinking'? The templates are reminder, still_thinking"
     )
 
 
@@ -377,7 +384,7 @@ def test_an_unknown_variable_is_found_even_in_a_branch_not_taken(tmp_path: Path)
     assert "templates can use checkout_url, currency, customer" in problem
 
 
-def test_an_undefined_attribute_fails_validation_with_the_line(tmp_path: Path) -> None:
+def test_an_unknown_attribute_fails_validation_with_the_line(tmp_path: Path) -> None:
     templates = templates_for("reminder", locales=("en", "tr"))
     templates["reminder/tr.html"] = (
         '{% extends "_layout.html" %}{% block body %}\n\n{{ customer.frist_name }}{% endblock %}'
@@ -386,8 +393,8 @@ def test_an_undefined_attribute_fails_validation_with_the_line(tmp_path: Path) -
     assert problems_for(tmp_path, version(), templates) == [
         (
             "steps[0]",
-            "template reminder/tr.html line 3: undefined: 'dict object' has no attribute "
-            "'frist_name'",
+            "template reminder/tr.html line 3: unknown variable 'customer.frist_name'; did you "
+            "mean 'customer.first_name'? customer has id, first_name, locale, language",
         )
     ]
 
@@ -408,7 +415,10 @@ def test_a_template_syntax_error_is_refused(tmp_path: Path) -> None:
 
     ((step, problem),) = problems_for(tmp_path, version(), templates)
     assert step == "steps[0]"
-    assert problem.startswith("template reminder/en.txt line 2: syntax error: Unexpected end")
+    assert problem == (
+        "template reminder/en.txt line 1: syntax error: `{% for %}` is opened here and never "
+        "closed: add `{% endfor %}` where the for should end"
+    )
 
 
 def test_a_sandbox_escape_is_refused(tmp_path: Path) -> None:
@@ -431,9 +441,7 @@ def test_a_broken_partial_is_reported_once(tmp_path: Path) -> None:
     assert problems_for(tmp_path, version(), templates) == [
         (
             None,
-            "template _layout.html line 1: unknown variable 'shop_name'; templates can use "
-            "checkout_url, currency, customer, item_count, items, language, locale, "
-            "open_pixel_url, quantity, shop, total, unsubscribe_url",
+            "template _layout.html line 1: unknown variable 'shop_name'; did you mean 'shop'?",
         )
     ]
 
@@ -454,7 +462,9 @@ def test_html_without_the_open_pixel_is_refused(tmp_path: Path) -> None:
 def test_each_template_is_reported_once_at_its_first_step(tmp_path: Path) -> None:
     document = version(steps=[send("gone", "r1"), {"wait": "1h"}, send("gone", "r2")])
 
-    assert problems_for(tmp_path, document) == [("steps[0]", "template 'gone' does not exist")]
+    assert problems_for(tmp_path, document) == [
+        ("steps[0]", "template 'gone' does not exist; the templates are reminder")
+    ]
 
 
 # --- channels ----------------------------------------------------------------------------

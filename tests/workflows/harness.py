@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from journey_schema.journey_files import read_journeys
+from journey_schema.journey_files import read_for_publishing
+from journey_schema.providers import Capabilities
 from releases.activation import activate
 from releases.publishing import Published, publish
 from settings import Settings
@@ -25,7 +26,9 @@ from tests.support.smtp import SmtpServer
 from workflows.client import start_cart_journey
 from workflows.payloads import Cart, Channel, JourneyProgress
 
-HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
+# Recorded histories of the code since the last release; a release renames the folder to
+# its version (tests/replay/histories/v0.1.0/), and those are never re-recorded.
+NEXT_HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories" / "next"
 
 
 @dataclass
@@ -44,7 +47,7 @@ class JourneyHarness:
 
     async def go_live(self, version: int, journey: str = "abandoned_cart") -> None:
         """`cartnudge journeys publish` and `activate` of one version, for all new carts."""
-        files = read_journeys(self.settings.journeys_dir, channels=self.channels)
+        files = read_for_publishing(self.settings.journeys_dir)
         results = await publish(self.sessions, files, journey=journey, version=version, by="test")
         assert all(r.state is not Published.REFUSED for r in results), results
         async with self.sessions() as session:
@@ -54,8 +57,7 @@ class JourneyHarness:
                 version=version,
                 shop=None,
                 by="test",
-                channels=self.channels,
-                webhook_targets=frozenset(self.settings.webhook_targets),
+                capabilities=Capabilities(self.channels, frozenset(self.settings.webhook_targets)),
             )
             await session.commit()
 
@@ -112,7 +114,8 @@ class JourneyHarness:
         state: JourneyProgress = await handle.result()
         if record_as and os.environ.get("CARTNUDGE_RECORD_HISTORIES") == "1":
             history = await handle.fetch_history()
-            (HISTORIES / f"{record_as}.json").write_text(history.to_json())
+            NEXT_HISTORIES.mkdir(parents=True, exist_ok=True)
+            (NEXT_HISTORIES / f"{record_as}.json").write_text(history.to_json())
         return state
 
     @property

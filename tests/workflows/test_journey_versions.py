@@ -44,7 +44,7 @@ async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
         assert "DEĞİŞTİRİLDİ" not in str(nudge["Subject"])
         assert (await harness.state(handle)).version == 1
 
-        # a cart abandoned from now on gets v3, with the new words
+        # a cart abandoned from now on gets v3
         later = await harness.start(make_cart(), cart_id="cart-2")
         await harness.advance(hours=1, minutes=5)
         assert (await harness.state(later)).version == 3

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from channels.smtp import SmtpEmailSender
+from journey_schema.providers import Capabilities
 from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
 from sending.delivery import Provider
@@ -20,7 +21,7 @@ from tests.support.smtp import SmtpServer
 from tests.support.tables import rows
 from tests.support.temporal import running_worker, settings_for_tests
 from tests.workflows.harness import JourneyHarness
-from workflows.payloads import Channel, OrderPlaced
+from workflows.payloads import Channel, OrderPlaced, Outcome
 from workflows.search_attributes import JOURNEY_RELEASE, JOURNEY_VERSION
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -38,8 +39,7 @@ async def test_a_worker_without_a_journeys_folder_serves_published_releases(
     await publish_and_activate(
         session_factory,
         published_from,
-        channels=frozenset({Channel.EMAIL}),
-        webhook_targets=frozenset(),
+        capabilities=Capabilities(frozenset({Channel.EMAIL}), frozenset()),
     )
     shutil.rmtree(published_from)
     settings = settings_for_tests(journeys_dir=tmp_path / "nowhere", smtp_url=smtp_server.url)
@@ -70,3 +70,33 @@ async def test_a_worker_without_a_journeys_folder_serves_published_releases(
     [message] = await rows(session_factory, Message)
     [outcome] = await rows(session_factory, JourneyOutcome)
     assert message.release_id == outcome.release_id == state.release_id
+
+
+async def test_a_cart_of_a_journey_nobody_activated_ends_not_live_at_once(
+    temporal_env: WorkflowEnvironment,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    settings = settings_for_tests(journeys_dir=tmp_path / "nowhere", smtp_url=smtp_server.url)
+    email = Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))
+    nothing_published = LiveReleases(session_factory, default_journey="abandoned_cart")
+
+    async with running_worker(
+        temporal_env.client,
+        settings=settings,
+        session_factory=session_factory,
+        providers={Channel.EMAIL: email},
+        releases=nothing_published,
+    ):
+        harness = JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+        handle = await harness.start(make_cart())
+        state = await harness.finish(handle, record_as="not_live")
+        history = await handle.fetch_history()
+
+    # Not held until someone activates: its history would grow by a retry a minute.
+    assert state.outcome == Outcome.NOT_LIVE
+    assert len(history.events) < 20
+    [outcome] = await rows(session_factory, JourneyOutcome)
+    assert outcome.outcome == "not_live"
+    assert smtp_server.messages == []

@@ -1,0 +1,1 @@
+"""cartnudge journeys preview, simulate and diff."""
