@@ -18,7 +18,7 @@ help:
 	@echo "make schema          regenerate journeys/journey.schema.json"
 	@echo "make record-histories  store workflow histories for the replay tests (histories/next/)"
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
-	@echo "make bench           intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
+	@echo "make bench           simulate time for every persona; intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
 	@echo "make bench-scale     20000 carts asleep mid-journey: time, Temporal's database, worker memory, 100k extrapolated"
 	@echo "make clean           remove .venv, data/ and caches"
 
@@ -61,6 +61,7 @@ chaos: $(STAMP)
 	$(BIN)/python -m devstack.chaos --carts 1000 --kills 8
 
 bench: $(STAMP)
+	$(BIN)/python -m devstack.bench_simulate
 	$(BIN)/python -m devstack.bench
 
 # Takes a while (see README, Benchmark) and the whole box: run it alone.
