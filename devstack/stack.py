@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 
 from devstack.postgres import PostgresServer, find_postgres_bin_dir
 from devstack.processes import free_port, spawn, stop, wait_until_healthy
-from journey_schema.providers import Capabilities, configured_channels
+from journey_schema.providers import capabilities_of
 from releases.quick_start import JourneysRefused, publish_and_activate
 from settings import Settings
 from storage.database import create_engine, create_session_factory
@@ -193,11 +193,10 @@ async def publish_journeys(settings: Settings, *, strict: bool = True) -> list[s
         return await publish_and_activate(
             create_session_factory(engine),
             settings.journeys_dir,
-            capabilities=Capabilities(
-                configured_channels(settings), frozenset(settings.webhook_targets)
-            ),
+            capabilities=capabilities_of(settings),
+            refusals_are_fatal=strict,
         )
     except JourneysRefused as refused:
-        raise StackError(f"journeys/ does not pass, nothing was published:\n{refused}") from None
+        raise StackError(f"versions in journeys/ could not be published:\n{refused}") from None
     finally:
         await engine.dispose()

@@ -10,9 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.stack import StackError, publish_journeys
 from journey_schema.journey_files import read_journeys
 from releases.publishing import publish
 from storage import releases
+from tests.support.temporal import settings_for_tests
 from tests.unit.journey_files import version, write_journey, write_version
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -133,3 +135,18 @@ async def test_a_shop_served_by_another_published_journey_is_refused_plainly(
     )
     async with session_factory() as session:
         assert await releases.journey_shops(session) == {"s1": "alpha"}
+
+
+async def test_make_run_keeps_going_when_a_version_can_not_be_published(
+    session_factory: Sessions, database_url: str, tmp_path: Path
+) -> None:
+    journey_dir = write_journey(tmp_path)
+    settings = settings_for_tests(database_url=database_url, journeys_dir=tmp_path)
+    await publish_journeys(settings)
+    write_version(journey_dir, 1, version(trigger={"inactivity": "2h"}))  # a published one
+
+    lines = await publish_journeys(settings, strict=False)
+    with pytest.raises(StackError, match="could not be published"):
+        await publish_journeys(settings)
+
+    assert lines[0].startswith("not published: shop_journey v1: was published on ")
