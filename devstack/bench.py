@@ -80,24 +80,21 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
 from devstack import carts
-from devstack.processes import REPO, free_port
+from devstack.processes import REPO
 from devstack.shops import shop_with_new_key
 from devstack.stack import (
     StackError,
     WorkerProcess,
-    api_process,
     postgres,
     publish_journeys,
-    smtp_server,
-    stack_env,
-    temporal_dev_server,
+    start_stack,
 )
 from journey_schema.models import WaitForStep
 from releases.live import LiveReleases
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
-from temporal_connection import connect_temporal, ensure_search_attributes, temporal_binary
+from temporal_connection import ensure_search_attributes, temporal_binary
 from worker import build_activities, build_providers, build_worker
 from workflows.client import cart_workflow_id, start_cart_journey
 from workflows.names import ENGAGEMENT, ORDER_PLACED
@@ -810,35 +807,19 @@ async def run_bench(
                 database_url=database_url, journeys_dir=REPO / "journeys", secret_key=SECRET_KEY
             )
         )
-        temporal_db = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "temporal.db"
-        temporal_address = await stack.enter_async_context(
-            temporal_dev_server(logs, db_file=temporal_db)
-        )
-        smtp_url = stack.enter_context(smtp_server(SmtpSink()))
-        api_port = free_port()
-        env = stack_env(
+        running = await start_stack(
+            stack,
+            logs=logs,
             database_url=database_url,
-            temporal_address=temporal_address,
-            smtp_url=smtp_url,
-            api_port=api_port,
-            task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+            api_key=api_key,
             secret_key=SECRET_KEY,
+            mail_sink=SmtpSink(),
+            temporal_db=Path(stack.enter_context(tempfile.TemporaryDirectory())) / "temporal.db",
+            task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+            concurrency=concurrency,
         )
-        worker = WorkerProcess(env, logs)
-        worker.start()
-        stack.callback(worker.stop)
-        api_url = stack.enter_context(api_process(env, api_port, logs))
-        client = await connect_temporal(Settings(temporal_address=temporal_address))
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        api = await stack.enter_async_context(
-            httpx.AsyncClient(
-                base_url=api_url,
-                headers={"Authorization": f"Bearer {api_key}"},
-                limits=limits,
-                timeout=30,
-            )
-        )
-        sides = Sides(api=api, client=client, task_queue=env["CARTNUDGE_TASK_QUEUE"])
+        worker = running.worker
+        sides = Sides(api=running.api, client=running.client, task_queue=running.task_queue)
         log.info("stack up in %.1fs", time.monotonic() - started)
 
         intake = await measure_intake(sides, carts, worker, events=events, lanes=concurrency)
@@ -872,10 +853,10 @@ async def run_bench(
         journey, branches = await journey_branches(
             Settings(
                 database_url=database_url,
-                smtp_url=smtp_url,
+                smtp_url=running.smtp_url,
                 task_queue=f"bench-cost-{uuid.uuid4().hex[:8]}",
                 secret_key=SECRET_KEY,
-                public_url=env["CARTNUDGE_PUBLIC_URL"],
+                public_url=running.public_url,
             )
         )
     return BenchReport(

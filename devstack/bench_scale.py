@@ -61,23 +61,19 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack import carts
 from devstack.bench import BenchError, idle, in_lanes
-from devstack.processes import REPO, free_port
+from devstack.processes import REPO
 from devstack.shops import shop_with_new_key
 from devstack.stack import (
     StackError,
     WorkerProcess,
-    api_process,
     postgres,
     publish_journeys,
-    smtp_server,
-    stack_env,
-    temporal_dev_server,
+    start_stack,
 )
 from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from storage.outbox import OutboxState, count_by_state
-from temporal_connection import connect_temporal
 from workflows.client import cart_workflow_id
 
 log = logging.getLogger("cartnudge.bench_scale")
@@ -502,33 +498,18 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
             Settings(database_url=database_url, journeys_dir=journeys, secret_key=secret_key)
         )
         db_file = scratch / "temporal.db"
-        temporal_address = await stack.enter_async_context(
-            temporal_dev_server(logs, db_file=db_file)
-        )
-        smtp_url = stack.enter_context(smtp_server(sink))
-        api_port = free_port()
-        env = stack_env(
+        running = await start_stack(
+            stack,
+            logs=logs,
             database_url=database_url,
-            temporal_address=temporal_address,
-            smtp_url=smtp_url,
-            api_port=api_port,
-            task_queue=f"scale-{uuid.uuid4().hex[:8]}",
+            api_key=api_key,
             secret_key=secret_key,
+            mail_sink=sink,
+            temporal_db=db_file,
+            task_queue=f"scale-{uuid.uuid4().hex[:8]}",
+            concurrency=concurrency,
         )
-        worker = WorkerProcess(env, logs)
-        worker.start()
-        stack.callback(worker.stop)
-        api_url = stack.enter_context(api_process(env, api_port, logs))
-        client = await connect_temporal(Settings(temporal_address=temporal_address))
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        api = await stack.enter_async_context(
-            httpx.AsyncClient(
-                base_url=api_url,
-                headers={"Authorization": f"Bearer {api_key}"},
-                limits=limits,
-                timeout=30,
-            )
-        )
+        worker, client, api = running.worker, running.client, running.api
         watched = Watched(
             db_file, child_pid("worker.py"), child_pid(str(db_file)), child_pid("uvicorn")
         )

@@ -6,6 +6,7 @@ smtp_server           a real SMTP server (aiosmtpd) around a given handler
 WorkerProcess         `python worker.py`, which can be killed and started again
 api_process           the API under uvicorn, once /healthz answers
 stack_env             the processes' environment: the developer's CARTNUDGE_* dropped
+start_stack           dev server, mail sink, worker and API together, with clients to them
 
 Every part raises StackError when it does not come up.
 """
@@ -19,11 +20,14 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiosmtpd.controller import Controller
+from temporalio.client import Client
 
 from devstack.postgres import PostgresServer, find_postgres_bin_dir
 from devstack.processes import free_port, spawn, stop, wait_until_healthy
@@ -182,6 +186,62 @@ def stack_env(
         "CARTNUDGE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
         "CARTNUDGE_SMTP_URL": smtp_url,
     }
+
+
+@dataclass
+class RunningStack:
+    """What `start_stack` brought up: clients to it, and the worker to watch or kill."""
+
+    api: httpx.AsyncClient  # authorised as the shop
+    client: Client  # Temporal
+    worker: WorkerProcess
+    task_queue: str
+    smtp_url: str
+    public_url: str  # the API's, as the worker signs links with it
+
+
+async def start_stack(
+    stack: AsyncExitStack,
+    *,
+    logs: Path,
+    database_url: str,
+    api_key: str,
+    secret_key: str,
+    mail_sink: Any,
+    temporal_db: Path,
+    task_queue: str,
+    concurrency: int,
+) -> RunningStack:
+    """The dev server (on `temporal_db`), an SMTP server around `mail_sink`, the worker and
+    the API, each stopped by `stack`; the API client keeps `concurrency` connections."""
+    temporal_address = await stack.enter_async_context(
+        temporal_dev_server(logs, db_file=temporal_db)
+    )
+    smtp_url = stack.enter_context(smtp_server(mail_sink))
+    api_port = free_port()
+    env = stack_env(
+        database_url=database_url,
+        temporal_address=temporal_address,
+        smtp_url=smtp_url,
+        api_port=api_port,
+        task_queue=task_queue,
+        secret_key=secret_key,
+    )
+    worker = WorkerProcess(env, logs)
+    worker.start()
+    stack.callback(worker.stop)
+    api_url = stack.enter_context(api_process(env, api_port, logs))
+    client = await connect_temporal(Settings(temporal_address=temporal_address))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    api = await stack.enter_async_context(
+        httpx.AsyncClient(
+            base_url=api_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            limits=limits,
+            timeout=30,
+        )
+    )
+    return RunningStack(api, client, worker, task_queue, smtp_url, env["CARTNUDGE_PUBLIC_URL"])
 
 
 async def publish_journeys(settings: Settings, *, strict: bool = True) -> list[str]:
