@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from channels.smtp import SmtpEmailSender
+from releases.source import ReleaseSource
 from sending.delivery import Provider
 from tests.support.smtp import SmtpServer
 from tests.support.temporal import running_worker, settings_for_tests
@@ -38,9 +39,11 @@ def harness_factory(
     async def factory(
         journeys_dir: Path = REPO_JOURNEYS,
         providers: dict[Channel, Provider] | None = None,
+        releases: ReleaseSource | None = None,
         **overrides: Any,
     ) -> AsyncIterator[JourneyHarness]:
-        """A worker on `journeys_dir`; `providers` add channels to SMTP email."""
+        """A worker on `journeys_dir` (published and activated), or on `releases` as given;
+        `providers` add channels to SMTP email."""
         settings = settings_for_tests(
             journeys_dir=journeys_dir, smtp_url=smtp_server.url, **overrides
         )
@@ -51,6 +54,7 @@ def harness_factory(
             settings=settings,
             session_factory=session_factory,
             providers=every,
+            releases=releases,
         ):
             yield JourneyHarness(
                 temporal_env, settings, session_factory, smtp_server, frozenset(every)

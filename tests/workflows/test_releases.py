@@ -8,19 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
-from channels.smtp import SmtpEmailSender
 from journey_schema.providers import Capabilities
 from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
-from sending.delivery import Provider
 from storage.models import JourneyOutcome, Message
 from tests.factories import make_cart
 from tests.support.smtp import SmtpServer
 from tests.support.tables import rows
-from tests.support.temporal import running_worker, settings_for_tests
-from tests.workflows.harness import JourneyHarness
+from tests.workflows.harness import HarnessFactory
 from workflows.payloads import Channel, OrderPlaced, Outcome
 from workflows.search_attributes import JOURNEY_RELEASE, JOURNEY_VERSION
 
@@ -28,9 +24,8 @@ REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
 
 async def test_a_worker_without_a_journeys_folder_serves_published_releases(
-    temporal_env: WorkflowEnvironment,
+    harness_factory: HarnessFactory,
     session_factory: async_sessionmaker[AsyncSession],
-    smtp_server: SmtpServer,
     tmp_path: Path,
 ) -> None:
     # Published from a copy that is gone before the worker starts.
@@ -42,18 +37,9 @@ async def test_a_worker_without_a_journeys_folder_serves_published_releases(
         capabilities=Capabilities(frozenset({Channel.EMAIL}), frozenset()),
     )
     shutil.rmtree(published_from)
-    settings = settings_for_tests(journeys_dir=tmp_path / "nowhere", smtp_url=smtp_server.url)
     releases = LiveReleases(session_factory, default_journey="abandoned_cart")
-    email = Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))
 
-    async with running_worker(
-        temporal_env.client,
-        settings=settings,
-        session_factory=session_factory,
-        providers={Channel.EMAIL: email},
-        releases=releases,
-    ):
-        harness = JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+    async with harness_factory(published_from, releases=releases) as harness:
         handle = await harness.through_first_email(make_cart())
         state = await harness.state(handle)
         await handle.signal(
@@ -73,23 +59,14 @@ async def test_a_worker_without_a_journeys_folder_serves_published_releases(
 
 
 async def test_a_cart_of_a_journey_nobody_activated_ends_not_live_at_once(
-    temporal_env: WorkflowEnvironment,
+    harness_factory: HarnessFactory,
     session_factory: async_sessionmaker[AsyncSession],
     smtp_server: SmtpServer,
     tmp_path: Path,
 ) -> None:
-    settings = settings_for_tests(journeys_dir=tmp_path / "nowhere", smtp_url=smtp_server.url)
-    email = Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))
     nothing_published = LiveReleases(session_factory, default_journey="abandoned_cart")
 
-    async with running_worker(
-        temporal_env.client,
-        settings=settings,
-        session_factory=session_factory,
-        providers={Channel.EMAIL: email},
-        releases=nothing_published,
-    ):
-        harness = JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+    async with harness_factory(tmp_path / "nowhere", releases=nothing_published) as harness:
         handle = await harness.start(make_cart())
         state = await harness.finish(handle, record_as="not_live")
         history = await handle.fetch_history()
