@@ -113,7 +113,7 @@ class MessagingActivities:
     @activity.defn(name=names.SEND_MESSAGE)
     async def send_message(self, request: SendRequest) -> SendResult:
         """Send one journey step's message, at most once, unless the cart was bought."""
-        key = f"{request.workflow_id}:{request.run_id}:{request.step}"
+        key = request.outbox_key
         step = request.model_dump(include=OUTBOX_COLUMNS)
         state = await self._outbox.claim(key, {**step, "channel": request.channels[0]})
         if state is OutboxState.SENDING:

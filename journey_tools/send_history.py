@@ -27,8 +27,7 @@ class SendAttempt:
     @property
     def key(self) -> str:
         """The outbox key the send activity used (and the capture keeps)."""
-        request = self.request
-        return f"{request.workflow_id}:{request.run_id}:{request.step}"
+        return self.request.outbox_key
 
 
 def send_attempts(history: WorkflowHistory) -> list[SendAttempt]:

@@ -241,6 +241,11 @@ class SendRequest(_Frozen):
     quiet_hours: QuietWindow | None = None
     when_capped: WhenCapped = WhenCapped.DEFER
 
+    @property
+    def outbox_key(self) -> str:
+        """The step's outbox key: one row per workflow run and step, however often retried."""
+        return f"{self.workflow_id}:{self.run_id}:{self.step}"
+
 
 class SendResult(_Frozen):
     status: MessageStatus
