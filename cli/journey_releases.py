@@ -21,7 +21,13 @@ from cli.errors import CommandError
 from journey_schema.errors import JourneyNotFound
 from journey_schema.journey_files import read_for_publishing
 from journey_schema.providers import capabilities_of
-from releases.activation import ActivationRefused, activate, rollback, share_to_weight
+from releases.activation import (
+    ActivationRefused,
+    activate,
+    rollback,
+    scope_name,
+    share_to_weight,
+)
 from releases.publishing import Published, publish
 from releases.split import describe, from_rows
 from releases.status import activation_log, journey_status
@@ -66,8 +72,8 @@ async def activate_command(session: AsyncSession, args: argparse.Namespace, out:
     except ActivationRefused as err:
         raise CommandError(str(err)) from None
     await session.commit()
-    scope = f"{args.name} for shop {args.shop}" if args.shop else args.name
-    out.write(f"{scope}: new carts get {describe(from_rows(activation.split))}\n")
+    live = describe(from_rows(activation.split))
+    out.write(f"{scope_name(args.name, args.shop)}: new carts get {live}\n")
 
 
 async def rollback_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
@@ -82,8 +88,8 @@ async def rollback_command(session: AsyncSession, args: argparse.Namespace, out:
     except ActivationRefused as err:
         raise CommandError(str(err)) from None
     await session.commit()
-    scope = f"{args.name} for shop {args.shop}" if args.shop else args.name
-    out.write(f"{scope} rolled back: new carts get {describe(from_rows(activation.split))}\n")
+    live = describe(from_rows(activation.split))
+    out.write(f"{scope_name(args.name, args.shop)} rolled back: new carts get {live}\n")
 
 
 async def status_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:

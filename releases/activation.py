@@ -76,7 +76,7 @@ async def activate(
     before: Split = from_rows(current.split) if current else ()
     split = with_share(before, stored.id, version, weight) if before else whole(stored.id, version)
     if split == before:
-        raise ActivationRefused(f"{_scope(journey, shop)} is live as {describe(split)} already")
+        raise ActivationRefused(f"{scope_name(journey, shop)} is live as {describe(split)} already")
     return await activations.add_activation(
         session,
         journey=journey,
@@ -103,7 +103,7 @@ async def rollback(
     deployment-wide one again.
     """
     await activations.lock_journey(session, journey, shop)
-    scope = _scope(journey, shop)
+    scope = scope_name(journey, shop)
     current = await activations.live_activation(session, journey, shop)
     if current is None:
         raise ActivationRefused(f"{scope} has never been activated: nothing to roll back")
@@ -168,7 +168,8 @@ async def _check_serves(
         )
 
 
-def _scope(journey: str, shop: str | None) -> str:
+def scope_name(journey: str, shop: str | None) -> str:
+    """'abandoned_cart', or 'abandoned_cart for shop pilot': what an activation is of."""
     return f"{journey} for shop {shop}" if shop else journey
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from releases.activation import scope_name
 from releases.split import describe, from_rows
 from storage import activations, releases
 from storage.activations import StoredActivation
@@ -91,10 +92,9 @@ async def activation_log(session: AsyncSession, journey: str | None) -> list[str
     """Every activation change (of one journey), oldest first: the audit trail, as lines."""
     lines = []
     for row in await activations.activation_history(session, journey):
-        scope = f"{row.journey} for shop {row.shop}" if row.shop else row.journey
         restored = f" (back to #{row.restores_id})" if row.restores_id else ""
         lines.append(
             f"#{row.id}  {_when(row.activated_at)}  {row.activated_by}  {row.action}{restored}"
-            f"  {scope}: {describe(from_rows(row.split))}"
+            f"  {scope_name(row.journey, row.shop)}: {describe(from_rows(row.split))}"
         )
     return lines
