@@ -86,6 +86,7 @@ from devstack.stack import (
     StackError,
     WorkerProcess,
     postgres,
+    prepare_bench_process,
     publish_journeys,
     start_stack,
 )
@@ -878,12 +879,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="intake in flight")
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
-    for chatty in ("httpx", "alembic", "mail.log", "temporalio"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    # The run's settings are its own: a developer's exported CARTNUDGE_* must not change them.
-    for name in [name for name in os.environ if name.startswith("CARTNUDGE_")]:
-        del os.environ[name]
+    prepare_bench_process()
     with tempfile.TemporaryDirectory(prefix="cartnudge-bench-") as scratch:
         logs = args.logs or Path(scratch)
         logs.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ smtp_server           a real SMTP server (aiosmtpd) around a given handler
 WorkerProcess         `python worker.py`, which can be killed and started again
 api_process           the API under uvicorn, once /healthz answers
 stack_env             the processes' environment: the developer's CARTNUDGE_* dropped
+prepare_bench_process  the same for a bench's own process, and its logging
 start_stack           dev server, mail sink, worker and API together, with clients to them
 
 Every part raises StackError when it does not come up.
@@ -14,6 +15,7 @@ Every part raises StackError when it does not come up.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -164,6 +166,16 @@ def api_process(env: dict[str, str], port: int, logs: Path) -> Iterator[str]:
         yield base_url
     finally:
         stop(proc)
+
+
+def prepare_bench_process() -> None:
+    """A bench's own process: its progress logged by the minute, the libraries' chatter
+    left out, and the developer's exported CARTNUDGE_* dropped so they change no number."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
+    for chatty in ("httpx", "alembic", "mail.log", "temporalio"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    for name in [name for name in os.environ if name.startswith("CARTNUDGE_")]:
+        del os.environ[name]
 
 
 def stack_env(
