@@ -16,6 +16,16 @@ A step is a mapping with exactly one kind key:
       then: [...]
       else: [...]
     - exit: "bought elsewhere"      # or just `- exit`
+    - split:                        # an experiment: each customer sticks to one arm
+        experiment: first_wait
+        decide: {metric: conversion, min_carts: 500}
+        arms:
+          fast: {weight: 50, steps: [{wait: 1h}]}
+          slow: {weight: 50, steps: [{wait: 12h}]}
+
+A journey may hold a share of its customers out (`holdout: 10%`): their carts are
+tracked through the same clock and never messaged, the baseline every lift is measured
+against (experiments/, reports/).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from pydantic import (
 )
 
 from journey_schema.durations import Duration
+from journey_schema.percent import Percent
 from workflows.payloads import Channel, WhenCapped
 
 MessageId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
@@ -185,7 +196,84 @@ class ExitStep(_Strict):
     exit: str | None = Field(default=None, description="Why the journey ends here.")
 
 
-STEP_KINDS = ("wait", "send", "wait_for", "branch", "exit")
+ExperimentName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+ArmName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")]
+
+
+class Assign(StrEnum):
+    """What sticks to an arm: the customer (every cart of theirs), or each cart alone."""
+
+    CUSTOMER = "customer"
+    CART = "cart"
+
+
+class Metric(StrEnum):
+    """What an experiment is decided on: conversions within the window, or revenue."""
+
+    CONVERSION = "conversion"
+    REVENUE_PER_CART = "revenue_per_cart"
+
+
+class DecideRule(_Strict):
+    """Decide the experiment by itself once the numbers are clear (experiments/decisions.py).
+
+    The winner is recorded, and new carts reaching the split take it, once the best arm's
+    always-valid interval excludes no difference, the sample-ratio check passes and every
+    arm has at least `min_carts` carts.
+    """
+
+    metric: Metric = Field(description="conversion or revenue_per_cart.")
+    min_carts: Annotated[int, Field(ge=1)] = Field(
+        default=100, description="Carts every arm needs before a winner may be chosen."
+    )
+
+
+class Arm(_Strict):
+    weight: Annotated[int, Field(ge=1, le=100)] = Field(
+        description="This arm's share of the customers, in percent; the arms add up to 100."
+    )
+    steps: list[Step] = Field(
+        default=[], description="What this arm does; an empty list does nothing."
+    )
+
+
+class SplitSpec(_Strict):
+    experiment: ExperimentName = Field(description="Names the experiment in reports.")
+    arms: Annotated[dict[ArmName, Arm], Field(min_length=2)] = Field(
+        description="Two or more arms by name, each a weight and its own steps. The first "
+        "arm is the control: a stopped experiment sends everyone there."
+    )
+    assign: Assign = Field(
+        default=Assign.CUSTOMER,
+        description="customer (default): the same person gets the same arm on every cart; "
+        "cart: each cart is assigned on its own.",
+    )
+    decide: DecideRule | None = Field(
+        default=None, description="Let cartnudge choose the winner once the numbers are clear."
+    )
+
+    @model_validator(mode="after")
+    def weights_add_up(self) -> SplitSpec:
+        total = sum(arm.weight for arm in self.arms.values())
+        if total != 100:
+            raise ValueError(f"the arms' weights add up to {total}: they must add up to 100")
+        return self
+
+    @property
+    def control(self) -> str:
+        """The first arm, as written."""
+        return next(iter(self.arms))
+
+    def weights_bp(self) -> list[tuple[str, int]]:
+        """The arms in file order with their weights in basis points (releases.assignment)."""
+        return [(name, arm.weight * 100) for name, arm in self.arms.items()]
+
+
+class SplitStep(_Strict):
+    split: SplitSpec
+
+
+STEP_KINDS = ("wait", "send", "wait_for", "branch", "exit", "split")
 
 
 def step_kind(value: Any) -> str | None:
@@ -209,12 +297,13 @@ Step = Annotated[
     | Annotated[SendStep, Tag("send")]
     | Annotated[WaitForStep, Tag("wait_for")]
     | Annotated[BranchStep, Tag("branch")]
-    | Annotated[ExitStep, Tag("exit")],
+    | Annotated[ExitStep, Tag("exit")]
+    | Annotated[SplitStep, Tag("split")],
     Discriminator(
         step_kind,
         custom_error_type="unknown_step_kind",
         custom_error_message=(
-            "a step must have exactly one of the keys: wait, send, wait_for, branch, exit"
+            "a step must have exactly one of the keys: wait, send, wait_for, branch, split, exit"
         ),
     ),
 ]
@@ -286,6 +375,11 @@ class JourneyVersion(_Strict):
         default=timedelta(days=3),
         description="After the last step, a purchase within this long still counts as recovered.",
     )
+    holdout: Percent | None = Field(
+        default=None,
+        description="A share of customers (e.g. 10%) tracked through the journey's clock "
+        "but never messaged: the baseline that shows what the journey adds.",
+    )
     sms_max_segments: Annotated[int, Field(ge=1, le=10)] = Field(
         default=3,
         description="The most SMS segments a text message may take, opt-out line included "
@@ -306,6 +400,10 @@ def _expand(data: Any) -> Any:
         for key in ("steps", "then", "else"):
             if isinstance(out.get(key), list):
                 out[key] = [_expand(_exit_shorthand(step)) for step in out[key]]
+        split = out.get("split")
+        if isinstance(split, dict) and isinstance(split.get("arms"), dict):
+            arms = {name: _expand(arm) for name, arm in split["arms"].items()}
+            out["split"] = {**split, "arms": arms}
         return out
     return data
 
@@ -323,4 +421,7 @@ class PinnedRelease(_Strict):
 
 WaitForStep.model_rebuild()
 BranchStep.model_rebuild()
+Arm.model_rebuild()
+SplitSpec.model_rebuild()
+SplitStep.model_rebuild()
 JourneyVersion.model_rebuild()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.engine import Dialect
@@ -131,6 +132,7 @@ class Message(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(300), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
+    arms: Mapped[dict[str, str] | None] = mapped_column(JSON)  # experiment -> arm
 
 
 class EngagementEvent(Base):
@@ -148,6 +150,8 @@ class EngagementEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))  # EngagementKind
     url: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # an open the provider says a machine made (Apple Mail Privacy Protection prefetch)
+    machine: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class JourneyOutcome(Base):
@@ -175,6 +179,8 @@ class JourneyOutcome(Base):
     currency: Mapped[str] = mapped_column(String(3))
     messages_sent: Mapped[int]
     ended_at: Mapped[datetime]
+    held_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    arms: Mapped[dict[str, str] | None] = mapped_column(JSON)  # experiment -> arm
 
 
 class Suppression(Base):
@@ -340,3 +346,105 @@ class JourneyActivation(Base):
     restores_id: Mapped[int | None]  # rollback: the row whose split this one brings back
     activated_by: Mapped[str] = mapped_column(String(200))
     activated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class JourneyEntryRow(Base):
+    """A cart that entered its journey at abandonment: the unit every report counts.
+
+    Converted, in every group alike, means an order for the cart placed between
+    `abandoned_at` and `window_ends_at` (journey_schema/clock.py).
+    """
+
+    __tablename__ = "journey_entries"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "run_id"),
+        Index("ix_entries_journey", "journey", "shop", "abandoned_at"),
+        Index("ix_entries_release", "release_id", "held_out"),
+        Index("ix_entries_cart", "shop", "cart_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(String(100))
+    shop: Mapped[str] = mapped_column(String(200))
+    cart_id: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[str] = mapped_column(String(200))
+    journey: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    release_id: Mapped[str] = mapped_column(String(64))
+    held_out: Mapped[bool]
+    abandoned_at: Mapped[datetime]
+    window_ends_at: Mapped[datetime]
+    cart_total: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class ExperimentAssignment(Base):
+    """A cart's arm of one experiment, assigned when it entered the journey (every cart of
+    the release, whether or not it reaches the split: reports compare like with like).
+
+    `reached_at` is when it reached the split; `arm_taken` the arm it took there (the
+    winner, once one is decided). `after_decision` rows entered after the experiment was
+    decided or stopped: they take the winner and are not part of the experiment.
+    """
+
+    __tablename__ = "experiment_assignments"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "run_id", "experiment"),
+        Index("ix_assignments_experiment", "release_id", "experiment", "arm"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(String(100))
+    journey: Mapped[str] = mapped_column(String(100))
+    release_id: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(100))
+    arm: Mapped[str] = mapped_column(String(50))
+    after_decision: Mapped[bool]
+    assigned_at: Mapped[datetime]
+    reached_at: Mapped[datetime | None]
+    arm_taken: Mapped[str | None] = mapped_column(String(50))
+
+
+class ExperimentDecision(Base):
+    """An experiment of a release decided (a winner) or stopped (everyone to the control),
+    by its rule or by a person; new carts reaching its split take `arm`. One per
+    experiment and release, never changed."""
+
+    __tablename__ = "experiment_decisions"
+    __table_args__ = (UniqueConstraint("release_id", "experiment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey: Mapped[str] = mapped_column(String(100))
+    release_id: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # experiments.decisions.DecisionAction
+    arm: Mapped[str] = mapped_column(String(50))
+    decided_by: Mapped[str] = mapped_column(String(200))  # a person, or "rule"
+    reason: Mapped[str] = mapped_column(Text)
+    numbers: Mapped[dict[str, Any]] = mapped_column(JSON)  # the report's figures then
+    decided_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DashboardUser(Base):
+    """A person who may read the dashboard of some shops; the password as an argon2 hash."""
+
+    __tablename__ = "dashboard_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    disabled_at: Mapped[datetime | None]
+
+
+class DashboardUserShop(Base):
+    __tablename__ = "dashboard_user_shops"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("dashboard_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    shop: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop", ondelete="CASCADE"), primary_key=True
+    )

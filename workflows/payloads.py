@@ -149,6 +149,9 @@ class Outcome(StrEnum):
     UNSUBSCRIBED = "unsubscribed"  # the customer unsubscribed or complained
     UNREACHABLE = "unreachable"  # a hard bounce: the address does not exist
     CANCELLED = "cancelled"
+    # In the journey's holdout: never messaged, watched for a purchase through the same
+    # window; order_id and revenue say whether and how much it bought.
+    HELD_OUT = "held_out"
 
 
 class MessageStatus(StrEnum):
@@ -193,6 +196,8 @@ class JourneyProgress(_Frozen):
     outcome: Outcome | None = None
     order_id: str | None = None
     revenue: Decimal | None = None
+    held_out: bool = False  # in the journey's holdout: nothing is sent
+    arms: dict[str, str] = {}  # experiment -> the arm the cart took at its split
 
 
 # --- activity input and output ------------------------------------------------------
@@ -240,6 +245,7 @@ class SendRequest(_Frozen):
     due_at: datetime | None = None
     quiet_hours: QuietWindow | None = None
     when_capped: WhenCapped = WhenCapped.DEFER
+    arms: dict[str, str] = {}  # experiment -> arm, stored on the message row for reports
 
     @property
     def outbox_key(self) -> str:
@@ -276,3 +282,44 @@ class OutcomeRecord(_Frozen):
     currency: str
     messages_sent: int = 0
     ended_at: datetime
+    held_out: bool = False
+    arms: dict[str, str] = {}  # experiment -> the arm the cart took
+
+
+# --- experiments and the holdout ------------------------------------------------------
+
+
+class JourneyEntry(_Frozen):
+    """A cart entering its journey at abandonment (entry condition passed): recorded for
+    reports, and given its holdout membership and experiment arms (experiments/)."""
+
+    workflow_id: str
+    run_id: str
+    shop: str
+    cart_id: str
+    customer_id: str
+    release_id: str
+    abandoned_at: datetime  # workflow time
+    cart_total: Decimal
+    currency: str
+
+
+class EntryDecision(_Frozen):
+    held_out: bool
+
+
+class ArmRequest(_Frozen):
+    """A cart reaching a split step: which arm it takes."""
+
+    workflow_id: str
+    run_id: str
+    shop: str
+    cart_id: str
+    customer_id: str
+    release_id: str
+    experiment: str
+
+
+class ArmChoice(_Frozen):
+    arm: str
+    reason: str  # "assigned" (sticky), "decided" (the recorded winner), "stopped" (control)
