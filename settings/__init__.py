@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     )
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    temporal_ui_url: str = Field(
+        default="http://localhost:8233",
+        description="The Temporal UI engineers open: reports and the dashboard link each "
+        "cart's journey there.",
+    )
     task_queue: str = "cartnudge"
     smtp_url: str = Field(
         default="smtp://localhost:1025",
