@@ -237,6 +237,20 @@ class Arm(_Strict):
     )
 
 
+def weights_problem(experiment: object, weights: dict[str, int]) -> str | None:
+    """Why a split's weights do not make 100%, if they do not.
+
+    One sentence for the model and for validation's walk over the raw YAML, which says it
+    even when something else in the split is wrong.
+    """
+    total = sum(weights.values())
+    if total == 100:
+        return None
+    name = experiment if isinstance(experiment, str) else "this split"
+    each = ", ".join(f"{arm} {weight}" for arm, weight in weights.items())
+    return f"the arms of {name} add up to {total}% ({each}); make them add up to 100"
+
+
 class SplitSpec(_Strict):
     experiment: ExperimentName = Field(description="Names the experiment in reports.")
     arms: Annotated[dict[ArmName, Arm], Field(min_length=2)] = Field(
@@ -254,9 +268,9 @@ class SplitSpec(_Strict):
 
     @model_validator(mode="after")
     def weights_add_up(self) -> SplitSpec:
-        total = sum(arm.weight for arm in self.arms.values())
-        if total != 100:
-            raise ValueError(f"the arms' weights add up to {total}: they must add up to 100")
+        problem = weights_problem(self.experiment, {n: arm.weight for n, arm in self.arms.items()})
+        if problem:
+            raise ValueError(problem)
         return self
 
     @property

@@ -14,14 +14,31 @@ MAX_BASIS_POINTS = 5_000  # more than half held out would leave too little to me
 def parse_percent(value: Any) -> int:
     """'10%' -> 1000 basis points; raise ValueError naming the problem."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"write a share such as 10%, not {value!r}")
+        raise ValueError(f"write a share such as 10% or 2.5%, not {_written(value)}")
     text = str(value).strip().replace(" ", "")
-    if not re.fullmatch(PERCENT_PATTERN, text):
-        raise ValueError(f"malformed share {value!r}: write a percentage such as 10% or 2.5%")
+    # Read loosely first, so 100% is said to be too large rather than malformed.
+    if not re.fullmatch(r"\d+(\.\d{1,2})?%?", text):
+        raise ValueError(f"malformed share {value!r}: write a share such as 10% or 2.5%")
     basis_points = round(float(text.rstrip("%")) * 100)
-    if not 0 < basis_points <= MAX_BASIS_POINTS:
-        raise ValueError(f"a holdout of {value} is out of range: write between 0.01% and 50%")
+    if basis_points <= 0:
+        raise ValueError(
+            f"a holdout of {format_percent(basis_points)} holds nobody out: write a share "
+            "such as 10%, or leave `holdout` out"
+        )
+    if basis_points > MAX_BASIS_POINTS:
+        raise ValueError(
+            f"a holdout of {format_percent(basis_points)} is too large: write a share "
+            "such as 10%, at most 50% (more would leave too few customers to message)"
+        )
     return basis_points
+
+
+def _written(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if value is None:
+        return "nothing"
+    return "a list" if isinstance(value, list) else "keys with values"
 
 
 def format_percent(basis_points: int) -> str:

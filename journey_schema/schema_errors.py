@@ -33,7 +33,15 @@ _PATTERN_HINTS = {
     "target": "webhook target names use lowercase letters, digits and _, e.g. staff",
     "from": "write a time of day as HH:MM, 24-hour clock, e.g. 21:00",
     "to": "write a time of day as HH:MM, 24-hour clock, e.g. 09:00",
+    "experiment": "experiment names use lowercase letters, digits and _, e.g. first_wait",
 }
+_ARM_NAME_HINT = "arm names start with a letter, then letters, digits or _, e.g. fast or control"
+_WEIGHT_HINT = "a weight is the arm's share of customers in percent, a whole number from 1 to 100"
+_NAME_PATTERN = r"[a-z][a-z0-9_]{0,63}"  # experiments (as journeys and templates)
+_ARM_NAME = r"[A-Za-z][A-Za-z0-9_]{0,31}"
+_NUMBER_ERRORS = frozenset(
+    {"int_type", "int_parsing", "int_from_float", "greater_than_equal", "less_than_equal"}
+)
 
 # What to write, for the keys a marketer most often leaves out or writes as one value.
 _EXAMPLES = {
@@ -48,6 +56,14 @@ _EXAMPLES = {
     "wait_for": "wait_for: {clicked: r1, within: 24h}",
     "send": "send: {channel: email, template: reminder}",
     "quiet_hours": 'quiet_hours: {from: "21:00", to: "09:00"}',
+    "split": "split: {experiment: first_wait, arms: {fast: {weight: 50, steps: [...]}, "
+    "slow: {weight: 50, steps: [...]}}}",
+    "experiment": "experiment: first_wait",
+    "arms": "arms: {fast: {weight: 50, steps: [{wait: 1h}]}, slow: {weight: 50, steps: "
+    "[{wait: 12h}]}}",
+    "weight": "weight: 50",
+    "decide": "decide: {metric: conversion, min_carts: 200}",
+    "metric": "metric: conversion",
     "from": 'from: "21:00"',
     "to": 'to: "09:00"',
 }
@@ -56,18 +72,34 @@ _TIME_FIELDS = ("from", "to")
 
 
 def format_path(loc: tuple[int | str, ...]) -> str | None:
-    """A pydantic `loc` as a step/field path; None for the document itself."""
-    text = ""
+    """A pydantic `loc` as a step/field path; None for the document itself.
+
+    The steps of a split's arm read as walk.py names them: `steps[0].arms.fast[1]`, not
+    `steps[0].split.arms.fast.steps[1]`.
+    """
+    parts: list[int | str] = []
     previous: int | str | None = None
     before_previous: int | str | None = None
     for part in loc:
+        is_tag = isinstance(previous, int) and before_previous in _STEP_LISTS
+        if not (is_tag and part in STEP_KINDS):  # the step union's tag, not a written key
+            parts.append(part)
+        before_previous, previous = previous, part
+    text = ""
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        rest = parts[index + 1 : index + 5]
+        if part == "split" and len(rest) == 4 and rest[0] == "arms" and rest[2] == "steps":
+            if isinstance(rest[3], int):
+                text += f".arms.{rest[1]}[{rest[3]}]"
+                index += 5
+                continue
         if isinstance(part, int):
             text += f"[{part}]"
-        elif isinstance(previous, int) and before_previous in _STEP_LISTS and part in STEP_KINDS:
-            pass  # the step union's tag, not a key the marketer wrote
         else:
             text += f".{part}" if text else str(part)
-        before_previous, previous = previous, part
+        index += 1
     return text or None
 
 
@@ -80,10 +112,11 @@ def pydantic_problems(
 
 def _problem(file: Path, error: ErrorDetails, model: type[BaseModel] | None) -> JourneyError:
     loc = tuple(error["loc"])
-    last = loc[-1] if loc else None
     if error["type"] in ("extra_forbidden", "missing"):
         return JourneyError(file, format_path(loc[:-1]), _key_problem(error, loc, model))
-    return JourneyError(file, format_path(loc), _value_problem(error, last))
+    if loc[-1:] == ("[key]",):  # a mapping's key: the only one the schema names is an arm's
+        return JourneyError(file, format_path(loc[:-2]), _arm_name_problem(loc[-2]))
+    return JourneyError(file, format_path(loc), _value_problem(error, loc))
 
 
 def plain_problem(error: ErrorDetails) -> str:
@@ -91,7 +124,7 @@ def plain_problem(error: ErrorDetails) -> str:
     loc = tuple(error["loc"])
     if error["type"] in ("extra_forbidden", "missing"):
         return _key_problem(error, loc, None)
-    return _value_problem(error, loc[-1] if loc else None)
+    return _value_problem(error, loc)
 
 
 def _key_problem(error: ErrorDetails, loc: tuple[int | str, ...], model: Any) -> str:
@@ -108,17 +141,24 @@ def _key_problem(error: ErrorDetails, loc: tuple[int | str, ...], model: Any) ->
     return f"unknown key {key!r}: the keys here are {', '.join(allowed)}"
 
 
-def _value_problem(error: ErrorDetails, last: int | str | None) -> str:
+def _value_problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
+    last = loc[-1] if loc else None
     field = str(last) if isinstance(last, str) else None
     if kind == "unknown_step_kind":
         return _unknown_step(value)
     if kind == "value_error":
         return error["msg"].removeprefix("Value error, ")
+    split_problem = _split_problem(kind, loc, value, ctx)
+    if split_problem:
+        return split_problem
     if field in _TIME_FIELDS and kind in ("string_type", "string_pattern_mismatch"):
         return _time_problem(value, field)
+    if kind == "string_pattern_mismatch" and field == "experiment" and isinstance(value, str):
+        hint = _respelled(value, _NAME_PATTERN)
+        return f"{value!r}: {_PATTERN_HINTS[field]}" + (f"; did you mean {hint!r}?" if hint else "")
     if kind == "string_pattern_mismatch" and field in _PATTERN_HINTS:
         return f"{value!r}: {_PATTERN_HINTS[field]}"
     if kind == "too_short" and last == "steps":
@@ -147,6 +187,61 @@ def _value_problem(error: ErrorDetails, last: int | str | None) -> str:
     if kind == "list_type":
         return f"write a list here, one item per line starting with `- `, not {_described(value)}"
     return f"{error['msg']}{_got(value)}"
+
+
+def _split_problem(
+    kind: str, loc: tuple[int | str, ...], value: Any, ctx: dict[str, Any]
+) -> str | None:
+    """A split's arms, weights and decide rule, in the words of an experiment."""
+    last = loc[-1] if loc else None
+    parent = loc[-2] if len(loc) > 1 else None
+    if last == "weight" and kind in _NUMBER_ERRORS:
+        return weight_problem(value)
+    if last == "min_carts" and kind == "greater_than_equal":
+        return (
+            "min_carts is how many carts every arm needs before a winner is chosen: "
+            f"write 1 or more, e.g. 200; not {_described(value)}"
+        )
+    if last == "arms" and kind == "too_short":
+        count = ctx.get("actual_length", 0)
+        return (
+            f"an experiment needs at least two arms, the control first, e.g. "
+            f"{_EXAMPLES['arms']}; this one has {count}"
+        )
+    if parent == "arms" and kind in ("model_type", "dict_type", "model_attributes_type"):
+        return (
+            f"write the arm as its weight and its steps, e.g. {last}: "
+            f"{{weight: 50, steps: [{{wait: 1h}}]}}; not {_described(value)}"
+        )
+    return None
+
+
+def weight_problem(value: Any) -> str:
+    """Why an arm's weight is not one: the schema's and validation's sentence."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*%\s*", value):
+        number = value.strip().rstrip("%").strip()
+        return f"write {number}, without the % sign: {_WEIGHT_HINT}"
+    return f"{_WEIGHT_HINT}, e.g. 50; not {_described(value)}"
+
+
+def _arm_name_problem(name: int | str) -> str:
+    if isinstance(name, bool):
+        return (
+            f"arm name {str(name).lower()}: YAML reads yes, no, on and off as true or false; "
+            "write the name in quotes, or choose another"
+        )
+    if not isinstance(name, str):
+        return f"arm name {name!r}: {_ARM_NAME_HINT}"
+    hint = _respelled(name, _ARM_NAME)
+    return f"arm name {name!r}: {_ARM_NAME_HINT}" + (f"; did you mean {hint!r}?" if hint else "")
+
+
+def _respelled(name: str, pattern: str) -> str | None:
+    """`First Wait` -> `first_wait`: the name written the way the pattern allows, if it can be."""
+    spelled = re.sub(r"[\s\-.]+", "_", name.strip())
+    if pattern == _NAME_PATTERN:
+        spelled = spelled.lower()
+    return spelled if spelled != name and re.fullmatch(pattern, spelled) else None
 
 
 def _limit_problem(kind: str, ctx: dict[str, Any], value: Any) -> str:
@@ -196,6 +291,8 @@ def _keys_at(model: Any, loc: tuple[int | str, ...]) -> list[str] | None:
         if isinstance(part, int):
             args = get_args(node) if get_origin(node) is list else ()
             node = args[0] if args else None
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]  # a mapping by name (a split's arms): its values
         elif isinstance(node, type) and issubclass(node, BaseModel):
             fields = node.model_fields
             found = next(

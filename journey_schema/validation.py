@@ -3,10 +3,14 @@
 Besides the schema (pydantic), a version must hold together:
 
 - `journey:` and `version:` match the folder and the file name;
-- message ids are unique in the whole file (then/else included: the funnel counts by id);
+- message ids are unique in the whole file (then/else and every arm of a split included:
+  the funnel counts by id);
 - a `wait_for` names a message sent *earlier on every path* that reaches it. Paths fork at
   each `wait_for` and `branch`: a message sent only inside `then` counts inside that `then`
-  and, after the fork, only if `else` sends it too (or `else` ends with `exit`);
+  and, after the fork, only if `else` sends it too (or `else` ends with `exit`). The arms
+  of a `split` are forks alike: after the split, a message counts only if every arm that
+  goes on sends it;
+- each split has its own experiment name, and its arms' weights add up to 100;
 - conditions in `entry.when` and `branch` are valid expressions;
 - each send step can go out: at least one channel of its preference list has a provider
   (the others are skipped when the message is sent); a webhook step names a `target` and
@@ -36,10 +40,11 @@ from pydantic import ValidationError
 from journey_schema import expressions
 from journey_schema.errors import JourneyError
 from journey_schema.folder import JOURNEY_NAME
-from journey_schema.models import JourneyVersion, send_spec_problem, step_kind
-from journey_schema.schema_errors import pydantic_problems
+from journey_schema.models import JourneyVersion, send_spec_problem, step_kind, weights_problem
+from journey_schema.schema_errors import pydantic_problems, weight_problem
 from journey_schema.suggestions import closest
 from journey_schema.template_checks import SendUse, template_problems
+from journey_schema.walk import arm_path
 from journey_schema.yaml_source import YamlProblem, load_yaml
 from rendering.sms import SmsSegments
 from workflows.payloads import Channel
@@ -142,6 +147,9 @@ class _Structure:
     sends: list[SendUse] = field(default_factory=list)
     message_ids: dict[str, str] = field(default_factory=dict)  # id -> path of its send
     message_channels: dict[str, list[Channel]] = field(default_factory=dict)
+    experiments: dict[str, str] = field(default_factory=dict)  # name -> path of its split
+    # id -> (experiment, arm, path of the arm's steps) of the innermost arm sending it
+    message_arms: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def problem(self, step: str | None, text: str) -> None:
         self.problems.append(JourneyError(self.file, step, text))
@@ -151,8 +159,11 @@ class _Structure:
         if isinstance(entry, dict):
             self.condition(entry.get("when"), "entry.when")
         steps = data.get("steps")
-        for path, spec in _raw_sends(steps, "steps"):
+        for path, spec, arm in _raw_sends(steps, "steps"):
             self.send(path, spec)
+            message_id = spec.get("id")
+            if arm is not None and isinstance(message_id, str):
+                self.message_arms.setdefault(message_id, arm)
         self.walk(steps, "steps", frozenset())
 
     def send(self, path: str, spec: dict[str, Any]) -> None:
@@ -215,16 +226,51 @@ class _Structure:
             elif kind == "branch" and isinstance(step, dict):
                 self.condition(step["branch"], f"{path}.branch")
                 sent = self.fork(step, path, sent)
+            elif kind == "split" and isinstance(step, dict):
+                sent = self.split(step["split"], path, sent)
         return sent
 
     def fork(self, step: dict[str, Any], path: str, sent: frozenset[str]) -> _Sent:
         after_then = self.walk(step.get("then"), f"{path}.then", sent)
         after_else = self.walk(step.get("else"), f"{path}.else", sent)
-        if after_then is None:
-            return after_else
-        if after_else is None:
-            return after_then
-        return after_then & after_else
+        return _joined([after_then, after_else])
+
+    def split(self, spec: Any, path: str, sent: frozenset[str]) -> _Sent:
+        """An experiment: its name and weights, then each arm as one side of a fork."""
+        if not isinstance(spec, dict):
+            return sent  # the schema says what a split looks like
+        experiment = spec.get("experiment")
+        if isinstance(experiment, str):
+            if experiment in self.experiments:
+                self.problem(
+                    f"{path}.split.experiment",
+                    f"experiment {experiment!r} is already the name of the split at "
+                    f"{self.experiments[experiment]}; give each split its own experiment "
+                    "name (reports tell experiments apart by it)",
+                )
+            else:
+                self.experiments[experiment] = path
+        arms = spec.get("arms")
+        if not isinstance(arms, dict):
+            return sent
+        written = {name: arm for name, arm in arms.items() if isinstance(arm, dict)}
+        weights = {
+            str(name): weight
+            for name, arm in written.items()
+            if isinstance(weight := arm.get("weight"), int) and not isinstance(weight, bool)
+        }
+        for name, arm in written.items():
+            if isinstance(arm.get("weight"), bool):  # pydantic would read `true` as 1
+                self.problem(f"{path}.split.arms.{name}.weight", weight_problem(arm["weight"]))
+        if len(weights) == len(arms) >= 2 and all(1 <= w <= 100 for w in weights.values()):
+            problem = weights_problem(experiment, weights)
+            if problem:
+                self.problem(f"{path}.split", problem)
+        ends = [
+            self.walk(arm.get("steps"), arm_path(path, str(name)), sent)
+            for name, arm in written.items()
+        ]
+        return _joined(ends) if ends else sent
 
     def wait_for_reference(self, spec: Any, path: str, sent: frozenset[str]) -> None:
         if not isinstance(spec, dict):
@@ -237,8 +283,16 @@ class _Structure:
             if message_id in sent:
                 continue
             where = self.message_ids.get(message_id)
+            arm = self.message_arms.get(message_id)
             if where is None:
                 reason = "no step sends a message with that id"
+            elif arm is not None and not path.startswith(f"{arm[2]}["):
+                experiment, arm_name, _ = arm
+                reason = (
+                    f"it is sent at {where}, only in arm {arm_name!r} of experiment "
+                    f"{experiment}, so it may never have been sent to customers in the other "
+                    "arms; send it in every arm, or wait for it inside that arm"
+                )
             else:
                 reason = f"it is sent at {where}, which does not always run before this step"
             self.problem(
@@ -306,15 +360,35 @@ def target_problem(
     return f"webhook target {target!r} is not configured; the configured targets are {names}"
 
 
-def _raw_sends(steps: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every `send` mapping in file order, before any path reasoning (for unique ids)."""
+def _raw_sends(
+    steps: Any, prefix: str, arm: tuple[str, str, str] | None = None
+) -> Iterator[tuple[str, dict[str, Any], tuple[str, str, str] | None]]:
+    """Every `send` mapping in file order, before any path reasoning (for unique ids), with
+    the innermost arm it is in: (experiment, arm, path of the arm's steps)."""
     if not isinstance(steps, list):
         return
     for index, step in enumerate(steps):
         path = f"{prefix}[{index}]"
         if not isinstance(step, dict):
             continue
-        if step_kind(step) == "send" and isinstance(step["send"], dict):
-            yield path, step["send"]
+        kind = step_kind(step)
+        if kind == "send" and isinstance(step["send"], dict):
+            yield path, step["send"], arm
         for branch in ("then", "else"):
-            yield from _raw_sends(step.get(branch), f"{path}.{branch}")
+            yield from _raw_sends(step.get(branch), f"{path}.{branch}", arm)
+        split = step.get("split") if kind == "split" else None
+        if isinstance(split, dict) and isinstance(split.get("arms"), dict):
+            experiment = split.get("experiment")
+            for name, spec in split["arms"].items():
+                if isinstance(spec, dict):
+                    where = arm_path(path, str(name))
+                    named = (str(experiment), str(name), where)
+                    yield from _raw_sends(spec.get("steps"), where, named)
+
+
+def _joined(ends: list[_Sent]) -> _Sent:
+    """What is sent after a fork: on every side that goes on (None if none does)."""
+    going_on = [sent for sent in ends if sent is not None]
+    if not going_on:
+        return None
+    return frozenset.intersection(*going_on)

@@ -82,7 +82,8 @@ def test_unknown_step_kind_names_the_step(tmp_path: Path) -> None:
     assert problems_for(tmp_path, document) == [
         (
             "steps[1]",
-            "unknown step kind 'sleep': a step is one of wait, send, wait_for, branch, exit",
+            "unknown step kind 'sleep': a step is one of wait, send, wait_for, branch, exit, "
+            "split",
         )
     ]
 
@@ -115,7 +116,7 @@ def test_malformed_durations_name_their_field_even_when_nested(tmp_path: Path) -
 
 
 def test_missing_and_unknown_keys(tmp_path: Path) -> None:
-    document = version(steps=[{"send": {"id": "r1", "then": []}}], holdout="10%")
+    document = version(steps=[{"send": {"id": "r1", "then": []}}], audience="vip")
     del document["trigger"]
 
     assert problems_for(tmp_path, document) == [
@@ -123,9 +124,9 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
         ("steps[0].send", "unknown key 'then': the keys here are channel, template, target, id"),
         (
             None,
-            "unknown key 'holdout': the keys here are journey, version, description, trigger, "
+            "unknown key 'audience': the keys here are journey, version, description, trigger, "
             "entry, locale, quiet_hours, when_capped, on_suppression, conversion_window, "
-            "sms_max_segments, steps",
+            "holdout, sms_max_segments, steps",
         ),
         ("steps[0].send", "a send step needs `template: <folder>`"),
     ]

@@ -223,7 +223,8 @@ def test_keys_written_as_one_value_steps_as_a_mapping_and_a_missing_duration(
         ("steps[1].wait_for", "missing required key 'within', e.g. within: 24h"),
         (
             "steps[2]",
-            "the number 5 is not a step: a step is one of wait, send, wait_for, branch, exit",
+            "the number 5 is not a step: a step is one of wait, send, wait_for, branch, exit, "
+            "split",
         ),
     ]
 
@@ -305,7 +306,7 @@ def test_an_unknown_step_kind_gets_the_closest_kind(tmp_path: Path) -> None:
         (
             "steps[0]",
             "unknown step kind 'sned'; did you mean 'send'? A step is one of wait, send, "
-            "wait_for, branch, exit",
+            "wait_for, branch, exit, split",
         )
     ]
 
