@@ -115,7 +115,7 @@ def _problem(file: Path, error: ErrorDetails, model: type[BaseModel] | None) -> 
     if error["type"] in ("extra_forbidden", "missing"):
         return JourneyError(file, format_path(loc[:-1]), _key_problem(error, loc, model))
     if loc[-1:] == ("[key]",):  # a mapping's key: the only one the schema names is an arm's
-        return JourneyError(file, format_path(loc[:-2]), _arm_name_problem(loc[-2]))
+        return JourneyError(file, format_path(loc[:-2]), _arm_name_problem(error.get("input")))
     return JourneyError(file, format_path(loc), _value_problem(error, loc))
 
 
@@ -224,7 +224,7 @@ def weight_problem(value: Any) -> str:
     return f"{_WEIGHT_HINT}, e.g. 50; not {_described(value)}"
 
 
-def _arm_name_problem(name: int | str) -> str:
+def _arm_name_problem(name: Any) -> str:
     if isinstance(name, bool):
         return (
             f"arm name {str(name).lower()}: YAML reads yes, no, on and off as true or false; "

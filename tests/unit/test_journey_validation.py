@@ -82,8 +82,7 @@ def test_unknown_step_kind_names_the_step(tmp_path: Path) -> None:
     assert problems_for(tmp_path, document) == [
         (
             "steps[1]",
-            "unknown step kind 'sleep': a step is one of wait, send, wait_for, branch, exit, "
-            "split",
+            "unknown step kind 'sleep': a step is one of wait, send, wait_for, branch, exit, split",
         )
     ]
 

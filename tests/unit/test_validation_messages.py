@@ -440,3 +440,202 @@ def test_an_attribute_only_rendering_can_see_is_said_the_same_way(tmp_path: Path
             "this value (keys with values)",
         )
     ]
+
+
+# --- 10. experiments and the holdout ------------------------------------------------------
+
+ARMS_EXAMPLE = (
+    "arms: {fast: {weight: 50, steps: [{wait: 1h}]}, slow: {weight: 50, steps: [{wait: 12h}]}}"
+)
+WEIGHT = "a weight is the arm's share of customers in percent, a whole number from 1 to 100"
+
+
+def split_step(arms: str, *, experiment: str = "first_wait", extra: str = "") -> str:
+    """A version whose first step is a split with these arms (a YAML flow mapping)."""
+    return (
+        HEADER + "steps:\n  - split:\n"
+        f"      experiment: {experiment}\n      arms: {arms}\n{extra}"
+        "  - send: {template: reminder, id: r1}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "step", "problem"),
+    [
+        (
+            split_step("{fast: {weight: 40, steps: []}, slow: {weight: 50, steps: []}}"),
+            "steps[0].split",
+            "the arms of first_wait add up to 90% (fast 40, slow 50); make them add up to 100",
+        ),
+        (
+            split_step("{fast: {weight: 0}, slow: {weight: 100}}"),
+            "steps[0].split.arms.fast.weight",
+            f"{WEIGHT}, e.g. 50; not the number 0",
+        ),
+        (
+            split_step("{fast: {weight: 50.5}, slow: {weight: 49.5}}"),
+            "steps[0].split.arms.fast.weight",
+            f"{WEIGHT}, e.g. 50; not the number 50.5",
+        ),
+        (
+            split_step("{fast: {weight: 50%}, slow: {weight: 50}}"),
+            "steps[0].split.arms.fast.weight",
+            f"write 50, without the % sign: {WEIGHT}",
+        ),
+        (
+            split_step("{fast: {weight: true}, slow: {weight: 99}}"),
+            "steps[0].split.arms.fast.weight",
+            f"{WEIGHT}, e.g. 50; not the yes/no value true",
+        ),
+        (
+            split_step("{fast: {weight: 100, steps: [{wait: 1h}]}}"),
+            "steps[0].split.arms",
+            f"an experiment needs at least two arms, the control first, e.g. {ARMS_EXAMPLE}; "
+            "this one has 1",
+        ),
+        (
+            split_step("[{weight: 50}, {weight: 50}]"),
+            "steps[0].split.arms",
+            f"write keys with values here (key: value), e.g. {ARMS_EXAMPLE}; not a list",
+        ),
+        (
+            split_step("{fast: [{wait: 1h}], slow: {weight: 50}}"),
+            "steps[0].split.arms.fast",
+            "write the arm as its weight and its steps, e.g. fast: {weight: 50, steps: "
+            "[{wait: 1h}]}; not a list",
+        ),
+        (
+            split_step("{fast-1: {weight: 50}, slow: {weight: 50}}"),
+            "steps[0].split.arms",
+            "arm name 'fast-1': arm names start with a letter, then letters, digits or _, "
+            "e.g. fast or control; did you mean 'fast_1'?",
+        ),
+        (
+            split_step("{no: {weight: 50}, yes: {weight: 50}}"),
+            "steps[0].split.arms",
+            "arm name false: YAML reads yes, no, on and off as true or false; write the name "
+            "in quotes, or choose another",
+        ),
+        (
+            split_step("{a: {weight: 50}, b: {weight: 50}}", experiment="First Wait"),
+            "steps[0].split.experiment",
+            "'First Wait': experiment names use lowercase letters, digits and _, e.g. "
+            "first_wait; did you mean 'first_wait'?",
+        ),
+        (
+            split_step("{a: {weigth: 50}, b: {weight: 50}}"),
+            "steps[0].split.arms.a",
+            "missing required key 'weight', e.g. weight: 50",
+        ),
+        (
+            split_step("{a: {weight: 50, step: []}, b: {weight: 50}}"),
+            "steps[0].split.arms.a",
+            "unknown key 'step'; did you mean 'steps'?",
+        ),
+        (
+            split_step("{a: {weight: 50}, b: {weight: 50}}", extra="      assign: customers\n"),
+            "steps[0].split.assign",
+            "'customers' is not one of customer, cart; did you mean 'customer'?",
+        ),
+        (
+            split_step("{a: {weight: 50}, b: {weight: 50}}", extra="      decide: conversion\n"),
+            "steps[0].split.decide",
+            "write keys with values here (key: value), e.g. decide: {metric: conversion, "
+            "min_carts: 200}; not 'conversion'",
+        ),
+        (
+            split_step(
+                "{a: {weight: 50}, b: {weight: 50}}", extra="      decide: {metric: revenue}\n"
+            ),
+            "steps[0].split.decide.metric",
+            "'revenue' is not one of conversion, revenue_per_cart; did you mean "
+            "'revenue_per_cart'?",
+        ),
+        (
+            split_step(
+                "{a: {weight: 50}, b: {weight: 50}}",
+                extra="      decide: {metric: conversion, min_carts: 0}\n",
+            ),
+            "steps[0].split.decide.min_carts",
+            "min_carts is how many carts every arm needs before a winner is chosen: write 1 "
+            "or more, e.g. 200; not the number 0",
+        ),
+    ],
+)
+def test_split_mistakes_are_said_in_the_words_of_an_experiment(
+    tmp_path: Path, text: str, step: str, problem: str
+) -> None:
+    assert problems_for(tmp_path, text)[0] == (step, problem)
+
+
+def test_misspelt_keys_of_a_split_and_its_decide_rule_get_the_closest_key(
+    tmp_path: Path,
+) -> None:
+    text = (
+        HEADER + "steps:\n  - split:\n      experiment: subject\n"
+        "      arm: {a: {weight: 50}, b: {weight: 50}}\n"
+        "  - split:\n      experiment: first_wait\n"
+        "      arms: {a: {weight: 50}, b: {weight: 50}}\n"
+        "      decide: {metrics: conversion, min_cart: 300}\n"
+        "  - send: {template: reminder, id: r1}\n"
+    )
+
+    assert problems_for(tmp_path, text) == [
+        ("steps[0].split", f"missing required key 'arms', e.g. {ARMS_EXAMPLE}"),
+        ("steps[0].split", "unknown key 'arm'; did you mean 'arms'?"),
+        ("steps[1].split.decide", "missing required key 'metric', e.g. metric: conversion"),
+        ("steps[1].split.decide", "unknown key 'metrics'; did you mean 'metric'?"),
+        ("steps[1].split.decide", "unknown key 'min_cart'; did you mean 'min_carts'?"),
+    ]
+
+
+def test_the_steps_of_an_arm_are_named_by_their_arm(tmp_path: Path) -> None:
+    text = split_step("{fast: {weight: 50, steps: [{wiat: 1h}, {wait: 1x}]}, slow: {weight: 50}}")
+
+    assert problems_for(tmp_path, text) == [
+        (
+            "steps[0].arms.fast[0]",
+            "unknown step kind 'wiat'; did you mean 'wait'? A step is one of wait, send, "
+            "wait_for, branch, exit, split",
+        ),
+        (
+            "steps[0].arms.fast[1].wait",
+            "malformed duration '1x': write a number and a unit (s, m, h, d, w), e.g. 30m, 1h, "
+            "1h30m, 2d",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "holdout: ten percent",
+            "malformed share 'ten percent': write a share such as 10% or 2.5%",
+        ),
+        ("holdout: -5%", "malformed share '-5%': write a share such as 10% or 2.5%"),
+        (
+            "holdout: 60%",
+            "a holdout of 60% is too large: write a share such as 10%, at most 50% (more would "
+            "leave too few customers to message)",
+        ),
+        (
+            "holdout: 100%",
+            "a holdout of 100% is too large: write a share such as 10%, at most 50% (more "
+            "would leave too few customers to message)",
+        ),
+        (
+            "holdout: 0%",
+            "a holdout of 0% holds nobody out: write a share such as 10%, or leave `holdout` out",
+        ),
+        ("holdout: yes", "write a share such as 10% or 2.5%, not the yes/no value true"),
+        ("holdout: [10%]", "write a share such as 10% or 2.5%, not a list"),
+    ],
+)
+def test_a_holdout_is_written_as_a_share(tmp_path: Path, line: str, problem: str) -> None:
+    assert problems_for(tmp_path, HEADER + line + "\n" + SEND_REMINDER) == [("holdout", problem)]
+
+
+@pytest.mark.parametrize("line", ["holdout: 10%", "holdout: 2.5%", "holdout: 10", "holdout: 50%"])
+def test_a_holdout_share_is_accepted(tmp_path: Path, line: str) -> None:
+    assert problems_for(tmp_path, HEADER + line + "\n" + SEND_REMINDER) == []
