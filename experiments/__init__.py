@@ -1,0 +1,1 @@
+"""Experiments: sticky arms and the holdout, their statistics, and decisions."""
