@@ -34,9 +34,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from intake.temporal import TemporalGateway
+from journey_schema.clock import attribution_window
 from journey_schema.durations import format_duration
-from journey_schema.models import BranchStep, Step, WaitForStep, WaitStep
+from journey_schema.models import BranchStep, SplitStep, Step, WaitForStep, WaitStep
+from journey_schema.percent import format_percent
 from journey_schema.release import Release
+from journey_schema.walk import splits
 from journey_tools.capture import Capture, Captured
 from journey_tools.customer import SimulatedCustomer
 from journey_tools.customer_actions import SimulatedCustomerActions
@@ -49,6 +52,7 @@ from journey_tools.customer_payloads import (
     CustomerPlan,
     MessageArrived,
 )
+from journey_tools.experiment_history import ExperimentHistory, experiment_history
 from journey_tools.personas import Persona
 from journey_tools.send_history import SendAttempt, closed_at, send_attempts
 from journey_tools.timeline import EntryKind, Timeline, TimelineEntry
@@ -86,6 +90,14 @@ ENTRY_KINDS = {
     MessageStatus.FAILED: EntryKind.FAILED,
     MessageStatus.UNCERTAIN: EntryKind.UNCERTAIN,
     MessageStatus.BOUGHT: EntryKind.BOUGHT,
+}
+
+# Why a cart took its arm, as the timeline says it; "assigned" (its own, by the weights)
+# goes without saying.
+ARM_REASONS = {
+    "assigned": None,
+    "decided": "the experiment's decided winner",
+    "stopped": "the experiment is stopped: the control",
 }
 
 
@@ -310,6 +322,7 @@ class _Run:
                     text=f"{format_duration(self._inactivity)} without changes",
                 )
             )
+            entries += self._experiment_entries(number, experiment_history(history))
             entries += [self._send_entry(number, attempt) for attempt in send_attempts(history)]
             assert progress.outcome is not None
             outcomes.append(progress.outcome)
@@ -358,6 +371,33 @@ class _Run:
             entries=entries,
             outcomes=outcomes,
         )
+
+    def _experiment_entries(self, cart: int, history: ExperimentHistory) -> list[TimelineEntry]:
+        """Held out at entry, or the arm taken at each split."""
+        journey = self._release.definition
+        if history.held_out_at is not None:
+            assert journey.holdout is not None
+            window = format_duration(attribution_window(journey))
+            text = (
+                f"the journey's {format_percent(journey.holdout)} holdout; "
+                f"an order within {window} counts as its conversion"
+            )
+            return [
+                TimelineEntry(at=history.held_out_at, cart=cart, kind=EntryKind.HELD_OUT, text=text)
+            ]
+        paths = {split.experiment: path for path, split in splits(journey.steps)}
+        return [
+            TimelineEntry(
+                at=taken.at,
+                cart=cart,
+                kind=EntryKind.SPLIT,
+                step=paths.get(taken.experiment),
+                experiment=taken.experiment,
+                arm=taken.arm,
+                text=ARM_REASONS.get(taken.reason, taken.reason),
+            )
+            for taken in history.arms
+        ]
 
     def _send_entry(self, cart: int, attempt: SendAttempt) -> TimelineEntry:
         request, result = attempt.request, attempt.result
@@ -425,3 +465,6 @@ def _step_durations(steps: Sequence[Step]) -> Iterator[timedelta]:
         elif isinstance(step, BranchStep):
             yield from _step_durations(step.then)
             yield from _step_durations(step.else_)
+        elif isinstance(step, SplitStep):
+            for arm in step.split.arms.values():
+                yield from _step_durations(arm.steps)

@@ -26,6 +26,8 @@ class EntryKind(StrEnum):
     FAILED = "failed"
     UNCERTAIN = "uncertain"
     BOUGHT = "bought"  # the order check before the send found the order: nothing sent
+    HELD_OUT = "held_out"  # in the journey's holdout: nothing is sent to this cart
+    SPLIT = "split"  # the cart reached a split and took one of its arms
     CUSTOMER = "customer"  # something the customer (or the shop for them) did
     OUTCOME = "outcome"  # how the cart's journey ended
 
@@ -42,8 +44,10 @@ class TimelineEntry(BaseModel):
     template: str | None = None  # the template, or a webhook's target
     subject: str | None = None  # email subject or push title, as composed
     reason: str | None = None  # why deferred, skipped, failed
-    text: str | None = None  # the customer's action, the abandonment
+    text: str | None = None  # the customer's action, the abandonment, the holdout
     outcome: Outcome | None = None
+    experiment: str | None = None  # a split's experiment
+    arm: str | None = None  # the arm the cart took there
 
 
 class Timeline(BaseModel):
@@ -99,6 +103,11 @@ def _what(entry: TimelineEntry, zone: ZoneInfo) -> str:
         return entry.text or ""
     if entry.kind == EntryKind.OUTCOME:
         return f"outcome: {entry.outcome}{f' ({entry.text})' if entry.text else ''}"
+    if entry.kind == EntryKind.HELD_OUT:
+        return f"held out: nothing is sent{f' ({entry.text})' if entry.text else ''}"
+    if entry.kind == EntryKind.SPLIT:
+        why = f" ({entry.text})" if entry.text else ""
+        return f"{entry.step}  split {entry.experiment}  arm {entry.arm}{why}"
     channels = " or ".join(entry.channels)
     message = " ".join(part for part in (channels, entry.message_id, entry.template) if part)
     what = f"{entry.step}  {message}  {entry.kind}"

@@ -27,7 +27,7 @@ from workflows.payloads import Channel, Outcome
 REPO = Path(__file__).resolve().parents[2]
 JOURNEYS = REPO / "journeys"
 GOLDEN = Path(__file__).parent / "golden"
-SHIPPED = [("abandoned_cart", 1), ("abandoned_cart", 2), ("demo", 1)]
+SHIPPED = [("abandoned_cart", 1), ("abandoned_cart", 2), ("abandoned_cart", 3), ("demo", 1)]
 
 Shipped = dict[tuple[str, int], dict[str, Timeline]]
 
@@ -115,6 +115,59 @@ def test_the_customer_roads_end_journeys_as_the_product_does(shipped: Shipped) -
     assert [(entry.message_id, entry.channels) for entry in sms] == [("r2b", [Channel.SMS])]
     clicked = [entry.message_id for entry in v1["clicks"].entries if entry.kind == EntryKind.SENT]
     assert clicked == ["r1", "r2", "r3"]  # the clicked branch: still_thinking
+
+
+def test_each_persona_takes_one_arm_of_the_split_and_gets_only_its_messages(
+    shipped: Shipped,
+) -> None:
+    arms = {"reminder": ("r1", "Ayşe, you left something in your cart"), "help": ("h1", None)}
+    taken = set()
+    for persona, timeline in shipped["abandoned_cart", 3].items():
+        splits = [entry for entry in timeline.entries if entry.kind == EntryKind.SPLIT]
+        if timeline.outcome == Outcome.HELD_OUT:
+            continue
+        [split] = splits  # one cart each, one split
+        assert (split.step, split.experiment) == ("steps[0]", "first_subject"), persona
+        assert split.arm in arms
+        taken.add(split.arm)
+        first_id = arms[split.arm][0]
+        first = next(entry for entry in timeline.entries if entry.message_id == first_id)
+        assert first.step == f"steps[0].arms.{split.arm}[0]"
+        other_ids = {"r1", "r2", "r2b"} if split.arm == "help" else {"h1", "h2", "h2b"}
+        assert not other_ids & {entry.message_id for entry in timeline.entries}, persona
+        assert f"steps[0]  split first_subject  arm {split.arm}" in format_timeline(timeline)
+    assert taken == {"reminder", "help"}  # the eight personas see both subjects
+    help_subjects = [
+        entry.subject
+        for timeline in shipped["abandoned_cart", 3].values()
+        for entry in timeline.entries
+        if entry.message_id == "h1" and entry.kind == EntryKind.SENT
+    ]
+    assert help_subjects and set(help_subjects) == {"Can we help with your order?"}
+
+
+def test_a_held_out_persona_is_sent_nothing_and_watched_for_the_whole_window(
+    shipped: Shipped,
+) -> None:
+    held_out = [
+        timeline
+        for timeline in shipped["abandoned_cart", 3].values()
+        if Outcome.HELD_OUT in timeline.outcomes
+    ]
+
+    assert [timeline.persona for timeline in held_out] == ["second-cart"]
+    [timeline] = held_out
+    assert timeline.outcomes == [Outcome.HELD_OUT, Outcome.HELD_OUT]  # the customer, every cart
+    kinds = [entry.kind for entry in timeline.entries]
+    assert EntryKind.SENT not in kinds and EntryKind.SPLIT not in kinds
+    assert kinds.count(EntryKind.HELD_OUT) == 2
+    text = format_timeline(timeline)
+    assert (
+        "+0d 00:00  Mon 10:00  cart 1  held out: nothing is sent (the journey's 10% holdout; "
+        "an order within 6d12h counts as its conversion)" in text
+    )
+    # 36h of journey (24h for a click, then 12h), 48h, and the 3d conversion window
+    assert "+6d 12:00  Sun 22:00  cart 1  outcome: held_out (0 sent)" in text
 
 
 async def test_a_persona_file_is_played_as_written(tmp_path: Path) -> None:
