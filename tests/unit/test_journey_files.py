@@ -10,6 +10,7 @@ import pytest
 from journey_schema.errors import JourneyNotFound
 from journey_schema.journey_files import read_journeys
 from journey_schema.models import BranchStep, OnSuppression, SendStep, WaitForStep, WaitStep
+from journey_schema.walk import splits
 from tests.unit.journey_files import (
     EMAIL,
     PUSH,
@@ -31,7 +32,12 @@ def test_shipped_journeys_load_without_problems() -> None:
 
     assert files.problems == []
     assert sorted(files.journeys) == ["abandoned_cart", "demo"]
-    assert sorted(files.journey("abandoned_cart").releases) == [1, 2]
+    assert sorted(files.journey("abandoned_cart").releases) == [1, 2, 3]
+    v3 = files.journey("abandoned_cart").release(3).definition
+    assert v3.holdout == 1000  # 10%, in basis points
+    assert [(path, split.experiment) for path, split in splits(v3.steps)] == [
+        ("steps[0]", "first_subject")
+    ]
     assert files.journey("demo").settings.shops == ["demo"]
 
 
