@@ -75,6 +75,8 @@ async def preview(session: AsyncSession, args: argparse.Namespace, out: TextIO) 
         f" {cart.total} {cart.currency}):"
         f" {len(rendered.messages)} messages\n"
     )
+    if rendered.holdout_note:
+        out.write(f"  {rendered.holdout_note}\n")
     width = max((len(message.path) for message in rendered.messages), default=0)
     for message in rendered.messages:
         subject = [f'"{message.parts[0].text}"'] if message.channel == Channel.EMAIL else []

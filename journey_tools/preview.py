@@ -35,9 +35,11 @@ from channels.slack import slack_message
 from contract.carts import CartSnapshot
 from intake.mapping import cart_payload
 from journey_schema.durations import format_duration
-from journey_schema.models import BranchStep, SendStep, Step, WaitForStep
+from journey_schema.models import BranchStep, SendStep, SplitSpec, SplitStep, Step, WaitForStep
+from journey_schema.percent import format_percent
 from journey_schema.providers import configured_channels
 from journey_schema.release import Release
+from journey_schema.walk import arm_path
 from rendering.environment import create_environment
 from rendering.formatting import format_money
 from rendering.locales import language_of, normalize_locale
@@ -208,6 +210,17 @@ def send_steps_with_branches(
             yield from send_steps_with_branches(
                 step.else_, f"{path}.else", (*conditions, otherwise)
             )
+        elif isinstance(step, SplitStep):
+            for name, arm in step.split.arms.items():
+                yield from send_steps_with_branches(
+                    arm.steps, arm_path(path, name), (*conditions, arm_label(step.split, name))
+                )
+
+
+def arm_label(split: SplitSpec, arm: str) -> str:
+    """`first_wait: arm fast (50%, control)`: which customers an arm's steps reach."""
+    control = ", control" if arm == split.control else ""
+    return f"{split.experiment}: arm {arm} ({split.arms[arm].weight}%{control})"
 
 
 def _fork(step: WaitForStep | BranchStep) -> tuple[str, str]:
@@ -257,6 +270,14 @@ class Preview:
     release: str  # the short id `journeys publish` gives these files
     cart: Cart
     messages: list[PreviewMessage]
+    holdout: str | None = None  # `10%`: the share of customers sent none of them
+
+    @property
+    def holdout_note(self) -> str | None:
+        """What the holdout means for these messages, if the version has one."""
+        if self.holdout is None:
+            return None
+        return f"holdout {self.holdout}: that share of customers is sent none of these messages"
 
 
 @dataclass(frozen=True)
@@ -336,7 +357,8 @@ def render_preview(
                     notes=extra + notes,
                 )
             )
-    return Preview(journey.journey, journey.version, release.short_id, cart, messages)
+    holdout = format_percent(journey.holdout) if journey.holdout else None
+    return Preview(journey.journey, journey.version, release.short_id, cart, messages, holdout)
 
 
 def _reachable(cart: Cart) -> Cart:
@@ -392,8 +414,9 @@ def _sms_length(body: str, max_segments: int) -> str:
 
 
 def _slug(path: str) -> str:
-    """`steps[2].else[0]` -> `steps-2-else-0`: a file name."""
-    return path.replace("[", "-").replace("].", "-").replace("]", "")
+    """`steps[2].else[0]` -> `steps-2-else-0`, `steps[0].arms.fast[1]` ->
+    `steps-0-arms-fast-1`: a file name."""
+    return path.replace("[", "-").replace("].", "-").replace("]", "").replace(".", "-")
 
 
 def _parts(
@@ -451,6 +474,7 @@ td.when { min-width: 14em; }
 <p>Release <code>{{ preview.release }}</code> as these files are now.</p>
 <p>Every message this version can send, rendered for the cart below
 (locale <code>{{ cart.customer.locale }}</code>).</p>
+{% if preview.holdout_note %}<p class="holdout">{{ preview.holdout_note }}.</p>{% endif %}
 <h2>Cart</h2>
 <p>{{ cart.customer.first_name or "(no first name)" }}
 &lt;{{ cart.customer.email or "no email" }}&gt;, {{ cart.customer.phone or "no phone" }},

@@ -50,7 +50,7 @@ async def preview(*argv: str, journeys: Path = JOURNEYS, **settings: Any) -> str
 
 
 def slug(path: str) -> str:
-    return path.replace("[", "-").replace("].", "-").replace("]", "")
+    return path.replace("[", "-").replace("].", "-").replace("]", "").replace(".", "-")
 
 
 def expected_files(journey: str, version: int) -> list[str]:
@@ -91,7 +91,9 @@ async def screenshot(page: Page, name: str) -> None:
     print(f"screenshot: {path}")
 
 
-@pytest.mark.parametrize(("journey", "version"), [("abandoned_cart", 2), ("demo", 1)])
+@pytest.mark.parametrize(
+    ("journey", "version"), [("abandoned_cart", 2), ("abandoned_cart", 3), ("demo", 1)]
+)
 async def test_every_send_step_is_written(journey: str, version: int, tmp_path: Path) -> None:
     output = await preview(journey, str(version), "--out", str(tmp_path))
 
@@ -141,6 +143,29 @@ async def test_a_person_sees_the_steps_and_the_email(browser: Browser, tmp_path:
     assert await image.evaluate("img => img.complete && img.naturalWidth > 0")
     await screenshot(page, "preview-email.png")
     await page.close()
+
+
+async def test_every_arm_of_a_split_is_previewed_with_its_arm(tmp_path: Path) -> None:
+    output = await preview("abandoned_cart", "3", "--locale", "tr-TR", "--out", str(tmp_path))
+
+    lines = output.splitlines()
+    assert lines[1] == "  holdout 10%: that share of customers is sent none of these messages"
+    control = next(line for line in lines if line.lstrip().startswith("steps[0].arms.reminder[0]"))
+    variant = next(line for line in lines if line.lstrip().startswith("steps[0].arms.help[0]"))
+    assert "first_subject: arm reminder (50%, control) → reminder" in control
+    assert "first_subject: arm help (50%) → reminder_help" in variant
+    assert '"Siparişinle ilgili yardımcı olabilir miyiz?"' in variant
+    nudge = next(
+        line for line in lines if line.lstrip().startswith("steps[0].arms.help[1].else[0]")
+    )
+    assert "first_subject: arm help (50%) and not clicked h1 within 1d → nudge" in nudge
+    subject = tmp_path / "steps-0-arms-help-0.email.subject.txt"
+    assert (
+        subject.read_text(encoding="utf-8").strip() == "Siparişinle ilgili yardımcı olabilir miyiz?"
+    )
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "holdout 10%: that share of customers is sent none of these messages." in index
+    assert "first_subject: arm help (50%) → reminder_help" in index
 
 
 async def test_locale_renders_the_turkish_templates(browser: Browser, tmp_path: Path) -> None:
