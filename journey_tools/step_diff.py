@@ -1,16 +1,21 @@
 """What changed between two versions' settings and steps, in the words of the version files.
 
-Steps are aligned list by list (`steps`, then each `then` and `else` of a matched fork), so
-a step inserted before others shows as one added step, not as every later step changed:
+Steps are aligned list by list (`steps`, then each `then` and `else` of a matched fork and
+each arm of a matched split), so a step inserted before others shows as one added step, not
+as every later step changed:
 
-- a send with an `id` matches only the send with the same id (a message is its id);
+- a send with an `id` matches only the send with the same id (a message is its id), a
+  split only the split of the same experiment;
 - any other step matches a step of the same kind (a send without an id, any send
   without one);
 - of all alignments the one matching the most steps wins, and among those the one
   matching the most steps that are unchanged (so `wait 1h, ..., wait 2h` against
   `wait 2h` keeps the 2h pair together).
 
-A send with an id that left one list for another (into a fork, say) is reported as moved.
+A send with an id that left one list for another (into a fork or an arm, say) is reported
+as moved. A split's own changes are its arms added or removed, their weights, which arm is
+the control (the first), `assign` and `decide`; the steps of an arm added or removed are
+each an added or removed step.
 """
 
 from __future__ import annotations
@@ -29,11 +34,14 @@ from journey_schema.models import (
     OnSuppression,
     QuietHours,
     SendStep,
+    SplitSpec,
+    SplitStep,
     Step,
     WaitForStep,
     WaitStep,
 )
-from journey_schema.walk import send_steps
+from journey_schema.percent import format_percent
+from journey_schema.walk import arm_path, send_steps
 
 
 class ChangeKind(StrEnum):
@@ -86,7 +94,20 @@ def describe(step: Step) -> str:
         return f"wait_for {spec_.event} {spec_.message_id} within {_duration(spec_.within)}"
     if isinstance(step, BranchStep):
         return f"branch if {step.branch}"
+    if isinstance(step, SplitStep):
+        return f"split {step.split.experiment} ({_arms(step.split)})"
     return "exit" if step.exit is None else f"exit ({step.exit})"
+
+
+def _arms(split: SplitSpec) -> str:
+    """`fast 50%, slow 50%`: the arms in file order (the first is the control)."""
+    return ", ".join(f"{name} {arm.weight}%" for name, arm in split.arms.items())
+
+
+def _decide(split: SplitSpec) -> str:
+    if split.decide is None:
+        return "by hand"
+    return f"{split.decide.metric.value} after {split.decide.min_carts} carts an arm"
 
 
 def _channels(step: SendStep) -> str:
@@ -97,6 +118,8 @@ def _match_key(step: Step) -> tuple[str, str | None]:
     """Steps may be aligned only when these are equal."""
     if isinstance(step, SendStep):
         return ("send", step.send.id)
+    if isinstance(step, SplitStep):
+        return ("split", step.split.experiment)  # an experiment is its name
     return (type(step).__name__, None)
 
 
@@ -104,6 +127,10 @@ def _header(step: Step) -> Any:
     """A step without its inner steps: equal headers mean nothing changed in the step itself."""
     if isinstance(step, WaitForStep | BranchStep):
         return step.model_dump(exclude={"then", "else_"})
+    if isinstance(step, SplitStep):
+        split = step.split
+        weights = [(name, arm.weight) for name, arm in split.arms.items()]  # order: the control
+        return (split.experiment, weights, split.assign, split.decide)
     return step.model_dump()
 
 
@@ -156,7 +183,27 @@ def _step_details(a: Step, b: Step) -> list[str]:
         return _changed("", a.branch, b.branch)
     if isinstance(a, ExitStep) and isinstance(b, ExitStep):
         return _changed("reason ", a.exit, b.exit)
+    if isinstance(a, SplitStep) and isinstance(b, SplitStep):
+        return _split_details(a.split, b.split)
     return []
+
+
+def _split_details(a: SplitSpec, b: SplitSpec) -> list[str]:
+    details = [
+        f"arm {name} removed (was {arm.weight}%)"
+        for name, arm in a.arms.items()
+        if name not in b.arms
+    ]
+    details += [
+        f"arm {name} added ({arm.weight}%)" for name, arm in b.arms.items() if name not in a.arms
+    ]
+    for name, arm in b.arms.items():
+        if name in a.arms:
+            details += _changed(f"weight of {name} ", f"{a.arms[name].weight}%", f"{arm.weight}%")
+    details += _changed("control ", a.control, b.control)
+    details += _changed("assign ", a.assign.value, b.assign.value)
+    details += _changed("decide ", _decide(a), _decide(b))
+    return details
 
 
 def _changed(what: str, before: object, after: object) -> list[str]:
@@ -176,6 +223,8 @@ def _summary(a: Step, details: list[str]) -> str:
         return f"wait_for {changes}"
     if isinstance(a, BranchStep):
         return f"branch if {changes}"
+    if isinstance(a, SplitStep):
+        return f"split {a.split.experiment}: {changes}"
     return f"{'wait' if isinstance(a, WaitStep) else 'exit'} {changes}"
 
 
@@ -189,6 +238,12 @@ def _contents(step: Step, indent: str = "") -> list[str]:
                 for inner in steps:
                     lines.append(f"{indent}  {describe(inner)}")
                     lines += _contents(inner, indent + "    ")
+    elif isinstance(step, SplitStep):
+        for name, arm in step.split.arms.items():
+            lines.append(f"{indent}arm {name} ({arm.weight}%):")
+            for inner in arm.steps:
+                lines.append(f"{indent}  {describe(inner)}")
+                lines += _contents(inner, indent + "    ")
     return lines
 
 
@@ -239,6 +294,26 @@ def _diff_lists(
                 changes += _diff_lists(
                     inner_a, inner_b, f"{where_a}.{side}", f"{where_b}.{side}", matched
                 )
+        if isinstance(step_a, SplitStep) and isinstance(step_b, SplitStep):
+            changes += _diff_arms(step_a.split, step_b.split, where_a, where_b, matched)
+    return changes
+
+
+def _diff_arms(
+    a: SplitSpec, b: SplitSpec, where_a: str, where_b: str, matched: dict[str, str]
+) -> list[StepChange]:
+    """Each arm's steps against the same arm's; an arm added or removed, step by step."""
+    changes: list[StepChange] = []
+    names = list(a.arms) + [name for name in b.arms if name not in a.arms]
+    for name in names:
+        arm_a, arm_b = a.arms.get(name), b.arms.get(name)
+        changes += _diff_lists(
+            arm_a.steps if arm_a else [],
+            arm_b.steps if arm_b else [],
+            arm_path(where_a, name),
+            arm_path(where_b, name),
+            matched,
+        )
     return changes
 
 
@@ -312,6 +387,10 @@ def _quiet_hours(value: QuietHours | None) -> str:
     return "none" if value is None else f"{value.from_}–{value.to}"
 
 
+def _holdout(basis_points: int | None) -> str:
+    return "none" if basis_points is None else f"{format_percent(basis_points)} held out"
+
+
 _ON_SUPPRESSION = {
     OnSuppression.END: "end the journey",
     OnSuppression.CONTINUE: "continue without that channel",
@@ -341,6 +420,7 @@ def setting_changes(a: JourneyVersion, b: JourneyVersion) -> list[SettingChange]
         ("quiet_hours", _quiet_hours(a.quiet_hours), _quiet_hours(b.quiet_hours)),
         ("when_capped", a.when_capped.value, b.when_capped.value),
         ("on_suppression", _ON_SUPPRESSION[a.on_suppression], _ON_SUPPRESSION[b.on_suppression]),
+        ("holdout", _holdout(a.holdout), _holdout(b.holdout)),
         ("sms_max_segments", str(a.sms_max_segments), str(b.sms_max_segments)),
     ]
     return [SettingChange(name, before, after) for name, before, after in pairs if before != after]

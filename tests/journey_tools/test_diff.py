@@ -226,6 +226,106 @@ async def test_version_settings_in_the_files_words(tmp_path: Path) -> None:
     assert section(output, "Steps") == ["no changes"]
 
 
+def split(arms: dict[str, tuple[int, list[dict[str, Any]]]], **spec: Any) -> dict[str, Any]:
+    """A split of experiment first_wait (unless named) with {arm: (weight, steps)}."""
+    written = {name: {"weight": weight, "steps": inner} for name, (weight, inner) in arms.items()}
+    return {"split": {"experiment": "first_wait", **spec, "arms": written}}
+
+
+async def test_a_split_says_its_arms_weights_control_and_decide_rule(tmp_path: Path) -> None:
+    v1 = steps(
+        split(
+            {"fast": (50, [{"wait": "1h"}]), "slow": (50, [{"wait": "12h"}])},
+            decide={"metric": "conversion", "min_carts": 200},
+        ),
+        send("reminder", "r1"),
+    )
+    v2 = steps(
+        split(
+            {"slow": (40, [{"wait": "12h"}]), "fast": (30, [{"wait": "2h"}]), "now": (30, [])},
+            assign="cart",
+            decide={"metric": "revenue_per_cart", "min_carts": 500},
+        ),
+        send("reminder", "r1"),
+    )
+
+    output = await journeys_diff(journey(tmp_path, v1, v2), "1", "2", "--no-timelines")
+
+    assert section(output, "Steps") == [
+        "~ steps[0]: split first_wait: arm now added (30%), weight of slow 50% → 40%, "
+        "weight of fast 50% → 30%, control fast → slow, assign customer → cart, "
+        "decide conversion after 200 carts an arm → revenue_per_cart after 500 carts an arm",
+        "~ steps[0].arms.fast[0]: wait 1h → 2h",
+    ]
+
+
+async def test_an_arm_added_or_removed_is_its_steps_added_or_removed(tmp_path: Path) -> None:
+    v1 = steps(
+        split({"email": (50, [send("reminder", "r1")]), "sms": (50, [send("nudge", "n1")])}),
+    )
+    v2 = steps(
+        split({"email": (70, [send("reminder", "r1")]), "late": (30, [{"wait": "2h"}])}),
+        send("nudge", "n1"),
+    )
+
+    output = await journeys_diff(journey(tmp_path, v1, v2), "1", "2", "--no-timelines")
+
+    assert section(output, "Steps") == [
+        "~ steps[0]: split first_wait: arm sms removed (was 50%), arm late added (30%), "
+        "weight of email 50% → 70%",
+        "+ steps[0].arms.late[0]: added: wait 2h",
+        "~ steps[1] (moved from steps[0].arms.sms[0]): send nudge by email (id n1)",
+    ]
+
+
+async def test_a_split_added_around_the_first_message_and_a_holdout(tmp_path: Path) -> None:
+    v1 = steps(send("reminder", "r1"), {"wait": "1d"})
+    v2 = {
+        **steps(
+            split(
+                {"now": (50, [send("reminder", "r1")]), "later": (50, [{"wait": "1h"}])},
+                experiment="first_wait",
+            ),
+            {"wait": "1d"},
+        ),
+        "holdout": "10%",
+    }
+
+    output = await journeys_diff(journey(tmp_path, v1, v2), "1", "2", "--no-timelines")
+
+    assert section(output, "Settings") == ["~ holdout: none → 10% held out"]
+    assert section(output, "Steps") == [
+        "+ steps[0]: added: split first_wait (now 50%, later 50%)",
+        "arm now (50%):",
+        "send reminder by email (id r1)",
+        "arm later (50%):",
+        "wait 1h",
+        "~ steps[0].arms.now[0] (moved from steps[0]): send reminder by email (id r1)",
+    ]
+
+
+async def test_shipped_v1_to_v3_puts_the_first_reminder_in_the_control_arm() -> None:
+    data = json.loads(
+        await journeys_diff(
+            REPO_JOURNEYS, "1", "3", "--json", "--no-timelines", journey="abandoned_cart"
+        )
+    )
+
+    assert {s["setting"]: s["after"] for s in data["settings"]}["holdout"] == "10% held out"
+    moved = {s["was_path"]: s["path"] for s in data["steps"] if s["kind"] == "moved"}
+    assert moved == {
+        "steps[0]": "steps[0].arms.reminder[0]",
+        "steps[1].then[1]": "steps[0].arms.reminder[1].then[1]",
+        "steps[1].else[0]": "steps[0].arms.reminder[1].else[0]",
+    }
+    assert ("added", "steps[0]") in [(s["kind"], s["path"]) for s in data["steps"]]
+    assert [t["path"] for t in data["templates"] if t["kind"] == "new template"] == [
+        f"reminder_help/{locale}.{part}"
+        for locale in ("en", "tr")
+        for part in ("html", "subject", "txt")
+    ]
+
+
 # --- templates -----------------------------------------------------------------------------
 
 
