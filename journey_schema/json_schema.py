@@ -28,9 +28,11 @@ def journey_json_schema() -> dict[str, Any]:
     # Say them here so editors know too.
     definitions["Step"] = {
         "description": "One step: a mapping with exactly one of wait, send, wait_for, "
-        "branch, exit (or the bare word exit).",
+        "branch, split, exit (or the bare word exit).",
         "oneOf": [*step_choices, {"const": "exit"}],
     }
+    # Arms are a mapping by name: a name outside the pattern is a mistake, not another key.
+    definitions["SplitSpec"]["properties"]["arms"]["additionalProperties"] = False
     definitions["ExitStep"]["required"] = ["exit"]
     definitions["WaitForSpec"]["oneOf"] = [{"required": ["opened"]}, {"required": ["clicked"]}]
     # A webhook step names a target and no template; every other send step the reverse.
@@ -58,7 +60,7 @@ def render_schema() -> str:
 
 
 def _replace_step_unions(node: Any) -> None:
-    """Point every list of steps (steps, then, else) at the one `Step` definition."""
+    """Point every list of steps (steps, then, else, an arm's) at the one `Step` definition."""
     if isinstance(node, dict):
         items = node.get("items")
         if isinstance(items, dict) and "oneOf" in items:

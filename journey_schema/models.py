@@ -208,32 +208,43 @@ class Assign(StrEnum):
 
 
 class Metric(StrEnum):
-    """What an experiment is decided on: conversions within the window, or revenue."""
+    """What an experiment is decided on. conversion: the share of carts with an order within
+    the attribution window; revenue_per_cart: those orders' revenue divided by all carts."""
 
     CONVERSION = "conversion"
     REVENUE_PER_CART = "revenue_per_cart"
 
 
 class DecideRule(_Strict):
-    """Decide the experiment by itself once the numbers are clear (experiments/decisions.py).
+    """Let cartnudge pick the winner by itself, e.g. {metric: conversion, min_carts: 500}.
 
-    The winner is recorded, and new carts reaching the split take it, once the best arm's
-    always-valid interval excludes no difference, the sample-ratio check passes and every
-    arm has at least `min_carts` carts.
+    Once every arm has at least `min_carts` carts, the best arm's always-valid 95% interval
+    leaves out "no difference" and the sample-ratio check passes, the winner is recorded
+    and new carts reaching the split take it (experiments/decisions.py).
     """
 
-    metric: Metric = Field(description="conversion or revenue_per_cart.")
+    metric: Metric = Field(
+        description="conversion (orders per cart) or revenue_per_cart; opens never decide."
+    )
     min_carts: Annotated[int, Field(ge=1)] = Field(
-        default=100, description="Carts every arm needs before a winner may be chosen."
+        default=100,
+        description="Carts every arm needs before a winner may be chosen (default 100).",
+        examples=[500],
     )
 
 
 class Arm(_Strict):
+    """One arm of a split: its share and its own steps, e.g. {weight: 50, steps: [{wait: 1h}]}."""
+
     weight: Annotated[int, Field(ge=1, le=100)] = Field(
-        description="This arm's share of the customers, in percent; the arms add up to 100."
+        description="This arm's share of the customers in percent, a whole number from 1 to "
+        "100 (no % sign); the arms of a split add up to 100.",
+        examples=[50],
     )
     steps: list[Step] = Field(
-        default=[], description="What this arm does; an empty list does nothing."
+        default=[],
+        description="What customers in this arm get, then the journey goes on after the "
+        "split; an empty list sends nothing here.",
     )
 
 
@@ -252,10 +263,23 @@ def weights_problem(experiment: object, weights: dict[str, int]) -> str | None:
 
 
 class SplitSpec(_Strict):
-    experiment: ExperimentName = Field(description="Names the experiment in reports.")
+    """An experiment: each customer (or cart) gets one arm, by the weights, and keeps it."""
+
+    experiment: ExperimentName = Field(
+        description="Names the experiment in reports and commands: lowercase letters, "
+        "digits and _, unique in the journey.",
+        examples=["first_wait", "subject_line"],
+    )
     arms: Annotated[dict[ArmName, Arm], Field(min_length=2)] = Field(
-        description="Two or more arms by name, each a weight and its own steps. The first "
-        "arm is the control: a stopped experiment sends everyone there."
+        description="Two or more arms by name (a mapping, not a list), each a weight and "
+        "its own steps. The first arm is the control: a stopped experiment sends everyone "
+        "there.",
+        examples=[
+            {
+                "fast": {"weight": 50, "steps": [{"wait": "1h"}]},
+                "slow": {"weight": 50, "steps": [{"wait": "12h"}]},
+            }
+        ],
     )
     assign: Assign = Field(
         default=Assign.CUSTOMER,
@@ -284,6 +308,8 @@ class SplitSpec(_Strict):
 
 
 class SplitStep(_Strict):
+    """A/B test: `split: {experiment: NAME, arms: {...}}`; see journeys/README.md."""
+
     split: SplitSpec
 
 
@@ -391,8 +417,8 @@ class JourneyVersion(_Strict):
     )
     holdout: Percent | None = Field(
         default=None,
-        description="A share of customers (e.g. 10%) tracked through the journey's clock "
-        "but never messaged: the baseline that shows what the journey adds.",
+        description="A share of customers, e.g. 10% (at most 50%), tracked through the "
+        "journey's clock but never messaged: the baseline that shows what the journey adds.",
     )
     sms_max_segments: Annotated[int, Field(ge=1, le=10)] = Field(
         default=3,

@@ -2,7 +2,9 @@
 
 For the local stack, the bench and the tests only: where a journey has no activation, its
 highest version this deployment can send is activated, and each line says what was done,
-for the banner. In production nothing becomes live without `cartnudge journeys activate`.
+for the banner. A version that runs an experiment (a split, a holdout) is passed over: it
+holds customers' messages back, which a person decides, never a start-up. In production
+nothing becomes live without `cartnudge journeys activate`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.journey_files import read_for_publishing
+from journey_schema.models import JourneyVersion
 from journey_schema.providers import Capabilities
+from journey_schema.walk import splits
 from releases.activation import ActivationRefused, activate
 from releases.publishing import Published, publish
 from storage import activations
 
 QUICK_START = "make run"  # who activated, in the audit trail
+
+
+def is_experiment(journey: JourneyVersion) -> bool:
+    """Whether the version holds some customers' messages back: a holdout or a split."""
+    return journey.holdout is not None or next(splits(journey.steps), None) is not None
 
 
 class JourneysRefused(Exception):
@@ -49,6 +58,12 @@ async def publish_and_activate(
                 continue
             skipped = []
             for version in sorted(folder.releases, reverse=True):
+                if is_experiment(folder.releases[version].definition):
+                    skipped.append(
+                        f"v{version} runs an experiment: only "
+                        f"`cartnudge journeys activate {name} {version}` starts it"
+                    )
+                    continue
                 try:
                     await activate(
                         session,

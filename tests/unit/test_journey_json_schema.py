@@ -73,3 +73,31 @@ def test_the_new_journey_keys_are_in_the_schema() -> None:
     assert properties["when_capped"]["default"] == "defer"
     assert properties["on_suppression"]["default"] == "end"
     assert schema["$defs"]["QuietHours"]["required"] == ["from", "to"]
+
+
+def test_a_split_is_a_step_with_arms_by_name_and_weights_in_percent() -> None:
+    schema = journey_json_schema()
+    definitions: dict[str, Any] = schema["$defs"]
+
+    assert {"$ref": "#/$defs/SplitStep"} in definitions["Step"]["oneOf"]
+    assert "split" in definitions["Step"]["description"]
+    arms = definitions["SplitSpec"]["properties"]["arms"]
+    assert arms["type"] == "object" and arms["minProperties"] == 2
+    assert arms["patternProperties"] == {"^[A-Za-z][A-Za-z0-9_]{0,31}$": {"$ref": "#/$defs/Arm"}}
+    assert arms["additionalProperties"] is False  # a misspelt arm name is underlined
+    assert "mapping" in arms["description"] and "control" in arms["description"]
+    weight = definitions["Arm"]["properties"]["weight"]
+    assert (weight["type"], weight["minimum"], weight["maximum"]) == ("integer", 1, 100)
+    assert weight["examples"] == [50]
+    assert definitions["Arm"]["properties"]["steps"]["items"] == {"$ref": "#/$defs/Step"}
+    assert definitions["DecideRule"]["required"] == ["metric"]
+    assert definitions["Metric"]["enum"] == ["conversion", "revenue_per_cart"]
+
+
+def test_the_holdout_is_a_share_with_examples() -> None:
+    holdout = journey_json_schema()["properties"]["holdout"]
+
+    [share, empty] = holdout["anyOf"]
+    assert empty == {"type": "null"}
+    assert share["examples"] == ["10%", "5%"]
+    assert "10%" in holdout["description"] and "never messaged" in holdout["description"]
