@@ -77,6 +77,7 @@ async def test_a_customer_takes_the_same_arm_on_every_cart_and_it_is_findable(
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     fast, slow = _first("fast"), _first("slow")
     async with harness_factory(journeys_copy) as harness:
+        await harness.go_live(5)  # a version with an experiment is live only when activated
         fast_cart = await harness.start(_cart_of(fast), cart_id="cart-fast")  # type: ignore[arg-type]
         slow_cart = await harness.start(_cart_of(slow), cart_id="cart-slow")  # type: ignore[arg-type]
         again = await harness.start(_cart_of(fast), cart_id="cart-fast-2")  # type: ignore[arg-type]
@@ -111,6 +112,7 @@ async def test_a_held_out_cart_gets_nothing_and_its_purchase_is_recorded(
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     held = _first("holdout")
     async with harness_factory(journeys_copy) as harness:
+        await harness.go_live(5)  # a version with an experiment is live only when activated
         handle = await harness.start(_cart_of(held), cart_id="cart-held")  # type: ignore[arg-type]
         await harness.advance(hours=30)
         during = await harness.state(handle)
@@ -140,6 +142,7 @@ async def test_a_held_out_cart_that_never_buys_ends_after_the_window(
 ) -> None:
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     async with harness_factory(journeys_copy) as harness:
+        await harness.go_live(5)  # a version with an experiment is live only when activated
         handle = await harness.start(_cart_of(_first("holdout")), cart_id="cart-held")  # type: ignore[arg-type]
         await harness.advance(days=4)
         state = await harness.finish(handle)
@@ -157,6 +160,7 @@ async def test_new_carts_reaching_a_decided_split_take_the_winner(
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     fast = _first("fast")
     async with harness_factory(journeys_copy) as harness:
+        await harness.go_live(5)  # a version with an experiment is live only when activated
         handle = await harness.start(_cart_of(fast), cart_id="cart-1")  # type: ignore[arg-type]
         await harness.advance(minutes=30)  # not abandoned yet
         release_id = await _live_release(session_factory)
