@@ -38,6 +38,7 @@ class ReportScope:
     since: datetime | None
     until: datetime
     currency: str | None = None  # None: every currency (only to count them)
+    release_id: str | None = None  # None: every release
 
     def where(self) -> list[ColumnElement[bool]]:
         entry = JourneyEntryRow
@@ -48,6 +49,8 @@ class ReportScope:
             conditions.append(entry.abandoned_at >= self.since)
         if self.currency is not None:
             conditions.append(entry.currency == self.currency)
+        if self.release_id is not None:
+            conditions.append(entry.release_id == self.release_id)
         return conditions
 
 
@@ -209,9 +212,7 @@ class SplitReached:
 async def carts_at_splits(session: AsyncSession, scope: ReportScope) -> list[SplitReached]:
     entry, assignment = JourneyEntryRow, ExperimentAssignment
     statement = (
-        select(
-            assignment.release_id, assignment.experiment, assignment.arm_taken, func.count()
-        )
+        select(assignment.release_id, assignment.experiment, assignment.arm_taken, func.count())
         .select_from(entry)
         .join(
             assignment,
@@ -432,4 +433,3 @@ async def journeys_of(session: AsyncSession, shops: Sequence[str] | None) -> lis
     if shops is not None:
         statement = statement.where(entry.shop.in_(shops))
     return list(await session.scalars(statement))
-
