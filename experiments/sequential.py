@@ -51,19 +51,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from scipy.optimize import brentq
 
+from journey_schema.models import Metric  # what an experiment is decided on
+
 # carts' worth of nonzero metric a group needs before its mean is taken as normal
 MIN_NONZERO_CARTS = 10
-
-
-class Metric(StrEnum):
-    """The per-cart metrics an experiment compares."""
-
-    CONVERSION = "conversion"  # 1 when the cart was bought, else 0
-    REVENUE = "revenue"  # the amount bought, 0 when not bought
 
 
 class NotEnoughData(ValueError):
@@ -200,7 +194,7 @@ def default_mixture_sd(metric: Metric, control_mean: float) -> float:
             if control_mean > 1:
                 raise ValueError(f"a conversion rate of {control_mean}: it is at most 1")
             return max(EXPECTED_RELATIVE_LIFT * control_mean, MIN_CONVERSION_LIFT)
-        case Metric.REVENUE:
+        case Metric.REVENUE_PER_CART:
             if control_mean == 0:
                 # money has no natural scale: without a single purchase there is none to take
                 raise NotEnoughData("revenue's tau needs a baseline above 0 (a purchase)")
@@ -280,9 +274,8 @@ def _relative(
     estimate = treatment.mean / base - 1
     if not (_normal_enough(treatment) and _normal_enough(control)):
         return _unknown(estimate)
-    v = (
-        treatment.variance / (treatment.n * base * base)
-        + treatment.mean**2 * control.variance / (control.n * base**4)
+    v = treatment.variance / (treatment.n * base * base) + treatment.mean**2 * control.variance / (
+        control.n * base**4
     )
     return _interval(estimate, v, alpha=alpha, mixture_sd=mixture_sd / base)
 

@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from experiments.sample_ratio import sample_ratio_check
 from experiments.sequential import (
     Comparison,
+    NotEnoughData,
     Sample,
     carts_needed,
     compare,
@@ -27,8 +30,6 @@ from experiments.sequential import (
     mean_interval,
 )
 from experiments.sequential import Interval as StatsInterval
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from journey_schema.clock import attribution_window
 from journey_schema.durations import format_duration
 from journey_schema.models import Metric, SplitSpec
@@ -55,6 +56,11 @@ from storage.decisions import StoredDecision
 from storage.reports import ReportScope, Totals
 
 HOLDOUT = "holdout"
+# The mixing scale tau of the always-valid statistics must be fixed before any outcome is
+# seen (experiments/sequential.py), so it is not taken from the conversions: it assumes a
+# recovery rate of one cart in ten, and for revenue per cart that rate times the carts'
+# own value, which is known at abandonment and is alike in every group.
+PRIOR_CONVERSION = 0.10
 # The lift the projection asks about: a fifth more than the control converts, at least
 # one percentage point (smaller lifts need more carts than most shops ever have).
 PROJECTED_RELATIVE_LIFT = 0.2
@@ -180,6 +186,7 @@ def _sum(parts: Iterable[Totals]) -> Totals:
         click_conversions=sum(t.click_conversions for t in items),
         revenue=sum((t.revenue for t in items), Decimal(0)),
         revenue_squares=sum((t.revenue_squares for t in items), Decimal(0)),
+        cart_value=sum((t.cart_value for t in items), Decimal(0)),
     )
 
 
@@ -214,8 +221,13 @@ def _lift(versus: str, comparison: Comparison) -> Lift:
     )
 
 
-def _compare(metric: Metric, treatment: Sample, control: Sample) -> Comparison:
-    return compare(treatment, control, mixture_sd=default_mixture_sd(metric, control.mean))
+def _tau(metric: Metric, *groups: Totals) -> float:
+    if metric == Metric.CONVERSION:
+        return default_mixture_sd(metric, PRIOR_CONVERSION)
+    carts = sum(g.carts for g in groups)
+    cart_value = float(sum((g.cart_value for g in groups), Decimal(0))) / carts if carts else 0
+    # without a cart of any value there is no money scale: any tau gives "not enough data"
+    return default_mixture_sd(metric, PRIOR_CONVERSION * cart_value) if cart_value > 0 else 1.0
 
 
 def _group(
@@ -237,7 +249,8 @@ def _group(
             (Metric.CONVERSION, conversion_lifts),
             (Metric.REVENUE_PER_CART, revenue_lifts),
         ):
-            lifts.append(_lift(versus, _compare(metric, samples[metric], others[metric])))
+            tau = _tau(metric, totals, other)
+            lifts.append(_lift(versus, compare(samples[metric], others[metric], mixture_sd=tau)))
     return GroupResult(
         name=name,
         carts=totals.carts,
@@ -245,21 +258,27 @@ def _group(
         conversions=totals.conversions,
         click_conversions=totals.click_conversions,
         revenue=float(totals.revenue),
-        conversion_rate=_mean(Metric.CONVERSION, samples[Metric.CONVERSION]),
-        revenue_per_cart=_mean(Metric.REVENUE_PER_CART, samples[Metric.REVENUE_PER_CART]),
+        conversion_rate=_mean(samples[Metric.CONVERSION], _tau(Metric.CONVERSION, totals)),
+        revenue_per_cart=_mean(
+            samples[Metric.REVENUE_PER_CART], _tau(Metric.REVENUE_PER_CART, totals)
+        ),
         conversion_lifts=conversion_lifts,
         revenue_lifts=revenue_lifts,
     )
 
 
-def _mean(metric: Metric, sample: Sample) -> Interval:
-    return _interval(mean_interval(sample, mixture_sd=default_mixture_sd(metric, sample.mean)))
+def _mean(sample: Sample, tau: float) -> Interval:
+    return _interval(mean_interval(sample, mixture_sd=tau))
 
 
 def _incremental(treated: Totals, held: Totals) -> Interval:
     """What the treated carts bought beyond what the holdout's revenue per cart predicts:
     the difference in revenue per cart (and its interval), times the treated carts."""
-    comparison = _compare(Metric.REVENUE_PER_CART, _revenue_sample(treated), _revenue_sample(held))
+    comparison = compare(
+        _revenue_sample(treated),
+        _revenue_sample(held),
+        mixture_sd=_tau(Metric.REVENUE_PER_CART, treated, held),
+    )
     carts = treated.carts
     difference = comparison.difference
     return Interval(
@@ -368,25 +387,33 @@ def _sample_ratio(split: SplitSpec, totals: dict[str, Totals]) -> SampleRatioSta
 
 
 def _projection(split: SplitSpec, totals: dict[str, Totals]) -> str | None:
-    """How many more carts until a lift of a fifth over the control would show, if one
-    exists: what a small shop needs to know before it waits."""
-    control = _conversion_sample(totals[split.control])
+    """How many more carts until a lift of a fifth over the control's conversion would
+    show, if there is one: what a small shop needs to know before it waits. Until the
+    control has purchases enough to plan from, it assumes one cart in ten converts."""
+    observed = _conversion_sample(totals[split.control])
     carts = sum(t.carts for t in totals.values())
-    if control.n < 2:
-        return "needs carts in every arm before it can say how long to wait"
-    lift = max(PROJECTED_MIN_LIFT, PROJECTED_RELATIVE_LIFT * control.mean)
     share = split.arms[split.control].weight / 100
-    needed = carts_needed(
-        control,
-        lift=lift,
-        mixture_sd=default_mixture_sd(Metric.CONVERSION, control.mean),
-        treatment_share=1 - share,
-    )
-    more = max(0, needed - carts)
-    points = f"{lift * 100:.1f}".rstrip("0").rstrip(".")
-    if more == 0:
-        return f"has enough carts to detect a lift of {points} points in conversion"
-    return f"needs about {more:,} more carts to detect a lift of {points} points in conversion"
+    plans = [(observed, "")]
+    assumed = Sample(n=1000, total=1000 * PRIOR_CONVERSION, total_squares=1000 * PRIOR_CONVERSION)
+    plans.append((assumed, f", if about {PRIOR_CONVERSION:.0%} of carts convert"))
+    for control, assumption in plans:
+        rate = control.mean
+        lift = max(PROJECTED_MIN_LIFT, PROJECTED_RELATIVE_LIFT * rate)
+        try:
+            needed = carts_needed(
+                control, lift=lift, mixture_sd=_tau(Metric.CONVERSION), treatment_share=1 - share
+            )
+        except NotEnoughData:
+            continue
+        more = max(0, needed - carts)
+        points = f"{lift * 100:.1f}".rstrip("0").rstrip(".")
+        if more == 0:
+            return f"has enough carts to detect a lift of {points} points in conversion"
+        return (
+            f"needs about {more:,} more carts to detect a lift of {points} points in "
+            f"conversion{assumption}"
+        )
+    return None
 
 
 def _decision_view(decision: StoredDecision) -> DecisionView:

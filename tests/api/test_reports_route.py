@@ -51,9 +51,7 @@ async def test_an_unknown_journey_is_a_404_that_suggests_the_right_one(
 
 
 async def test_another_shops_report_is_refused(api: httpx.AsyncClient, carts: None) -> None:
-    response = await api.get(
-        "/v1/reports/journeys/abandoned_cart", params={"shop": "other_shop"}
-    )
+    response = await api.get("/v1/reports/journeys/abandoned_cart", params={"shop": "other_shop"})
 
     assert response.status_code == 403
 

@@ -20,7 +20,6 @@ from experiments.sequential import (
     MIN_NONZERO_CARTS,
     Comparison,
     Interval,
-    Metric,
     NotEnoughData,
     Sample,
     carts_needed,
@@ -28,6 +27,7 @@ from experiments.sequential import (
     default_mixture_sd,
     mean_interval,
 )
+from journey_schema.models import Metric
 
 RUNS = 1_000
 LOOK_EVERY = 50  # carts per arm between two looks
@@ -99,8 +99,9 @@ def declared_share(treatment: Arm, control: Arm, *, carts_per_arm: int) -> float
     return float(
         np.mean(
             [
-                compare(treatment.sample(run, look), control.sample(run, look), mixture_sd=TAU)
-                .significant
+                compare(
+                    treatment.sample(run, look), control.sample(run, look), mixture_sd=TAU
+                ).significant
                 for run in range(RUNS)
             ]
         )
@@ -159,7 +160,7 @@ def test_aa_revenue_per_cart_watched_every_look_stays_within_alpha() -> None:
     treatment = revenue_arm(rng, buy_rate=BASELINE, carts=2_000)
     control = revenue_arm(rng, buy_rate=BASELINE, carts=2_000)
     revenue_per_cart = BASELINE * math.exp(4.0 + 1.0 / 2)  # lognormal's mean, times the rate
-    tau = default_mixture_sd(Metric.REVENUE, revenue_per_cart)
+    tau = default_mixture_sd(Metric.REVENUE_PER_CART, revenue_per_cart)
 
     declared = float(np.mean(first_declared(treatment, control, mixture_sd=tau) <= 2_000))
 
@@ -387,9 +388,9 @@ def test_sample_of_values_matches_numpy() -> None:
 def test_default_mixture_sd_per_metric() -> None:
     assert default_mixture_sd(Metric.CONVERSION, 0.10) == pytest.approx(0.02)
     assert default_mixture_sd(Metric.CONVERSION, 0.0) == pytest.approx(0.01)  # the floor
-    assert default_mixture_sd(Metric.REVENUE, 8.50) == pytest.approx(1.70)
+    assert default_mixture_sd(Metric.REVENUE_PER_CART, 8.50) == pytest.approx(1.70)
     with pytest.raises(NotEnoughData):
-        default_mixture_sd(Metric.REVENUE, 0.0)
+        default_mixture_sd(Metric.REVENUE_PER_CART, 0.0)
     with pytest.raises(ValueError):
         default_mixture_sd(Metric.CONVERSION, 1.5)
 

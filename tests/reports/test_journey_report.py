@@ -36,6 +36,8 @@ def _help_cart(n: int) -> CartRecord:
             )
         ],
         outcome="recovered" if n < 20 else "expired",
+        # help-0 is the latest cart to enter
+        abandoned_at=ABANDONED_AT + timedelta(minutes=1 if n == 0 else 0),
     )
 
 
@@ -52,7 +54,10 @@ def _data() -> list[CartRecord]:
     ]
     carts += [
         CartRecord(
-            cart_id=f"held-{n}", held_out=True, revenue=Decimal("100") if n == 0 else None
+            cart_id=f"held-{n}",
+            held_out=True,
+            revenue=Decimal("100") if n == 0 else None,
+            abandoned_at=ABANDONED_AT - timedelta(minutes=1),
         )
         for n in range(22)
     ]
@@ -156,12 +161,16 @@ async def test_days_releases_and_recent_carts(report: JourneyReport) -> None:
     assert day.incremental_revenue == pytest.approx(3000 - 200 * 100 / 22)
     [release] = report.releases
     assert (release.version, release.carts, release.held_out) == (7, 222, 22)
-    assert len(report.recent_carts) == 20
-    recovered = next(c for c in report.recent_carts if c.outcome == "recovered")
-    assert recovered.arms == {"subject": "help"}
-    assert recovered.temporal_url.startswith(
-        "http://localhost:8233/namespaces/default/workflows/cart-demo_shop-help-"
+    latest, *others = report.recent_carts
+    assert len(others) == 19
+    assert (latest.cart_id, latest.outcome, latest.revenue) == ("help-0", "recovered", 100.0)
+    assert latest.arms == {"subject": "help"}
+    assert latest.temporal_url == (
+        "http://localhost:8233/namespaces/default/workflows/cart-demo_shop-help-0/run-help-0"
+        "/history"
     )
+    # still on their way: no outcome yet, their arm from the assignment
+    assert {(c.outcome, c.arms["subject"]) for c in others} == {(None, "scarcity")}
 
 
 async def test_a_shop_sees_only_its_carts_and_since_cuts_by_abandonment(
