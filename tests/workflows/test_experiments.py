@@ -95,6 +95,8 @@ async def test_a_customer_takes_the_same_arm_on_every_cart_and_it_is_findable(
         slow_times = await harness.send_times(slow_cart)
         states = [await harness.state(h) for h in (fast_cart, slow_cart, again)]
         described = await slow_cart.describe()
+        await harness.advance(days=4)
+        finished = await harness.finish(slow_cart, record_as="split_slow_expired")
 
     # inactivity 1h, then the arm's wait
     assert about(timedelta(hours=2), fast_times["r1"])
@@ -105,6 +107,7 @@ async def test_a_customer_takes_the_same_arm_on_every_cart_and_it_is_findable(
         {"first_wait": "fast"},
     ]
     assert described.typed_search_attributes.get(JOURNEY_ARMS) == ["first_wait:slow"]
+    assert (finished.outcome, finished.arms) == (Outcome.EXPIRED, {"first_wait": "slow"})
     messages = {m.cart_id: m for m in await rows(session_factory, Message)}
     assert messages["cart-slow"].arms == {"first_wait": "slow"}
     assignments = {a.workflow_id: a for a in await rows(session_factory, ExperimentAssignment)}
@@ -126,7 +129,7 @@ async def test_a_held_out_cart_gets_nothing_and_its_purchase_is_recorded(
         await handle.signal(
             "order_placed", OrderPlaced(order_id="o-9", total=Decimal("120"), currency="TRY")
         )
-        state = await harness.finish(handle)
+        state = await harness.finish(handle, record_as="held_out_bought")
         described = await handle.describe()
 
     assert during.held_out and during.messages == []
