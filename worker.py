@@ -31,6 +31,7 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from experiments.decisions import RuleDecider
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
 from sending.composition import LinkSigning
@@ -123,7 +124,7 @@ def build_activities(
     """Every activity the cart journey calls (some as local activities), wired to its clients."""
     journeys = JourneyActivities(releases)
     outcomes = OutcomeActivities(session_factory)
-    experiments = ExperimentActivities(session_factory, releases)
+    experiments = ExperimentActivities(session_factory, releases, RuleDecider(session_factory))
     registry = None
     if settings.consent_registry_url:
         assert http is not None, "the consent registry needs an HTTP client"

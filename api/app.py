@@ -22,6 +22,7 @@ from api.routes import (
     health,
     orders,
     postmark,
+    reports,
     sendgrid,
     shopify,
     tracking,
@@ -97,6 +98,7 @@ def create_app(
         twilio,
         shopify,
         woocommerce,
+        reports,
         health,
     ):
         app.include_router(module.router)

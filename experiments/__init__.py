@@ -1,1 +1,1 @@
-"""Experiments: sticky arms and the holdout, their statistics, and decisions."""
+"""Experiments: sticky arms and the holdout, always-valid statistics, and decisions."""

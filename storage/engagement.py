@@ -54,8 +54,7 @@ async def record(
             set_={"machine": False},
             where=EngagementEvent.machine.is_(True),
         )
-    statement = statement.returning(EngagementEvent.id)
-    return (await session.execute(statement)).first() is not None
+    return (await session.execute(statement.returning(EngagementEvent.id))).first() is not None
 
 
 async def forget(session: AsyncSession, message: SentMessage, kind: EngagementKind) -> None:

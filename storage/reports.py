@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, case, cast, exists, func, or_, select
+from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -38,6 +38,7 @@ class ReportScope:
     since: datetime | None
     until: datetime
     currency: str | None = None  # None: every currency (only to count them)
+    release_id: str | None = None  # None: every release
 
     def where(self) -> list[ColumnElement[bool]]:
         entry = JourneyEntryRow
@@ -48,6 +49,8 @@ class ReportScope:
             conditions.append(entry.abandoned_at >= self.since)
         if self.currency is not None:
             conditions.append(entry.currency == self.currency)
+        if self.release_id is not None:
+            conditions.append(entry.release_id == self.release_id)
         return conditions
 
 
@@ -60,6 +63,7 @@ class Totals:
     click_conversions: int
     revenue: Decimal
     revenue_squares: Decimal
+    cart_value: Decimal = Decimal(0)  # the carts' totals at abandonment, summed
 
 
 def _conversions(scope: ReportScope) -> Any:
@@ -110,6 +114,7 @@ def _totals_columns(conversions: Any) -> list[Any]:
         ).label("click_conversions"),
         func.sum(revenue).label("revenue"),
         func.sum(revenue * revenue).label("revenue_squares"),
+        func.sum(JourneyEntryRow.cart_total).label("cart_value"),
     ]
 
 
@@ -120,6 +125,7 @@ def _totals(row: Any) -> Totals:
         click_conversions=int(row.click_conversions or 0),
         revenue=Decimal(row.revenue or 0),
         revenue_squares=Decimal(row.revenue_squares or 0),
+        cart_value=Decimal(row.cart_value or 0),
     )
 
 
@@ -209,9 +215,7 @@ class SplitReached:
 async def carts_at_splits(session: AsyncSession, scope: ReportScope) -> list[SplitReached]:
     entry, assignment = JourneyEntryRow, ExperimentAssignment
     statement = (
-        select(
-            assignment.release_id, assignment.experiment, assignment.arm_taken, func.count()
-        )
+        select(assignment.release_id, assignment.experiment, assignment.arm_taken, func.count())
         .select_from(entry)
         .join(
             assignment,
@@ -221,7 +225,7 @@ async def carts_at_splits(session: AsyncSession, scope: ReportScope) -> list[Spl
         .group_by(assignment.release_id, assignment.experiment, assignment.arm_taken)
     )
     return [
-        SplitReached(release_id, experiment, arm, int(count))
+        SplitReached(release_id, experiment, arm or "", int(count))
         for release_id, experiment, arm, count in (await session.execute(statement)).all()
     ]
 
@@ -375,7 +379,7 @@ async def recent_entries(
 ) -> list[RecentEntry]:
     """The latest carts to enter the journey, with how their journey ended, if it has."""
     entry, outcome = JourneyEntryRow, JourneyOutcome
-    statement: Select[Any] = (
+    statement = (
         select(
             entry.shop,
             entry.cart_id,
@@ -396,7 +400,7 @@ async def recent_entries(
         .order_by(entry.abandoned_at.desc(), entry.id.desc())
         .limit(limit)
     )
-    return [RecentEntry(*row) for row in (await session.execute(statement)).all()]
+    return [RecentEntry(**row._asdict()) for row in (await session.execute(statement)).all()]
 
 
 async def arms_of_runs(
@@ -432,4 +436,3 @@ async def journeys_of(session: AsyncSession, shops: Sequence[str] | None) -> lis
     if shops is not None:
         statement = statement.where(entry.shop.in_(shops))
     return list(await session.scalars(statement))
-
