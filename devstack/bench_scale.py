@@ -60,7 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack import carts
-from devstack.bench import BenchError, idle, in_lanes
+from devstack.bench import BENCH_VERSIONS, BenchError, idle, in_lanes
 from devstack.processes import REPO
 from devstack.shops import shop_with_new_key
 from devstack.stack import (
@@ -496,7 +496,8 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         api_key = await shop_with_new_key(database_url, SHOP, currency="EUR", locale="en")
         secret_key = uuid.uuid4().hex * 2
         await publish_journeys(
-            Settings(database_url=database_url, journeys_dir=journeys, secret_key=secret_key)
+            Settings(database_url=database_url, journeys_dir=journeys, secret_key=secret_key),
+            versions=BENCH_VERSIONS,
         )
         db_file = scratch / "temporal.db"
         running = await start_stack(

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,10 +256,13 @@ async def start_stack(
     return RunningStack(api, client, worker, task_queue, smtp_url, env["CARTNUDGE_PUBLIC_URL"])
 
 
-async def publish_journeys(settings: Settings, *, strict: bool = True) -> list[str]:
+async def publish_journeys(
+    settings: Settings, *, strict: bool = True, versions: Mapping[str, int] | None = None
+) -> list[str]:
     """Publish `settings.journeys_dir` into the stack's database and activate what has no
     activation yet (releases/quick_start.py); what was done, one line each. `strict`: a
-    version that can not be published is a StackError; otherwise one of the lines."""
+    version that can not be published is a StackError; otherwise one of the lines.
+    `versions`: the version to activate of a journey instead of its highest."""
     engine = create_engine(settings.database_url)
     try:
         return await publish_and_activate(
@@ -267,6 +270,7 @@ async def publish_journeys(settings: Settings, *, strict: bool = True) -> list[s
             settings.journeys_dir,
             capabilities=capabilities_of(settings),
             refusals_are_fatal=strict,
+            versions=versions,
         )
     except JourneysRefused as refused:
         raise StackError(f"versions in journeys/ could not be published:\n{refused}") from None

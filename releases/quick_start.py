@@ -2,31 +2,23 @@
 
 For the local stack, the bench and the tests only: where a journey has no activation, its
 highest version this deployment can send is activated, and each line says what was done,
-for the banner. A version that runs an experiment (a split, a holdout) is passed over: it
-holds customers' messages back, which a person decides, never a start-up. In production
-nothing becomes live without `cartnudge journeys activate`.
+for the banner. In production nothing becomes live without `cartnudge journeys activate`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.journey_files import read_for_publishing
-from journey_schema.models import JourneyVersion
 from journey_schema.providers import Capabilities
-from journey_schema.walk import splits
 from releases.activation import ActivationRefused, activate
 from releases.publishing import Published, publish
 from storage import activations
 
 QUICK_START = "make run"  # who activated, in the audit trail
-
-
-def is_experiment(journey: JourneyVersion) -> bool:
-    """Whether the version holds some customers' messages back: a holdout or a split."""
-    return journey.holdout is not None or next(splits(journey.steps), None) is not None
 
 
 class JourneysRefused(Exception):
@@ -39,12 +31,15 @@ async def publish_and_activate(
     *,
     capabilities: Capabilities,
     refusals_are_fatal: bool = True,
+    versions: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Publish every version in the folder; activate journeys with no activation yet.
 
     A version that can not be published raises JourneysRefused, after the others are
     published; with `refusals_are_fatal` False it is one of the lines instead (`make run`
-    keeps running on what was published before, and says what was not).
+    keeps running on what was published before, and says what was not). `versions`: the
+    version to activate of a journey instead of its highest (the benches measure
+    abandoned_cart v1, not the experiment the shipped v3 runs).
     """
     files = read_for_publishing(journeys_dir)
     results = await publish(sessions, files, by=QUICK_START)
@@ -57,13 +52,9 @@ async def publish_and_activate(
             if await activations.live_activation(session, name, None) is not None:
                 continue
             skipped = []
-            for version in sorted(folder.releases, reverse=True):
-                if is_experiment(folder.releases[version].definition):
-                    skipped.append(
-                        f"v{version} runs an experiment: only "
-                        f"`cartnudge journeys activate {name} {version}` starts it"
-                    )
-                    continue
+            chosen = (versions or {}).get(name)
+            candidates = [chosen] if chosen is not None else sorted(folder.releases, reverse=True)
+            for version in candidates:
                 try:
                     await activate(
                         session,

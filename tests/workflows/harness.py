@@ -134,8 +134,6 @@ def about(expected: timedelta, actual: timedelta, slack: timedelta = timedelta(m
 
 def publish_version(journeys_dir: Path, version: int, text: str) -> None:
     """What a marketer does: a new version file of abandoned_cart. A worker started after
-    this activates it (the highest version); one running already, or a version with an
-    experiment (a split, a holdout: releases/quick_start.py passes over those), needs
-    `go_live`."""
+    this activates it (the highest version); one running already needs `go_live`."""
     folder = journeys_dir / "abandoned_cart"
     (folder / f"v{version}.yaml").write_text(text)

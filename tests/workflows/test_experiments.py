@@ -86,7 +86,6 @@ async def test_a_customer_takes_the_same_arm_on_every_cart_and_it_is_findable(
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     fast, slow = _first("fast"), _first("slow")
     async with harness_factory(journeys_copy) as harness:
-        await harness.go_live(5)  # a version with an experiment is live only when activated
         fast_cart = await harness.start(_cart_of(fast), cart_id="cart-fast")
         slow_cart = await harness.start(_cart_of(slow), cart_id="cart-slow")
         again = await harness.start(_cart_of(fast), cart_id="cart-fast-2")
@@ -124,7 +123,6 @@ async def test_a_held_out_cart_gets_nothing_and_its_purchase_is_recorded(
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     held = _first("holdout")
     async with harness_factory(journeys_copy) as harness:
-        await harness.go_live(5)  # a version with an experiment is live only when activated
         handle = await harness.start(_cart_of(held), cart_id="cart-held")
         await harness.advance(hours=30)
         during = await harness.state(handle)
@@ -154,7 +152,6 @@ async def test_a_held_out_cart_that_never_buys_ends_after_the_window(
 ) -> None:
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     async with harness_factory(journeys_copy) as harness:
-        await harness.go_live(5)  # a version with an experiment is live only when activated
         handle = await harness.start(_cart_of(_first("holdout")), cart_id="cart-held")
         await harness.advance(days=4)
         state = await harness.finish(handle)
@@ -172,7 +169,6 @@ async def test_new_carts_reaching_a_decided_split_take_the_winner(
     publish_version(journeys_copy, 5, SPLIT_JOURNEY)
     fast = _first("fast")
     async with harness_factory(journeys_copy) as harness:
-        await harness.go_live(5)  # a version with an experiment is live only when activated
         handle = await harness.start(_cart_of(fast), cart_id="cart-1")
         await harness.advance(minutes=30)  # not abandoned yet
         release_id = await _live_release(session_factory)

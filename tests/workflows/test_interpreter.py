@@ -55,6 +55,7 @@ async def harness(
 ) -> AsyncIterator[JourneyHarness]:
     publish_version(journeys_copy, 2, STEPS)
     async with harness_factory(journeys_copy) as running:
+        await running.go_live(2)  # not the shipped v3 (an experiment), the highest one
         yield running
 
 

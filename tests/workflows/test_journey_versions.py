@@ -25,6 +25,7 @@ async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
     harness_factory: HarnessFactory, journeys_copy: Path
 ) -> None:
     async with harness_factory(journeys_copy) as harness:
+        await harness.go_live(1)
         handle = await harness.start(make_cart())
         await harness.advance(hours=1, minutes=5)  # abandoned: pinned to v1, r1 sent
 
@@ -55,6 +56,7 @@ async def test_the_entry_condition_refuses_a_small_cart(
 ) -> None:
     write_version_from_v1(journeys_copy, 2, replace={'"cart.total > 0"': '"cart.total >= 50"'})
     async with harness_factory(journeys_copy) as harness:
+        await harness.go_live(2)
         small = make_cart(items=[make_item(unit_price=Decimal("19.90"))])
         handle = await harness.start(small)
 

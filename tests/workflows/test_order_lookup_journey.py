@@ -81,7 +81,9 @@ async def harness(
             http=http,
         ),
     ):
-        yield JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+        harness = JourneyHarness(temporal_env, settings, session_factory, smtp_server)
+        await harness.go_live(1)  # the shipped v1, not v3 (an experiment with a holdout)
+        yield harness
 
 
 async def test_an_order_only_the_shops_endpoint_knows_stops_the_next_reminder(

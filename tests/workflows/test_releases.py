@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.providers import Capabilities
+from releases.activation import activate
 from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
 from storage.models import JourneyOutcome, Message
@@ -31,11 +32,18 @@ async def test_a_worker_without_a_journeys_folder_serves_published_releases(
     # Published from a copy that is gone before the worker starts.
     published_from = tmp_path / "journeys"
     shutil.copytree(REPO_JOURNEYS, published_from)
-    await publish_and_activate(
-        session_factory,
-        published_from,
-        capabilities=Capabilities(frozenset({Channel.EMAIL}), frozenset()),
-    )
+    email_only = Capabilities(frozenset({Channel.EMAIL}), frozenset())
+    await publish_and_activate(session_factory, published_from, capabilities=email_only)
+    async with session_factory() as session:  # v1, not v3 (the shipped experiment)
+        await activate(
+            session,
+            journey="abandoned_cart",
+            version=1,
+            shop=None,
+            by="test",
+            capabilities=email_only,
+        )
+        await session.commit()
     shutil.rmtree(published_from)
     releases = LiveReleases(session_factory, default_journey="abandoned_cart")
 
