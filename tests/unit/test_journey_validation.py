@@ -292,6 +292,140 @@ def test_steps_after_a_fork_where_every_path_exits_never_run(tmp_path: Path) -> 
     ]
 
 
+def split(*arms: tuple[str, list[Any]], experiment: str = "first_wait") -> dict[str, Any]:
+    """A split step whose arms share the weights evenly (two arms: 50 and 50)."""
+    weights = [100 // len(arms)] * len(arms)
+    weights[0] += 100 - sum(weights)
+    written = {
+        name: {"weight": weight, "steps": steps}
+        for (name, steps), weight in zip(arms, weights, strict=True)
+    }
+    return {"split": {"experiment": experiment, "arms": written}}
+
+
+def test_a_valid_split_with_a_holdout_is_read(tmp_path: Path) -> None:
+    document = version(
+        holdout="10%",
+        steps=[
+            split(("fast", [{"wait": "1h"}]), ("slow", [{"wait": "12h"}])),
+            send(message_id="r1"),
+            {"wait_for": {"clicked": "r1", "within": "1d"}},
+        ],
+    )
+
+    assert problems_for(tmp_path, document) == []
+
+
+def test_two_splits_with_one_experiment_name_are_refused(tmp_path: Path) -> None:
+    document = version(
+        steps=[
+            split(("a", [{"wait": "1h"}]), ("b", [])),
+            send(message_id="r1"),
+            split(("a", [{"wait": "1h"}]), ("b", [split(("x", []), ("y", []))])),
+        ]
+    )
+
+    experiment = (
+        "experiment 'first_wait' is already the name of the split at steps[0]; give each "
+        "split its own experiment name (reports tell experiments apart by it)"
+    )
+    assert problems_for(tmp_path, document) == [
+        ("steps[2].split.experiment", experiment),
+        ("steps[2].arms.b[0].split.experiment", experiment),
+    ]
+
+
+def test_message_ids_are_unique_across_arms_and_the_rest_of_the_journey(tmp_path: Path) -> None:
+    templates = templates_for("reminder", "nudge")
+    document = version(
+        steps=[
+            send(message_id="r1"),
+            split(
+                ("a", [send("nudge", "n1")]), ("b", [send("nudge", "n1"), send(message_id="r1")])
+            ),
+        ]
+    )
+
+    assert problems_for(tmp_path, document, templates) == [
+        ("steps[1].arms.b[0].send.id", "message id 'n1' is already used at steps[1].arms.a[0]"),
+        ("steps[1].arms.b[1].send.id", "message id 'r1' is already used at steps[0]"),
+    ]
+
+
+def test_a_wait_for_after_a_split_for_a_message_of_one_arm_may_never_have_been_sent(
+    tmp_path: Path,
+) -> None:
+    templates = templates_for("reminder", "nudge")
+    document = version(
+        steps=[
+            split(("a", [send(message_id="r1")]), ("b", [send("nudge", "n1")])),
+            {"wait_for": {"clicked": "r1", "within": "1d"}},
+        ]
+    )
+
+    assert problems_for(tmp_path, document, templates) == [
+        (
+            "steps[1].wait_for.clicked",
+            "waits for message 'r1', which is not sent earlier on this path: it is sent at "
+            "steps[0].arms.a[0], only in arm 'a' of experiment first_wait, so it may never "
+            "have been sent to customers in the other arms; send it in every arm, or wait for "
+            "it inside that arm",
+        )
+    ]
+
+
+def test_a_wait_for_in_another_arm_is_refused_and_in_the_same_arm_accepted(
+    tmp_path: Path,
+) -> None:
+    clicked_r1 = {"wait_for": {"clicked": "r1", "within": "1d"}}
+    document = version(
+        steps=[split(("a", [send(message_id="r1"), clicked_r1]), ("b", [clicked_r1]))]
+    )
+
+    assert [step for step, _ in problems_for(tmp_path, document)] == [
+        "steps[0].arms.b[0].wait_for.clicked"
+    ]
+
+
+def test_arms_that_exit_are_forks_that_end_like_then_and_else(tmp_path: Path) -> None:
+    document = version(
+        steps=[
+            split(("a", [send(message_id="r1")]), ("b", ["exit"])),
+            {"wait_for": {"clicked": "r1", "within": "1d"}},  # every arm that goes on sent r1
+            split(("c", ["exit"]), ("d", [{"exit": "no"}]), experiment="second"),
+            {"wait": "1h"},
+        ]
+    )
+
+    assert problems_for(tmp_path, document) == [
+        ("steps[3]", "this step never runs: every path before it ends with exit")
+    ]
+
+
+def test_the_steps_of_every_arm_are_checked_like_any_steps(tmp_path: Path) -> None:
+    document = version(
+        steps=[
+            send(message_id="r1"),
+            split(
+                ("a", [{"send": {"template": "still"}}]),
+                ("b", [{"branch": "cart.totl > 5", "then": []}]),
+            ),
+        ]
+    )
+
+    assert problems_for(tmp_path, document, templates_for("reminder", "still_thinking")) == [
+        (
+            "steps[1].arms.b[0].branch",
+            "condition 'cart.totl > 5': unknown name 'cart.totl'; did you mean 'cart.total'?",
+        ),
+        (
+            "steps[1].arms.a[0]",
+            "template 'still' does not exist; did you mean 'still_thinking'? The templates are "
+            "reminder, still_thinking",
+        ),
+    ]
+
+
 @pytest.mark.parametrize(
     ("where", "condition", "problem"),
     [
