@@ -27,7 +27,13 @@ from workflows.payloads import Channel, Outcome
 REPO = Path(__file__).resolve().parents[2]
 JOURNEYS = REPO / "journeys"
 GOLDEN = Path(__file__).parent / "golden"
-SHIPPED = [("abandoned_cart", 1), ("abandoned_cart", 2), ("abandoned_cart", 3), ("demo", 1)]
+SHIPPED = [
+    ("abandoned_cart", 1),
+    ("abandoned_cart", 2),
+    ("abandoned_cart", 3),
+    ("demo", 1),
+    ("demo", 2),
+]
 
 Shipped = dict[tuple[str, int], dict[str, Timeline]]
 
@@ -265,7 +271,7 @@ async def test_text_output_ends_with_how_long_the_simulation_took(tmp_path: Path
 
 async def test_an_unknown_version_is_named(tmp_path: Path) -> None:
     with pytest.raises(
-        CommandError, match=r"journey 'demo' has no version 9 \(valid versions: v1\)"
+        CommandError, match=r"journey 'demo' has no version 9 \(valid versions: v1, v2\)"
     ):
         await _cartnudge(_cli_settings(tmp_path), "journeys", "simulate", "demo", "9")
 

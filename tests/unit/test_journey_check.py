@@ -31,7 +31,7 @@ def test_the_shipped_journeys_pass(
     assert capsys.readouterr().out.splitlines() == [
         f"{nudge}/en.sms: 1 segment (GSM-7, 127 characters)",
         f"{nudge}/tr.sms: 2 segments (UCS-2, 134 characters)",
-        f"{REPO_JOURNEYS}: 2 journeys, 4 versions, no problems",
+        f"{REPO_JOURNEYS}: 2 journeys, 5 versions, no problems",
     ]
 
 
