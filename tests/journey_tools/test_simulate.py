@@ -260,6 +260,26 @@ async def test_json_output_holds_each_timeline_entry_by_entry(tmp_path: Path) ->
     assert sent["subject"] and sent["at"].startswith("2100-06-07T10:00")
 
 
+async def test_json_output_names_the_experiment_and_the_arm_of_a_split(tmp_path: Path) -> None:
+    out = await _cartnudge(
+        _cli_settings(tmp_path),
+        "journeys",
+        "simulate",
+        "demo",
+        "2",
+        "--persona",
+        "ignores",
+        "--json",
+    )
+
+    [timeline] = json.loads(out)["timelines"]
+    [split] = [entry for entry in timeline["entries"] if entry["kind"] == "split"]
+    assert (split["step"], split["experiment"]) == ("steps[0]", "first_wait")
+    assert split["arm"] in {"quick", "later"}
+    first = next(entry for entry in timeline["entries"] if entry["kind"] == "sent")
+    assert first["step"] == "steps[1]"
+
+
 async def test_text_output_ends_with_how_long_the_simulation_took(tmp_path: Path) -> None:
     out = await _cartnudge(
         _cli_settings(tmp_path), "journeys", "simulate", "demo", "1", "--persona", "ignores"
