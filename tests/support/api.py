@@ -34,14 +34,21 @@ def http_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
+async def app_without_temporal(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    """The app, lifespan run, while Temporal is unreachable (pages that never signal)."""
+    # nothing listens on a free port once its probe socket is closed
+    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    app = create_app(unreachable, engine=engine)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
 async def client_without_temporal(
     settings: Settings, engine: AsyncEngine, **headers: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client (anonymous unless `headers` say) on the app while Temporal is unreachable."""
-    # nothing listens on a free port once its probe socket is closed
-    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-    app = create_app(unreachable, engine=engine)
-    async with app.router.lifespan_context(app), http_client(app, **headers) as client:
+    async with app_without_temporal(settings, engine) as app, http_client(app, **headers) as client:
         yield client
 
 

@@ -115,7 +115,7 @@ def test_the_product_is_every_installed_package_but_storage_and_tools() -> None:
     scanned = {file.relative_to(REPO).parts[0] for file in product_files()}
 
     assert scanned == {
-        "api", "activities", "channels", "cli", "contract", "intake", "journey_schema",
+        "accounts", "api", "activities", "channels", "cli", "contract", "intake", "journey_schema",
         "journey_tools", "releases", "rendering", "sending", "settings", "tracking",
         "workflows", "worker.py",
         "temporal_connection.py",
