@@ -18,6 +18,7 @@ NEGATIVE = "#c4513b"
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 96, 12, 14, 34
 MAX_DAY_LABELS = 8
+MIN_LABEL_GAP = 14  # px between two amounts on the axis
 
 
 def _n(value: float) -> str:
@@ -45,7 +46,11 @@ def daily_revenue_chart(days: Sequence[DayFigures], currency: str) -> Markup:
         ' aria-label="Recovered and incremental revenue per day" data-testid="daily-chart"'
         ' xmlns="http://www.w3.org/2000/svg">'
     ]
-    for value in sorted({high, 0.0, low}):
+    labelled: list[float] = []
+    for value in sorted({0.0, high, low}, key=abs):  # zero first: it is always labelled
+        if any(abs(y(value) - y(other)) < MIN_LABEL_GAP for other in labelled):
+            continue
+        labelled.append(value)
         parts.append(
             f'<line x1="{x0}" x2="{x1}" y1="{_n(y(value))}" y2="{_n(y(value))}"'
             f' stroke="{"#888" if value == 0 else "#ddd"}" stroke-width="1"/>'

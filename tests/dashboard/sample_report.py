@@ -51,7 +51,9 @@ def lift(versus: str, estimate: float, *, significant: bool = False) -> Lift:
     )
 
 
-def sample_report(journey: str = "abandoned_cart", shop: str = "demo_shop", **changes: Any) -> JourneyReport:  # noqa: E501
+def sample_report(
+    journey: str = "abandoned_cart", shop: str = "demo_shop", **changes: Any
+) -> JourneyReport:
     send = StepNode(
         path="steps[1]",
         kind="send",
