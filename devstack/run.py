@@ -214,6 +214,8 @@ def banner(
         "cartnudge is running",
         f"  API            http://localhost:{API_PORT}   (docs: http://localhost:{API_PORT}/docs)",
         f"  shop {DEMO_SHOP!r}    Authorization: Bearer {api_key}   (kept in {DEV_KEY_FILE})",
+        f"  dashboard      http://localhost:{API_PORT}/dashboard/   (a login:"
+        f" .venv/bin/cartnudge dashboard-users add you@example.com --shop {DEMO_SHOP})",
     ]
     if temporal_started:
         lines.append(f"  Temporal UI    http://localhost:{UI_PORT}   (server log: {TEMPORAL_LOG})")
