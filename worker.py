@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.experiments import ExperimentActivities
 from activities.journeys import JourneyActivities
 from activities.messaging import MessagingActivities
 from activities.outcomes import OutcomeActivities
@@ -30,6 +31,7 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from experiments.decisions import RuleDecider
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
 from sending.composition import LinkSigning
@@ -122,6 +124,7 @@ def build_activities(
     """Every activity the cart journey calls (some as local activities), wired to its clients."""
     journeys = JourneyActivities(releases)
     outcomes = OutcomeActivities(session_factory)
+    experiments = ExperimentActivities(session_factory, releases, RuleDecider(session_factory))
     registry = None
     if settings.consent_registry_url:
         assert http is not None, "the consent registry needs an HTTP client"
@@ -160,6 +163,8 @@ def build_activities(
         journeys.choose_release,
         messaging.send_message,
         outcomes.record_outcome,
+        experiments.enter_journey,
+        experiments.choose_arm,
     ]
 
 

@@ -52,7 +52,7 @@ T = TypeVar("T")
 # What the outbox row records about the step, straight from the request.
 OUTBOX_COLUMNS = {
     "workflow_id", "run_id", "shop", "cart_id", "journey", "version", "release_id",
-    "step", "message_id", "template",
+    "step", "message_id", "template", "arms",
 }  # fmt: skip
 HEARTBEAT_EVERY = 2.0  # seconds; the workflow's heartbeat timeout is a few times this
 

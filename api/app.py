@@ -23,6 +23,7 @@ from api.routes import (
     health,
     orders,
     postmark,
+    reports,
     sendgrid,
     shopify,
     tracking,
@@ -98,6 +99,7 @@ def create_app(
         twilio,
         shopify,
         woocommerce,
+        reports,
         health,
     ):
         app.include_router(module.router)

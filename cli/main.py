@@ -28,7 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import dashboard_users, journeys
+from cli import dashboard_users, experiments, journeys, report
 from cli.errors import CommandError
 from contract.fields import ShopId
 from settings import Settings
@@ -221,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("prefix", help="the key's first characters, as `keys list` shows them")
     revoke.set_defaults(handler=revoke_key)
     journeys.register(topics)
+    experiments.register(topics)
+    report.register(topics)
     dashboard_users.register(topics)
     return parser
 

@@ -7,7 +7,7 @@ apart. The status words are the workflow's own (the same enums).
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contract.fields import Currency, Money
 from workflows.payloads import Channel, JourneyStatus, MessageStatus, Outcome
@@ -43,3 +43,10 @@ class JourneyState(_Frozen):
     outcome: Outcome | None = None
     order_id: str | None = None
     revenue: Money | None = None
+    held_out: bool = Field(
+        default=False,
+        description="In the journey's holdout: never messaged, watched for a purchase.",
+    )
+    arms: dict[str, str] = Field(
+        default={}, description="Experiment -> the arm the cart took at its split."
+    )

@@ -140,6 +140,9 @@ class ProviderEngagement:
     key: str | None  # our outbox key, carried through the provider (custom args, metadata)
     provider_message_id: str | None = None  # the provider's message id, when no key came back
     url: str | None = None  # the link clicked
+    # An open the provider says a machine made (Apple Mail Privacy Protection prefetching
+    # images): recorded and shown apart, never told to the journey as the customer's.
+    machine: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,15 @@ async def take_provider_events(
                     event.kind,
                 )
                 continue
-            if await _record(session, message, event.kind, source=event.provider, url=event.url):
+            first = await _record(
+                session,
+                message,
+                event.kind,
+                source=event.provider,
+                url=event.url,
+                machine=event.machine,
+            )
+            if first and not event.machine:
                 pending.append(_Pending(event, message))
     for done, item in enumerate(pending):
         try:
@@ -214,6 +225,7 @@ async def _record(
     *,
     source: str,
     url: str | None,
+    machine: bool = False,
 ) -> bool:
     """Record the engagement and suppress the address if it must; False if already recorded.
 
@@ -228,7 +240,7 @@ async def _record(
             reason=kind.value,
             source=source,
         )
-    return await engagement.record(session, message, kind, url=url)
+    return await engagement.record(session, message, kind, url=url, machine=machine)
 
 
 async def _tell(temporal: TemporalGateway, message: SentMessage, kind: EngagementKind) -> None:

@@ -77,4 +77,6 @@ def journey_state(progress: JourneyProgress) -> JourneyState:
         outcome=progress.outcome,
         order_id=progress.order_id,
         revenue=progress.revenue,
+        held_out=progress.held_out,
+        arms=progress.arms,
     )

@@ -29,6 +29,7 @@ from journey_schema.models import (
     OnSuppression,
     QuietHours,
     SendStep,
+    SplitStep,
     Step,
     WaitForStep,
     WaitStep,
@@ -86,6 +87,8 @@ def describe(step: Step) -> str:
         return f"wait_for {spec_.event} {spec_.message_id} within {_duration(spec_.within)}"
     if isinstance(step, BranchStep):
         return f"branch if {step.branch}"
+    if isinstance(step, SplitStep):
+        return f"split {step.split.experiment}"
     return "exit" if step.exit is None else f"exit ({step.exit})"
 
 

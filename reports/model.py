@@ -128,7 +128,8 @@ class DayFigures(_Frozen):
     revenue: float  # recovered: treated carts' orders within the window
     holdout_carts: int
     holdout_revenue: float
-    incremental_revenue: float  # revenue minus what the holdout's rate predicts for them
+    # revenue minus what the holdout's revenue per cart predicts; None without a holdout
+    incremental_revenue: float | None
 
 
 class RecentCart(_Frozen):

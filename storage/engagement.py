@@ -16,34 +16,45 @@ from workflows.payloads import EngagementKind
 
 
 async def record(
-    session: AsyncSession, message: SentMessage, kind: EngagementKind, *, url: str | None = None
+    session: AsyncSession,
+    message: SentMessage,
+    kind: EngagementKind,
+    *,
+    url: str | None = None,
+    machine: bool = False,
 ) -> bool:
     """Record the engagement; False when this kind was already recorded for the message.
 
+    `machine`: an open the provider says a machine made (Apple Mail Privacy Protection).
+
     The caller commits.
     """
-    statement = (
-        insert(session, EngagementEvent)
-        .values(
-            shop=message.shop,
-            cart_id=message.cart_id,
-            workflow_id=message.workflow_id,
-            run_id=message.run_id,
-            message_id=message.message_id,
-            kind=kind.value,
-            url=url,
-        )
-        .on_conflict_do_nothing(
-            index_elements=[
-                EngagementEvent.workflow_id,
-                EngagementEvent.run_id,
-                EngagementEvent.message_id,
-                EngagementEvent.kind,
-            ]
-        )
-        .returning(EngagementEvent.id)
+    values = insert(session, EngagementEvent).values(
+        shop=message.shop,
+        cart_id=message.cart_id,
+        workflow_id=message.workflow_id,
+        run_id=message.run_id,
+        message_id=message.message_id,
+        kind=kind.value,
+        url=url,
+        machine=machine,
     )
-    return (await session.execute(statement)).first() is not None
+    unique = [
+        EngagementEvent.workflow_id,
+        EngagementEvent.run_id,
+        EngagementEvent.message_id,
+        EngagementEvent.kind,
+    ]
+    if machine:
+        statement = values.on_conflict_do_nothing(index_elements=unique)
+    else:
+        # A person's open after a machine's: the open is the person's, and it is news.
+        statement = values.on_conflict_do_update(
+            index_elements=unique,
+            set_={"machine": False},
+            where=EngagementEvent.machine.is_(True),
+        )
+    return (await session.execute(statement.returning(EngagementEvent.id))).first() is not None
 
 
 async def forget(session: AsyncSession, message: SentMessage, kind: EngagementKind) -> None:

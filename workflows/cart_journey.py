@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from journey_schema import expressions
+    from journey_schema.clock import attribution_window
     from journey_schema.durations import format_duration
     from journey_schema.models import (
         BranchStep,
@@ -31,15 +32,19 @@ with workflow.unsafe.imports_passed_through():
         QuietHours,
         SendSpec,
         SendStep,
+        SplitStep,
         Step,
         WaitForStep,
         WaitStep,
         step_kind,
     )
+    from journey_schema.walk import arm_path
     from workflows import names
     from workflows import search_attributes as sa
     from workflows.cart_values import cart_values
     from workflows.payloads import (
+        ArmChoice,
+        ArmRequest,
         Cancellation,
         Cart,
         CartEmptied,
@@ -47,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
         Channel,
         Engagement,
         EngagementKind,
+        EntryDecision,
+        JourneyEntry,
         JourneyLookup,
         JourneyProgress,
         JourneyStatus,
@@ -65,7 +72,9 @@ T = TypeVar("T")
 
 # Activities are called by name so this module never imports SQLAlchemy, Jinja2 or httpx.
 from workflows.names import (  # noqa: E402
+    CHOOSE_ARM,
     CHOOSE_RELEASE,
+    ENTER_JOURNEY,
     JOURNEY_TRIGGER,
     RECORD_OUTCOME,
     SEND_MESSAGE,
@@ -99,6 +108,12 @@ OPT_OUT_OUTCOMES = {
 }
 
 
+# Patches: each names a change made after v0.1.0, so carts started before it replay.
+# 0.2: every cart entering its journey is recorded (reports), may be held out, and has its
+# experiment arms assigned. Split steps need no patch: no release before 0.2 holds one.
+PATCH_JOURNEY_ENTRY = "journey-entry-0.2"
+
+
 class _JourneyStopped(Exception):
     """Raised inside the interpreter when the cart's journey must end now."""
 
@@ -119,6 +134,8 @@ class CartJourneyWorkflow:
         self._status = JourneyStatus.WATCHING
         self._pinned: PinnedRelease | None = None
         self._current_step: str | None = None
+        self._held_out = False
+        self._arms: dict[str, str] = {}  # experiment -> the arm taken at its split
 
     # --- run ---------------------------------------------------------------------
 
@@ -177,6 +194,13 @@ class CartJourneyWorkflow:
         ):
             self._end(Outcome.NOT_ENTERED)
             return
+        if workflow.patched(PATCH_JOURNEY_ENTRY):
+            entered = await self._local_activity(
+                ENTER_JOURNEY, self._entry(), EntryDecision, "enter journey"
+            )
+            if entered.held_out:
+                await self._hold_out()
+                return
         try:
             await self._run_steps(journey.steps, "steps")
         except _JourneyStopped:
@@ -194,6 +218,41 @@ class CartJourneyWorkflow:
             )
         except TimeoutError:
             pass  # expired: the outcome when nothing else ended the journey
+
+    def _entry(self) -> JourneyEntry:
+        assert self._pinned is not None
+        info, cart = workflow.info(), self._current_cart
+        return JourneyEntry(
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            shop=self._shop,
+            cart_id=self._cart_id,
+            customer_id=cart.customer.id,
+            release_id=self._pinned.release_id,
+            abandoned_at=workflow.now(),
+            cart_total=cart.total,
+            currency=cart.currency,
+        )
+
+    async def _hold_out(self) -> None:
+        """The holdout: nothing is sent; a purchase within the attribution window (the
+        longest journey clock plus the conversion window) is what the report compares."""
+        assert self._pinned is not None
+        self._held_out = True
+        window = format_duration(attribution_window(self._pinned.definition))
+        self._status = JourneyStatus.AWAITING_PURCHASE
+        self._set_current_step(f"held out: nothing is sent; watching {window} for a purchase")
+        workflow.upsert_search_attributes(
+            [sa.JOURNEY_HOLDOUT.value_set(True), sa.JOURNEY_STATUS.value_set(self._status.value)]
+        )
+        try:
+            await workflow.wait_condition(
+                lambda: self._stopped,
+                timeout=attribution_window(self._pinned.definition),
+                timeout_summary=f"holdout window {window}",
+            )
+        except TimeoutError:
+            pass
 
     # --- the interpreter ---------------------------------------------------------
 
@@ -214,12 +273,36 @@ class CartJourneyWorkflow:
                     await self._run_steps(step.then, f"{step_path}.then")
                 else:
                     await self._run_steps(step.else_, f"{step_path}.else")
+            elif isinstance(step, SplitStep):
+                await self._split(step, step_path)
             elif isinstance(step, ExitStep):
                 self._set_current_step(
                     f"{step_path}: exit" + (f" ({step.exit})" if step.exit else "")
                 )
                 self._end(Outcome.EXITED)
                 raise _JourneyStopped()
+
+    async def _split(self, step: SplitStep, path: str) -> None:
+        experiment = step.split.experiment
+        assert self._pinned is not None
+        info = workflow.info()
+        request = ArmRequest(
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            shop=self._shop,
+            cart_id=self._cart_id,
+            customer_id=self._current_cart.customer.id,
+            release_id=self._pinned.release_id,
+            experiment=experiment,
+            reached_at=workflow.now(),
+        )
+        choice = await self._local_activity(CHOOSE_ARM, request, ArmChoice, f"split {experiment}")
+        self._arms[experiment] = choice.arm
+        self._set_current_step(f"{path}: split {experiment} -> {choice.arm} ({choice.reason})")
+        workflow.upsert_search_attributes(
+            [sa.JOURNEY_ARMS.value_set([f"{e}:{a}" for e, a in sorted(self._arms.items())])]
+        )
+        await self._run_steps(step.split.arms[choice.arm].steps, arm_path(path, choice.arm))
 
     async def _wait(
         self, step: WaitStep, path: str, following: Step | None, following_path: str
@@ -257,6 +340,7 @@ class CartJourneyWorkflow:
                 due_at=workflow.now(),
                 quiet_hours=_quiet_window(journey.quiet_hours),
                 when_capped=journey.when_capped,
+                arms=dict(self._arms),
             )
             try:
                 result = await workflow.execute_activity(
@@ -354,6 +438,8 @@ class CartJourneyWorkflow:
 
     def _final_outcome(self) -> Outcome:
         """A purchase outranks every other ending: its revenue is what the shop came for."""
+        if self._held_out:
+            return Outcome.HELD_OUT  # order_id and revenue say whether it bought
         if self._order is not None:
             abandoned = self._pinned is not None  # pinned at the moment of abandonment
             return Outcome.RECOVERED if abandoned else Outcome.PURCHASED
@@ -381,6 +467,8 @@ class CartJourneyWorkflow:
             currency=self._order.currency if self._order else (cart.currency if cart else "XXX"),
             messages_sent=self._sent_count,
             ended_at=workflow.now(),
+            held_out=self._held_out,
+            arms=dict(self._arms),
         )
         await self._local_activity(
             RECORD_OUTCOME, record, type(None), f"record outcome {outcome.value}"
@@ -446,6 +534,8 @@ class CartJourneyWorkflow:
             outcome=self._final_outcome() if self._status == JourneyStatus.FINISHED else None,
             order_id=self._order.order_id if self._order else None,
             revenue=self._order.total if self._order else None,
+            held_out=self._held_out,
+            arms=dict(self._arms),
         )
 
     # --- helpers -----------------------------------------------------------------

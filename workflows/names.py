@@ -23,6 +23,8 @@ JOURNEY_TRIGGER = "journey_trigger"
 CHOOSE_RELEASE = "choose_release"
 SEND_MESSAGE = "send_message"
 RECORD_OUTCOME = "record_outcome"
+ENTER_JOURNEY = "enter_journey"  # at abandonment: recorded, held out or not, arms assigned
+CHOOSE_ARM = "choose_arm"  # at a split: the cart's arm, or the experiment's winner
 
 # The error type the journey activities fail with, for good, when nothing is activated
 # for the cart's journey: the workflow ends the cart as `not_live` instead of waiting.

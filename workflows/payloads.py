@@ -318,6 +318,7 @@ class ArmRequest(_Frozen):
     customer_id: str
     release_id: str
     experiment: str
+    reached_at: datetime  # workflow time
 
 
 class ArmChoice(_Frozen):

@@ -18,6 +18,9 @@ JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
 # The release id (SHA-256 hex) the cart was given at abandonment: splits a rollout.
 JOURNEY_RELEASE = SearchAttributeKey.for_keyword("JourneyRelease")
 JOURNEY_STATUS = SearchAttributeKey.for_keyword("JourneyStatus")
+# "experiment:arm" for every split the cart passed, e.g. JourneyArms = "first_wait:slow"
+JOURNEY_ARMS = SearchAttributeKey.for_keyword_list("JourneyArms")
+JOURNEY_HOLDOUT = SearchAttributeKey.for_bool("JourneyHoldout")  # never messaged
 CART_TOTAL = SearchAttributeKey.for_float("CartTotal")
 
 ALL = (
@@ -29,6 +32,8 @@ ALL = (
     JOURNEY_RELEASE,
     JOURNEY_STATUS,
     CART_TOTAL,
+    JOURNEY_ARMS,
+    JOURNEY_HOLDOUT,
 )
 
 

@@ -5,14 +5,14 @@ A dependency, so the page tests can hand the pages a report they built by hand.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import SessionsDep, SettingsDep
+from reports.journey_report import journey_report, journeys_of
 from reports.model import JourneyReport
 from settings import Settings
 
@@ -31,18 +31,14 @@ class DatabaseReports:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._sessions = sessions
         self._settings = settings
-        # reports/journey_report.py lands with issue 10; read by name until then
-        self._builder: Any = importlib.import_module("reports.journey_report")
 
     async def journeys(self, shops: Sequence[str]) -> list[str]:
-        journeys: list[str] = await self._builder.journeys_of(self._sessions, shops)
-        return journeys
+        return await journeys_of(self._sessions, shops)
 
     async def report(self, *, shop: str, journey: str, since: datetime | None) -> JourneyReport:
-        report: JourneyReport = await self._builder.journey_report(
+        return await journey_report(
             self._sessions, journey=journey, shops=[shop], since=since, settings=self._settings
         )
-        return report
 
 
 async def get_report_source(sessions: SessionsDep, settings: SettingsDep) -> ReportSource:

@@ -56,6 +56,7 @@ class SendGridEvent(BaseModel):
     reason: str | None = None
     url: str | None = None
     cartnudge_key: str | None = None
+    sg_machine_open: bool = False  # Apple Mail Privacy Protection fetched the pixel
 
 
 def engagement_kind(event: SendGridEvent) -> EngagementKind | None:
@@ -86,6 +87,7 @@ def to_engagement(raw: Any) -> ProviderEngagement | None:
         key=event.cartnudge_key,
         provider_message_id=message_id,
         url=event.url if kind == EngagementKind.CLICKED else None,
+        machine=kind == EngagementKind.OPENED and event.sg_machine_open,
     )
 
 

@@ -167,6 +167,30 @@ async def test_an_event_delivered_twice_counts_once(
     ]
 
 
+async def test_a_machine_open_is_recorded_apart_and_not_told_until_a_person_opens(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    run_id: str,
+) -> None:
+    row = await add_message(session_factory, run_id=run_id)
+
+    # Apple Mail Privacy Protection fetches the pixel: SendGrid flags it.
+    await post(anonymous, [event("open", "e1", row.key, sg_machine_open=True)])
+    after_machine = await rows(session_factory, EngagementEvent)
+    told_after_machine = await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id)
+    await post(anonymous, [event("open", "e2", row.key, sg_machine_open=False)])
+
+    assert as_tuples(after_machine, "kind", "machine") == {("opened", True)}
+    assert told_after_machine == []  # a `wait_for: opened` does not branch on a machine
+    assert as_tuples(await rows(session_factory, EngagementEvent), "kind", "machine") == {
+        ("opened", False)
+    }
+    assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == [
+        ("r1", "opened", "email")
+    ]
+
+
 async def test_without_our_key_the_sendgrid_message_id_finds_the_message(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],

@@ -1,0 +1,1 @@
+"""Experiments: sticky arms and the holdout, always-valid statistics, and decisions."""

@@ -1,0 +1,438 @@
+"""The report queries: a journey's entered carts, their conversions and revenue, by
+release, holdout, experiment arm, step and day.
+
+One rule for every group: a cart converted when an order for it, in the cart's currency,
+was placed between its abandonment and the end of its attribution window (stored on the
+entry, journey_schema/clock.py). An order's time is when the shop says it was placed,
+else when we received it. Sums of squares come back with the sums, so the statistics
+(experiments/sequential.py) need no per-cart rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.inserts import dialect_of
+from storage.models import (
+    EngagementEvent,
+    ExperimentAssignment,
+    JourneyEntryRow,
+    JourneyOutcome,
+    Message,
+    Order,
+)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    journey: str
+    shops: Sequence[str] | None  # None: every shop
+    since: datetime | None
+    until: datetime
+    currency: str | None = None  # None: every currency (only to count them)
+    release_id: str | None = None  # None: every release
+
+    def where(self) -> list[ColumnElement[bool]]:
+        entry = JourneyEntryRow
+        conditions = [entry.journey == self.journey, entry.abandoned_at <= self.until]
+        if self.shops is not None:
+            conditions.append(entry.shop.in_(self.shops))
+        if self.since is not None:
+            conditions.append(entry.abandoned_at >= self.since)
+        if self.currency is not None:
+            conditions.append(entry.currency == self.currency)
+        if self.release_id is not None:
+            conditions.append(entry.release_id == self.release_id)
+        return conditions
+
+
+@dataclass(frozen=True)
+class Totals:
+    """One group's sums: what the statistics need."""
+
+    carts: int
+    conversions: int
+    click_conversions: int
+    revenue: Decimal
+    revenue_squares: Decimal
+    cart_value: Decimal = Decimal(0)  # the carts' totals at abandonment, summed
+
+
+def _conversions(scope: ReportScope) -> Any:
+    """Per converted entry: its revenue in the window and when its first order came."""
+    entry, order = JourneyEntryRow, Order
+    ordered_at = func.coalesce(order.placed_at, order.received_at)
+    return (
+        select(
+            entry.id.label("entry_id"),
+            func.sum(order.total).label("revenue"),
+            func.min(ordered_at).label("first_order_at"),
+        )
+        .join(
+            order,
+            and_(
+                order.shop == entry.shop,
+                order.cart_id == entry.cart_id,
+                order.currency == entry.currency,
+                ordered_at >= entry.abandoned_at,
+                ordered_at <= entry.window_ends_at,
+            ),
+        )
+        .where(*scope.where())
+        .group_by(entry.id)
+        .subquery("conversions")
+    )
+
+
+def _clicked_before(first_order_at: Any) -> ColumnElement[bool]:
+    """The cart's run recorded a click on one of our links before its first order."""
+    event = EngagementEvent
+    return exists().where(
+        event.workflow_id == JourneyEntryRow.workflow_id,
+        event.run_id == JourneyEntryRow.run_id,
+        event.kind == "clicked",
+        event.occurred_at <= first_order_at,
+    )
+
+
+def _totals_columns(conversions: Any) -> list[Any]:
+    revenue = func.coalesce(conversions.c.revenue, 0)
+    converted = conversions.c.entry_id.is_not(None)
+    return [
+        func.count().label("carts"),
+        func.count(conversions.c.entry_id).label("conversions"),
+        func.sum(
+            case((and_(converted, _clicked_before(conversions.c.first_order_at)), 1), else_=0)
+        ).label("click_conversions"),
+        func.sum(revenue).label("revenue"),
+        func.sum(revenue * revenue).label("revenue_squares"),
+        func.sum(JourneyEntryRow.cart_total).label("cart_value"),
+    ]
+
+
+def _totals(row: Any) -> Totals:
+    return Totals(
+        carts=int(row.carts),
+        conversions=int(row.conversions),
+        click_conversions=int(row.click_conversions or 0),
+        revenue=Decimal(row.revenue or 0),
+        revenue_squares=Decimal(row.revenue_squares or 0),
+        cart_value=Decimal(row.cart_value or 0),
+    )
+
+
+async def carts_by_currency(session: AsyncSession, scope: ReportScope) -> dict[str, int]:
+    entry = JourneyEntryRow
+    result = await session.execute(
+        select(entry.currency, func.count()).where(*scope.where()).group_by(entry.currency)
+    )
+    return {currency: int(count) for currency, count in result.all()}
+
+
+@dataclass(frozen=True)
+class ReleaseTotals:
+    release_id: str
+    version: int
+    held_out: bool
+    totals: Totals
+
+
+async def totals_by_release(session: AsyncSession, scope: ReportScope) -> list[ReleaseTotals]:
+    """Per release, the treated carts and the held-out carts apart."""
+    entry = JourneyEntryRow
+    conversions = _conversions(scope)
+    statement = (
+        select(entry.release_id, entry.version, entry.held_out, *_totals_columns(conversions))
+        .outerjoin(conversions, conversions.c.entry_id == entry.id)
+        .where(*scope.where())
+        .group_by(entry.release_id, entry.version, entry.held_out)
+        .order_by(entry.version)
+    )
+    return [
+        ReleaseTotals(row.release_id, row.version, row.held_out, _totals(row))
+        for row in (await session.execute(statement)).all()
+    ]
+
+
+@dataclass(frozen=True)
+class ArmTotals:
+    release_id: str
+    experiment: str
+    arm: str
+    after_decision: bool
+    totals: Totals
+
+
+async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTotals]:
+    """Per experiment arm: every cart assigned to it when it entered (reached the split
+    or not), those that entered after a decision apart."""
+    entry, assignment = JourneyEntryRow, ExperimentAssignment
+    conversions = _conversions(scope)
+    statement = (
+        select(
+            assignment.release_id,
+            assignment.experiment,
+            assignment.arm,
+            assignment.after_decision,
+            *_totals_columns(conversions),
+        )
+        .select_from(entry)
+        .join(
+            assignment,
+            and_(assignment.workflow_id == entry.workflow_id, assignment.run_id == entry.run_id),
+        )
+        .outerjoin(conversions, conversions.c.entry_id == entry.id)
+        .where(*scope.where())
+        .group_by(
+            assignment.release_id,
+            assignment.experiment,
+            assignment.arm,
+            assignment.after_decision,
+        )
+    )
+    return [
+        ArmTotals(row.release_id, row.experiment, row.arm, row.after_decision, _totals(row))
+        for row in (await session.execute(statement)).all()
+    ]
+
+
+@dataclass(frozen=True)
+class SplitReached:
+    release_id: str
+    experiment: str
+    arm: str  # the arm taken there
+    carts: int
+
+
+async def carts_at_splits(session: AsyncSession, scope: ReportScope) -> list[SplitReached]:
+    entry, assignment = JourneyEntryRow, ExperimentAssignment
+    statement = (
+        select(assignment.release_id, assignment.experiment, assignment.arm_taken, func.count())
+        .select_from(entry)
+        .join(
+            assignment,
+            and_(assignment.workflow_id == entry.workflow_id, assignment.run_id == entry.run_id),
+        )
+        .where(*scope.where(), assignment.reached_at.is_not(None))
+        .group_by(assignment.release_id, assignment.experiment, assignment.arm_taken)
+    )
+    return [
+        SplitReached(release_id, experiment, arm or "", int(count))
+        for release_id, experiment, arm, count in (await session.execute(statement)).all()
+    ]
+
+
+@dataclass(frozen=True)
+class StepTotals:
+    release_id: str
+    step: str
+    entered: int  # carts whose journey reached the send step (any result)
+    sent: int
+    delivered: int
+    opened: int  # by a person
+    machine_opened: int  # only by a machine
+    clicked: int
+    converted_after: int
+
+
+async def totals_by_step(session: AsyncSession, scope: ReportScope) -> list[StepTotals]:
+    """Per send step: what became of its messages, and how many carts bought after one."""
+    entry, message, event = JourneyEntryRow, Message, EngagementEvent
+    conversions = _conversions(scope)
+
+    def seen(condition: ColumnElement[bool]) -> Any:
+        return func.max(case((condition, 1), else_=0))
+
+    engagement = (
+        select(
+            event.workflow_id,
+            event.run_id,
+            event.message_id,
+            seen(event.kind == "delivered").label("delivered"),
+            seen(and_(event.kind == "opened", event.machine.is_(False))).label("opened"),
+            seen(and_(event.kind == "opened", event.machine.is_(True))).label("machine"),
+            seen(event.kind == "clicked").label("clicked"),
+        )
+        .group_by(event.workflow_id, event.run_id, event.message_id)
+        .subquery("engagement")
+    )
+    sent = message.status == "sent"
+    # a click proves the open, even with images blocked (as the workflow counts it)
+    opened = or_(engagement.c.opened == 1, engagement.c.clicked == 1)
+    statement = (
+        select(
+            message.release_id,
+            message.step,
+            func.count().label("entered"),
+            func.sum(case((sent, 1), else_=0)).label("sent"),
+            func.sum(func.coalesce(engagement.c.delivered, 0)).label("delivered"),
+            func.sum(case((opened, 1), else_=0)).label("opened"),
+            func.sum(case((and_(engagement.c.machine == 1, ~opened), 1), else_=0)).label(
+                "machine_opened"
+            ),
+            func.sum(func.coalesce(engagement.c.clicked, 0)).label("clicked"),
+            func.sum(
+                case((and_(sent, conversions.c.first_order_at > message.sent_at), 1), else_=0)
+            ).label("converted_after"),
+        )
+        .select_from(entry)
+        .join(
+            message,
+            and_(message.workflow_id == entry.workflow_id, message.run_id == entry.run_id),
+        )
+        .outerjoin(
+            engagement,
+            and_(
+                engagement.c.workflow_id == message.workflow_id,
+                engagement.c.run_id == message.run_id,
+                engagement.c.message_id == message.message_id,
+            ),
+        )
+        .outerjoin(conversions, conversions.c.entry_id == entry.id)
+        .where(*scope.where())
+        .group_by(message.release_id, message.step)
+    )
+    return [
+        StepTotals(
+            row.release_id,
+            row.step,
+            int(row.entered),
+            int(row.sent or 0),
+            int(row.delivered or 0),
+            int(row.opened or 0),
+            int(row.machine_opened or 0),
+            int(row.clicked or 0),
+            int(row.converted_after or 0),
+        )
+        for row in (await session.execute(statement)).all()
+        if row.release_id is not None
+    ]
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    day: date
+    held_out: bool
+    carts: int
+    conversions: int
+    revenue: Decimal
+
+
+async def totals_by_day(session: AsyncSession, scope: ReportScope) -> list[DayTotals]:
+    """Per day of abandonment (UTC), the treated and the held-out carts apart."""
+    entry = JourneyEntryRow
+    conversions = _conversions(scope)
+    day: Any = (
+        func.date(entry.abandoned_at)
+        if dialect_of(session) == "sqlite"
+        else cast(func.timezone("UTC", entry.abandoned_at), Date)
+    )
+    statement = (
+        select(
+            day.label("day"),
+            entry.held_out,
+            func.count().label("carts"),
+            func.count(conversions.c.entry_id).label("conversions"),
+            func.sum(func.coalesce(conversions.c.revenue, 0)).label("revenue"),
+        )
+        .outerjoin(conversions, conversions.c.entry_id == entry.id)
+        .where(*scope.where())
+        .group_by(day, entry.held_out)
+        .order_by(day)
+    )
+    return [
+        DayTotals(
+            row.day if isinstance(row.day, date) else date.fromisoformat(row.day),
+            row.held_out,
+            int(row.carts),
+            int(row.conversions),
+            Decimal(row.revenue or 0),
+        )
+        for row in (await session.execute(statement)).all()
+    ]
+
+
+@dataclass(frozen=True)
+class RecentEntry:
+    shop: str
+    cart_id: str
+    workflow_id: str
+    run_id: str
+    abandoned_at: datetime
+    version: int
+    held_out: bool
+    outcome: str | None
+    arms: dict[str, str] | None
+    revenue: Decimal | None
+
+
+async def recent_entries(
+    session: AsyncSession, scope: ReportScope, *, limit: int = 20
+) -> list[RecentEntry]:
+    """The latest carts to enter the journey, with how their journey ended, if it has."""
+    entry, outcome = JourneyEntryRow, JourneyOutcome
+    statement = (
+        select(
+            entry.shop,
+            entry.cart_id,
+            entry.workflow_id,
+            entry.run_id,
+            entry.abandoned_at,
+            entry.version,
+            entry.held_out,
+            outcome.outcome,
+            outcome.arms,
+            outcome.revenue,
+        )
+        .outerjoin(
+            outcome,
+            and_(outcome.workflow_id == entry.workflow_id, outcome.run_id == entry.run_id),
+        )
+        .where(*scope.where())
+        .order_by(entry.abandoned_at.desc(), entry.id.desc())
+        .limit(limit)
+    )
+    return [RecentEntry(**row._asdict()) for row in (await session.execute(statement)).all()]
+
+
+async def arms_of_runs(
+    session: AsyncSession, runs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, str]]:
+    """(workflow id, run id) -> experiment -> arm taken (or assigned, before the split)."""
+    if not runs:
+        return {}
+    assignment = ExperimentAssignment
+    statement = select(
+        assignment.workflow_id,
+        assignment.run_id,
+        assignment.experiment,
+        func.coalesce(assignment.arm_taken, assignment.arm),
+    ).where(
+        or_(
+            *(
+                and_(assignment.workflow_id == workflow_id, assignment.run_id == run_id)
+                for workflow_id, run_id in runs
+            )
+        )
+    )
+    arms: dict[tuple[str, str], dict[str, str]] = {}
+    for workflow_id, run_id, experiment, arm in (await session.execute(statement)).all():
+        arms.setdefault((workflow_id, run_id), {})[experiment] = arm
+    return arms
+
+
+async def journeys_of(session: AsyncSession, shops: Sequence[str] | None) -> list[str]:
+    """The journeys that carts of these shops entered, by name."""
+    entry = JourneyEntryRow
+    statement = select(entry.journey).distinct().order_by(entry.journey)
+    if shops is not None:
+        statement = statement.where(entry.shop.in_(shops))
+    return list(await session.scalars(statement))
