@@ -27,10 +27,13 @@ def _n(value: float) -> str:
 
 def daily_revenue_chart(days: Sequence[DayFigures], currency: str) -> Markup:
     """Bars per day: recovered revenue, and incremental revenue next to it (below the zero
-    line when the holdout did better). Each bar's tooltip says its day and amount."""
+    line when the holdout did better; none without a holdout). Each bar's tooltip says its
+    day and amount."""
     if not days:
         return Markup('<p class="empty">No carts in this period yet.</p>')
-    values = [day.revenue for day in days] + [day.incremental_revenue for day in days]
+    values = [day.revenue for day in days] + [
+        day.incremental_revenue for day in days if day.incremental_revenue is not None
+    ]
     high, low = max(0.0, *values), min(0.0, *values)
     if high == low:
         high = 1.0
@@ -60,15 +63,11 @@ def daily_revenue_chart(days: Sequence[DayFigures], currency: str) -> Markup:
     every = math.ceil(len(days) / MAX_DAY_LABELS)
     for index, day in enumerate(days):
         left = x0 + index * slot + slot * 0.1
-        for offset, value, color, what in [
-            (0.0, day.revenue, RECOVERED, "recovered"),
-            (
-                bar,
-                day.incremental_revenue,
-                INCREMENTAL if day.incremental_revenue >= 0 else NEGATIVE,
-                "incremental",
-            ),
-        ]:
+        drawn = [(0.0, day.revenue, RECOVERED, "recovered")]
+        if (incremental := day.incremental_revenue) is not None:
+            color = INCREMENTAL if incremental >= 0 else NEGATIVE
+            drawn.append((bar, incremental, color, "incremental"))
+        for offset, value, color, what in drawn:
             top, bottom = y(max(value, 0.0)), y(min(value, 0.0))
             title = f"{day.day:%Y-%m-%d}: {what} {money(value, currency)}"
             parts.append(
@@ -82,14 +81,16 @@ def daily_revenue_chart(days: Sequence[DayFigures], currency: str) -> Markup:
                 f"{day.day:%b %d}</text>"
             )
     parts.append("</svg>")
-    legend = (
-        '<p class="legend">'
-        f'<span class="swatch" style="background:{RECOVERED}"></span> Recovered revenue '
-        f'<span class="swatch" style="background:{INCREMENTAL}"></span> Incremental revenue'
-        " vs holdout"
-        f' (<span class="swatch" style="background:{NEGATIVE}"></span> below zero: the'
-        " holdout did better that day)</p>"
-    )
+    recovered = f'<span class="swatch" style="background:{RECOVERED}"></span> Recovered revenue'
+    if any(day.incremental_revenue is not None for day in days):
+        second = (
+            f' <span class="swatch" style="background:{INCREMENTAL}"></span> Incremental revenue'
+            f' vs holdout (<span class="swatch" style="background:{NEGATIVE}"></span> below'
+            " zero: the holdout did better that day)"
+        )
+    else:
+        second = " (no holdout: what would have sold anyway is unknown)"
+    legend = f'<p class="legend">{recovered}{second}</p>'
     return Markup("".join(parts) + legend)
 
 

@@ -63,3 +63,12 @@ def test_an_interval_bar_spans_its_bounds_and_an_unbounded_one_is_dashed() -> No
     assert "fast: 20.0%, 95% interval 10.0% to 30.0%" in known
     assert "stroke-dasharray" not in known and "stroke-dasharray" in unknown
     assert scale_for([Interval(estimate=0.2, low=0.1, high=float("inf"))]) == 0.2 * 1.05
+
+
+def test_without_a_holdout_only_recovered_revenue_is_drawn() -> None:
+    no_holdout = day(28, 1000, 0).model_copy(update={"incremental_revenue": None})
+
+    svg = str(daily_revenue_chart([no_holdout], "TRY"))
+
+    assert [title for _, _, _, title in bars(svg)] == ["2026-11-28: recovered 1,000.00 TRY"]
+    assert "no holdout: what would have sold anyway is unknown" in svg
