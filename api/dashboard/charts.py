@@ -42,7 +42,10 @@ def daily_revenue_chart(days: Sequence[DayFigures], currency: str) -> Markup:
     def y(value: float) -> float:
         return y0 + (high - value) / (high - low) * (y1 - y0)
 
-    slot = (x1 - x0) / len(days)
+    days = sorted(days, key=lambda figures: figures.day)
+    first = days[0].day
+    span = (days[-1].day - first).days + 1  # a day without carts keeps its place, empty
+    slot = (x1 - x0) / span
     bar = slot * 0.38
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img"'
@@ -60,8 +63,9 @@ def daily_revenue_chart(days: Sequence[DayFigures], currency: str) -> Markup:
             f'<text x="{x0 - 6}" y="{_n(y(value) + 4)}" text-anchor="end" class="axis">'
             f"{escape(money(value, currency))}</text>"
         )
-    every = math.ceil(len(days) / MAX_DAY_LABELS)
-    for index, day in enumerate(days):
+    every = math.ceil(span / MAX_DAY_LABELS)
+    for day in days:
+        index = (day.day - first).days
         left = x0 + index * slot + slot * 0.1
         drawn = [(0.0, day.revenue, RECOVERED, "recovered")]
         if (incremental := day.incremental_revenue) is not None:

@@ -52,10 +52,11 @@ def bounded(interval: Interval) -> bool:
 
 
 def percent_range(interval: Interval) -> str:
-    """The 95% interval of a rate: "10.1% to 14.5%"."""
+    """The 95% interval of a rate: "10.1% to 14.5%". A rate is never below 0% or above
+    100%, whatever the interval's arithmetic says at few carts."""
     if not bounded(interval):
         return NOT_ENOUGH
-    return f"{percent(interval.low)} to {percent(interval.high)}"
+    return f"{percent(max(interval.low, 0.0))} to {percent(min(interval.high, 1.0))}"
 
 
 def money_range(interval: Interval, currency: str) -> str:

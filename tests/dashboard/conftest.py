@@ -1,11 +1,11 @@
 """The dashboard in-process, on the session's PostgreSQL, with Temporal out of reach (its
-pages never call it) and the reports a test builds by hand.
+pages never call it).
 
 Fixtures:
     settings   test settings
     shops      (autouse) the shops SHOP and OTHER_SHOP, in the database
-    reports    the FakeReports the pages read (empty until a test adds a report)
-    app        the app, lifespan run, cheap password hashing, `reports` as its source
+    app        the app, lifespan run, cheap password hashing; reports built from the database
+    reports    FakeReports the app's pages read instead (empty until a test adds a report)
     browser_client   an httpx client keeping cookies like a browser; not logged in
 """
 
@@ -41,18 +41,17 @@ async def shops(session_factory: async_sessionmaker[AsyncSession]) -> list[str]:
 
 
 @pytest.fixture
-def reports() -> FakeReports:
-    return FakeReports()
+async def app(settings: Settings, db_engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    async with app_without_temporal(settings, db_engine) as app:
+        use_cheap_passwords(app)
+        yield app
 
 
 @pytest.fixture
-async def app(
-    settings: Settings, db_engine: AsyncEngine, reports: FakeReports
-) -> AsyncIterator[FastAPI]:
-    async with app_without_temporal(settings, db_engine) as app:
-        use_cheap_passwords(app)
-        app.dependency_overrides[get_report_source] = lambda: reports
-        yield app
+def reports(app: FastAPI) -> FakeReports:
+    fake = FakeReports()
+    app.dependency_overrides[get_report_source] = lambda: fake
+    return fake
 
 
 @pytest.fixture

@@ -72,3 +72,12 @@ def test_without_a_holdout_only_recovered_revenue_is_drawn() -> None:
 
     assert [title for _, _, _, title in bars(svg)] == ["2026-11-28: recovered 1,000.00 TRY"]
     assert "no holdout: what would have sold anyway is unknown" in svg
+
+
+def test_a_day_without_carts_keeps_its_place_on_the_axis() -> None:
+    svg = str(daily_revenue_chart([day(30, 100, 0), day(27, 100, 0), day(28, 100, 0)], "TRY"))
+
+    lefts = [float(x) for x in re.findall(r'<rect x="([^"]+)"', svg)][::2]  # recovered bars
+    assert re.findall(r">(Nov \d\d)</text>", svg) == ["Nov 27", "Nov 28", "Nov 30"]
+    step = lefts[1] - lefts[0]
+    assert lefts[2] - lefts[1] == pytest.approx(2 * step, abs=0.2)  # Nov 29 left empty

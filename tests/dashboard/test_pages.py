@@ -10,6 +10,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.dashboard.formatting import percent_range
+from reports.model import Interval
 from tests.dashboard.conftest import OTHER_SHOP
 from tests.dashboard.sample_report import decided, sample_report
 from tests.support.api import SHOP
@@ -166,3 +168,7 @@ async def test_the_dashboard_is_not_in_the_openapi_spec(reader: httpx.AsyncClien
     spec = (await reader.get("/openapi.json")).json()
 
     assert not [path for path in spec["paths"] if path.startswith("/dashboard")]
+
+
+def test_a_rate_interval_is_said_within_0_and_100_percent() -> None:
+    assert percent_range(Interval(estimate=0.3, low=-0.154, high=1.2)) == "0.0% to 100.0%"
