@@ -69,17 +69,19 @@ def normalized_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def _account(session: AsyncSession, row: DashboardUser | None) -> DashboardAccount | None:
-    if row is None:
-        return None
+def _of(row: DashboardUser, shops: Sequence[str]) -> DashboardAccount:
     return DashboardAccount(
         id=row.id,
         email=row.email,
         password_hash=row.password_hash,
         created_at=row.created_at,
         disabled_at=row.disabled_at,
-        shops=tuple(await shops_of(session, row.id)),
+        shops=tuple(shops),
     )
+
+
+async def _account(session: AsyncSession, row: DashboardUser | None) -> DashboardAccount | None:
+    return None if row is None else _of(row, await shops_of(session, row.id))
 
 
 async def _check_shops_exist(session: AsyncSession, shops: Iterable[str]) -> None:
@@ -127,8 +129,13 @@ async def get_user(session: AsyncSession, user_id: int) -> DashboardAccount | No
 
 async def list_users(session: AsyncSession) -> list[DashboardAccount]:
     """Every user, disabled ones included, by email."""
+    shops: dict[int, list[str]] = {}
+    for user_id, shop in await session.execute(
+        select(DashboardUserShop.user_id, DashboardUserShop.shop).order_by(DashboardUserShop.shop)
+    ):
+        shops.setdefault(user_id, []).append(shop)
     rows = await session.scalars(select(DashboardUser).order_by(DashboardUser.email))
-    return [account for row in rows if (account := await _account(session, row)) is not None]
+    return [_of(row, shops.get(row.id, [])) for row in rows]
 
 
 async def shops_of(session: AsyncSession, user_id: int) -> list[str]:
