@@ -1,8 +1,10 @@
-"""Watch three carts run the demo journey in under a minute: `make demo` while `make run` is up.
+"""Watch four carts run the demo journey in under a minute: `make demo` while `make run` is up.
 
-Sends three carts for shop `demo` (whose journey waits seconds, not hours), clicks the link in
+Sends four carts for shop `demo` (whose journey waits seconds, not hours), clicks the link in
 one cart's first email, places an order for another, and prints each cart's timeline from
-`GET /v1/carts/{id}/journey`.
+`GET /v1/carts/{id}/journey`. The demo journey splits its first wait and holds one customer
+in five out: the customers are chosen so that three get messages and the fourth, held
+out, gets none and buys anyway. The dashboard shows them all at the end.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from typing import Any
 import httpx
 
 from contract.carts import CartItem, CartSnapshot, Consent, Customer
-from devstack.shops import DEMO_SHOP, DEV_KEY_FILE
+from devstack.shops import DEMO_DASHBOARD_PASSWORD, DEMO_DASHBOARD_USER, DEMO_SHOP, DEV_KEY_FILE
+from experiments.assignment import is_held_out
+from journey_schema.journey_files import load_draft
+from journey_schema.models import JourneyVersion
 from settings import Settings
 from workflows.payloads import JourneyStatus
 
@@ -48,6 +53,8 @@ class DemoCart:
     locale: str
     currency: str
     items: list[tuple[str, str, int, str]]  # sku, name, quantity, unit price
+    held_out: bool = False  # the plan: a customer of the journey's holdout
+    customer_id: str = ""
     started: float = 0.0
 
     @property
@@ -71,7 +78,7 @@ class DemoCart:
             total=self.total,
             checkout_url=f"https://shop.example/checkout/{self.cart_id}",
             customer=Customer(
-                id=f"customer-{self.cart_id}",
+                id=self.customer_id or f"customer-{self.cart_id}",
                 email=self.email,
                 first_name=self.who,
                 locale=self.locale,
@@ -93,17 +100,46 @@ class DemoCart:
         return snapshot.model_dump(mode="json")
 
 
-def demo_carts(run: str) -> list[DemoCart]:
+def demo_carts(run: str, journey: JourneyVersion | None) -> list[DemoCart]:
     shoes = ("SKU-1", "Koşu Ayakkabısı", 1, "1299.90")
     socks = ("SKU-2", "Spor Çorap", 3, "89.50")
     jacket = ("SKU-3", "Trail running jacket", 1, "149.00")
     tent = ("SKU-4", "Kamp Çadırı", 1, "4250.00")
-    return [
+    lamp = ("SKU-5", "Kamp Feneri", 2, "349.00")
+    carts = [
         DemoCart("Ayşe", "clicks the link in her first email", run, "clicks", "tr-TR", "TRY",
                  [shoes, socks]),
         DemoCart("John", "ignores every email", run, "ignores", "en-GB", "EUR", [jacket]),
         DemoCart("Mehmet", "buys after his first email", run, "buys", "tr-TR", "TRY", [tent]),
     ]  # fmt: skip
+    if journey is not None and journey.holdout:
+        carts.append(
+            DemoCart("Zeynep", "is in the holdout, and buys anyway", run, "held", "tr-TR", "TRY",
+                     [lamp], held_out=True)
+        )  # fmt: skip
+    for cart in carts:
+        cart.customer_id = _customer_for(cart, journey)
+    return carts
+
+
+def _customer_for(cart: DemoCart, journey: JourneyVersion | None) -> str:
+    """A customer id of this run that is in the journey's holdout exactly when the cart's
+    plan says so: the holdout is a hash of the customer, so the demo picks the customer."""
+    for attempt in range(10_000):
+        candidate = f"customer-{cart.cart_id}-{attempt}"
+        if journey is None or is_held_out(journey, shop=SHOP, customer_id=candidate) == (
+            cart.held_out
+        ):
+            return candidate
+    raise AssertionError("no customer id fits the plan")  # a 20% holdout: a few tries
+
+
+def demo_journey() -> JourneyVersion | None:
+    """The newest version in journeys/demo/: the one `make run` activates."""
+    versions = sorted(int(p.stem[1:]) for p in (ROOT / "journeys" / "demo").glob("v*.yaml"))
+    if not versions:
+        return None
+    return load_draft(ROOT / "journeys", "demo", versions[-1]).definition
 
 
 class Demo:
@@ -165,6 +201,19 @@ class Demo:
 
     def order_after_first_email(self, cart: DemoCart) -> None:
         self.first_email(cart)
+        self.order(cart)
+
+    def order_while_held_out(self, cart: DemoCart) -> None:
+        """The held-out customer buys a little after abandonment; no email came."""
+        time.sleep(max(0.0, cart.started + 9 - time.time()))
+        state = self.journey(cart) or {}
+        self.say(
+            f"{cart.who} got no email: held out = {state.get('held_out')}"
+            f" ({state.get('current_step') or 'no step'})"
+        )
+        self.order(cart)
+
+    def order(self, cart: DemoCart) -> None:
         order = {
             "shop": SHOP,
             "order_id": f"order-{cart.cart_id}",
@@ -202,10 +251,15 @@ class Demo:
                 sent = datetime.fromisoformat(message["sent_at"]).timestamp()
                 offset = f"+{sent - cart.started:.0f}s"
             engagement = [kind for kind in ("opened", "clicked") if message.get(kind)]
+            offset = offset or "-"
             lines.append(
                 f"  {offset:>5}  {message['message_id']:<6} {message['template']:<22}"
                 f" {message['status']:<9} {' '.join(engagement)}"
             )
+        if state.get("held_out"):
+            lines.append("  held out: nothing was sent; a purchase is still counted")
+        for experiment, arm in (state.get("arms") or {}).items():
+            lines.append(f"  experiment {experiment}: arm {arm}")
         outcome = state.get("outcome") or "-"
         revenue = f", revenue {state['revenue']} {state.get('currency', '')}"
         lines.append(
@@ -230,12 +284,15 @@ def run(api: str, outbox: Path) -> int:
         except httpx.HTTPError as error:
             print(f"the API at {api} does not answer ({error}): start `make run` first")
             return 1
-        clicker, _, buyer = carts = demo_carts(run_id)
+        carts = demo_carts(run_id, demo_journey())
+        clicker, _, buyer = carts[:3]
         demo = Demo(http, outbox, carts)
         try:
             demo.send_carts()
             demo.click_first_email(clicker)
             demo.order_after_first_email(buyer)
+            for held in carts[3:]:
+                demo.order_while_held_out(held)
             states = demo.wait_until_settled()
         except (DemoFailed, httpx.HTTPError) as failure:
             print(f"\ndemo failed: {failure}", file=sys.stderr)
@@ -249,6 +306,10 @@ def run(api: str, outbox: Path) -> int:
     print(
         "each cart in the Temporal UI: http://localhost:8233/namespaces/"
         f"{settings.temporal_namespace}/workflows?query=ShopId%3D%22{SHOP}%22"
+    )
+    print(
+        f"the dashboard, with these carts in it: {api}/dashboard/ (log in as "
+        f"{DEMO_DASHBOARD_USER}, password {DEMO_DASHBOARD_PASSWORD!r}; made by `make run`)"
     )
     unsettled = [c.who for c in carts if (states.get(c.cart_id) or {}).get("status") not in SETTLED]
     if unsettled:

@@ -15,6 +15,9 @@ from storage.shops import create_api_key, shop_for_key
 
 DEMO_SHOP = "demo"  # the shop journeys/demo serves, used by `make run` and `make demo`
 DEV_KEY_FILE = Path("data") / "dev-api-key"  # relative to the project folder
+# The local stack's dashboard login for the demo shop; never made outside `make run`.
+DEMO_DASHBOARD_USER = "demo@cartnudge.local"
+DEMO_DASHBOARD_PASSWORD = "demo-dashboard-password"
 
 SHOP_DEFAULTS: dict[str, Any] = {
     "timezone": "Europe/Istanbul",

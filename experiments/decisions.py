@@ -17,9 +17,11 @@ first arm).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,6 +64,12 @@ def rule_verdict(result: ExperimentResult, rule: DecideRule) -> Verdict | None:
         f"interval; largest p = {worst.p_value:.4f}), each arm has at least "
         f"{rule.min_carts:,} carts and the sample-ratio check passed",
     )
+
+
+def _numbers(result: ExperimentResult) -> dict[str, Any]:
+    """The figures as JSON the database takes: an unbounded interval's end is null."""
+    numbers: dict[str, Any] = json.loads(result.model_dump_json())
+    return numbers
 
 
 def _estimate(arm: GroupResult, metric: Metric) -> float:
@@ -131,7 +139,7 @@ class RuleDecider:
                     arm=verdict.arm,
                     decided_by=RULE,
                     reason=verdict.reason,
-                    numbers=result.model_dump(mode="json"),
+                    numbers=_numbers(result),
                     decided_at=datetime.now(UTC),
                 ),
             )
@@ -192,7 +200,7 @@ async def decide_by_hand(
                     arm=chosen,
                     decided_by=by,
                     reason=reason,
-                    numbers=figures.model_dump(mode="json"),
+                    numbers=_numbers(figures),
                     decided_at=moment,
                 ),
             )

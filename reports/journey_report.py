@@ -56,6 +56,7 @@ from storage.decisions import StoredDecision
 from storage.reports import ReportScope, Totals
 
 HOLDOUT = "holdout"
+TREATED = "journey"  # the messaged carts
 # The mixing scale tau of the always-valid statistics must be fixed before any outcome is
 # seen (experiments/sequential.py), so it is not taken from the conversions: it assumes a
 # recovery rate of one cart in ten, and for revenue per cart that rate times the carts'
@@ -148,9 +149,7 @@ def _report(
     held_totals = _sum(r.totals for r in data.releases if r.held_out)
     has_holdout = held_totals.carts > 0 or any(d.definition.holdout for d in definitions.values())
     holdout = _group(HOLDOUT, held_totals) if has_holdout else None
-    treated = _group(
-        "journey", treated_totals, baselines=[(HOLDOUT, held_totals)] if holdout else []
-    )
+    treated = _group(TREATED, treated_totals, baselines=[(HOLDOUT, held_totals)] if holdout else [])
     newest = max(definitions.values(), key=lambda r: r.version, default=None)
     return JourneyReport(
         journey=scope.journey,
@@ -163,6 +162,7 @@ def _report(
         treated=treated,
         holdout=holdout,
         incremental_revenue=_incremental(treated_totals, held_totals) if holdout else None,
+        holdout_sample_ratio=_holdout_ratio(data.releases, definitions),
         releases=_release_summaries(data.releases),
         experiments=_experiments(data, definitions, decided),
         steps=step_tree(newest, data.steps, data.reached) if newest else [],
@@ -364,6 +364,32 @@ def experiment_result(
         decision=_decision_view(decision) if decision else None,
         projection=_projection(split, totals),
         carts_after_decision=carts_after_decision,
+    )
+
+
+def _holdout_ratio(
+    totals: list[queries.ReleaseTotals], definitions: dict[str, Release]
+) -> SampleRatioStatus | None:
+    """Held-out and messaged carts against the planned share: a broken holdout would make
+    every lift wrong."""
+    with_holdout = [r for r in definitions.values() if r.definition.holdout]
+    if not with_holdout:
+        return None
+    release = max(with_holdout, key=lambda r: r.version)
+    share = release.definition.holdout or 0
+    observed = {
+        HOLDOUT: sum(t.totals.carts for t in totals if t.release_id == release.id and t.held_out),
+        TREATED: sum(
+            t.totals.carts for t in totals if t.release_id == release.id and not t.held_out
+        ),
+    }
+    weights = {HOLDOUT: share, TREATED: 10_000 - share}
+    check = sample_ratio_check(observed, weights)
+    return SampleRatioStatus(
+        p_value=check.p_value,
+        mismatch=check.mismatch,
+        expected={name: weight / 100 for name, weight in weights.items()},
+        observed=observed,
     )
 
 

@@ -164,6 +164,8 @@ class JourneyReport(_Frozen):
     treated: GroupResult  # every cart not held out
     holdout: GroupResult | None  # None: the journey holds nobody out
     incremental_revenue: Interval | None  # treated carts x (revenue per cart - holdout's)
+    # held-out vs messaged carts against the planned share, in the newest release with one
+    holdout_sample_ratio: SampleRatioStatus | None = None
     releases: list[ReleaseSummary]
     experiments: list[ExperimentResult]
     steps: list[StepNode]  # the tree of the newest release in the report

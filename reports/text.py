@@ -66,6 +66,12 @@ def format_report(report: JourneyReport) -> str:
     lines += _group_lines("Messaged carts", report.treated, report.currency)
     if report.holdout is not None:
         lines += _group_lines("Holdout (never messaged)", report.holdout, report.currency)
+    ratio = report.holdout_sample_ratio
+    if ratio is not None and ratio.mismatch:
+        lines.append(
+            f"Holdout share: MISMATCH (p = {ratio.p_value:.5f}): held-out carts do not match "
+            "the planned share; do not trust the lifts"
+        )
     if report.incremental_revenue is not None:
         lines.append(
             "Incremental revenue (beyond the holdout's rate): "

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports.journey_report import journey_report
 from reports.model import JourneyReport, StepNode
+from reports.text import format_report
 from tests.support.journey_data import ABANDONED_AT, CartRecord, Sent, add_carts, publish_release
 from tests.support.temporal import settings_for_tests
 
@@ -97,6 +98,10 @@ async def test_the_journey_and_its_holdout_count_orders_in_the_window_only(
     [over_holdout] = treated.conversion_lifts
     assert over_holdout.versus == "holdout"
     assert over_holdout.absolute.estimate == pytest.approx(0.15 - 1 / 22)
+    assert report.holdout_sample_ratio is not None
+    # 22 of 222 carts held out, 10% planned: as expected
+    assert report.holdout_sample_ratio.observed == {"holdout": 22, "journey": 200}
+    assert not report.holdout_sample_ratio.mismatch
     assert report.incremental_revenue is not None
     assert report.incremental_revenue.estimate == pytest.approx(200 * (15 - 100 / 22))
 
@@ -202,3 +207,24 @@ async def test_a_shop_sees_only_its_carts_and_since_cuts_by_abandonment(
 
     assert report.treated.carts == 1
     assert report.shop == "demo_shop"
+
+
+async def test_a_holdout_far_from_its_share_is_flagged_in_words(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    release = await publish_release(session_factory)  # holdout: 10%
+    carts = [CartRecord(cart_id=f"t{n}", arms={"subject": "help"}) for n in range(60)]
+    carts += [CartRecord(cart_id=f"h{n}", held_out=True) for n in range(40)]
+    await add_carts(session_factory, release, carts)
+
+    report = await journey_report(
+        session_factory,
+        journey="abandoned_cart",
+        shops=None,
+        since=None,
+        settings=settings_for_tests(),
+        now=ABANDONED_AT + timedelta(days=1),
+    )
+
+    assert report.holdout_sample_ratio is not None and report.holdout_sample_ratio.mismatch
+    assert "Holdout share: MISMATCH" in format_report(report)
