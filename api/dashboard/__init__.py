@@ -12,6 +12,7 @@ from api.dashboard.auth import CsrfRefused, Dashboard, LoginRequired, PageNotFou
 from api.dashboard.cookies import Cookies
 from api.dashboard.pages import Pages
 from api.dashboard.routes import router
+from api.dashboard.throttle import LoginThrottle
 from settings import Settings
 
 __all__ = ["install", "router"]
@@ -20,7 +21,7 @@ __all__ = ["install", "router"]
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the dashboard's pages to the app, outside the OpenAPI spec."""
     app.state.dashboard = dashboard = Dashboard(
-        pages=Pages(), cookies=Cookies(settings), passwords=Passwords()
+        pages=Pages(), cookies=Cookies(settings), passwords=Passwords(), throttle=LoginThrottle()
     )
 
     async def login_required(request: Request, exc: Exception) -> Response:

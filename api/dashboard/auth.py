@@ -16,6 +16,7 @@ from accounts.login import active_account
 from accounts.passwords import Passwords
 from api.dashboard.cookies import Cookies
 from api.dashboard.pages import Pages
+from api.dashboard.throttle import LoginThrottle
 from api.deps import SessionsDep
 from storage.dashboard_users import DashboardAccount
 
@@ -39,6 +40,7 @@ class Dashboard:
     pages: Pages
     cookies: Cookies
     passwords: Passwords
+    throttle: LoginThrottle
 
 
 async def get_dashboard(request: Request) -> Dashboard:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import quote
@@ -50,12 +51,24 @@ async def login(
     password: FormField = "",
     csrf_token: FormField = "",
 ) -> Response:
-    """Log in: the same answer for a wrong password, an unknown email and a disabled user."""
+    """Log in: the same answer for a wrong password, an unknown email and a disabled user;
+    too many wrong passwords for one email and it waits."""
     expected = dashboard.cookies.login_token(request)
     if expected is None or not same_token(csrf_token, expected):
         raise CsrfRefused
+    if (wait := dashboard.throttle.wait(email)) > 0:
+        return dashboard.pages.render(
+            "login.html",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            reader=None,
+            csrf_token=expected,
+            email=email,
+            error=f"Too many wrong passwords for this email: try again in"
+            f" {math.ceil(wait / 60)} minute(s).",
+        )
     account = await log_in(sessions, dashboard.passwords, email=email, password=password)
     if account is None:
+        dashboard.throttle.failed(email)
         return dashboard.pages.render(
             "login.html",
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -64,6 +77,7 @@ async def login(
             email=email,
             error=WRONG_LOGIN,
         )
+    dashboard.throttle.succeeded(email)
     response = _see_other("/dashboard/")
     dashboard.cookies.start_session(response, account.id)
     return response

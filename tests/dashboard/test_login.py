@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from http.cookies import SimpleCookie
 
 import httpx
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.dashboard.cookies import LOGIN_COOKIE, SESSION_COOKIE
+from api.dashboard.throttle import LoginThrottle
 from settings import Settings
 from storage import dashboard_users
 from tests.support.api import SHOP, app_without_temporal, http_client
@@ -265,3 +267,41 @@ async def test_a_hash_made_with_older_parameters_is_replaced_at_login(
     assert stored is not None and stored.password_hash != account.password_hash
     assert not PasswordHasher().check_needs_rehash(stored.password_hash)
     assert PasswordHasher().verify(stored.password_hash, PASSWORD)
+
+
+async def test_too_many_wrong_passwords_make_that_email_wait_even_with_the_right_one(
+    app: FastAPI,
+    browser_client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    app.state.dashboard = dataclasses.replace(
+        app.state.dashboard, throttle=LoginThrottle(attempts=3, window=600)
+    )
+    await add_dashboard_user(session_factory, email=EMAIL, shops=[SHOP])
+    await add_dashboard_user(session_factory, email="bo@shop.example", shops=[SHOP])
+    for _ in range(3):
+        wrong = await log_in(browser_client, email=EMAIL, password="guess guess guess")
+        assert wrong.status_code == 401
+
+    refused = await log_in(browser_client, email=EMAIL.upper())
+    someone_else = await log_in(browser_client, email="bo@shop.example")
+
+    assert refused.status_code == 429
+    assert "Too many wrong passwords for this email: try again in 10 minute(s)." in refused.text
+    assert SESSION_COOKIE not in set_cookies(refused)
+    assert someone_else.status_code == 303
+
+
+def test_the_throttle_forgets_failures_older_than_its_window_and_the_oldest_emails() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(attempts=2, window=60, capacity=2, clock=lambda: now[0])
+    throttle.failed("a@x.example")
+    now[0] = 30
+    throttle.failed("A@x.example")
+    assert throttle.wait("a@x.example") == 30  # until the first failure is a minute old
+    now[0] = 61
+    assert throttle.wait("a@x.example") == 0
+    throttle.failed("b@x.example")
+    throttle.failed("c@x.example")  # over capacity: a@ is forgotten
+    throttle.failed("a@x.example")
+    assert throttle.wait("a@x.example") == 0
