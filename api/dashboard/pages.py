@@ -56,6 +56,7 @@ def create_environment() -> SandboxedEnvironment:
         money_range=formatting.money_range,
         lift_text=formatting.lift_text,
         revenue_lift_text=formatting.revenue_lift_text,
+        p_value=formatting.p_value,
         when=formatting.when,
     )
     environment.globals.update(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.dashboard.formatting import percent_range
-from reports.model import Interval
+from reports.model import Interval, SampleRatioStatus
 from tests.dashboard.conftest import OTHER_SHOP
 from tests.dashboard.sample_report import decided, sample_report
 from tests.support.api import SHOP
@@ -133,7 +133,7 @@ async def test_a_decided_experiment_says_who_won_and_a_fair_split_raises_no_alar
     assert by_testid(html, "decision-first_wait").startswith("Decided: arm fast wins")
     assert "Sample ratio mismatch" not in html
     assert by_testid(html, "srm-first_wait") == (
-        "Carts split as planned (sample ratio check p = 0.40)."
+        "Carts split as planned (sample ratio check p = 0.4000)."
     )
     assert by_testid(html, "incremental-revenue") == "–"
     assert "holds nobody out" in html
@@ -172,3 +172,20 @@ async def test_the_dashboard_is_not_in_the_openapi_spec(reader: httpx.AsyncClien
 
 def test_a_rate_interval_is_said_within_0_and_100_percent() -> None:
     assert percent_range(Interval(estimate=0.3, low=-0.154, high=1.2)) == "0.0% to 100.0%"
+
+
+async def test_a_holdout_that_did_not_get_its_share_is_a_loud_warning(
+    reader: httpx.AsyncClient, reports: FakeReports
+) -> None:
+    skewed = SampleRatioStatus(
+        p_value=0.00001, mismatch=True, expected={"holdout": 0.1, "treated": 0.9},
+        observed={"holdout": 2, "treated": 198},
+    )  # fmt: skip
+    reports.add(SHOP, sample_report(shop=SHOP, holdout_sample_ratio=skewed))
+
+    html = (await reader.get(PAGE)).text
+
+    assert by_testid(html, "srm-holdout").startswith(
+        "Sample ratio mismatch: carts did not split between the holdout and the messaged carts"
+        " as planned (p < 0.0001)."
+    )
