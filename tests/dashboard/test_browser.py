@@ -177,6 +177,7 @@ async def test_a_marketer_reads_what_the_database_holds_for_their_shop(
             f"{held.machine_opened[help_step]}"
         )
         await expect(number("srm-subject")).to_contain_text("Carts split as planned")
+        await expect(number("lift-help-vs-arm scarcity")).to_contain_text("vs arm scarcity:")
         latest = page.get_by_test_id("cart-latest").get_by_role("link", name="latest")
         await expect(latest).to_have_attribute("href", report.recent_carts[0].temporal_url)
         assert report.recent_carts[0].temporal_url.startswith(settings.temporal_ui_url)

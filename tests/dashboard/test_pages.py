@@ -132,6 +132,7 @@ async def test_a_decided_experiment_says_who_won_and_a_fair_split_raises_no_alar
 
     assert by_testid(html, "decision-first_wait").startswith("Decided: arm fast wins")
     assert "Sample ratio mismatch" not in html
+    assert "vs arm fast:" in by_testid(html, "lift-slow-vs-fast")
     assert by_testid(html, "srm-first_wait") == (
         "Carts split as planned (sample ratio check p = 0.4000)."
     )
