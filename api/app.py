@@ -10,6 +10,7 @@ from fastapi import FastAPI, status
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api import dashboard
 from api.body_limit import BodyLimitMiddleware
 from api.deps import Resources
 from api.errors import error_response, install_error_handlers
@@ -102,4 +103,5 @@ def create_app(
         health,
     ):
         app.include_router(module.router)
+    dashboard.install(app, settings)  # the marketers' pages, under /dashboard
     return app

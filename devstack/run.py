@@ -25,7 +25,14 @@ import httpx
 from temporalio.client import Client
 
 from channels.smtp import SmtpEmailSender
-from devstack.shops import DEMO_SHOP, DEV_KEY_FILE, local_api_key
+from devstack.shops import (
+    DEMO_DASHBOARD_PASSWORD,
+    DEMO_DASHBOARD_USER,
+    DEMO_SHOP,
+    DEV_KEY_FILE,
+    demo_dashboard_user,
+    local_api_key,
+)
 from devstack.stack import publish_journeys
 from settings import Settings
 from storage.database import printable_url
@@ -214,6 +221,8 @@ def banner(
         "cartnudge is running",
         f"  API            http://localhost:{API_PORT}   (docs: http://localhost:{API_PORT}/docs)",
         f"  shop {DEMO_SHOP!r}    Authorization: Bearer {api_key}   (kept in {DEV_KEY_FILE})",
+        f"  dashboard      http://localhost:{API_PORT}/dashboard/   (log in as"
+        f" {DEMO_DASHBOARD_USER}, password {DEMO_DASHBOARD_PASSWORD!r})",
     ]
     if temporal_started:
         lines.append(f"  Temporal UI    http://localhost:{UI_PORT}   (server log: {TEMPORAL_LOG})")
@@ -258,6 +267,7 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     print(f"migrating {printable_url(settings.database_url)}")
     await upgrade_database(settings.database_url)
     api_key = await local_api_key(settings.database_url, DEMO_SHOP, ROOT / DEV_KEY_FILE)
+    await demo_dashboard_user(settings.database_url, DEMO_SHOP)
     print(f"publishing {settings.journeys_dir}/")
     activated = await publish_journeys(settings, strict=False)  # refusals: banner lines
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from accounts.passwords import Passwords
+from storage import dashboard_users
 from storage.database import create_engine, create_session_factory
 from storage.models import Shop
 from storage.shops import create_api_key, shop_for_key
@@ -61,3 +63,28 @@ async def local_api_key(database_url: str, shop: str, key_file: Path) -> str:
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
     return key
+
+
+async def demo_dashboard_user(database_url: str, shop: str) -> None:
+    """The local stack's dashboard login (DEMO_DASHBOARD_USER) for the shop, made the first
+    time; later runs keep it, and give it the shop again if it lost it."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session:
+            account = await dashboard_users.find_by_email(session, DEMO_DASHBOARD_USER)
+        if account is not None and shop in account.shops:
+            return
+        async with sessions() as session:
+            if account is None:
+                await dashboard_users.create_user(
+                    session,
+                    email=DEMO_DASHBOARD_USER,
+                    password_hash=await Passwords().hash(DEMO_DASHBOARD_PASSWORD),
+                    shops=[shop],
+                )
+            else:
+                await dashboard_users.change_shops(session, email=DEMO_DASHBOARD_USER, add=[shop])
+            await session.commit()
+    finally:
+        await engine.dispose()

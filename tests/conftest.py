@@ -3,6 +3,7 @@
 import os
 
 pytest_plugins = [
+    "tests.support.browser",
     "tests.support.database",
     "tests.support.smtp",
     "tests.support.temporal",

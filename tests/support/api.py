@@ -1,15 +1,19 @@
-"""The API under test, in-process over httpx: its shop and key, bodies, and running carts.
+"""The API under test, in-process over httpx (or served on loopback for a browser): its
+shop and key, bodies, and running carts.
 
 tests/api/conftest.py builds the fixtures (`app`, `api`, `anonymous`...) from these.
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -34,14 +38,44 @@ def http_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The app (lifespan already run) on a loopback port in this event loop, for a real
+    browser; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises what stopped it
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+@asynccontextmanager
+async def app_without_temporal(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    """The app, lifespan run, while Temporal is unreachable (pages that never signal)."""
+    # nothing listens on a free port once its probe socket is closed
+    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    app = create_app(unreachable, engine=engine)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
 async def client_without_temporal(
     settings: Settings, engine: AsyncEngine, **headers: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client (anonymous unless `headers` say) on the app while Temporal is unreachable."""
-    # nothing listens on a free port once its probe socket is closed
-    unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-    app = create_app(unreachable, engine=engine)
-    async with app.router.lifespan_context(app), http_client(app, **headers) as client:
+    async with app_without_temporal(settings, engine) as app, http_client(app, **headers) as client:
         yield client
 
 

@@ -1,4 +1,5 @@
-"""A headless Chromium (Debian's, never a downloaded build) for looking at previews.
+"""A headless Chromium (Debian's, never a downloaded build) for looking at pages people read:
+journey previews, the dashboard.
 
 Fixture:
     browser  module  playwright Browser on /usr/bin/chromium (CARTNUDGE_CHROMIUM to change);
@@ -24,7 +25,7 @@ CHROMIUM = os.environ.get("CARTNUDGE_CHROMIUM", "/usr/bin/chromium")
 async def browser() -> AsyncIterator[Browser]:
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: the preview tests look at pages in a real"
+            f"Chromium is not installed at {CHROMIUM}: the page tests look at pages in a real"
             " browser. Install it with `sudo apt-get install -y chromium` (Debian/Ubuntu), or"
             " point CARTNUDGE_CHROMIUM at one.",
             pytrace=False,
