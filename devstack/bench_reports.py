@@ -8,8 +8,9 @@ A throwaway PostgreSQL (devstack/postgres.py), migrated; one release of a journe
 shapes the workflow and the intake leave them (tests/support/journey_data.py shows one
 cart's rows): an entry per cart, an assignment per treated cart, ~2.5 messages per treated
 cart (a reminder at once, one a day later and one two days later, each only while the
-journey runs: not after an order, not after NOW), their engagement (delivered, opened by a
-person or only by a machine, clicked), an order for ~12% of carts within the attribution
+journey runs: not after an order, not after NOW, and after each send 12% empty their
+cart), their engagement (delivered, opened by a person or only by a machine, clicked),
+an order for ~12% of carts within the attribution
 window and ~1% after it, and an outcome for every cart whose journey ended. One shop holds
 a fifth of the carts. Everything comes from `random.Random(--seed)`: two runs load the same
 rows. Then VACUUM ANALYZE, as autovacuum would have done on a database that grew slowly.
@@ -106,6 +107,7 @@ HOLDOUT = 0.10
 BUYS = {"held": 0.085, "help": 0.13, "scarcity": 0.122}
 BUYS_LATE = 0.01  # an order after the window: not a conversion
 SKIPPED = 0.03  # a send the policy skipped (quiet hours, consent): no sent_at
+EMPTIED = 0.12  # after a send, the customer empties the cart: the journey ends there
 DELIVERED, OPENED, MACHINE_ONLY, CLICKED = 0.96, 0.25, 0.10, 0.08  # of the sent messages
 CHUNK = 20_000  # carts per COPY transaction
 RUNS = 5
@@ -263,6 +265,7 @@ class CartMaker:
                 truth.late_orders += 1
 
         sent = 0
+        emptied_at: datetime | None = None
         if arm is not None:
             first_path, first_id = FIRST_SEND[arm]
             sends = [(first_path, first_id, timedelta(seconds=rng.randrange(1, 60)))]
@@ -273,17 +276,24 @@ class CartMaker:
                     break  # the journey is not there yet, or ended with the order
                 sent += self._message(rows, shop, cart_id, workflow_id, run_id, step,
                                       message_id, at, arms_json)  # fmt: skip
+                if rng.random() < EMPTIED:
+                    emptied_at = at + timedelta(hours=rng.uniform(0.5, 20))
+                    break
 
         ended_at: datetime | None = None
         outcome = None
-        if in_window and ordered_at is not None:
+        bought_first = ordered_at is not None and (emptied_at is None or ordered_at < emptied_at)
+        if emptied_at is not None and not (in_window and bought_first):
+            if emptied_at <= NOW:
+                ended_at, outcome = emptied_at, Outcome.EMPTIED
+        elif in_window and ordered_at is not None:
             ended_at = ordered_at
             outcome = Outcome.HELD_OUT if held_out else Outcome.RECOVERED
         elif window_ends_at <= NOW:
             ended_at = window_ends_at
             outcome = Outcome.HELD_OUT if held_out else Outcome.EXPIRED
         if outcome is not None:
-            bought = in_window and ordered_at is not None
+            bought = outcome is not Outcome.EMPTIED and in_window and ordered_at is not None
             rows.outcomes.append((
                 workflow_id, run_id, shop, cart_id, customer_id, journey, version, release.id,
                 outcome.value, order_id if bought else None, revenue if bought else None,
