@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Date, Select, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.inserts import dialect_of
@@ -261,6 +260,9 @@ async def carts_at_splits(session: AsyncSession, scope: ReportScope) -> list[Spl
     ]
 
 
+DELIVERED, OPENED, MACHINE_OPENED, CLICKED = 1, 2, 4, 8  # a message's events, as bits
+
+
 @dataclass(frozen=True)
 class StepTotals:
     release_id: str
@@ -276,50 +278,63 @@ class StepTotals:
 
 async def totals_by_step(session: AsyncSession, scope: ReportScope) -> list[StepTotals]:
     """Per send step: what became of its messages, and how many carts bought after one."""
-    entry, message = JourneyEntryRow, Message
+    entry, message, event = JourneyEntryRow, Message, EngagementEvent
     conversions = _conversions(scope)
-
-    def event_of(kind: str) -> tuple[Any, ColumnElement[bool]]:
-        """The message's event of this kind: one at most (the unique key ends in kind)."""
-        event = aliased(EngagementEvent, name=kind)
-        return event, and_(
+    # What became of each message, as one number: a bit per kind of event it had (the
+    # unique key ends in kind: one event of a kind at most), read in one index lookup.
+    bits = case(
+        (event.kind == "delivered", DELIVERED),
+        (and_(event.kind == "opened", event.machine.is_(False)), OPENED),
+        (and_(event.kind == "opened", event.machine.is_(True)), MACHINE_OPENED),
+        (event.kind == "clicked", CLICKED),
+        else_=0,
+    )
+    seen = (
+        select(func.coalesce(func.sum(bits), 0))
+        .where(
             event.workflow_id == message.workflow_id,
             event.run_id == message.run_id,
             event.message_id == message.message_id,
-            event.kind == kind,
         )
-
-    delivered, delivered_on = event_of("delivered")
-    opened, opened_on = event_of("opened")
-    clicked, clicked_on = event_of("clicked")
-    sent = message.status == "sent"
-    was_clicked = clicked.id.is_not(None)
-    # a click proves the open, even with images blocked (as the workflow counts it)
-    by_person = or_(and_(opened.id.is_not(None), opened.machine.is_(False)), was_clicked)
-    only_machine = and_(opened.machine.is_(True), ~was_clicked)
-    keys = (message.release_id, message.step)
-    messages = (
-        select(
-            *keys,
-            func.count().label("entered"),
-            func.sum(case((sent, 1), else_=0)).label("sent"),
-            func.count(delivered.id).label("delivered"),
-            func.sum(case((by_person, 1), else_=0)).label("opened"),
-            func.sum(case((only_machine, 1), else_=0)).label("machine_opened"),
-            func.count(clicked.id).label("clicked"),
-        )
+        .correlate(message)
+        .scalar_subquery()
+    )
+    each = (
+        select(message.release_id, message.step, message.status, seen.label("seen"))
         .select_from(entry)
         .join(
             message,
             and_(message.workflow_id == entry.workflow_id, message.run_id == entry.run_id),
         )
-        .outerjoin(delivered, delivered_on)
-        .outerjoin(opened, opened_on)
-        .outerjoin(clicked, clicked_on)
         .where(*scope.where())
-        .group_by(*keys)
+        # kept a subquery of its own (not inlined), so each message's lookup runs once
+        # and not once for every flag read from it below
+        .offset(0)
+        .subquery("each")
+    )
+
+    def has(bit: int) -> ColumnElement[bool]:
+        return (each.c.seen // bit) % 2 == 1
+
+    # a click proves the open, even with images blocked (as the workflow counts it)
+    by_person = or_(has(OPENED), has(CLICKED))
+    only_machine = and_(has(MACHINE_OPENED), ~has(CLICKED))
+    messages = (
+        select(
+            each.c.release_id,
+            each.c.step,
+            func.count().label("entered"),
+            func.sum(case((each.c.status == "sent", 1), else_=0)).label("sent"),
+            func.sum(case((has(DELIVERED), 1), else_=0)).label("delivered"),
+            func.sum(case((by_person, 1), else_=0)).label("opened"),
+            func.sum(case((only_machine, 1), else_=0)).label("machine_opened"),
+            func.sum(case((has(CLICKED), 1), else_=0)).label("clicked"),
+        )
+        .group_by(each.c.release_id, each.c.step)
         .subquery("messages")
     )
+    keys = (message.release_id, message.step)
+    sent = message.status == "sent"
     bought = (
         select(*keys, func.count().label("converted_after"))
         .select_from(conversions)
