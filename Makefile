@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test demo lint check-journeys schema record-histories chaos bench bench-scale clean
+.PHONY: help run test demo lint check-journeys schema record-histories chaos bench bench-scale bench-reports clean
 
 help:
 	@echo "make run             start Temporal dev server, worker, API and mail catcher"
@@ -20,6 +20,7 @@ help:
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
 	@echo "make bench           simulate time for every persona; intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
 	@echo "make bench-scale     20000 carts asleep mid-journey: time, Temporal's database, worker memory, 100k extrapolated"
+	@echo "make bench-reports   1,000,000 carts loaded by COPY: each report query and the whole journey report, per dashboard page"
 	@echo "make clean           remove .venv, data/ and caches"
 
 # Reinstalled whenever pyproject.toml changes.
@@ -67,6 +68,10 @@ bench: $(STAMP)
 # Takes a while (see README, Benchmark) and the whole box: run it alone.
 bench-scale: $(STAMP)
 	$(BIN)/python -m devstack.bench_scale --carts 20000
+
+# Loads a million carts into its own PostgreSQL (see README, Report benchmark): minutes.
+bench-reports: $(STAMP)
+	$(BIN)/python -m devstack.bench_reports --carts 1000000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -107,6 +107,8 @@ class Message(Base):
         Index("ix_messages_cart", "shop", "cart_id"),
         # an SMS reply (STOP) finds the messages sent to its number
         Index("ix_messages_recipient", "channel", "recipient"),
+        # the report finds the messages of the carts it counts
+        Index("ix_messages_run", "workflow_id", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -359,6 +361,8 @@ class JourneyEntryRow(Base):
     __table_args__ = (
         UniqueConstraint("workflow_id", "run_id"),
         Index("ix_entries_journey", "journey", "shop", "abandoned_at"),
+        # every shop's carts of a journey since a time, and the latest of them
+        Index("ix_entries_journey_time", "journey", "abandoned_at"),
         Index("ix_entries_release", "release_id", "held_out"),
         Index("ix_entries_cart", "shop", "cart_id"),
     )

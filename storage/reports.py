@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
+from sqlalchemy import Date, Select, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -67,12 +67,19 @@ class Totals:
 
 
 def _conversions(scope: ReportScope) -> Any:
-    """Per converted entry: its revenue in the window and when its first order came."""
+    """Per converted entry: its revenue in the window, when its first order came, and the
+    entry's columns the groups are made of."""
     entry, order = JourneyEntryRow, Order
     ordered_at = func.coalesce(order.placed_at, order.received_at)
     return (
         select(
             entry.id.label("entry_id"),
+            entry.workflow_id,
+            entry.run_id,
+            entry.release_id,
+            entry.version,
+            entry.held_out,
+            entry.abandoned_at,
             func.sum(order.total).label("revenue"),
             func.min(ordered_at).label("first_order_at"),
         )
@@ -92,30 +99,51 @@ def _conversions(scope: ReportScope) -> Any:
     )
 
 
-def _clicked_before(first_order_at: Any) -> ColumnElement[bool]:
-    """The cart's run recorded a click on one of our links before its first order."""
+def _clicked_before(conversions: Any) -> ColumnElement[bool]:
+    """The converted cart's run recorded a click on one of our links before its first order."""
     event = EngagementEvent
     return exists().where(
-        event.workflow_id == JourneyEntryRow.workflow_id,
-        event.run_id == JourneyEntryRow.run_id,
+        event.workflow_id == conversions.c.workflow_id,
+        event.run_id == conversions.c.run_id,
         event.kind == "clicked",
-        event.occurred_at <= first_order_at,
+        event.occurred_at <= conversions.c.first_order_at,
     )
 
 
-def _totals_columns(conversions: Any) -> list[Any]:
-    revenue = func.coalesce(conversions.c.revenue, 0)
-    converted = conversions.c.entry_id.is_not(None)
+def _conversion_columns(conversions: Any) -> list[Any]:
+    revenue = conversions.c.revenue
     return [
-        func.count().label("carts"),
-        func.count(conversions.c.entry_id).label("conversions"),
-        func.sum(
-            case((and_(converted, _clicked_before(conversions.c.first_order_at)), 1), else_=0)
-        ).label("click_conversions"),
+        func.count().label("conversions"),
+        func.sum(case((_clicked_before(conversions), 1), else_=0)).label("click_conversions"),
         func.sum(revenue).label("revenue"),
         func.sum(revenue * revenue).label("revenue_squares"),
-        func.sum(JourneyEntryRow.cart_total).label("cart_value"),
     ]
+
+
+def _with_conversions(carts: Select[Any], converted: Select[Any], keys: Sequence[str]) -> Any:
+    """Each group of `carts` (its `keys`, `carts` and `cart_value`) with the sums of
+    `converted` for the same keys, 0 where none converted.
+
+    The two sides are summed apart and joined once they are a row per group: a join of
+    every entry with its conversion would be planned from the join's estimate, which
+    PostgreSQL gets wrong by orders of magnitude (it takes workflow id and run id for
+    independent columns), and a nested loop over a million carts follows.
+    """
+    totals, sums = carts.subquery("carts"), converted.subquery("converted")
+    return select(
+        *(totals.c[key] for key in keys),
+        totals.c.carts,
+        totals.c.cart_value,
+        *(
+            func.coalesce(column, 0).label(column.name)
+            for column in sums.c
+            if column.name not in keys
+        ),
+    ).outerjoin(sums, and_(*(sums.c[key] == totals.c[key] for key in keys)))
+
+
+def _carts_columns() -> list[Any]:
+    return [func.count().label("carts"), func.sum(JourneyEntryRow.cart_total).label("cart_value")]
 
 
 def _totals(row: Any) -> Totals:
@@ -149,16 +177,14 @@ async def totals_by_release(session: AsyncSession, scope: ReportScope) -> list[R
     """Per release, the treated carts and the held-out carts apart."""
     entry = JourneyEntryRow
     conversions = _conversions(scope)
-    statement = (
-        select(entry.release_id, entry.version, entry.held_out, *_totals_columns(conversions))
-        .outerjoin(conversions, conversions.c.entry_id == entry.id)
-        .where(*scope.where())
-        .group_by(entry.release_id, entry.version, entry.held_out)
-        .order_by(entry.version)
-    )
+    keys = (entry.release_id, entry.version, entry.held_out)
+    carts = select(*keys, *_carts_columns()).where(*scope.where()).group_by(*keys)
+    converted_keys = (conversions.c.release_id, conversions.c.version, conversions.c.held_out)
+    converted = select(*converted_keys, *_conversion_columns(conversions)).group_by(*converted_keys)
+    statement = _with_conversions(carts, converted, ["release_id", "version", "held_out"])
     return [
         ReleaseTotals(row.release_id, row.version, row.held_out, _totals(row))
-        for row in (await session.execute(statement)).all()
+        for row in (await session.execute(statement.order_by("version"))).all()
     ]
 
 
@@ -176,27 +202,31 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
     or not), those that entered after a decision apart."""
     entry, assignment = JourneyEntryRow, ExperimentAssignment
     conversions = _conversions(scope)
-    statement = (
-        select(
-            assignment.release_id,
-            assignment.experiment,
-            assignment.arm,
-            assignment.after_decision,
-            *_totals_columns(conversions),
-        )
+    keys = (assignment.release_id, assignment.experiment, assignment.arm, assignment.after_decision)
+    carts = (
+        select(*keys, *_carts_columns())
         .select_from(entry)
         .join(
             assignment,
             and_(assignment.workflow_id == entry.workflow_id, assignment.run_id == entry.run_id),
         )
-        .outerjoin(conversions, conversions.c.entry_id == entry.id)
         .where(*scope.where())
-        .group_by(
-            assignment.release_id,
-            assignment.experiment,
-            assignment.arm,
-            assignment.after_decision,
+        .group_by(*keys)
+    )
+    converted = (
+        select(*keys, *_conversion_columns(conversions))
+        .select_from(conversions)
+        .join(
+            assignment,
+            and_(
+                assignment.workflow_id == conversions.c.workflow_id,
+                assignment.run_id == conversions.c.run_id,
+            ),
         )
+        .group_by(*keys)
+    )
+    statement = _with_conversions(
+        carts, converted, ["release_id", "experiment", "arm", "after_decision"]
     )
     return [
         ArmTotals(row.release_id, row.experiment, row.arm, row.after_decision, _totals(row))
@@ -230,6 +260,9 @@ async def carts_at_splits(session: AsyncSession, scope: ReportScope) -> list[Spl
     ]
 
 
+DELIVERED, OPENED, MACHINE_OPENED, CLICKED = 1, 2, 4, 8  # a message's events, as bits
+
+
 @dataclass(frozen=True)
 class StepTotals:
     release_id: str
@@ -247,58 +280,80 @@ async def totals_by_step(session: AsyncSession, scope: ReportScope) -> list[Step
     """Per send step: what became of its messages, and how many carts bought after one."""
     entry, message, event = JourneyEntryRow, Message, EngagementEvent
     conversions = _conversions(scope)
-
-    def seen(condition: ColumnElement[bool]) -> Any:
-        return func.max(case((condition, 1), else_=0))
-
-    engagement = (
-        select(
-            event.workflow_id,
-            event.run_id,
-            event.message_id,
-            seen(event.kind == "delivered").label("delivered"),
-            seen(and_(event.kind == "opened", event.machine.is_(False))).label("opened"),
-            seen(and_(event.kind == "opened", event.machine.is_(True))).label("machine"),
-            seen(event.kind == "clicked").label("clicked"),
-        )
-        .group_by(event.workflow_id, event.run_id, event.message_id)
-        .subquery("engagement")
+    # What became of each message, as one number: a bit per kind of event it had (the
+    # unique key ends in kind: one event of a kind at most), read in one index lookup.
+    bits = case(
+        (event.kind == "delivered", DELIVERED),
+        (and_(event.kind == "opened", event.machine.is_(False)), OPENED),
+        (and_(event.kind == "opened", event.machine.is_(True)), MACHINE_OPENED),
+        (event.kind == "clicked", CLICKED),
+        else_=0,
     )
-    sent = message.status == "sent"
-    # a click proves the open, even with images blocked (as the workflow counts it)
-    opened = or_(engagement.c.opened == 1, engagement.c.clicked == 1)
-    statement = (
-        select(
-            message.release_id,
-            message.step,
-            func.count().label("entered"),
-            func.sum(case((sent, 1), else_=0)).label("sent"),
-            func.sum(func.coalesce(engagement.c.delivered, 0)).label("delivered"),
-            func.sum(case((opened, 1), else_=0)).label("opened"),
-            func.sum(case((and_(engagement.c.machine == 1, ~opened), 1), else_=0)).label(
-                "machine_opened"
-            ),
-            func.sum(func.coalesce(engagement.c.clicked, 0)).label("clicked"),
-            func.sum(
-                case((and_(sent, conversions.c.first_order_at > message.sent_at), 1), else_=0)
-            ).label("converted_after"),
+    seen = (
+        select(func.coalesce(func.sum(bits), 0))
+        .where(
+            event.workflow_id == message.workflow_id,
+            event.run_id == message.run_id,
+            event.message_id == message.message_id,
         )
+        .correlate(message)
+        .scalar_subquery()
+    )
+    each = (
+        select(message.release_id, message.step, message.status, seen.label("seen"))
         .select_from(entry)
         .join(
             message,
             and_(message.workflow_id == entry.workflow_id, message.run_id == entry.run_id),
         )
-        .outerjoin(
-            engagement,
+        .where(*scope.where())
+        # kept a subquery of its own (not inlined), so each message's lookup runs once
+        # and not once for every flag read from it below
+        .offset(0)
+        .subquery("each")
+    )
+
+    def has(bit: int) -> ColumnElement[bool]:
+        return (each.c.seen // bit) % 2 == 1
+
+    # a click proves the open, even with images blocked (as the workflow counts it)
+    by_person = or_(has(OPENED), has(CLICKED))
+    only_machine = and_(has(MACHINE_OPENED), ~has(CLICKED))
+    messages = (
+        select(
+            each.c.release_id,
+            each.c.step,
+            func.count().label("entered"),
+            func.sum(case((each.c.status == "sent", 1), else_=0)).label("sent"),
+            func.sum(case((has(DELIVERED), 1), else_=0)).label("delivered"),
+            func.sum(case((by_person, 1), else_=0)).label("opened"),
+            func.sum(case((only_machine, 1), else_=0)).label("machine_opened"),
+            func.sum(case((has(CLICKED), 1), else_=0)).label("clicked"),
+        )
+        .group_by(each.c.release_id, each.c.step)
+        .subquery("messages")
+    )
+    keys = (message.release_id, message.step)
+    sent = message.status == "sent"
+    bought = (
+        select(*keys, func.count().label("converted_after"))
+        .select_from(conversions)
+        .join(
+            message,
             and_(
-                engagement.c.workflow_id == message.workflow_id,
-                engagement.c.run_id == message.run_id,
-                engagement.c.message_id == message.message_id,
+                message.workflow_id == conversions.c.workflow_id,
+                message.run_id == conversions.c.run_id,
             ),
         )
-        .outerjoin(conversions, conversions.c.entry_id == entry.id)
-        .where(*scope.where())
-        .group_by(message.release_id, message.step)
+        .where(sent, conversions.c.first_order_at > message.sent_at)
+        .group_by(*keys)
+        .subquery("bought")
+    )
+    statement = select(
+        messages, func.coalesce(bought.c.converted_after, 0).label("converted_after")
+    ).outerjoin(
+        bought,
+        and_(bought.c.release_id == messages.c.release_id, bought.c.step == messages.c.step),
     )
     return [
         StepTotals(
@@ -330,24 +385,26 @@ async def totals_by_day(session: AsyncSession, scope: ReportScope) -> list[DayTo
     """Per day of abandonment (UTC), the treated and the held-out carts apart."""
     entry = JourneyEntryRow
     conversions = _conversions(scope)
-    day: Any = (
-        func.date(entry.abandoned_at)
-        if dialect_of(session) == "sqlite"
-        else cast(func.timezone("UTC", entry.abandoned_at), Date)
-    )
-    statement = (
-        select(
-            day.label("day"),
-            entry.held_out,
-            func.count().label("carts"),
-            func.count(conversions.c.entry_id).label("conversions"),
-            func.sum(func.coalesce(conversions.c.revenue, 0)).label("revenue"),
-        )
-        .outerjoin(conversions, conversions.c.entry_id == entry.id)
+    sqlite = dialect_of(session) == "sqlite"
+
+    def day_of(abandoned_at: Any) -> Any:
+        if sqlite:
+            return func.date(abandoned_at)
+        return cast(func.timezone("UTC", abandoned_at), Date)
+
+    day, converted_day = day_of(entry.abandoned_at), day_of(conversions.c.abandoned_at)
+    carts = (
+        select(day.label("day"), entry.held_out, *_carts_columns())
         .where(*scope.where())
         .group_by(day, entry.held_out)
-        .order_by(day)
     )
+    converted = select(
+        converted_day.label("day"),
+        conversions.c.held_out,
+        func.count().label("conversions"),
+        func.sum(conversions.c.revenue).label("revenue"),
+    ).group_by(converted_day, conversions.c.held_out)
+    statement = _with_conversions(carts, converted, ["day", "held_out"])
     return [
         DayTotals(
             row.day if isinstance(row.day, date) else date.fromisoformat(row.day),
@@ -356,7 +413,7 @@ async def totals_by_day(session: AsyncSession, scope: ReportScope) -> list[DayTo
             int(row.conversions),
             Decimal(row.revenue or 0),
         )
-        for row in (await session.execute(statement)).all()
+        for row in (await session.execute(statement.order_by("day"))).all()
     ]
 
 

@@ -1,0 +1,29 @@
+"""Indexes for the journey report (storage/reports.py): a cart's messages by its run, and
+a journey's entries by time of abandonment, so a dashboard page reads the carts it shows
+and not every message and entry ever stored (devstack/bench_reports.py measures them).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_messages_run", "messages", ["workflow_id", "run_id"])
+    op.create_index("ix_entries_journey_time", "journey_entries", ["journey", "abandoned_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_entries_journey_time", table_name="journey_entries")
+    op.drop_index("ix_messages_run", table_name="messages")
