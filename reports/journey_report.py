@@ -11,6 +11,7 @@ What is compared with what:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -258,7 +259,9 @@ def _group(
         conversions=totals.conversions,
         click_conversions=totals.click_conversions,
         revenue=float(totals.revenue),
-        conversion_rate=_mean(samples[Metric.CONVERSION], _tau(Metric.CONVERSION, totals)),
+        conversion_rate=_mean(
+            samples[Metric.CONVERSION], _tau(Metric.CONVERSION, totals), highest=1.0
+        ),
         revenue_per_cart=_mean(
             samples[Metric.REVENUE_PER_CART], _tau(Metric.REVENUE_PER_CART, totals)
         ),
@@ -267,8 +270,15 @@ def _group(
     )
 
 
-def _mean(sample: Sample, tau: float) -> Interval:
-    return _interval(mean_interval(sample, mixture_sd=tau))
+def _mean(sample: Sample, tau: float, *, highest: float = math.inf) -> Interval:
+    """A group's rate or revenue per cart, its interval kept where the metric can be: a
+    rate between 0 and 1, revenue per cart at least 0 (the normal approximation is not)."""
+    interval = mean_interval(sample, mixture_sd=tau)
+    return Interval(
+        estimate=interval.estimate,
+        low=min(max(interval.low, 0.0), highest),
+        high=max(min(interval.high, highest), 0.0),
+    )
 
 
 def _incremental(treated: Totals, held: Totals) -> Interval:
