@@ -29,25 +29,38 @@ def money(value: float, currency: str = "") -> str:
     return f"{currency} {value:,.2f}".strip()
 
 
+NOT_YET = "not enough data yet"
+
+
+def carts(count: int) -> str:
+    return f"{count:,} cart" if count == 1 else f"{count:,} carts"
+
+
+def _bounded(interval: Interval) -> bool:
+    return math.isfinite(interval.low) and math.isfinite(interval.high)
+
+
 def rate_interval(interval: Interval) -> str:
+    if not _bounded(interval):
+        return f"{percent(interval.estimate)} ({NOT_YET})"
     return f"{percent(interval.estimate)} ({percent(interval.low)} to {percent(interval.high)})"
 
 
 def money_interval(interval: Interval, currency: str = "") -> str:
+    if not _bounded(interval):
+        return f"{money(interval.estimate, currency)} ({NOT_YET})"
     return f"{money(interval.estimate, currency)} ({money(interval.low)} to {money(interval.high)})"
 
 
 def lift_words(lift: Lift, *, rate: bool, currency: str) -> str:
+    difference = lift.absolute
     if rate:
-        words = (
-            f"{points(lift.absolute.estimate)} points "
-            f"({points(lift.absolute.low)} to {points(lift.absolute.high)})"
-        )
+        words = f"{points(difference.estimate)} points"
+        bounds = f"{points(difference.low)} to {points(difference.high)}"
     else:
-        words = (
-            f"{lift.absolute.estimate:+,.2f} {currency} per cart "
-            f"({lift.absolute.low:+,.2f} to {lift.absolute.high:+,.2f})"
-        )
+        words = f"{difference.estimate:+,.2f} {currency} per cart"
+        bounds = f"{difference.low:+,.2f} to {difference.high:+,.2f}"
+    words += f" ({bounds})" if _bounded(difference) else f" ({NOT_YET})"
     if lift.relative is not None and math.isfinite(lift.relative.estimate):
         words += f", {lift.relative.estimate * 100:+.0f}%"
     verdict = "clear" if lift.significant else "not clear yet"
@@ -59,7 +72,7 @@ def format_report(report: JourneyReport) -> str:
     lines.append("Intervals are 95% and always valid: safe to look at every day.")
     if report.other_currency_carts:
         lines.append(
-            f"{report.other_currency_carts:,} carts in other currencies are left out "
+            f"{carts(report.other_currency_carts)} in other currencies left out "
             f"(this report is in {report.currency})."
         )
     lines.append("")
@@ -86,7 +99,7 @@ def format_report(report: JourneyReport) -> str:
         lines += ["", "Releases:"]
         for release in report.releases:
             lines.append(
-                f"  v{release.version} ({release.release_id[:12]}): {release.carts:,} carts, "
+                f"  v{release.version} ({release.release_id[:12]}): {carts(release.carts)}, "
                 f"{release.held_out:,} held out, {release.conversions:,} converted, "
                 f"{money(release.revenue, report.currency)}"
             )
@@ -101,7 +114,7 @@ def _title(report: JourneyReport) -> str:
 
 def _group_lines(title: str, group: GroupResult, currency: str) -> list[str]:
     lines = [
-        f"{title}: {group.carts:,} carts, {group.conversions:,} converted "
+        f"{title}: {carts(group.carts)}, {group.conversions:,} converted "
         f"({group.click_conversions:,} after a click on our link), "
         f"{money(group.revenue, currency)}",
         f"  conversion rate {rate_interval(group.conversion_rate)}; revenue per cart "
@@ -143,7 +156,7 @@ def _experiment_lines(experiment: ExperimentResult, currency: str) -> list[str]:
         )
         if experiment.carts_after_decision:
             lines.append(
-                f"  {experiment.carts_after_decision:,} carts since took {decision.arm} "
+                f"  {carts(experiment.carts_after_decision)} since took {decision.arm} "
                 "(not counted above)"
             )
     elif experiment.projection:
@@ -165,7 +178,7 @@ def _step_lines(nodes: list[StepNode], indent: str) -> list[str]:
                 f"converted after {counts.converted_after or 0:,}",
             ]
         elif counts.entered is not None:
-            numbers = [f"{counts.entered:,} carts"]
+            numbers = [carts(counts.entered)]
         suffix = f": {', '.join(numbers)}" if numbers else ""
         lines.append(f"{indent}{node.label}{suffix}")
         for branch in node.children:

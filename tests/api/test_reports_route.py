@@ -75,7 +75,7 @@ async def test_cartnudge_report_says_it_in_words_and_in_json(
 
     assert "Journey abandoned_cart, shop demo_shop, all time" in text
     assert "Messaged carts: 4 carts, 0 converted" in text
-    assert "Holdout (never messaged): 1 carts" in text
+    assert "Holdout (never messaged): 1 cart, 0 converted" in text
     assert "Experiment subject (v7, steps[0], arms sticky per customer; control: help)" in text
     assert "Sample ratio: too few carts to check yet" in text
     assert as_json["treated"]["carts"] == 4
