@@ -471,15 +471,16 @@ def _release_summaries(totals: list[queries.ReleaseTotals]) -> list[ReleaseSumma
         by_release.setdefault(row.release_id, []).append(row)
     summaries = []
     for release_id, rows in by_release.items():
-        both = _sum(r.totals for r in rows)
+        messaged = _sum(r.totals for r in rows if not r.held_out)
+        held_out = sum(r.totals.carts for r in rows if r.held_out)
         summaries.append(
             ReleaseSummary(
                 release_id=release_id,
                 version=rows[0].version,
-                carts=both.carts,
-                held_out=sum(r.totals.carts for r in rows if r.held_out),
-                conversions=both.conversions,
-                revenue=float(both.revenue),
+                carts=messaged.carts + held_out,
+                held_out=held_out,
+                conversions=messaged.conversions,
+                revenue=float(messaged.revenue),
             )
         )
     return sorted(summaries, key=lambda s: s.version, reverse=True)

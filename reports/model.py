@@ -147,10 +147,10 @@ class RecentCart(_Frozen):
 class ReleaseSummary(_Frozen):
     release_id: str
     version: int
-    carts: int
+    carts: int  # every cart of the release, held out or not
     held_out: int
-    conversions: int
-    revenue: float
+    conversions: int  # of its messaged carts
+    revenue: float  # recovered: its messaged carts' orders in the window
 
 
 class JourneyReport(_Frozen):

@@ -100,8 +100,8 @@ def format_report(report: JourneyReport) -> str:
         for release in report.releases:
             lines.append(
                 f"  v{release.version} ({release.release_id[:12]}): {carts(release.carts)}, "
-                f"{release.held_out:,} held out, {release.conversions:,} converted, "
-                f"{money(release.revenue, report.currency)}"
+                f"{release.held_out:,} held out; {release.conversions:,} messaged carts "
+                f"converted, {money(release.revenue, report.currency)} recovered"
             )
     return "\n".join(lines) + "\n"
 
