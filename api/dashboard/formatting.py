@@ -89,7 +89,7 @@ def revenue_lift_text(lift: Lift, currency: str) -> str:
 
 
 def p_value(value: float) -> str:
-    """"p = 0.0312", "p < 0.0001"."""
+    """ "p = 0.0312", "p < 0.0001"."""
     return "p < 0.0001" if value < 0.0001 else f"p = {value:.4f}"
 
 
