@@ -299,38 +299,45 @@ async def totals_by_step(session: AsyncSession, scope: ReportScope) -> list[Step
         .correlate(message)
         .scalar_subquery()
     )
-    each = (
-        select(message.release_id, message.step, message.status, seen.label("seen"))
+    # the messages counted by what became of them: a row per step, status and bits
+    kinds = (
+        select(
+            message.release_id,
+            message.step,
+            message.status,
+            seen.label("seen"),
+            func.count().label("messages"),
+        )
         .select_from(entry)
         .join(
             message,
             and_(message.workflow_id == entry.workflow_id, message.run_id == entry.run_id),
         )
         .where(*scope.where())
-        # kept a subquery of its own (not inlined), so each message's lookup runs once
-        # and not once for every flag read from it below
-        .offset(0)
-        .subquery("each")
+        .group_by(message.release_id, message.step, message.status, seen)
+        .subquery("kinds")
     )
 
     def has(bit: int) -> ColumnElement[bool]:
-        return (each.c.seen // bit) % 2 == 1
+        return (kinds.c.seen // bit) % 2 == 1
+
+    def counted(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, kinds.c.messages), else_=0))
 
     # a click proves the open, even with images blocked (as the workflow counts it)
     by_person = or_(has(OPENED), has(CLICKED))
-    only_machine = and_(has(MACHINE_OPENED), ~has(CLICKED))
     messages = (
         select(
-            each.c.release_id,
-            each.c.step,
-            func.count().label("entered"),
-            func.sum(case((each.c.status == "sent", 1), else_=0)).label("sent"),
-            func.sum(case((has(DELIVERED), 1), else_=0)).label("delivered"),
-            func.sum(case((by_person, 1), else_=0)).label("opened"),
-            func.sum(case((only_machine, 1), else_=0)).label("machine_opened"),
-            func.sum(case((has(CLICKED), 1), else_=0)).label("clicked"),
+            kinds.c.release_id,
+            kinds.c.step,
+            func.sum(kinds.c.messages).label("entered"),
+            counted(kinds.c.status == "sent").label("sent"),
+            counted(has(DELIVERED)).label("delivered"),
+            counted(by_person).label("opened"),
+            counted(and_(has(MACHINE_OPENED), ~has(CLICKED))).label("machine_opened"),
+            counted(has(CLICKED)).label("clicked"),
         )
-        .group_by(each.c.release_id, each.c.step)
+        .group_by(kinds.c.release_id, kinds.c.step)
         .subquery("messages")
     )
     keys = (message.release_id, message.step)
