@@ -29,7 +29,7 @@ from journey_schema.models import DecideRule, Metric, SplitSpec
 from journey_schema.release import Release, from_content
 from journey_schema.suggestions import did_you_mean
 from journey_schema.walk import splits
-from reports.journey_report import experiment_result
+from reports.journey_report import ArmFigures, experiment_result, measured_holdout
 from reports.model import DecisionAction, ExperimentResult, GroupResult
 from storage import decisions, releases
 from storage import reports as queries
@@ -49,7 +49,7 @@ def rule_verdict(result: ExperimentResult, rule: DecideRule) -> Verdict | None:
     """The winner the rule picks from the experiment's figures now, if the numbers are clear."""
     if result.sample_ratio.mismatch:
         return None
-    if any(arm.carts < rule.min_carts for arm in result.arms):
+    if any(arm.measured_carts < rule.min_carts for arm in result.arms):
         return None
     best = max(result.arms, key=lambda arm: _estimate(arm, rule.metric))
     lifts = best.conversion_lifts if rule.metric == Metric.CONVERSION else best.revenue_lifts
@@ -85,18 +85,12 @@ async def figures_now(
     currencies = await queries.carts_by_currency(session, base)
     currency = max(currencies, key=lambda c: currencies[c]) if currencies else None
     scope = ReportScope(release.journey, None, None, now, currency, release.id)
-    arms = {
-        a.arm: a.totals
-        for a in await queries.totals_by_arm(session, scope)
-        if a.experiment == split.experiment and not a.after_decision
-    }
-    held = [r.totals for r in await queries.totals_by_release(session, scope) if r.held_out]
+    arms = ArmFigures.of(await queries.totals_by_arm(session, scope), release.id, split.experiment)
+    held = measured_holdout(await queries.totals_by_release(session, scope), release.id)
     decision = await decisions.decision_for(
         session, release_id=release.id, experiment=split.experiment
     )
-    return experiment_result(
-        release, path, split, arms, held=held[0] if held else None, decision=decision
-    )
+    return experiment_result(release, path, split, arms, held=held, decision=decision)
 
 
 class RuleDecider:

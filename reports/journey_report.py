@@ -146,11 +146,26 @@ def _report(
     other_currency_carts: int,
     settings: Settings,
 ) -> JourneyReport:
-    treated_totals = _sum(r.totals for r in data.releases if not r.held_out)
-    held_totals = _sum(r.totals for r in data.releases if r.held_out)
-    has_holdout = held_totals.carts > 0 or any(d.definition.holdout for d in definitions.values())
-    holdout = _group(HOLDOUT, held_totals) if has_holdout else None
-    treated = _group(TREATED, treated_totals, baselines=[(HOLDOUT, held_totals)] if holdout else [])
+    rows = data.releases
+    with_holdout = {
+        r.release_id for r in rows if r.held_out or definitions_hold_out(definitions, r.release_id)
+    }
+    treated_totals = _sum(r.totals for r in rows if not r.held_out)
+    held_totals = _sum(r.totals for r in rows if r.held_out)
+    # Compared: carts whose window closed, of the releases that hold customers out (a
+    # release without a holdout has no baseline of its own).
+    treated_measured = _sum(r.totals for r in rows if not r.held_out and r.closed)
+    comparable = _sum(
+        r.totals for r in rows if not r.held_out and r.closed and r.release_id in with_holdout
+    )
+    held_measured = _sum(r.totals for r in rows if r.held_out and r.closed)
+    holdout = _group(HOLDOUT, held_totals, held_measured) if with_holdout else None
+    treated = _group(
+        TREATED,
+        treated_totals,
+        treated_measured,
+        baselines=[(HOLDOUT, comparable, held_measured)] if holdout else [],
+    )
     newest = max(definitions.values(), key=lambda r: r.version, default=None)
     return JourneyReport(
         journey=scope.journey,
@@ -162,7 +177,7 @@ def _report(
         attribution=_attribution(definitions.values()),
         treated=treated,
         holdout=holdout,
-        incremental_revenue=_incremental(treated_totals, held_totals) if holdout else None,
+        incremental_revenue=_incremental(comparable, held_measured) if holdout else None,
         holdout_sample_ratio=_holdout_ratio(data.releases, definitions),
         releases=_release_summaries(data.releases),
         experiments=_experiments(data, definitions, decided),
@@ -231,39 +246,48 @@ def _tau(metric: Metric, *groups: Totals) -> float:
     return default_mixture_sd(metric, PRIOR_CONVERSION * cart_value) if cart_value > 0 else 1.0
 
 
+def definitions_hold_out(definitions: dict[str, Release], release_id: str) -> bool:
+    release = definitions.get(release_id)
+    return bool(release and release.definition.holdout)
+
+
 def _group(
     name: str,
     totals: Totals,
+    measured: Totals,
     *,
-    baselines: Sequence[tuple[str, Totals]] = (),
+    baselines: Sequence[tuple[str, Totals, Totals]] = (),
     weight_percent: float | None = None,
 ) -> GroupResult:
-    """A group's figures; lifts over each of `baselines` (name, totals)."""
-    samples = _samples(totals)
+    """A group's figures: counts and money over all its carts (`totals`), rates and lifts
+    over those whose window has closed (`measured`). Each baseline is (name, this group's
+    carts compared with it, the baseline's carts): usually `measured` and the other's."""
+    samples = _samples(measured)
     conversion_lifts: list[Lift] = []
     revenue_lifts: list[Lift] = []
-    for versus, other in baselines:
-        if other.carts == 0:
+    for versus, mine, other in baselines:
+        if other.carts == 0 or mine.carts == 0:
             continue
-        others = _samples(other)
+        ours, others = _samples(mine), _samples(other)
         for metric, lifts in (
             (Metric.CONVERSION, conversion_lifts),
             (Metric.REVENUE_PER_CART, revenue_lifts),
         ):
-            tau = _tau(metric, totals, other)
-            lifts.append(_lift(versus, compare(samples[metric], others[metric], mixture_sd=tau)))
+            tau = _tau(metric, mine, other)
+            lifts.append(_lift(versus, compare(ours[metric], others[metric], mixture_sd=tau)))
     return GroupResult(
         name=name,
         carts=totals.carts,
+        measured_carts=measured.carts,
         weight_percent=weight_percent,
         conversions=totals.conversions,
         click_conversions=totals.click_conversions,
         revenue=float(totals.revenue),
         conversion_rate=_mean(
-            samples[Metric.CONVERSION], _tau(Metric.CONVERSION, totals), highest=1.0
+            samples[Metric.CONVERSION], _tau(Metric.CONVERSION, measured), highest=1.0
         ),
         revenue_per_cart=_mean(
-            samples[Metric.REVENUE_PER_CART], _tau(Metric.REVENUE_PER_CART, totals)
+            samples[Metric.REVENUE_PER_CART], _tau(Metric.REVENUE_PER_CART, measured)
         ),
         conversion_lifts=conversion_lifts,
         revenue_lifts=revenue_lifts,
@@ -304,59 +328,82 @@ def _incremental(treated: Totals, held: Totals) -> Interval:
 def _experiments(
     data: _Data, definitions: dict[str, Release], decided: list[StoredDecision]
 ) -> list[ExperimentResult]:
-    held_by_release = {r.release_id: r.totals for r in data.releases if r.held_out}
     decision_of = {(d.release_id, d.experiment): d for d in decided}
     results = []
     for release in sorted(definitions.values(), key=lambda r: r.version, reverse=True):
         for path, split in splits(release.definition.steps):
-            arms = {
-                a.arm: a.totals
-                for a in data.arms
-                if a.release_id == release.id
-                and a.experiment == split.experiment
-                and not a.after_decision
-            }
-            after = sum(
-                a.totals.carts
-                for a in data.arms
-                if a.release_id == release.id and a.experiment == split.experiment
-                and a.after_decision
-            )  # fmt: skip
             results.append(
                 experiment_result(
                     release,
                     path,
                     split,
-                    arms,
-                    held=held_by_release.get(release.id),
+                    ArmFigures.of(data.arms, release.id, split.experiment),
+                    held=measured_holdout(data.releases, release.id),
                     decision=decision_of.get((release.id, split.experiment)),
-                    carts_after_decision=after,
                 )
             )
     return results
+
+
+@dataclass(frozen=True)
+class ArmFigures:
+    """An experiment's arms: every cart (counts, the sample-ratio check) and those whose
+    window closed (rates and lifts); carts that entered after a decision apart."""
+
+    every: dict[str, Totals]
+    measured: dict[str, Totals]
+    after_decision: int
+
+    @classmethod
+    def of(cls, rows: Iterable[queries.ArmTotals], release_id: str, experiment: str) -> ArmFigures:
+        every: dict[str, list[Totals]] = {}
+        measured: dict[str, list[Totals]] = {}
+        after = 0
+        for row in rows:
+            if row.release_id != release_id or row.experiment != experiment:
+                continue
+            if row.after_decision:
+                after += row.totals.carts
+                continue
+            every.setdefault(row.arm, []).append(row.totals)
+            if row.closed:
+                measured.setdefault(row.arm, []).append(row.totals)
+        return cls(
+            every={arm: _sum(t) for arm, t in every.items()},
+            measured={arm: _sum(t) for arm, t in measured.items()},
+            after_decision=after,
+        )
+
+
+def measured_holdout(rows: Iterable[queries.ReleaseTotals], release_id: str) -> Totals | None:
+    """The release's held-out carts whose window closed, if it holds any out."""
+    held = [r.totals for r in rows if r.release_id == release_id and r.held_out and r.closed]
+    return _sum(held) if held else None
 
 
 def experiment_result(
     release: Release,
     path: str,
     split: SplitSpec,
-    arms: dict[str, Totals],
+    arms: ArmFigures,
     *,
     held: Totals | None,
     decision: StoredDecision | None,
-    carts_after_decision: int = 0,
 ) -> ExperimentResult:
     """One experiment's arms, each against the holdout and the other arms."""
     empty = Totals(0, 0, 0, Decimal(0), Decimal(0))
-    totals = {name: arms.get(name, empty) for name in split.arms}
+    totals = {name: arms.every.get(name, empty) for name in split.arms}
+    measured = {name: arms.measured.get(name, empty) for name in split.arms}
     groups = []
     for name, arm_totals in totals.items():
-        baselines = [(HOLDOUT, held)] if held is not None and held.carts else []
-        baselines += [(f"arm {other}", t) for other, t in totals.items() if other != name]
+        mine = measured[name]
+        baselines = [(HOLDOUT, mine, held)] if held is not None and held.carts else []
+        baselines += [(f"arm {other}", mine, t) for other, t in measured.items() if other != name]
         groups.append(
             _group(
                 name,
                 arm_totals,
+                mine,
                 baselines=baselines,
                 weight_percent=float(split.arms[name].weight),
             )
@@ -372,8 +419,8 @@ def experiment_result(
         arms=groups,
         sample_ratio=_sample_ratio(split, totals),
         decision=_decision_view(decision) if decision else None,
-        projection=_projection(split, totals),
-        carts_after_decision=carts_after_decision,
+        projection=_projection(split, measured, carts=sum(t.carts for t in totals.values())),
+        carts_after_decision=arms.after_decision,
     )
 
 
@@ -422,12 +469,11 @@ def _sample_ratio(split: SplitSpec, totals: dict[str, Totals]) -> SampleRatioSta
     )
 
 
-def _projection(split: SplitSpec, totals: dict[str, Totals]) -> str | None:
+def _projection(split: SplitSpec, totals: dict[str, Totals], *, carts: int) -> str | None:
     """How many more carts until a lift of a fifth over the control's conversion would
     show, if there is one: what a small shop needs to know before it waits. Until the
     control has purchases enough to plan from, it assumes one cart in ten converts."""
     observed = _conversion_sample(totals[split.control])
-    carts = sum(t.carts for t in totals.values())
     share = split.arms[split.control].weight / 100
     plans = [(observed, "")]
     assumed = Sample(n=1000, total=1000 * PRIOR_CONVERSION, total_squares=1000 * PRIOR_CONVERSION)

@@ -49,6 +49,12 @@ class GroupResult(_Frozen):
 
     name: str
     carts: int
+    measured_carts: int = Field(
+        default=0,
+        description="Carts whose attribution window has closed: rates, revenue per cart and "
+        "lifts count these only (a cart still in its window may yet buy, and sooner in a "
+        "group that is messaged sooner).",
+    )
     weight_percent: float | None = None  # an arm's or the holdout's planned share
     conversions: int
     click_conversions: int = Field(description="Orders after a click on one of our links.")

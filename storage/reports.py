@@ -66,6 +66,12 @@ class Totals:
     cart_value: Decimal = Decimal(0)  # the carts' totals at abandonment, summed
 
 
+def _closed(window_ends_at: Any, scope: ReportScope) -> Any:
+    """Whether the carts' attribution window has closed: only those are compared, since a
+    cart still in its window may yet convert, and sooner in an arm that sends sooner."""
+    return (window_ends_at <= scope.until).label("closed")
+
+
 def _conversions(scope: ReportScope) -> Any:
     """Per converted entry: its revenue in the window, when its first order came, and the
     entry's columns the groups are made of."""
@@ -80,7 +86,12 @@ def _conversions(scope: ReportScope) -> Any:
             entry.version,
             entry.held_out,
             entry.abandoned_at,
-            func.sum(order.total).label("revenue"),
+            entry.window_ends_at,
+            # An order in another currency than the cart's (Shopify Markets: the cart in the
+            # customer's, the order in the shop's) converts the cart; its money is not added.
+            func.sum(case((order.currency == entry.currency, order.total), else_=0)).label(
+                "revenue"
+            ),
             func.min(ordered_at).label("first_order_at"),
         )
         .join(
@@ -88,9 +99,9 @@ def _conversions(scope: ReportScope) -> Any:
             and_(
                 order.shop == entry.shop,
                 order.cart_id == entry.cart_id,
-                order.currency == entry.currency,
                 ordered_at >= entry.abandoned_at,
                 ordered_at <= entry.window_ends_at,
+                ordered_at <= scope.until,
             ),
         )
         .where(*scope.where())
@@ -171,19 +182,25 @@ class ReleaseTotals:
     version: int
     held_out: bool
     totals: Totals
+    closed: bool = True  # the carts' windows have closed by the report's end
 
 
 async def totals_by_release(session: AsyncSession, scope: ReportScope) -> list[ReleaseTotals]:
     """Per release, the treated carts and the held-out carts apart."""
     entry = JourneyEntryRow
     conversions = _conversions(scope)
-    keys = (entry.release_id, entry.version, entry.held_out)
+    keys = (entry.release_id, entry.version, entry.held_out, _closed(entry.window_ends_at, scope))
     carts = select(*keys, *_carts_columns()).where(*scope.where()).group_by(*keys)
-    converted_keys = (conversions.c.release_id, conversions.c.version, conversions.c.held_out)
+    converted_keys = (
+        conversions.c.release_id,
+        conversions.c.version,
+        conversions.c.held_out,
+        _closed(conversions.c.window_ends_at, scope),
+    )
     converted = select(*converted_keys, *_conversion_columns(conversions)).group_by(*converted_keys)
-    statement = _with_conversions(carts, converted, ["release_id", "version", "held_out"])
+    statement = _with_conversions(carts, converted, ["release_id", "version", "held_out", "closed"])
     return [
-        ReleaseTotals(row.release_id, row.version, row.held_out, _totals(row))
+        ReleaseTotals(row.release_id, row.version, row.held_out, _totals(row), row.closed)
         for row in (await session.execute(statement.order_by("version"))).all()
     ]
 
@@ -195,6 +212,7 @@ class ArmTotals:
     arm: str
     after_decision: bool
     totals: Totals
+    closed: bool = True  # the carts' windows have closed by the report's end
 
 
 async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTotals]:
@@ -203,18 +221,22 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
     entry, assignment = JourneyEntryRow, ExperimentAssignment
     conversions = _conversions(scope)
     keys = (assignment.release_id, assignment.experiment, assignment.arm, assignment.after_decision)
+    closed, converted_closed = (
+        _closed(entry.window_ends_at, scope),
+        _closed(conversions.c.window_ends_at, scope),
+    )
     carts = (
-        select(*keys, *_carts_columns())
+        select(*keys, closed, *_carts_columns())
         .select_from(entry)
         .join(
             assignment,
             and_(assignment.workflow_id == entry.workflow_id, assignment.run_id == entry.run_id),
         )
-        .where(*scope.where())
-        .group_by(*keys)
+        .where(*scope.where(), _taken_as_assigned())
+        .group_by(*keys, closed)
     )
     converted = (
-        select(*keys, *_conversion_columns(conversions))
+        select(*keys, converted_closed, *_conversion_columns(conversions))
         .select_from(conversions)
         .join(
             assignment,
@@ -223,15 +245,30 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
                 assignment.run_id == conversions.c.run_id,
             ),
         )
-        .group_by(*keys)
+        .where(_taken_as_assigned())
+        .group_by(*keys, converted_closed)
     )
     statement = _with_conversions(
-        carts, converted, ["release_id", "experiment", "arm", "after_decision"]
+        carts, converted, ["release_id", "experiment", "arm", "after_decision", "closed"]
     )
     return [
-        ArmTotals(row.release_id, row.experiment, row.arm, row.after_decision, _totals(row))
+        ArmTotals(
+            row.release_id,
+            row.experiment,
+            row.arm,
+            row.after_decision,
+            _totals(row),
+            row.closed,
+        )
         for row in (await session.execute(statement)).all()
     ]
+
+
+def _taken_as_assigned() -> ColumnElement[bool]:
+    """Carts that took the arm they were assigned, or have not reached the split yet: a cart
+    that reached it after a decision took the winner, and would blur its own arm."""
+    assignment = ExperimentAssignment
+    return or_(assignment.arm_taken.is_(None), assignment.arm_taken == assignment.arm)
 
 
 @dataclass(frozen=True)

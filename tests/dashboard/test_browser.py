@@ -27,8 +27,9 @@ EMAIL = "ana@shop.example"
 
 
 def shoppers(now: datetime) -> list[Shopper]:
-    """60 carts split between the arms, 8 held out; and 5 of another shop, not Ana's."""
-    start = now - timedelta(days=2)
+    """60 carts split between the arms, 8 held out, their windows closed; one more still in
+    its window; and 5 of another shop, not Ana's."""
+    start = now - timedelta(days=10)
     carts = [
         Shopper(
             f"help-{n}", "help", start + timedelta(minutes=n),
@@ -64,6 +65,9 @@ class Held:
 
     carts: int
     held_out: int
+    measured: int  # treated carts whose window closed: the base of the rates
+    measured_conversions: int
+    held_out_measured: int
     conversions: int
     revenue: Decimal
     holdout_conversions: int
@@ -82,6 +86,8 @@ async def held_for(sessions: async_sessionmaker[AsyncSession], shop: str) -> Hel
         return order is not None and entry.abandoned_at <= order.placed_at <= entry.window_ends_at
 
     treated = [e for e in shop_entries if not e.held_out]
+    now = datetime.now(UTC)
+    closed = [e for e in treated if e.window_ends_at <= now]
     messages = {
         (m.workflow_id, m.run_id, m.message_id): m.step
         for m in await rows(sessions, Message)
@@ -103,6 +109,9 @@ async def held_for(sessions: async_sessionmaker[AsyncSession], shop: str) -> Hel
     return Held(
         carts=len(shop_entries),
         held_out=len(shop_entries) - len(treated),
+        measured=len(closed),
+        measured_conversions=sum(converted(e) for e in closed),
+        held_out_measured=sum(1 for e in shop_entries if e.held_out and e.window_ends_at <= now),
         conversions=sum(converted(e) for e in treated),
         revenue=sum((orders[e.cart_id].total for e in treated if converted(e)), Decimal(0)),
         holdout_conversions=sum(converted(e) for e in shop_entries if e.held_out),
@@ -154,11 +163,13 @@ async def test_a_marketer_reads_what_the_database_holds_for_their_shop(
         await expect(number("conversions")).to_have_text(f"{held.conversions}")
         await expect(number("holdout-conversions")).to_have_text(f"{held.holdout_conversions}")
         await expect(number("recovered-revenue")).to_have_text(f"{held.revenue:,.2f} TRY")
+        # rates count the carts whose window has closed (all but the latest)
+        assert held.measured == treated - 1
         await expect(number("conversion-rate")).to_have_text(
-            f"{100 * held.conversions / treated:.1f}%"
+            f"{100 * held.measured_conversions / held.measured:.1f}%"
         )
         await expect(number("holdout-conversion-rate")).to_have_text(
-            f"{100 * held.holdout_conversions / held.held_out:.1f}%"
+            f"{100 * held.holdout_conversions / held.held_out_measured:.1f}%"
         )
         assert report.incremental_revenue is not None
         await expect(number("incremental-revenue")).to_have_text(

@@ -228,3 +228,48 @@ async def test_a_holdout_far_from_its_share_is_flagged_in_words(
 
     assert report.holdout_sample_ratio is not None and report.holdout_sample_ratio.mismatch
     assert "Holdout share: MISMATCH" in format_report(report)
+
+
+async def test_carts_still_in_their_window_are_counted_but_not_compared(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # A timing experiment: the fast arm's buyers buy a day after abandonment, the slow
+    # arm's three days after; both end at 30%. Looked at on day two, the fast arm would look
+    # far better if carts still in their (4-day) window counted as not converted.
+    release = await publish_release(session_factory)
+    carts = []
+    for arm, bought_after in (("help", timedelta(days=1)), ("scarcity", timedelta(days=3))):
+        carts += [
+            CartRecord(
+                cart_id=f"{arm}-{n}",
+                arms={"subject": arm},
+                revenue=Decimal("100") if n < 60 else None,
+                bought_after=bought_after,
+            )
+            for n in range(200)
+        ]
+    await add_carts(session_factory, release, carts)
+
+    async def report_on(day: int) -> JourneyReport:
+        return await journey_report(
+            session_factory,
+            journey="abandoned_cart",
+            shops=None,
+            since=None,
+            settings=settings_for_tests(),
+            now=ABANDONED_AT + timedelta(days=day),
+        )
+
+    early, late = await report_on(2), await report_on(5)
+
+    [arms_early] = early.experiments
+    assert [(a.carts, a.measured_carts, a.conversions) for a in arms_early.arms] == [
+        (200, 0, 60),  # bought already: counted, not compared yet
+        (200, 0, 0),
+    ]
+    assert not any(lift.significant for a in arms_early.arms for lift in a.conversion_lifts)
+    [arms_late] = late.experiments
+    assert [(a.measured_carts, a.conversions) for a in arms_late.arms] == [(200, 60), (200, 60)]
+    help_arm = arms_late.arms[0]
+    [versus_scarcity] = [lift for lift in help_arm.conversion_lifts if lift.versus != "holdout"]
+    assert versus_scarcity.absolute.estimate == 0
