@@ -16,6 +16,12 @@ def parse_percent(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"write a share such as 10% or 2.5%, not {_written(value)}")
     text = str(value).strip().replace(" ", "")
+    if re.fullmatch(r"0?\.\d+", text):
+        # 0.1 is one in ten written as a fraction, or a tenth of a percent: ask which
+        raise ValueError(
+            f"{value} reads as {value}%: write 10% for one customer in ten, or {value}% if "
+            "you mean that few"
+        )
     # Read loosely first, so 100% is said to be too large rather than malformed.
     if not re.fullmatch(r"\d+(\.\d{1,2})?%?", text):
         raise ValueError(f"malformed share {value!r}: write a share such as 10% or 2.5%")

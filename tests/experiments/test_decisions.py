@@ -58,23 +58,25 @@ async def test_a_clear_winner_with_enough_carts_is_recorded_by_the_rule(
 
 
 @pytest.mark.parametrize(
-    ("help_carts", "scarcity_carts", "why"),
+    ("help_carts", "help_conversions", "scarcity_carts", "why"),
     [
-        (90, 90, "fewer than min_carts (100) in each arm, however clear"),
-        (440, 330, "a sample-ratio mismatch: 440/330 of a 50/50 split"),
+        (95, 80, 95, "fewer than min_carts (100) in each arm, however clear"),
+        (440, 220, 330, "a sample-ratio mismatch: 440/330 of a 50/50 split"),
     ],
 )
 async def test_the_rule_waits_while_arms_are_small_or_assignment_looks_broken(
     session_factory: async_sessionmaker[AsyncSession],
     help_carts: int,
+    help_conversions: int,
     scarcity_carts: int,
     why: str,
 ) -> None:
     release = await publish_release(session_factory)
+    # clear enough otherwise: scarcity has the purchases a comparison needs (10 or more)
     await add_carts(
         session_factory,
         release,
-        _arm("help", help_carts, help_carts // 2) + _arm("scarcity", scarcity_carts, 5),
+        _arm("help", help_carts, help_conversions) + _arm("scarcity", scarcity_carts, 12),
     )
 
     assert await _decide(session_factory, release) is None, why

@@ -628,6 +628,10 @@ def test_the_steps_of_an_arm_are_named_by_their_arm(tmp_path: Path) -> None:
             "holdout: 0%",
             "a holdout of 0% holds nobody out: write a share such as 10%, or leave `holdout` out",
         ),
+        (
+            "holdout: 0.1",
+            "0.1 reads as 0.1%: write 10% for one customer in ten, or 0.1% if you mean that few",
+        ),
         ("holdout: yes", "write a share such as 10% or 2.5%, not the yes/no value true"),
         ("holdout: [10%]", "write a share such as 10% or 2.5%, not a list"),
     ],
@@ -636,6 +640,8 @@ def test_a_holdout_is_written_as_a_share(tmp_path: Path, line: str, problem: str
     assert problems_for(tmp_path, HEADER + line + "\n" + SEND_REMINDER) == [("holdout", problem)]
 
 
-@pytest.mark.parametrize("line", ["holdout: 10%", "holdout: 2.5%", "holdout: 10", "holdout: 50%"])
+@pytest.mark.parametrize(
+    "line", ["holdout: 10%", "holdout: 2.5%", "holdout: 10", "holdout: 50%", "holdout: 0.5%"]
+)
 def test_a_holdout_share_is_accepted(tmp_path: Path, line: str) -> None:
     assert problems_for(tmp_path, HEADER + line + "\n" + SEND_REMINDER) == []
