@@ -3,11 +3,10 @@
 The rule records a winner once all of these hold:
 - every arm has at least `min_carts` carts (that entered before any decision);
 - the sample-ratio check passes: assignment is not broken;
-- the best arm on the rule's metric is ahead of every other arm with an always-valid 95%
-  interval that excludes no difference. With more than two arms each comparison is made
-  at 5% (no correction): the always-valid intervals already stay valid when checked after
-  every cart, and a rule that waits for the best arm to beat *each* other arm is stricter
-  than one that asks whether the arms differ at all.
+- the best arm on the rule's metric is ahead of every other arm, each comparison's
+  always-valid p-value below 5% divided by the number of other arms (Bonferroni: with
+  two arms, the 95% interval excludes no difference). Always-valid p-values stay valid
+  when checked after every cart, so the rule may look as often as it likes.
 
 From then on, new carts reaching the split take the winner; carts past it keep the arm
 they took. The workflow learns it at the split through an activity, so replays do not
@@ -37,6 +36,7 @@ from storage.decisions import StoredDecision
 from storage.reports import ReportScope
 
 RULE = "rule"  # `decided_by` of a decision the rule made
+ALPHA = 0.05  # the rule's false-winner rate, shared among the comparisons it makes
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,11 @@ def rule_verdict(result: ExperimentResult, rule: DecideRule) -> Verdict | None:
     best = max(result.arms, key=lambda arm: _estimate(arm, rule.metric))
     lifts = best.conversion_lifts if rule.metric == Metric.CONVERSION else best.revenue_lifts
     over_arms = [lift for lift in lifts if lift.versus.startswith("arm ")]
-    if not over_arms or not all(lift.significant and lift.absolute.low > 0 for lift in over_arms):
+    # Each comparison at 5% / (arms - 1), Bonferroni: with three or more arms, the chance
+    # that some arm looks best by luck grows with their number.
+    threshold = ALPHA / max(1, len(over_arms))
+    ahead = [lift.p_value < threshold and lift.absolute.estimate > 0 for lift in over_arms]
+    if not over_arms or not all(ahead):
         return None
     metric = "conversion" if rule.metric == Metric.CONVERSION else "revenue per cart"
     worst = max(over_arms, key=lambda lift: lift.p_value)

@@ -53,6 +53,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scipy.optimize import brentq
+from scipy.stats import norm
 
 from journey_schema.models import Metric  # what an experiment is decided on
 
@@ -212,8 +213,13 @@ def carts_needed(
     alpha: float = 0.05,
     mixture_sd: float,
     treatment_share: float = 0.5,
+    power: float = 0.5,
 ) -> int:
     """About how many carts in all (both groups) until an absolute `lift` is detectable.
+
+    With `power` above one half, the number at which a true lift of that size is found
+    that often at the last look: the half-width plus z_power standard errors falls to the
+    lift (z_power = norm.ppf(power); 0.84 for 80%). Earlier looks only add to it.
 
     The number N where the always-valid interval's half-width falls to `lift`, with
     n_t = treatment_share * N, n_c = the rest, and both groups spread like the control
@@ -233,11 +239,15 @@ def carts_needed(
         raise ValueError(f"the treatment's share is between 0 and 1, not {treatment_share}")
     if not _normal_enough(control):
         raise NotEnoughData("the control has too few purchases yet to plan a sample size from")
+    if not 0 < power < 1:
+        raise ValueError(f"the power is between 0 and 1, not {power}")
+    z_power = float(norm.ppf(power))
     per_cart = control.variance / (treatment_share * (1 - treatment_share))
 
     def excess(log_carts: float) -> float:
         v = per_cart / math.exp(log_carts)
-        return _half_width(v, alpha=alpha, mixture_sd=mixture_sd) - lift
+        spread = z_power * math.sqrt(v)
+        return _half_width(v, alpha=alpha, mixture_sd=mixture_sd) + spread - lift
 
     low, high = math.log(2), math.log(_MAX_CARTS)
     if excess(low) <= 0:

@@ -67,6 +67,7 @@ PRIOR_CONVERSION = 0.10
 # one percentage point (smaller lifts need more carts than most shops ever have).
 PROJECTED_RELATIVE_LIFT = 0.2
 PROJECTED_MIN_LIFT = 0.01
+PROJECTED_POWER = 0.8  # "needs N more carts": the carts at which such a lift shows 4 times in 5
 
 
 async def journeys_of(
@@ -470,30 +471,36 @@ def _sample_ratio(split: SplitSpec, totals: dict[str, Totals]) -> SampleRatioSta
 
 
 def _projection(split: SplitSpec, totals: dict[str, Totals], *, carts: int) -> str | None:
-    """How many more carts until a lift of a fifth over the control's conversion would
-    show, if there is one: what a small shop needs to know before it waits. Until the
-    control has purchases enough to plan from, it assumes one cart in ten converts."""
+    """How many more carts until a lift of a fifth over the control's conversion would be
+    found four times in five (80% power), if there is one: what a small shop needs to know
+    before it waits. Planned for the smallest arm against the control; until the control
+    has purchases enough to plan from, it assumes one cart in ten converts."""
     observed = _conversion_sample(totals[split.control])
-    share = split.arms[split.control].weight / 100
-    plans = [(observed, "")]
+    control_weight = split.arms[split.control].weight
+    others = [arm.weight for name, arm in split.arms.items() if name != split.control]
+    pair = control_weight + min(others)  # percent of the experiment's carts in the pair
     assumed = Sample(n=1000, total=1000 * PRIOR_CONVERSION, total_squares=1000 * PRIOR_CONVERSION)
-    plans.append((assumed, f", if about {PRIOR_CONVERSION:.0%} of carts convert"))
+    plans = [(observed, ""), (assumed, f", if about {PRIOR_CONVERSION:.0%} of carts convert")]
     for control, assumption in plans:
-        rate = control.mean
-        lift = max(PROJECTED_MIN_LIFT, PROJECTED_RELATIVE_LIFT * rate)
+        lift = max(PROJECTED_MIN_LIFT, PROJECTED_RELATIVE_LIFT * control.mean)
         try:
-            needed = carts_needed(
-                control, lift=lift, mixture_sd=_tau(Metric.CONVERSION), treatment_share=1 - share
+            in_pair = carts_needed(
+                control,
+                lift=lift,
+                mixture_sd=_tau(Metric.CONVERSION),
+                treatment_share=min(others) / pair,
+                power=PROJECTED_POWER,
             )
         except NotEnoughData:
             continue
-        more = max(0, needed - carts)
+        more = max(0, math.ceil(in_pair * 100 / pair) - carts)
         points = f"{lift * 100:.1f}".rstrip("0").rstrip(".")
+        chance = f"an {PROJECTED_POWER:.0%} chance"
         if more == 0:
-            return f"has enough carts to detect a lift of {points} points in conversion"
+            return f"has carts enough for {chance} to detect a lift of {points} points"
         return (
-            f"needs about {more:,} more carts to detect a lift of {points} points in "
-            f"conversion{assumption}"
+            f"needs about {more:,} more carts for {chance} to detect a lift of {points} "
+            f"points in conversion{assumption}"
         )
     return None
 

@@ -256,6 +256,23 @@ def test_carts_needed_is_about_where_a_lift_that_size_is_detected() -> None:
     assert detected_halfway < 0.3  # and not an overestimate: measured 14%
 
 
+def test_carts_needed_for_80_percent_power_detects_that_lift_four_times_in_five() -> None:
+    pilot = Sample(n=1_000, total=100, total_squares=100)  # a 10% control so far
+    needed = carts_needed(pilot, lift=0.03, mixture_sd=TAU, power=0.8)
+    per_arm = math.ceil(needed / 2 / LOOK_EVERY) * LOOK_EVERY
+    rng = np.random.default_rng(20261201)
+    treatment = conversion_arm(rng, rate=0.13, carts=per_arm)
+    control = conversion_arm(rng, rate=BASELINE, carts=per_arm)
+
+    detected = float(np.mean(first_declared(treatment, control, mixture_sd=TAU) <= per_arm))
+
+    print(f"carts needed for 3 points at 80% power: {needed}; detected by then {detected:.1%}")
+    assert needed > 1.5 * carts_needed(pilot, lift=0.03, mixture_sd=TAU)  # half the time
+    # the treatment spreads a little more than planned (see the test above): a few points
+    # under 80% at the last look alone, the earlier looks add to it
+    assert detected >= 0.75
+
+
 def test_carts_needed_grows_with_a_smaller_lift_and_an_uneven_split() -> None:
     pilot = Sample(n=1_000, total=100, total_squares=100)
 
