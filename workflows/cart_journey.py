@@ -201,6 +201,8 @@ class CartJourneyWorkflow:
             if entered.held_out:
                 await self._hold_out()
                 return
+            # `JourneyHoldout = false` finds the messaged carts in the Temporal UI
+            workflow.upsert_search_attributes([sa.JOURNEY_HOLDOUT.value_set(False)])
         try:
             await self._run_steps(journey.steps, "steps")
         except _JourneyStopped:

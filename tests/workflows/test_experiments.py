@@ -107,6 +107,7 @@ async def test_a_customer_takes_the_same_arm_on_every_cart_and_it_is_findable(
         {"first_wait": "fast"},
     ]
     assert described.typed_search_attributes.get(JOURNEY_ARMS) == ["first_wait:slow"]
+    assert described.typed_search_attributes.get(JOURNEY_HOLDOUT) is False
     assert (finished.outcome, finished.arms) == (Outcome.EXPIRED, {"first_wait": "slow"})
     messages = {m.cart_id: m for m in await rows(session_factory, Message)}
     assert messages["cart-slow"].arms == {"first_wait": "slow"}
