@@ -89,7 +89,10 @@ async def figures_now(
     currencies = await queries.carts_by_currency(session, base)
     currency = max(currencies, key=lambda c: currencies[c]) if currencies else None
     scope = ReportScope(release.journey, None, None, now, currency, release.id)
-    arms = ArmFigures.of(await queries.totals_by_arm(session, scope), release.id, split.experiment)
+    customers = await queries.customers_by_group(session, scope)
+    arms = ArmFigures.of(
+        await queries.totals_by_arm(session, scope), release.id, split.experiment, customers
+    )
     held = measured_holdout(await queries.totals_by_release(session, scope), release.id)
     decision = await decisions.decision_for(
         session, release_id=release.id, experiment=split.experiment

@@ -33,7 +33,7 @@ from experiments.sequential import (
 from experiments.sequential import Interval as StatsInterval
 from journey_schema.clock import attribution_window
 from journey_schema.durations import format_duration
-from journey_schema.models import Metric, SplitSpec
+from journey_schema.models import Assign, Metric, SplitSpec
 from journey_schema.release import Release, from_content
 from journey_schema.walk import splits
 from reports.model import (
@@ -100,6 +100,7 @@ async def journey_report(
             steps=await queries.totals_by_step(session, scope),
             days=await queries.totals_by_day(session, scope),
             recent=await queries.recent_entries(session, scope),
+            customers=await queries.customers_by_group(session, scope),
         )
         release_ids = sorted({r.release_id for r in data.releases})
         definitions = await _releases(session, release_ids)
@@ -126,6 +127,7 @@ class _Data:
     steps: list[queries.StepTotals]
     days: list[queries.DayTotals]
     recent: list[queries.RecentEntry]
+    customers: dict[tuple[str, str, str], int]
 
 
 async def _releases(session: AsyncSession, release_ids: Sequence[str]) -> dict[str, Release]:
@@ -179,7 +181,7 @@ def _report(
         treated=treated,
         holdout=holdout,
         incremental_revenue=_incremental(comparable, held_measured) if holdout else None,
-        holdout_sample_ratio=_holdout_ratio(data.releases, definitions),
+        holdout_sample_ratio=_holdout_ratio(data.customers, definitions),
         releases=_release_summaries(data.releases),
         experiments=_experiments(data, definitions, decided),
         steps=step_tree(newest, data.steps, data.reached) if newest else [],
@@ -338,7 +340,7 @@ def _experiments(
                     release,
                     path,
                     split,
-                    ArmFigures.of(data.arms, release.id, split.experiment),
+                    ArmFigures.of(data.arms, release.id, split.experiment, data.customers),
                     held=measured_holdout(data.releases, release.id),
                     decision=decision_of.get((release.id, split.experiment)),
                 )
@@ -354,9 +356,16 @@ class ArmFigures:
     every: dict[str, Totals]
     measured: dict[str, Totals]
     after_decision: int
+    customers: dict[str, int]  # distinct customers per arm (the sample-ratio check's units)
 
     @classmethod
-    def of(cls, rows: Iterable[queries.ArmTotals], release_id: str, experiment: str) -> ArmFigures:
+    def of(
+        cls,
+        rows: Iterable[queries.ArmTotals],
+        release_id: str,
+        experiment: str,
+        customers: dict[tuple[str, str, str], int],
+    ) -> ArmFigures:
         every: dict[str, list[Totals]] = {}
         measured: dict[str, list[Totals]] = {}
         after = 0
@@ -373,6 +382,11 @@ class ArmFigures:
             every={arm: _sum(t) for arm, t in every.items()},
             measured={arm: _sum(t) for arm, t in measured.items()},
             after_decision=after,
+            customers={
+                arm: count
+                for (release, name, arm), count in customers.items()
+                if release == release_id and name == experiment
+            },
         )
 
 
@@ -418,7 +432,7 @@ def experiment_result(
         control=split.control,
         rule=_rule(split),
         arms=groups,
-        sample_ratio=_sample_ratio(split, totals),
+        sample_ratio=_sample_ratio(split, totals, arms.customers),
         decision=_decision_view(decision) if decision else None,
         projection=_projection(split, measured, carts=sum(t.carts for t in totals.values())),
         carts_after_decision=arms.after_decision,
@@ -426,20 +440,21 @@ def experiment_result(
 
 
 def _holdout_ratio(
-    totals: list[queries.ReleaseTotals], definitions: dict[str, Release]
+    customers: dict[tuple[str, str, str], int], definitions: dict[str, Release]
 ) -> SampleRatioStatus | None:
-    """Held-out and messaged carts against the planned share: a broken holdout would make
-    every lift wrong."""
+    """Held-out and messaged customers against the planned share, in the newest release
+    with a holdout: a broken holdout would make every lift wrong. Customers, not carts:
+    the holdout deals out customers, and one who comes back with many carts would look
+    like a mismatch."""
     with_holdout = [r for r in definitions.values() if r.definition.holdout]
     if not with_holdout:
         return None
     release = max(with_holdout, key=lambda r: r.version)
     share = release.definition.holdout or 0
+    group = (release.id, queries.HOLDOUT_GROUP)
     observed = {
-        HOLDOUT: sum(t.totals.carts for t in totals if t.release_id == release.id and t.held_out),
-        TREATED: sum(
-            t.totals.carts for t in totals if t.release_id == release.id and not t.held_out
-        ),
+        HOLDOUT: customers.get((*group, queries.HELD_OUT), 0),
+        TREATED: customers.get((*group, queries.MESSAGED), 0),
     }
     weights = {HOLDOUT: share, TREATED: 10_000 - share}
     check = sample_ratio_check(observed, weights)
@@ -458,8 +473,15 @@ def _rule(split: SplitSpec) -> str | None:
     return f"decide on {metric} with at least {split.decide.min_carts:,} carts per arm"
 
 
-def _sample_ratio(split: SplitSpec, totals: dict[str, Totals]) -> SampleRatioStatus:
-    observed = {name: t.carts for name, t in totals.items()}
+def _sample_ratio(
+    split: SplitSpec, totals: dict[str, Totals], customers: dict[str, int]
+) -> SampleRatioStatus:
+    """The arms' units against their weights: customers when the arm sticks to the
+    customer (their carts all land in one arm), carts when each cart is assigned."""
+    if split.assign == Assign.CUSTOMER:
+        observed = {name: customers.get(name, 0) for name in split.arms}
+    else:
+        observed = {name: t.carts for name, t in totals.items()}
     weights = {name: arm.weight for name, arm in split.arms.items()}
     check = sample_ratio_check(observed, weights)
     return SampleRatioStatus(

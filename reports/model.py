@@ -69,7 +69,7 @@ class SampleRatioStatus(_Frozen):
     p_value: float | None  # None: too few carts to check
     mismatch: bool  # p < 0.001: assignment is broken, do not trust the numbers
     expected: dict[str, float]  # group -> planned share
-    observed: dict[str, int]  # group -> carts
+    observed: dict[str, int]  # group -> customers (carts for `assign: cart`)
 
 
 class DecisionAction(StrEnum):

@@ -537,3 +537,37 @@ async def journeys_of(session: AsyncSession, shops: Sequence[str] | None) -> lis
     if shops is not None:
         statement = statement.where(entry.shop.in_(shops))
     return list(await session.scalars(statement))
+
+
+async def customers_by_group(
+    session: AsyncSession, scope: ReportScope
+) -> dict[tuple[str, str, str], int]:
+    """Distinct customers per (release, experiment, arm) and per (release, "holdout",
+    "held out"/"messaged"): the units a customer-sticky assignment deals out, which the
+    sample-ratio check counts (a customer's carts all land on one side)."""
+    entry, assignment = JourneyEntryRow, ExperimentAssignment
+    customers = func.count(func.distinct(entry.customer_id))
+    arms = (
+        select(assignment.release_id, assignment.experiment, assignment.arm, customers)
+        .select_from(entry)
+        .join(
+            assignment,
+            and_(assignment.workflow_id == entry.workflow_id, assignment.run_id == entry.run_id),
+        )
+        .where(*scope.where(), assignment.after_decision.is_(False))
+        .group_by(assignment.release_id, assignment.experiment, assignment.arm)
+    )
+    holdout = (
+        select(entry.release_id, entry.held_out, customers)
+        .where(*scope.where())
+        .group_by(entry.release_id, entry.held_out)
+    )
+    counted: dict[tuple[str, str, str], int] = {}
+    for release_id, experiment, arm, count in (await session.execute(arms)).all():
+        counted[(release_id, experiment, arm)] = int(count)
+    for release_id, held_out, count in (await session.execute(holdout)).all():
+        counted[(release_id, HOLDOUT_GROUP, HELD_OUT if held_out else MESSAGED)] = int(count)
+    return counted
+
+
+HOLDOUT_GROUP, HELD_OUT, MESSAGED = "~holdout", "held out", "messaged"

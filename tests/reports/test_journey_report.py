@@ -273,3 +273,38 @@ async def test_carts_still_in_their_window_are_counted_but_not_compared(
     help_arm = arms_late.arms[0]
     [versus_scarcity] = [lift for lift in help_arm.conversion_lifts if lift.versus != "holdout"]
     assert versus_scarcity.absolute.estimate == 0
+
+
+async def test_the_sample_ratio_check_counts_customers_when_arms_stick_to_them(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # 100 customers in each arm; 20 of scarcity's come back with 5 carts each. Counted by
+    # cart that is 100 against 180, a "mismatch"; by customer, as planned.
+    release = await publish_release(session_factory)
+    carts = [
+        CartRecord(cart_id=f"h{n}", customer_id=f"ch{n}", arms={"subject": "help"})
+        for n in range(100)
+    ]
+    for n in range(100):
+        repeats = 5 if n < 20 else 1
+        carts += [
+            CartRecord(
+                cart_id=f"s{n}-{k}", customer_id=f"cs{n}", arms={"subject": "scarcity"}
+            )
+            for k in range(repeats)
+        ]
+    await add_carts(session_factory, release, carts)
+
+    report = await journey_report(
+        session_factory,
+        journey="abandoned_cart",
+        shops=None,
+        since=None,
+        settings=settings_for_tests(),
+        now=ABANDONED_AT + timedelta(days=10),
+    )
+
+    [experiment] = report.experiments
+    assert [arm.carts for arm in experiment.arms] == [100, 180]
+    assert experiment.sample_ratio.observed == {"help": 100, "scarcity": 100}
+    assert not experiment.sample_ratio.mismatch
