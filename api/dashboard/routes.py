@@ -56,7 +56,7 @@ async def login(
     expected = dashboard.cookies.login_token(request)
     if expected is None or not same_token(csrf_token, expected):
         raise CsrfRefused
-    if (wait := dashboard.throttle.wait(email)) > 0:
+    if (wait := dashboard.throttle.attempt(email)) > 0:
         return dashboard.pages.render(
             "login.html",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
@@ -67,8 +67,7 @@ async def login(
             f" {math.ceil(wait / 60)} minute(s).",
         )
     account = await log_in(sessions, dashboard.passwords, email=email, password=password)
-    if account is None:
-        dashboard.throttle.failed(email)
+    if account is None:  # counted by `attempt` already
         return dashboard.pages.render(
             "login.html",
             status_code=status.HTTP_401_UNAUTHORIZED,

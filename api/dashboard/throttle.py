@@ -1,5 +1,7 @@
-"""Wrong passwords per email: after `attempts` within `window`, that email's logins are
-refused until the oldest of them is `window` old. Counted the same for emails nobody has,
+"""Login attempts per email: after `attempts` within `window` that did not succeed, that
+email's logins are refused until the oldest of them is `window` old. An attempt counts
+from the moment it starts (`attempt`), before the password is checked, so concurrent
+guesses can not all slip in under the limit; a success clears the email's count. Counted the same for emails nobody has,
 so the refusal tells nothing about who has an account.
 
 In memory, per API process (like api/rate_limit.py): N processes allow N times the
@@ -43,6 +45,14 @@ class LoginThrottle:
         if len(failures) < self.attempts:
             return 0.0
         return failures[0] + self.window - self._clock()
+
+    def attempt(self, email: str) -> float:
+        """Count an attempt for the email, unless it must wait: the seconds to wait (the
+        attempt is refused and not counted), or 0 (counted; go on and check it)."""
+        wait = self.wait(email)
+        if wait <= 0:
+            self.failed(email)
+        return wait
 
     def failed(self, email: str) -> None:
         key = normalized_email(email)

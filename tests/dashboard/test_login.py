@@ -305,3 +305,14 @@ def test_the_throttle_forgets_failures_older_than_its_window_and_the_oldest_emai
     throttle.failed("c@x.example")  # over capacity: a@ is forgotten
     throttle.failed("a@x.example")
     assert throttle.wait("a@x.example") == 0
+
+
+def test_an_attempt_counts_before_its_password_is_checked() -> None:
+    # Concurrent guesses each start before any has failed: all must count at once.
+    throttle = LoginThrottle(attempts=3, window=60, clock=lambda: 0.0)
+    started = [throttle.attempt("a@x.example") for _ in range(5)]
+
+    assert started[:3] == [0.0, 0.0, 0.0]  # three go on to be checked
+    assert all(wait > 0 for wait in started[3:])  # the rest are refused unchecked
+    throttle.succeeded("a@x.example")
+    assert throttle.attempt("a@x.example") == 0.0
