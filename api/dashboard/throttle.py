@@ -1,8 +1,8 @@
 """Login attempts per email: after `attempts` within `window` that did not succeed, that
 email's logins are refused until the oldest of them is `window` old. An attempt counts
 from the moment it starts (`attempt`), before the password is checked, so concurrent
-guesses can not all slip in under the limit; a success clears the email's count. Counted the same for emails nobody has,
-so the refusal tells nothing about who has an account.
+guesses can not all slip in under the limit; a success clears the email's count. Counted
+the same for emails nobody has, so the refusal tells nothing about who has an account.
 
 In memory, per API process (like api/rate_limit.py): N processes allow N times the
 attempts, still few enough to stop guessing. At most `capacity` emails are remembered; past
