@@ -21,8 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_messages_run", "messages", ["workflow_id", "run_id"])
-    op.create_index("ix_entries_journey_time", "journey_entries", ["journey", "abandoned_at"])
+    # A plain CREATE INDEX holds writes to the table while it builds (`messages` is the
+    # outbox, `engagement_events` takes every open and click). A large deployment creates
+    # these first with CREATE INDEX CONCURRENTLY (CHANGELOG, 0.2); `if_not_exists` then
+    # skips them here.
+    op.create_index("ix_messages_run", "messages", ["workflow_id", "run_id"], if_not_exists=True)
+    op.create_index(
+        "ix_entries_journey_time", "journey_entries", ["journey", "abandoned_at"], if_not_exists=True
+    )
     # What became of a message, read from the index alone (an index-only scan on
     # PostgreSQL): the unique key's columns do not hold `machine` and `occurred_at`.
     op.create_index(
@@ -30,6 +36,7 @@ def upgrade() -> None:
         "engagement_events",
         ["workflow_id", "run_id", "message_id"],
         postgresql_include=["kind", "machine", "occurred_at"],
+        if_not_exists=True,
     )
 
 
