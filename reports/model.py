@@ -17,18 +17,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+# An interval's end without a bound yet (too little data) is infinite here and null in JSON.
+Bound = Annotated[
+    float,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "null"}],
+            "description": "null: not enough data yet to bound it",
+        }
+    ),
+]
+
+
 class Interval(_Frozen):
     estimate: float
-    low: float  # -inf / inf are written as null in JSON: not enough data to bound it
-    high: float
+    low: Bound
+    high: Bound
 
 
 class Lift(_Frozen):
