@@ -225,18 +225,19 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
         _closed(entry.window_ends_at, scope),
         _closed(conversions.c.window_ends_at, scope),
     )
+    took_winner = _took_another_arm()
     carts = (
-        select(*keys, closed, *_carts_columns())
+        select(*keys, closed, took_winner, *_carts_columns())
         .select_from(entry)
         .join(
             assignment,
             and_(assignment.workflow_id == entry.workflow_id, assignment.run_id == entry.run_id),
         )
-        .where(*scope.where(), _taken_as_assigned())
-        .group_by(*keys, closed)
+        .where(*scope.where())
+        .group_by(*keys, closed, took_winner)
     )
     converted = (
-        select(*keys, converted_closed, *_conversion_columns(conversions))
+        select(*keys, converted_closed, took_winner, *_conversion_columns(conversions))
         .select_from(conversions)
         .join(
             assignment,
@@ -245,12 +246,15 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
                 assignment.run_id == conversions.c.run_id,
             ),
         )
-        .where(_taken_as_assigned())
-        .group_by(*keys, converted_closed)
+        .group_by(*keys, converted_closed, took_winner)
     )
     statement = _with_conversions(
-        carts, converted, ["release_id", "experiment", "arm", "after_decision", "closed"]
+        carts,
+        converted,
+        ["release_id", "experiment", "arm", "after_decision", "closed", "took_winner"],
     )
+    # A cart that reached the split after a decision took the winner, and would blur its
+    # own arm: left out (grouped apart rather than filtered, which misleads the planner).
     return [
         ArmTotals(
             row.release_id,
@@ -261,14 +265,16 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
             row.closed,
         )
         for row in (await session.execute(statement)).all()
+        if not row.took_winner
     ]
 
 
-def _taken_as_assigned() -> ColumnElement[bool]:
-    """Carts that took the arm they were assigned, or have not reached the split yet: a cart
-    that reached it after a decision took the winner, and would blur its own arm."""
+def _took_another_arm() -> Any:
+    """The cart reached the split after a decision and took the winner, not its arm."""
     assignment = ExperimentAssignment
-    return or_(assignment.arm_taken.is_(None), assignment.arm_taken == assignment.arm)
+    return and_(assignment.arm_taken.is_not(None), assignment.arm_taken != assignment.arm).label(
+        "took_winner"
+    )
 
 
 @dataclass(frozen=True)

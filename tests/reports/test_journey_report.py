@@ -308,3 +308,29 @@ async def test_the_sample_ratio_check_counts_customers_when_arms_stick_to_them(
     assert [arm.carts for arm in experiment.arms] == [100, 180]
     assert experiment.sample_ratio.observed == {"help": 100, "scarcity": 100}
     assert not experiment.sample_ratio.mismatch
+
+
+async def test_a_cart_that_took_the_winner_after_a_decision_leaves_its_own_arm(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    release = await publish_release(session_factory)
+    carts = [CartRecord(cart_id=f"h{n}", arms={"subject": "help"}) for n in range(10)]
+    carts += [CartRecord(cart_id=f"s{n}", arms={"subject": "scarcity"}) for n in range(10)]
+    # assigned scarcity, reached the split once help had won: help's message, not scarcity's
+    carts += [
+        CartRecord(cart_id=f"late{n}", arms={"subject": "scarcity"}, took="help")
+        for n in range(4)
+    ]
+    await add_carts(session_factory, release, carts)
+
+    report = await journey_report(
+        session_factory,
+        journey="abandoned_cart",
+        shops=None,
+        since=None,
+        settings=settings_for_tests(),
+        now=ABANDONED_AT + timedelta(days=10),
+    )
+
+    [experiment] = report.experiments
+    assert [(arm.name, arm.carts) for arm in experiment.arms] == [("help", 10), ("scarcity", 10)]

@@ -89,6 +89,7 @@ class CartRecord:
     currency: str = "TRY"
     abandoned_at: datetime = ABANDONED_AT
     outcome: str | None = None
+    took: str | None = None  # the arm taken at the split, when not its own (a decided winner)
 
 
 async def add_carts(
@@ -132,7 +133,7 @@ def _add(session: AsyncSession, release: Release, cart: CartRecord, window: time
                 after_decision=False,
                 assigned_at=cart.abandoned_at,
                 reached_at=cart.abandoned_at,
-                arm_taken=arm,
+                arm_taken=cart.took or arm,
             )
         )
     sent_at = cart.abandoned_at + timedelta(hours=1)
