@@ -47,7 +47,7 @@ class Interval(_Frozen):
 class Lift(_Frozen):
     """One group against another: the difference and whether it is clear yet."""
 
-    versus: str = Field(description='What it is measured against: "holdout" or an arm.')
+    versus: str = Field(description='What it is measured against: "holdout" or "arm <name>".')
     absolute: Interval = Field(description="Difference, e.g. 0.02 = two percentage points.")
     relative: Interval | None = Field(
         description="Difference over the baseline, e.g. 0.15 = 15% more; None when the "
