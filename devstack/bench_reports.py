@@ -49,6 +49,7 @@ from devstack.stack import StackError, postgres, prepare_bench_process
 from journey_schema.clock import attribution_window
 from journey_schema.models import JourneyVersion
 from journey_schema.release import Release, freeze
+from releases.publishing import store_release
 from reports.journey_report import journey_report
 from reports.model import JourneyReport
 from settings import Settings
@@ -66,7 +67,6 @@ from storage.models import (
     Message,
     Order,
 )
-from storage.releases import insert_release
 from workflows.client import cart_workflow_id
 from workflows.payloads import Outcome
 
@@ -355,14 +355,7 @@ def _cumulative(weights: Sequence[float]) -> Iterator[float]:
 async def publish(sessions: async_sessionmaker[AsyncSession]) -> Release:
     release = freeze(JourneyVersion.model_validate(yaml.safe_load(JOURNEY_TEXT)), {})
     async with sessions() as session:
-        await insert_release(
-            session,
-            release_id=release.id,
-            journey=release.journey,
-            version=release.version,
-            content=release.content(),
-            published_by="bench-reports",
-        )
+        await store_release(session, release, by="bench-reports")
         await session.commit()
     return release
 

@@ -127,8 +127,10 @@ def _refused(journey: str, version: int, problems: list[JourneyError]) -> Publis
     )
 
 
-async def _publish_release(session: AsyncSession, release: Release, by: str) -> PublishResult:
-    inserted = await stored_releases.insert_release(
+async def store_release(session: AsyncSession, release: Release, *, by: str) -> bool:
+    """Store the frozen release; False if one is held under its id or its version. The
+    caller commits."""
+    return await stored_releases.insert_release(
         session,
         release_id=release.id,
         journey=release.journey,
@@ -136,7 +138,10 @@ async def _publish_release(session: AsyncSession, release: Release, by: str) -> 
         content=release.content(),
         published_by=by,
     )
-    if inserted:
+
+
+async def _publish_release(session: AsyncSession, release: Release, by: str) -> PublishResult:
+    if await store_release(session, release, by=by):
         return PublishResult(release.journey, release.version, Published.NEW, release.id)
     held = await stored_releases.release_of_version(session, release.journey, release.version)
     if held is None or held.id == release.id:

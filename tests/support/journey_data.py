@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from journey_schema.clock import attribution_window
 from journey_schema.models import JourneyVersion
 from journey_schema.release import Release, freeze
+from releases.publishing import store_release
 from storage.models import (
     EngagementEvent,
     ExperimentAssignment,
@@ -22,7 +23,6 @@ from storage.models import (
     Message,
     Order,
 )
-from storage.releases import insert_release
 from workflows.client import cart_workflow_id
 
 ABANDONED_AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -51,14 +51,7 @@ async def publish_release(
     """Store a release of the journey text (its templates are not what reports read)."""
     release = freeze(JourneyVersion.model_validate(yaml.safe_load(text)), {})
     async with sessions() as session:
-        await insert_release(
-            session,
-            release_id=release.id,
-            journey=release.journey,
-            version=release.version,
-            content=release.content(),
-            published_by="test",
-        )
+        await store_release(session, release, by="test")
         await session.commit()
     return release
 
