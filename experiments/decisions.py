@@ -86,9 +86,7 @@ async def figures_now(
 ) -> ExperimentResult:
     """The experiment's figures over every cart of the release, in its main currency."""
     base = ReportScope(release.journey, None, None, now, release_id=release.id)
-    currencies = await queries.carts_by_currency(session, base)
-    currency = max(currencies, key=lambda c: currencies[c]) if currencies else None
-    scope = ReportScope(release.journey, None, None, now, currency, release.id)
+    scope, _ = await queries.in_main_currency(session, base)
     customers = await queries.customers_by_group(session, scope)
     arms = ArmFigures.of(
         await queries.totals_by_arm(session, scope), release.id, split.experiment, customers

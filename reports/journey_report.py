@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
@@ -90,9 +90,7 @@ async def journey_report(
     """The journey's report over its carts in these shops (None: all) since `since`."""
     base = ReportScope(journey, shops, since, now or datetime.now(UTC))
     async with sessions() as session:
-        currencies = await queries.carts_by_currency(session, base)
-        currency = max(currencies, key=lambda c: currencies[c]) if currencies else "XXX"
-        scope = replace(base, currency=currency)
+        scope, other_currency_carts = await queries.in_main_currency(session, base)
         data = _Data(
             releases=await queries.totals_by_release(session, scope),
             arms=await queries.totals_by_arm(session, scope),
@@ -114,7 +112,7 @@ async def journey_report(
         definitions,
         decided,
         recent_arms,
-        other_currency_carts=sum(currencies.values()) - currencies.get(currency, 0),
+        other_currency_carts=other_currency_carts,
         settings=settings,
     )
 
@@ -151,7 +149,7 @@ def _report(
 ) -> JourneyReport:
     rows = data.releases
     with_holdout = {
-        r.release_id for r in rows if r.held_out or definitions_hold_out(definitions, r.release_id)
+        r.release_id for r in rows if r.held_out or _holds_out(definitions, r.release_id)
     }
     treated_totals = _sum(r.totals for r in rows if not r.held_out)
     held_totals = _sum(r.totals for r in rows if r.held_out)
@@ -175,7 +173,7 @@ def _report(
         shop=scope.shops[0] if scope.shops and len(scope.shops) == 1 else None,
         since=scope.since,
         until=scope.until,
-        currency=scope.currency or "XXX",
+        currency=scope.currency or queries.NO_CURRENCY,
         other_currency_carts=other_currency_carts,
         attribution=_attribution(definitions.values()),
         treated=treated,
@@ -249,7 +247,7 @@ def _tau(metric: Metric, *groups: Totals) -> float:
     return default_mixture_sd(metric, PRIOR_CONVERSION * cart_value) if cart_value > 0 else 1.0
 
 
-def definitions_hold_out(definitions: dict[str, Release], release_id: str) -> bool:
+def _holds_out(definitions: dict[str, Release], release_id: str) -> bool:
     release = definitions.get(release_id)
     return bool(release and release.definition.holdout)
 

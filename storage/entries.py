@@ -110,16 +110,3 @@ async def reach_split(
     )
     held = await session.scalar(select(ExperimentAssignment.arm_taken).where(*where))
     return held or arm_taken  # no assignment row: a cart that entered before experiments
-
-
-async def assigned_arm(
-    session: AsyncSession, *, workflow_id: str, run_id: str, experiment: str
-) -> str | None:
-    """The arm the cart was assigned when it entered the journey, if any."""
-    return await session.scalar(
-        select(ExperimentAssignment.arm).where(
-            ExperimentAssignment.workflow_id == workflow_id,
-            ExperimentAssignment.run_id == run_id,
-            ExperimentAssignment.experiment == experiment,
-        )
-    )

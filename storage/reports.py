@@ -11,7 +11,7 @@ else when we received it. Sums of squares come back with the sums, so the statis
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -166,6 +166,19 @@ def _totals(row: Any) -> Totals:
         revenue_squares=Decimal(row.revenue_squares or 0),
         cart_value=Decimal(row.cart_value or 0),
     )
+
+
+async def in_main_currency(session: AsyncSession, scope: ReportScope) -> tuple[ReportScope, int]:
+    """The scope narrowed to the currency most of its carts are in (money of different
+    currencies is never added up), and how many carts that leaves out."""
+    currencies = await carts_by_currency(session, scope)
+    if not currencies:
+        return replace(scope, currency=NO_CURRENCY), 0
+    main = max(currencies, key=lambda c: currencies[c])
+    return replace(scope, currency=main), sum(currencies.values()) - currencies[main]
+
+
+NO_CURRENCY = "XXX"  # ISO 4217's "no currency": a scope without carts
 
 
 async def carts_by_currency(session: AsyncSession, scope: ReportScope) -> dict[str, int]:
