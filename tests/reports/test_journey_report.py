@@ -3,7 +3,7 @@ revenue, arms against the holdout and each other, steps, days and the latest car
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,24 @@ from tests.support.journey_data import ABANDONED_AT, CartRecord, Sent, add_carts
 from tests.support.temporal import settings_for_tests
 
 HELP_STEP = "steps[0].arms.help[0]"
+
+
+async def report_at(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    *,
+    shops: list[str] | None = None,
+    since: datetime | None = None,
+) -> JourneyReport:
+    """abandoned_cart's report as it reads at `now`."""
+    return await journey_report(
+        sessions,
+        journey="abandoned_cart",
+        shops=shops,
+        since=since,
+        settings=settings_for_tests(),
+        now=now,
+    )
 
 
 def _help_cart(n: int) -> CartRecord:
@@ -73,14 +91,7 @@ def _data() -> list[CartRecord]:
 async def report(session_factory: async_sessionmaker[AsyncSession]) -> JourneyReport:
     release = await publish_release(session_factory)
     await add_carts(session_factory, release, _data())
-    return await journey_report(
-        session_factory,
-        journey="abandoned_cart",
-        shops=["demo_shop"],
-        since=None,
-        settings=settings_for_tests(),
-        now=ABANDONED_AT + timedelta(days=30),
-    )
+    return await report_at(session_factory, ABANDONED_AT + timedelta(days=30), shops=["demo_shop"])
 
 
 async def test_the_journey_and_its_holdout_count_orders_in_the_window_only(
@@ -196,13 +207,11 @@ async def test_a_shop_sees_only_its_carts_and_since_cuts_by_abandonment(
         ],
     )
 
-    report = await journey_report(
+    report = await report_at(
         session_factory,
-        journey="abandoned_cart",
+        ABANDONED_AT + timedelta(days=1),
         shops=["demo_shop"],
         since=ABANDONED_AT - timedelta(days=1),
-        settings=settings_for_tests(),
-        now=ABANDONED_AT + timedelta(days=1),
     )
 
     assert report.treated.carts == 1
@@ -217,14 +226,7 @@ async def test_a_holdout_far_from_its_share_is_flagged_in_words(
     carts += [CartRecord(cart_id=f"h{n}", held_out=True) for n in range(40)]
     await add_carts(session_factory, release, carts)
 
-    report = await journey_report(
-        session_factory,
-        journey="abandoned_cart",
-        shops=None,
-        since=None,
-        settings=settings_for_tests(),
-        now=ABANDONED_AT + timedelta(days=1),
-    )
+    report = await report_at(session_factory, ABANDONED_AT + timedelta(days=1))
 
     assert report.holdout_sample_ratio is not None and report.holdout_sample_ratio.mismatch
     assert "Holdout share: MISMATCH" in format_report(report)
@@ -251,14 +253,7 @@ async def test_carts_still_in_their_window_are_counted_but_not_compared(
     await add_carts(session_factory, release, carts)
 
     async def report_on(day: int) -> JourneyReport:
-        return await journey_report(
-            session_factory,
-            journey="abandoned_cart",
-            shops=None,
-            since=None,
-            settings=settings_for_tests(),
-            now=ABANDONED_AT + timedelta(days=day),
-        )
+        return await report_at(session_factory, ABANDONED_AT + timedelta(days=day))
 
     early, late = await report_on(2), await report_on(5)
 
@@ -288,21 +283,12 @@ async def test_the_sample_ratio_check_counts_customers_when_arms_stick_to_them(
     for n in range(100):
         repeats = 5 if n < 20 else 1
         carts += [
-            CartRecord(
-                cart_id=f"s{n}-{k}", customer_id=f"cs{n}", arms={"subject": "scarcity"}
-            )
+            CartRecord(cart_id=f"s{n}-{k}", customer_id=f"cs{n}", arms={"subject": "scarcity"})
             for k in range(repeats)
         ]
     await add_carts(session_factory, release, carts)
 
-    report = await journey_report(
-        session_factory,
-        journey="abandoned_cart",
-        shops=None,
-        since=None,
-        settings=settings_for_tests(),
-        now=ABANDONED_AT + timedelta(days=10),
-    )
+    report = await report_at(session_factory, ABANDONED_AT + timedelta(days=10))
 
     [experiment] = report.experiments
     assert [arm.carts for arm in experiment.arms] == [100, 180]
@@ -318,19 +304,11 @@ async def test_a_cart_that_took_the_winner_after_a_decision_leaves_its_own_arm(
     carts += [CartRecord(cart_id=f"s{n}", arms={"subject": "scarcity"}) for n in range(10)]
     # assigned scarcity, reached the split once help had won: help's message, not scarcity's
     carts += [
-        CartRecord(cart_id=f"late{n}", arms={"subject": "scarcity"}, took="help")
-        for n in range(4)
+        CartRecord(cart_id=f"late{n}", arms={"subject": "scarcity"}, took="help") for n in range(4)
     ]
     await add_carts(session_factory, release, carts)
 
-    report = await journey_report(
-        session_factory,
-        journey="abandoned_cart",
-        shops=None,
-        since=None,
-        settings=settings_for_tests(),
-        now=ABANDONED_AT + timedelta(days=10),
-    )
+    report = await report_at(session_factory, ABANDONED_AT + timedelta(days=10))
 
     [experiment] = report.experiments
     assert [(arm.name, arm.carts) for arm in experiment.arms] == [("help", 10), ("scarcity", 10)]
