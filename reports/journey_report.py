@@ -599,7 +599,7 @@ def _recent(entry: queries.RecentEntry, arms: dict[str, str], settings: Settings
         abandoned_at=entry.abandoned_at,
         version=entry.version,
         held_out=entry.held_out,
-        arms=entry.arms or arms,
+        arms=arms,
         outcome=entry.outcome,
         revenue=float(entry.revenue) if entry.revenue is not None else None,
         temporal_url=temporal_url(settings, entry.workflow_id, entry.run_id),

@@ -490,7 +490,6 @@ class RecentEntry:
     version: int
     held_out: bool
     outcome: str | None
-    arms: dict[str, str] | None
     revenue: Decimal | None
 
 
@@ -509,7 +508,6 @@ async def recent_entries(
             entry.version,
             entry.held_out,
             outcome.outcome,
-            outcome.arms,
             outcome.revenue,
         )
         .outerjoin(
@@ -526,7 +524,8 @@ async def recent_entries(
 async def arms_of_runs(
     session: AsyncSession, runs: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, str]]:
-    """(workflow id, run id) -> experiment -> arm taken (or assigned, before the split)."""
+    """(workflow id, run id) -> experiment -> arm taken (or assigned, before the split):
+    the one source of a recent cart's arms, finished or not."""
     if not runs:
         return {}
     assignment = ExperimentAssignment
