@@ -32,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 from channels.errors import TransientChannelError
 from journey_schema.durations import format_duration
 from releases.source import ReleaseSource
+from rendering.live import LiveContent
 from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
@@ -240,6 +241,8 @@ class MessagingActivities:
         shop: ShopProfile | None,
     ) -> SendResult:
         mail_from = (shop.email_from if shop else None) or self._mail_from
+        # What the message shows beyond the snapshot, gathered now (rendering/live.py).
+        live = LiveContent()
         try:
             composed = self._composer.compose(
                 key=key,
@@ -248,6 +251,7 @@ class MessagingActivities:
                 channel=go.channel,
                 now=now,
                 mail_from=mail_from,
+                live=live,
             )
         except (TemplateMissing, RenderError) as err:
             # validation renders every template, so this is a bug worth seeing, not retrying

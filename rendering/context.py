@@ -7,12 +7,14 @@ use anything else.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rendering.formatting import format_money
+from rendering.formatting import format_date, format_money, format_percent
 from rendering.links import MessageLinks
+from rendering.live import IssuedCoupon, LiveContent, ProductNow, Recommendation
 from rendering.locales import language_of, normalize_locale
 from workflows.payloads import Cart, LineItem, Shopper, ShopperConsent
 
@@ -31,27 +33,25 @@ CONTEXT_NAMES = frozenset(
         "shop",
         "locale",
         "language",
+        "coupon",
+        "recommendations",
     }
 )
 
 
-def message_context(cart: Cart, links: MessageLinks) -> dict[str, Any]:
+def message_context(
+    cart: Cart, links: MessageLinks, live: LiveContent | None = None
+) -> dict[str, Any]:
+    """The names a template sees. `live` is what the send gathered right before rendering
+    (rendering/live.py); without it, the snapshot as the shop sent it."""
+    live = live or LiveContent()
     locale = normalize_locale(cart.customer.locale)
 
     def money(amount: Decimal) -> str:
         return format_money(amount, cart.currency, locale)
 
     items = [
-        {
-            "sku": item.sku,
-            "name": item.name,
-            "quantity": item.quantity,
-            "unit_price": money(item.unit_price),
-            "line_total": money(item.unit_price * item.quantity),
-            "image_url": item.image_url,
-            # Every link in a message leads back to the shop through click tracking.
-            "url": links.item_urls.get(item.sku, links.checkout_url),
-        }
+        _item(item, live.catalog.get(item.sku), live.low_stock_below, links, money)
         for item in cart.items
     ]
     return {
@@ -72,7 +72,75 @@ def message_context(cart: Cart, links: MessageLinks) -> dict[str, Any]:
         "shop": cart.shop,
         "locale": locale,
         "language": language_of(locale),
+        # None in a step without an offer: validation refuses templates that use it there.
+        "coupon": _coupon(live.coupon, cart, locale) if live.coupon else None,
+        # The source leaves out what is in the cart and what is out of stock.
+        "recommendations": [
+            _recommendation(product, links, money) for product in live.recommendations
+        ],
     }
+
+
+def _item(
+    item: LineItem,
+    now: ProductNow | None,
+    low_stock_below: int,
+    links: MessageLinks,
+    money: Any,
+) -> dict[str, Any]:
+    """One cart line, at the catalog's current price and stock when the catalog answered."""
+    price = now.price if now is not None and now.price is not None else item.unit_price
+    return {
+        "sku": item.sku,
+        "name": item.name,
+        "quantity": item.quantity,
+        "unit_price": money(price),
+        "line_total": money(price * item.quantity),
+        # The price in the snapshot, for "was ... now ..." when it dropped since.
+        "snapshot_price": money(item.unit_price),
+        "price_dropped": price < item.unit_price,
+        "in_stock": now.available if now is not None else True,
+        "low_stock": bool(
+            now is not None
+            and now.available
+            and now.inventory is not None
+            and now.inventory < low_stock_below
+        ),
+        "image_url": item.image_url or (now.image_url if now is not None else None),
+        # Every link in a message leads back to the shop through click tracking.
+        "url": links.item_urls.get(item.sku, links.checkout_url),
+    }
+
+
+def _coupon(coupon: IssuedCoupon, cart: Cart, locale: str) -> dict[str, str]:
+    if coupon.percent is not None:
+        value = format_percent(coupon.percent, locale)
+    else:
+        assert coupon.amount is not None
+        value = format_money(coupon.amount, cart.currency, locale)
+    expires = coupon.expires_at.astimezone(_timezone(cart.customer.timezone))
+    return {
+        "code": coupon.code,
+        "value": value,
+        "expires_at": format_date(expires, locale, "medium"),
+    }
+
+
+def _recommendation(product: Recommendation, links: MessageLinks, money: Any) -> dict[str, Any]:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "price": money(product.price) if product.price is not None else None,
+        "image_url": product.image_url,
+        "url": links.item_urls.get(product.sku, links.checkout_url),
+    }
+
+
+def _timezone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def sample_cart(locale: str, *, minimal: bool = False) -> Cart:
@@ -114,6 +182,41 @@ def sample_cart(locale: str, *, minimal: bool = False) -> Cart:
         ),
         items=items,
     )
+
+
+def sample_live(cart: Cart, *, coupon: bool, minimal: bool = False) -> LiveContent:
+    """What a send may gather, for validation's renders: a price drop, a low stock item and
+    two recommendations; `coupon=True` for a step with an offer. `minimal=True` gathers
+    nothing (no catalog, no history), so templates must read well without it too."""
+    offer = (
+        IssuedCoupon(
+            code="SAMPLE-10OFF",
+            percent=Decimal(10),
+            expires_at=cart.updated_at + timedelta(hours=48),
+        )
+        if coupon
+        else None
+    )
+    if minimal:
+        return LiveContent(coupon=offer)
+    first, *rest = cart.items
+    catalog = {first.sku: ProductNow(sku=first.sku, available=True, inventory=2)}
+    if rest:
+        catalog[rest[0].sku] = ProductNow(
+            sku=rest[0].sku, available=True, price=rest[0].unit_price - Decimal("10")
+        )
+    turkish = language_of(cart.customer.locale) == "tr"
+    recommendations = [
+        Recommendation(
+            sku="SAMPLE-REC-1",
+            name="Koşu Taytı" if turkish else "Running tights",
+            price=Decimal("349.90"),
+            image_url="https://shop.example/i/sample-rec-1.jpg",
+            url="https://shop.example/p/sample-rec-1",
+        ),
+        Recommendation(sku="SAMPLE-REC-2", name="Su Şişesi" if turkish else "Water bottle"),
+    ]
+    return LiveContent(coupon=offer, catalog=catalog, recommendations=recommendations)
 
 
 def sample_links(cart: Cart) -> MessageLinks:

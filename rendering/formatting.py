@@ -16,6 +16,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency
+from babel.numbers import format_percent as babel_format_percent
 
 from rendering.locales import language_of, normalize_locale
 
@@ -47,3 +48,8 @@ def format_date(value: date | datetime, locale: str, format: DateFormat = "mediu
     if isinstance(value, datetime):
         return str(babel_format_datetime(value, format=format, locale=babel_locale(locale)))
     return str(babel_format_date(value, format=format, locale=babel_locale(locale)))
+
+
+def format_percent(percent: Decimal, locale: str) -> str:
+    """10 -> "10%" in English, "%10" in Turkish."""
+    return str(babel_format_percent(percent / 100, locale=babel_locale(locale)))

@@ -15,6 +15,7 @@ from typing import Any
 from channels.outgoing import EmailOut, PushOut, SmsOut, WebhookOut
 from rendering.context import message_context
 from rendering.links import MessageLinks
+from rendering.live import LiveContent
 from rendering.locales import language_of
 from rendering.message import RenderedMessage, RenderedParts, render_message, render_parts
 from rendering.sms import with_opt_out
@@ -55,14 +56,17 @@ class Composer:
         channel: Channel,
         now: datetime,
         mail_from: str,
+        live: LiveContent | None = None,
     ) -> Composed:
         """The message for `channel` from the release's `templates` for this step; `key` is
-        its idempotency key, `now` its webhook time."""
+        its idempotency key, `now` its webhook time, `live` what the send gathered for it
+        (coupon, catalog, recommendations)."""
         if channel == Channel.WEBHOOK:
             return Composed(webhook_out(key=key, request=request, occurred_at=now))
         assert request.template is not None
         cart = request.cart
-        links = self._tracked_links(request)
+        live = live or LiveContent()
+        links = self._tracked_links(request, live)
         render: dict[str, Any] = {
             "templates": templates,
             "template": request.template,
@@ -74,7 +78,7 @@ class Composer:
             links = links.model_copy(
                 update={"unsubscribe_url": self._unsubscribe_url(request, cart.customer.email)}
             )
-            rendered = render_message(**render, context=message_context(cart, links))
+            rendered = render_message(**render, context=message_context(cart, links, live))
             message = email_out(
                 key=key,
                 request=request,
@@ -83,15 +87,19 @@ class Composer:
                 unsubscribe_url=links.unsubscribe_url or "",
             )
             return Composed(message, rendered.locale, rendered.subject)
-        parts = render_parts(channel=channel, **render, context=message_context(cart, links))
+        parts = render_parts(channel=channel, **render, context=message_context(cart, links, live))
         if channel == Channel.SMS:
             body = with_opt_out(parts.parts["sms"], language_of(parts.locale))
             return Composed(sms_out(key=key, request=request, body=body), parts.locale)
         push = push_out(key=key, request=request, rendered=parts, url=links.checkout_url)
         return Composed(push, parts.locale, push.title)
 
-    def _tracked_links(self, request: SendRequest) -> MessageLinks:
+    def _tracked_links(self, request: SendRequest, live: LiveContent) -> MessageLinks:
         cart = request.cart
+        # Recommended products are links of the message too: tracked like the cart's items.
+        item_urls = {product.sku: product.url for product in live.recommendations if product.url}
+        item_urls |= {sku: now.url for sku, now in live.catalog.items() if now.url}
+        item_urls |= {item.sku: item.url for item in cart.items if item.url}
         return tracked_links(
             public_url=self._links.public_url,
             secret=self._links.secret,
@@ -101,7 +109,7 @@ class Composer:
             run_id=request.run_id,
             message_id=request.message_id,
             checkout_url=cart.checkout_url,
-            item_urls={item.sku: item.url for item in cart.items if item.url},
+            item_urls=item_urls,
         )
 
     def _unsubscribe_url(self, request: SendRequest, address: str) -> str:

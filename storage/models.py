@@ -277,6 +277,19 @@ class Shop(Base):
     # The shop's own order lookup, asked before a send when we hold no order for the cart.
     order_lookup_url: Mapped[str | None] = mapped_column(String(2048))
     order_lookup_token: Mapped[str | None] = mapped_column(String(500))
+    # Where unique coupon codes come from: "shopify" (Admin GraphQL), "woocommerce" (REST
+    # coupons) or "pool" (codes the shop uploaded); None: journeys can not offer coupons.
+    coupon_source: Mapped[str | None] = mapped_column(String(20))
+    # Where the cart's current prices, stock and images come from: "shopify",
+    # "woocommerce" or "endpoint" (the shop's own `GET {catalog_url}?skus=...`).
+    catalog_source: Mapped[str | None] = mapped_column(String(20))
+    # Platform credentials for coupons and the catalog (Text: they are stored encrypted).
+    shopify_admin_token: Mapped[str | None] = mapped_column(Text)
+    woocommerce_url: Mapped[str | None] = mapped_column(String(2048))  # the store's base URL
+    woocommerce_consumer_key: Mapped[str | None] = mapped_column(Text)
+    woocommerce_consumer_secret: Mapped[str | None] = mapped_column(Text)
+    catalog_url: Mapped[str | None] = mapped_column(String(2048))
+    catalog_token: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

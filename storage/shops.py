@@ -39,6 +39,14 @@ class ShopProfile:
     woocommerce_secret: str | None
     order_lookup_url: str | None
     order_lookup_token: str | None
+    coupon_source: str | None = None  # "shopify", "woocommerce", "pool"
+    catalog_source: str | None = None  # "shopify", "woocommerce", "endpoint"
+    shopify_admin_token: str | None = None
+    woocommerce_url: str | None = None
+    woocommerce_consumer_key: str | None = None
+    woocommerce_consumer_secret: str | None = None
+    catalog_url: str | None = None
+    catalog_token: str | None = None
 
     @classmethod
     def of(cls, row: Shop) -> ShopProfile:
@@ -54,6 +62,14 @@ class ShopProfile:
             woocommerce_secret=row.woocommerce_secret,
             order_lookup_url=row.order_lookup_url,
             order_lookup_token=row.order_lookup_token,
+            coupon_source=row.coupon_source,
+            catalog_source=row.catalog_source,
+            shopify_admin_token=row.shopify_admin_token,
+            woocommerce_url=row.woocommerce_url,
+            woocommerce_consumer_key=row.woocommerce_consumer_key,
+            woocommerce_consumer_secret=row.woocommerce_consumer_secret,
+            catalog_url=row.catalog_url,
+            catalog_token=row.catalog_token,
         )
 
 

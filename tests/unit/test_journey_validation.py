@@ -510,12 +510,12 @@ def test_a_locale_with_a_missing_part_is_refused(tmp_path: Path) -> None:
 
 def test_an_unknown_variable_is_found_even_in_a_branch_not_taken(tmp_path: Path) -> None:
     templates = templates_for("reminder")
-    templates["reminder/en.txt"] = "Hi\n{% if false %}\n{{ coupon_code }}\n{% endif %}"
+    templates["reminder/en.txt"] = "Hi\n{% if false %}\n{{ discount_code }}\n{% endif %}"
 
     ((step, problem),) = problems_for(tmp_path, version(), templates)
     assert step == "steps[0]"
-    assert problem.startswith("template reminder/en.txt line 3: unknown variable 'coupon_code'; ")
-    assert "templates can use checkout_url, currency, customer" in problem
+    assert problem.startswith("template reminder/en.txt line 3: unknown variable 'discount_code'; ")
+    assert "templates can use checkout_url, coupon, currency, customer" in problem
 
 
 def test_an_unknown_attribute_fails_validation_with_the_line(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,7 @@ from journey_schema.release import Release
 from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
 from rendering.formatting import format_date, format_money
 from rendering.links import MessageLinks
+from rendering.live import IssuedCoupon, LiveContent, ProductNow, Recommendation
 from rendering.message import (
     RenderedMessage,
     RenderError,
@@ -347,6 +348,10 @@ def test_the_context_is_exactly_the_documented_names() -> None:
         "quantity": 1,
         "unit_price": "₺1.299,90",
         "line_total": "₺1.299,90",
+        "snapshot_price": "₺1.299,90",
+        "price_dropped": False,
+        "in_stock": True,  # no catalog: the snapshot is all we know
+        "low_stock": False,
         "image_url": "https://shop.example/i/1.jpg",
         "url": "https://track.example/c/sku-1",
     }
@@ -354,6 +359,38 @@ def test_the_context_is_exactly_the_documented_names() -> None:
     assert (context["item_count"], context["quantity"]) == (2, 4)
     assert context["customer"]["first_name"] == "Ayşe"
     assert (context["locale"], context["language"]) == ("tr-TR", "tr")
+    assert context["coupon"] is None and context["recommendations"] == []
+
+
+def test_live_content_shows_the_cart_as_it_is_now_with_the_coupon_in_the_locale() -> None:
+    cart = two_item_cart("tr-TR")
+    shoes, socks = cart.items
+    live = LiveContent(
+        coupon=IssuedCoupon(
+            code="CN-7Q2K",
+            percent=Decimal(10),
+            expires_at=datetime(2026, 12, 3, 21, 30, tzinfo=UTC),
+        ),
+        catalog={
+            shoes.sku: ProductNow(
+                sku=shoes.sku, available=True, price=Decimal("999.90"), inventory=2
+            ),
+            socks.sku: ProductNow(sku=socks.sku, available=False),
+        },
+        recommendations=[Recommendation(sku="TIGHTS", name="Koşu Taytı", price=Decimal("349.90"))],
+    )
+
+    context = message_context(cart, LINKS, live)
+
+    first, second = context["items"]
+    assert (first["unit_price"], first["snapshot_price"]) == ("₺999,90", "₺1.299,90")
+    assert first["price_dropped"] and first["low_stock"] and first["in_stock"]
+    assert not second["in_stock"] and not second["low_stock"]
+    assert context["coupon"]["code"] == "CN-7Q2K"
+    assert context["coupon"]["value"] == "%10"  # Turkish writes the sign first
+    assert "2026" in context["coupon"]["expires_at"]
+    (recommended,) = context["recommendations"]
+    assert (recommended["name"], recommended["price"]) == ("Koşu Taytı", "₺349,90")
 
 
 @pytest.mark.parametrize("locale", ["tr-TR", "en", "pt-BR"])
