@@ -475,3 +475,80 @@ class DashboardUserShop(Base):
     shop: Mapped[str] = mapped_column(
         ForeignKey("shops.shop", ondelete="CASCADE"), primary_key=True
     )
+
+
+class Coupon(Base):
+    """A unique, single-use code made for one customer at one send step (coupons/).
+
+    The row is stored, `claimed`, before the platform is asked to make the code, so a
+    retried send finds it and never makes a second one; `issued` once the platform (or
+    the shop's pool) holds it, `failed` when it refused for good.
+    """
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        UniqueConstraint("shop", "code"),
+        # customer.coupons_sent_30d: a customer's codes by time
+        Index("ix_coupons_customer", "shop", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # the send step's outbox key
+    shop: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))  # shopify, woocommerce, pool
+    customer_id: Mapped[str] = mapped_column(String(200))
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(100))
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    expires_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20))  # claimed, issued, failed
+    platform_ref: Mapped[str | None] = mapped_column(String(300))  # the platform's id for it
+    failure: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    issued_at: Mapped[datetime | None]
+
+
+class PooledCoupon(Base):
+    """A code the shop uploaded (`cartnudge coupons import`), free until a send claims it."""
+
+    __tablename__ = "coupon_pool"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    imported_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    claimed_by: Mapped[str | None] = mapped_column(String(300), unique=True)  # a coupon's key
+    claimed_at: Mapped[datetime | None]
+
+
+class CouponRedemption(Base):
+    """A discount code an order used, and what it took off (ours or not: reports join)."""
+
+    __tablename__ = "coupon_redemptions"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)  # the discount, in `currency`
+    currency: Mapped[str] = mapped_column(String(3))
+    redeemed_at: Mapped[datetime]
+
+
+class OrderLine(Base):
+    """One line of an order the shop sent: what recommendations learn from."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (Index("ix_order_lines_shop_time", "shop", "placed_at"),)
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    line: Mapped[int] = mapped_column(primary_key=True)  # 0, 1, ... in the order's order
+    sku: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    placed_at: Mapped[datetime]
