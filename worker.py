@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.customer_facts import CustomerFactsActivities
 from activities.experiments import ExperimentActivities
 from activities.journeys import JourneyActivities
 from activities.messaging import MessagingActivities
@@ -125,6 +126,7 @@ def build_activities(
     journeys = JourneyActivities(releases)
     outcomes = OutcomeActivities(session_factory)
     experiments = ExperimentActivities(session_factory, releases, RuleDecider(session_factory))
+    customer_facts = CustomerFactsActivities(session_factory)
     registry = None
     if settings.consent_registry_url:
         assert http is not None, "the consent registry needs an HTTP client"
@@ -165,6 +167,7 @@ def build_activities(
         outcomes.record_outcome,
         experiments.enter_journey,
         experiments.choose_arm,
+        customer_facts.look_up_customer,
     ]
 
 

@@ -34,6 +34,14 @@ class Customer(_Frozen):
     # Firebase Cloud Messaging registration token of the customer's app install, for push.
     push_token: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     consent: Consent = Consent()
+    # What the shop knows of the customer, for journey conditions ("only as a last resort":
+    # `customer.orders_count == 0`, `"vip" in customer.tags`); optional.
+    orders_count: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Orders the customer placed with the shop before this cart."
+    )
+    tags: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)
+    ] = Field(default=[], description="The shop's tags for the customer, e.g. vip, wholesale.")
 
     @model_validator(mode="after")
     def reachable(self) -> Customer:

@@ -33,6 +33,8 @@ def cart_payload(snapshot: CartSnapshot) -> Cart:
                 sms=customer.consent.sms,
                 push=customer.consent.push,
             ),
+            orders_count=customer.orders_count,
+            tags=list(customer.tags),
         ),
         items=[
             LineItem(

@@ -50,7 +50,18 @@ NAMES: dict[str, str] = {
     "customer.consent.email": BOOL,
     "customer.consent.sms": BOOL,
     "customer.consent.push": BOOL,
+    "customer.orders_count": NUMBER,
+    "customer.tags": TEXT_LIST,
+    "customer.coupons_sent_30d": NUMBER,
+    "customer.recovered_carts_90d": NUMBER,
+    "cart.out_of_stock_count": NUMBER,
 }
+
+# Names whose value is not in the cart: an activity looks them up when a condition that
+# uses them is evaluated (workflows/payloads.py CustomerFacts), never the workflow itself.
+LOOKED_UP = frozenset(
+    {"customer.coupons_sent_30d", "customer.recovered_carts_90d", "cart.out_of_stock_count"}
+)
 
 _BOOL_WORDS = {"true": True, "false": False, "True": True, "False": False}
 
@@ -69,6 +80,18 @@ def evaluate(text: str, values: Mapping[str, object]) -> bool:
     """Whether the condition holds for these values of NAMES (check() it first: this raises
     the same). workflows.cart_values gives them for a cart."""
     return bool(_compile(text)(values))
+
+
+def looked_up_names(text: str) -> frozenset[str]:
+    """The LOOKED_UP names a (valid) condition uses: what must be looked up to evaluate it."""
+    return _looked_up(text)
+
+
+@lru_cache(maxsize=512)
+def _looked_up(text: str) -> frozenset[str]:
+    tree = ast.parse(text.strip(), mode="eval")
+    used = {_dotted(node) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return frozenset(name for name in used if name in LOOKED_UP)
 
 
 def number_format_problem(written: str) -> str | None:

@@ -50,6 +50,8 @@ with workflow.unsafe.imports_passed_through():
         CartEmptied,
         CartJourneyInput,
         Channel,
+        CustomerFacts,
+        CustomerLookup,
         Engagement,
         EngagementKind,
         EntryDecision,
@@ -76,6 +78,7 @@ from workflows.names import (  # noqa: E402
     CHOOSE_RELEASE,
     ENTER_JOURNEY,
     JOURNEY_TRIGGER,
+    LOOK_UP_CUSTOMER,
     RECORD_OUTCOME,
     SEND_MESSAGE,
 )
@@ -112,6 +115,9 @@ OPT_OUT_OUTCOMES = {
 # 0.2: every cart entering its journey is recorded (reports), may be held out, and has its
 # experiment arms assigned. Split steps need no patch: no release before 0.2 holds one.
 PATCH_JOURNEY_ENTRY = "journey-entry-0.2"
+# 0.3: a condition that uses what cartnudge knows of the customer (coupons sent in 30 days,
+# carts recovered in 90) or the cart's stock looks it up first, in a local activity.
+PATCH_CUSTOMER_FACTS = "customer-facts-0.3"
 
 
 class _JourneyStopped(Exception):
@@ -189,9 +195,7 @@ class CartJourneyWorkflow:
                 sa.CART_TOTAL.value_set(float(self._current_cart.total)),
             ]
         )
-        if journey.entry and not expressions.evaluate(
-            journey.entry.when, cart_values(self._current_cart)
-        ):
+        if journey.entry and not await self._holds(journey.entry.when):
             self._end(Outcome.NOT_ENTERED)
             return
         if workflow.patched(PATCH_JOURNEY_ENTRY):
@@ -269,7 +273,7 @@ class CartJourneyWorkflow:
             elif isinstance(step, WaitForStep):
                 await self._wait_for(step, step_path)
             elif isinstance(step, BranchStep):
-                chosen = expressions.evaluate(step.branch, cart_values(self._current_cart))
+                chosen = await self._holds(step.branch)
                 self._set_current_step(f"{step_path}: branch {step.branch!r} -> {chosen}")
                 if chosen:
                     await self._run_steps(step.then, f"{step_path}.then")
@@ -283,6 +287,27 @@ class CartJourneyWorkflow:
                 )
                 self._end(Outcome.EXITED)
                 raise _JourneyStopped()
+
+    async def _holds(self, condition: str) -> bool:
+        """Whether `entry.when` or a branch holds for the cart now; what the cart does not
+        carry (expressions.LOOKED_UP) is looked up by an activity first."""
+        values = cart_values(self._current_cart)
+        needed = expressions.looked_up_names(condition)
+        values.update(dict.fromkeys(needed))  # unknown unless looked up: true for nothing
+        if needed and workflow.patched(PATCH_CUSTOMER_FACTS):
+            cart = self._current_cart
+            lookup = CustomerLookup(
+                shop=self._shop,
+                cart_id=self._cart_id,
+                customer_id=cart.customer.id,
+                skus=[item.sku for item in cart.items],
+                names=sorted(needed),
+                at=workflow.now(),
+            )
+            summary = "look up " + ", ".join(sorted(needed))
+            facts = await self._local_activity(LOOK_UP_CUSTOMER, lookup, CustomerFacts, summary)
+            values.update(facts.values())
+        return expressions.evaluate(condition, values)
 
     async def _split(self, step: SplitStep, path: str) -> None:
         experiment = step.split.experiment

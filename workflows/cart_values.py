@@ -12,7 +12,8 @@ from workflows.payloads import Cart
 
 
 def cart_values(cart: Cart) -> dict[str, object]:
-    """The value of every name for one cart."""
+    """The value of every name for one cart, but the looked-up ones
+    (expressions.LOOKED_UP: `CustomerFacts.values()` gives those)."""
     customer = cart.customer
     return {
         "cart.total": cart.total,
@@ -31,4 +32,8 @@ def cart_values(cart: Cart) -> dict[str, object]:
         "customer.consent.email": customer.consent.email,
         "customer.consent.sms": customer.consent.sms,
         "customer.consent.push": customer.consent.push,
+        "customer.orders_count": (
+            Decimal(customer.orders_count) if customer.orders_count is not None else None
+        ),
+        "customer.tags": list(customer.tags),
     }

@@ -25,6 +25,8 @@ SEND_MESSAGE = "send_message"
 RECORD_OUTCOME = "record_outcome"
 ENTER_JOURNEY = "enter_journey"  # at abandonment: recorded, held out or not, arms assigned
 CHOOSE_ARM = "choose_arm"  # at a split: the cart's arm, or the experiment's winner
+# a condition using what cartnudge knows of the customer (coupons sent, carts recovered)
+LOOK_UP_CUSTOMER = "look_up_customer"
 
 # The error type the journey activities fail with, for good, when nothing is activated
 # for the cart's journey: the workflow ends the cart as `not_live` instead of waiting.

@@ -60,6 +60,8 @@ class Shopper(_Frozen):
     timezone: str | None = None
     push_token: str | None = None  # Firebase Cloud Messaging registration token
     consent: ShopperConsent = ShopperConsent()
+    orders_count: int | None = None  # what the shop knows: orders before this cart
+    tags: list[str] = []  # the shop's tags for the customer
 
 
 class LineItem(_Frozen):
@@ -324,3 +326,31 @@ class ArmRequest(_Frozen):
 class ArmChoice(_Frozen):
     arm: str
     reason: str  # "assigned" (sticky), "decided" (the recorded winner), "stopped" (control)
+
+
+class CustomerLookup(_Frozen):
+    """A condition needs what cartnudge knows of the customer (or the catalog of the cart)."""
+
+    shop: str
+    cart_id: str
+    customer_id: str
+    skus: list[str]  # the cart's, for cart.out_of_stock_count
+    names: list[str]  # the looked-up names the condition uses (expressions.LOOKED_UP)
+    at: datetime  # workflow time: the windows (30 days, 90 days) end here
+
+
+class CustomerFacts(_Frozen):
+    """The looked-up names' values; None where it was not asked for."""
+
+    coupons_sent_30d: int | None = None
+    recovered_carts_90d: int | None = None
+    out_of_stock_count: int | None = None  # 0 when the shop has no catalog or it did not answer
+
+    def values(self) -> dict[str, object]:
+        """By condition name, as numbers (expressions compare Decimals)."""
+        named = {
+            "customer.coupons_sent_30d": self.coupons_sent_30d,
+            "customer.recovered_carts_90d": self.recovered_carts_90d,
+            "cart.out_of_stock_count": self.out_of_stock_count,
+        }
+        return {name: Decimal(value) for name, value in named.items() if value is not None}

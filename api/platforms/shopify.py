@@ -156,6 +156,9 @@ def _customer(
     if email is None and phone is None:
         return None
     sources.note(("customer", "locale"), ("customer_locale",))
+    sources.note(("customer", "orders_count"), ("customer", "orders_count"))
+    sources.note(("customer", "tags"), ("customer", "tags"))
+    orders_count = get(payload, "customer", "orders_count")
     return {
         "id": customer_id,
         "email": email,
@@ -169,7 +172,16 @@ def _customer(
             "sms": payload.get("buyer_accepts_sms_marketing") is True
             or get(payload, "customer", "sms_marketing_consent", "state") == "subscribed",
         },
+        "orders_count": orders_count if isinstance(orders_count, int) else None,
+        "tags": _tags(get(payload, "customer", "tags")),
     }
+
+
+def _tags(value: Any) -> list[str]:
+    """Shopify's customer tags are one comma-separated string: "vip, wholesale"."""
+    if not isinstance(value, str):
+        return []
+    return [tag.strip()[:100] for tag in value.split(",") if tag.strip()][:50]
 
 
 def _items(line_items: Any, sources: Sources) -> list[Any]:

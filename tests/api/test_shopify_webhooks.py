@@ -102,6 +102,8 @@ async def test_a_checkout_starts_its_carts_journey_with_the_mapped_snapshot(
         locale="en-CA",
         timezone="America/Toronto",  # the shop's: Shopify does not say
         consent=ShopperConsent(email=True),  # buyer_accepts_marketing
+        orders_count=0,  # what journeys' "only as a last resort" conditions read
+        tags=[],
     )
     assert signalled.items == [
         LineItem(
@@ -109,6 +111,20 @@ async def test_a_checkout_starts_its_carts_journey_with_the_mapped_snapshot(
         ),
         LineItem(sku="9007199254740993", name="Gift wrap", quantity=2, unit_price=Decimal("99.5")),
     ]
+
+
+async def test_the_customers_orders_count_and_tags_reach_the_journey(
+    anonymous: httpx.AsyncClient, temporal_env: WorkflowEnvironment
+) -> None:
+    checkout = json.loads(CHECKOUT)
+    checkout["customer"].update(orders_count=7, tags="vip, wholesale")
+    loyal = json.dumps(checkout).encode()
+
+    response = await deliver(anonymous, "checkouts/create", loyal)
+
+    assert response.status_code == 200
+    [signalled] = await signalled_carts(temporal_env.client, WORKFLOW_ID)
+    assert (signalled.customer.orders_count, signalled.customer.tags) == (7, ["vip", "wholesale"])
 
 
 async def test_ids_beyond_2_53_are_kept_exactly(

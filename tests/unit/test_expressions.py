@@ -10,6 +10,7 @@ from contract.carts import Consent
 from journey_schema import expressions
 from tests.factories import make_cart, make_customer, make_item
 from workflows.cart_values import cart_values
+from workflows.payloads import CustomerFacts
 
 CART = make_cart(
     items=[
@@ -55,6 +56,28 @@ CART = make_cart(
 def test_conditions_evaluate_as_a_marketer_expects(text: str, expected: bool) -> None:
     expressions.check(text)
     assert expressions.evaluate(text, cart_values(CART)) is expected
+
+
+def test_what_the_shop_knows_of_the_customer_is_a_number_and_a_list() -> None:
+    loyal = make_cart(customer=make_customer(orders_count=3, tags=["vip"]))
+    values = cart_values(loyal)
+
+    assert expressions.evaluate("customer.orders_count >= 3", values)
+    assert expressions.evaluate('"vip" in customer.tags', values)
+    # a shop that does not send them: no count, no tags
+    unknown = cart_values(CART)
+    assert not expressions.evaluate("customer.orders_count >= 0", unknown)
+    assert expressions.evaluate("customer.tags == []", unknown)
+
+
+def test_looked_up_names_are_found_and_only_those() -> None:
+    text = "customer.coupons_sent_30d == 0 and cart.total > 50 or cart.out_of_stock_count > 0"
+
+    assert expressions.looked_up_names(text) == {
+        "customer.coupons_sent_30d",
+        "cart.out_of_stock_count",
+    }
+    assert expressions.looked_up_names("cart.total > 50") == frozenset()
 
 
 def test_money_compares_exactly_as_decimal() -> None:
@@ -133,6 +156,11 @@ def test_evaluate_refuses_what_check_refuses() -> None:
 def test_every_documented_name_has_a_value() -> None:
     values = cart_values(CART)
 
-    assert set(values) == set(expressions.NAMES)
+    # the looked-up ones come from an activity (workflows.payloads.CustomerFacts)
+    assert set(values) | expressions.LOOKED_UP == set(expressions.NAMES)
+    assert (
+        set(CustomerFacts(coupons_sent_30d=0, recovered_carts_90d=0, out_of_stock_count=0).values())
+        == expressions.LOOKED_UP
+    )
     for name in expressions.NAMES:
         expressions.check(f"{name} == {name}")

@@ -84,6 +84,7 @@ def test_a_documented_checkout_becomes_the_cart_snapshot(checkout: dict[str, Any
                 locale="en-CA",
                 timezone="Europe/Istanbul",  # Shopify does not say: the shop's
                 consent=Consent(email=True, sms=False),
+                orders_count=0,
             ),
             items=[
                 CartItem(
