@@ -169,7 +169,7 @@ def test_no_unsubscribe_line_without_an_unsubscribe_url() -> None:
     [
         (
             "tr-TR",
-            "Merhaba Ayşe, sepetin seni bekliyor. Alışverişini tamamla: "
+            "Merhaba Ayşe, sepetin seni bekliyor: "
             "https://track.example/c/checkout\nSMS almamak için RET yazıp yanıtlayın.",
             "UCS-2",
         ),
