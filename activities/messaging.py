@@ -9,8 +9,9 @@ It wires the send path's parts (sending/), in this order:
 3. the policy (sending/policy.py) over the facts read now (sending/facts.py): quiet
    hours, the channel (address, consent, suppression, the consent registry), the
    frequency cap;
-4. composition (sending/composition.py), then delivery through the outbox to the provider
-   (sending/delivery.py).
+4. composition (sending/composition.py); an SMS's or push's short links stored
+   (storage/short_links.py), so none is out before it resolves; then delivery through the
+   outbox to the provider (sending/delivery.py).
 
 What is Temporal's stays here: transient failures become retries (when the provider asks,
 if it does), the order check's unknowns are retried without end, and a provider, the
@@ -45,6 +46,7 @@ from sending.policy import AskRegistry, Defer, Go, SendRules, Skip
 from storage.caps import FrequencyCaps
 from storage.outbox import Outbox, OutboxState
 from storage.shops import ShopProfile
+from storage.short_links import ShortLinks
 from workflows import names
 from workflows.payloads import Channel, MessageStatus, OrderPlaced, SendRequest, SendResult
 
@@ -110,6 +112,7 @@ class MessagingActivities:
         self._facts = SendFacts(session_factory, registry)
         self._caps = FrequencyCaps(session_factory)
         self._composer = Composer(links)
+        self._short_links = ShortLinks(session_factory)
 
     @activity.defn(name=names.SEND_MESSAGE)
     async def send_message(self, request: SendRequest) -> SendResult:
@@ -258,6 +261,9 @@ class MessagingActivities:
             await self._give_back_slot(request, go, key)
             reason = f"render failed: {err}"
             return await self._finish(key, MessageStatus.FAILED, reason, go.channel)
+        # Before the provider has the message: a customer's tap on it must find its link.
+        # Derived ids, so a retried attempt stores the same pairs again, as a no-op.
+        await self._short_links.store(composed.short_links)
         try:
             result = await self._delivery.deliver(key, go, composed)
         except TransientChannelError as err:

@@ -42,7 +42,9 @@ def _by(args: argparse.Namespace) -> str:
 
 async def publish_command(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
     settings: Settings = args.settings
-    files = read_for_publishing(settings.journeys_dir)
+    files = read_for_publishing(
+        settings.journeys_dir, public_url=capabilities_of(settings).public_url
+    )
     try:
         results = await publish(
             args.sessions, files, journey=args.name, version=args.version, by=_by(args)

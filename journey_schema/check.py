@@ -8,7 +8,8 @@ opt-out line, segments), then every problem, one per line, and exits 1 if there 
 otherwise a one-line summary, and exits 0.
 
 What the options leave out comes from the CARTNUDGE_* settings, like the worker: the
-channels with a provider and the webhook targets (`providers.capabilities_of`). Settings
+channels with a provider, the webhook targets and the public URL SMS links point to
+(`providers.capabilities_of`). Settings
 that can not be read are one plain line and exit 1, never a traceback.
 """
 
@@ -84,7 +85,12 @@ def _check(args: argparse.Namespace) -> int:
     unchecked = "" if targets else " (webhook targets not checked: none configured here)"
     targets = targets or None
 
-    catalog = read_journeys(args.journeys_dir, channels=channels, webhook_targets=targets)
+    catalog = read_journeys(
+        args.journeys_dir,
+        channels=channels,
+        webhook_targets=targets,
+        public_url=configured.public_url,
+    )
     problems = list(catalog.problems)
     if default_journey not in catalog.journeys:
         problems.append(

@@ -79,9 +79,11 @@ def read_journeys(
     *,
     channels: frozenset[Channel] = DEFAULT_CHANNELS,
     webhook_targets: frozenset[str] | None = None,
+    public_url: str | None = None,
 ) -> JourneyFiles:
     """Every journey folder under `journeys_dir`, validated against `channels` and, unless
-    None, the configured `webhook_targets`."""
+    None, the configured `webhook_targets`; SMS measured with links to `public_url` (None:
+    a stand-in, see journey_schema.providers)."""
     if not journeys_dir.is_dir():
         missing = JourneyError(journeys_dir, None, "the journeys folder does not exist")
         return JourneyFiles(journeys_dir, {}, [missing])
@@ -98,7 +100,7 @@ def read_journeys(
                 )
             )
             continue
-        journey, journey_problems = _read_journey(folder, channels, webhook_targets)
+        journey, journey_problems = _read_journey(folder, channels, webhook_targets, public_url)
         journeys[journey.name] = journey
         problems += journey_problems
         for shop in journey.settings.shops:
@@ -125,11 +127,12 @@ def load_release(
     return read_journeys(journeys_dir, channels=channels).journey(name).release(version)
 
 
-def read_for_publishing(journeys_dir: Path) -> JourneyFiles:
+def read_for_publishing(journeys_dir: Path, *, public_url: str | None = None) -> JourneyFiles:
     """The folder as `publish` reads it: validated against every channel and no webhook
     targets, since a release may be published anywhere and is checked against the
-    deployment that activates it (releases/deployment.py)."""
-    return read_journeys(journeys_dir, channels=frozenset(Channel))
+    deployment that activates it (releases/deployment.py); SMS measured with links to the
+    publishing deployment's `public_url` when it is known."""
+    return read_journeys(journeys_dir, channels=frozenset(Channel), public_url=public_url)
 
 
 def load_draft(journeys_dir: Path, name: str, version: int) -> Release:
@@ -152,7 +155,10 @@ def load_draft(journeys_dir: Path, name: str, version: int) -> Release:
 
 
 def _read_journey(
-    folder: Path, channels: frozenset[Channel], webhook_targets: frozenset[str] | None
+    folder: Path,
+    channels: frozenset[Channel],
+    webhook_targets: frozenset[str] | None,
+    public_url: str | None,
 ) -> tuple[JourneyFolder, list[JourneyError]]:
     settings, problems = read_folder_settings(folder)
     problems += stray_files(folder)
@@ -172,6 +178,7 @@ def _read_journey(
             templates=templates,
             channels=channels,
             webhook_targets=webhook_targets,
+            public_url=public_url,
         )
         sms_lengths.update(checked.sms_lengths)
         if checked.definition is None:

@@ -15,7 +15,9 @@ of each step's preference list (a message may go out on any of them):
   and both the HTML and the text part carry the unsubscribe link;
 - sms: the text, with the opt-out line it is sent with, fits in the version's
   `sms_max_segments`. Every SMS part's length is reported, too long or not, so the check
-  can show it.
+  can show it. SMS and push are rendered with short links as long as the ones they are
+  sent with: the deployment's `public_url` when the caller knows it, else
+  `tracking.short_links.STAND_IN_PUBLIC_URL`.
 
 A problem is reported at the first step that sends the template on the channel concerned.
 """
@@ -49,6 +51,7 @@ from rendering.message import (
     template_path,
 )
 from rendering.sms import SmsSegments, sms_segments, with_opt_out
+from tracking.short_links import sample_short_url
 from workflows.payloads import Channel
 
 
@@ -77,7 +80,9 @@ def template_problems(
     templates: dict[str, str],
     *,
     sms_max_segments: int = 3,
+    public_url: str | None = None,
 ) -> TemplateReport:
+    """`public_url`: the deployment's, for the length of SMS links; None: a stand-in."""
     report = TemplateReport()
     if not sends:
         return report
@@ -101,6 +106,7 @@ def template_problems(
             channels=channels,
             default_locale=default_locale,
             sms_max_segments=sms_max_segments,
+            short_link=sample_short_url(public_url),
             report=report,
             file=file,
         )
@@ -116,6 +122,7 @@ class _TemplateCheck:
     channels: dict[Channel, str]  # each channel the template is sent on -> first step path
     default_locale: str
     sms_max_segments: int
+    short_link: str  # what SMS and push carry for each link, at its real length
     report: TemplateReport
     file: Path
 
@@ -165,12 +172,14 @@ class _TemplateCheck:
     def render_problems(self, locale: str, channel: Channel) -> list[str]:
         """Render with the full and the minimal sample cart; check what each channel needs."""
         sms_lengths: list[SmsSegments] = []
+        linked = False  # whether the SMS carries a link (its length is then ours, not theirs)
         for minimal in (False, True):
             cart = sample_cart(locale, minimal=minimal)
-            links = sample_links(cart)
+            email = channel == Channel.EMAIL
+            links = sample_links(cart, short_link=None if email else self.short_link)
             context = message_context(cart, links)
             try:
-                if channel == Channel.EMAIL:
+                if email:
                     problems = self.email_problems(locale, context, links)
                     if problems:
                         return problems
@@ -189,7 +198,8 @@ class _TemplateCheck:
             if channel == Channel.SMS:
                 text = with_opt_out(parts.parts["sms"], language_of(locale))
                 sms_lengths.append(sms_segments(text))
-        return self.sms_problems(locale, sms_lengths) if sms_lengths else []
+                linked = linked or self.short_link in text
+        return self.sms_problems(locale, sms_lengths, linked=linked) if sms_lengths else []
 
     def email_problems(
         self, locale: str, context: dict[str, Any], links: MessageLinks
@@ -224,15 +234,18 @@ class _TemplateCheck:
             )
         return problems
 
-    def sms_problems(self, locale: str, lengths: list[SmsSegments]) -> list[str]:
+    def sms_problems(self, locale: str, lengths: list[SmsSegments], *, linked: bool) -> list[str]:
         """Record the longest sample text; refuse it if over the version's limit."""
         longest = max(lengths, key=lambda length: (length.segments, length.characters))
         path = template_path(self.template, locale, "sms")
         self.report.sms_lengths[path] = longest
         if longest.segments <= self.sms_max_segments:
             return []
+        included = "opt-out line"
+        if linked:  # a marketer sees {{ checkout_url }}, not the link it becomes
+            included += f" and {len(self.short_link)}-character links"
         return [
-            f"template {path}: {longest}, opt-out line included; "
+            f"template {path}: {longest}, {included} included; "
             f"at most {self.sms_max_segments} (sms_max_segments)"
         ]
 

@@ -19,6 +19,10 @@ Besides the schema (pydantic), a version must hold together:
 - every template exists, with the parts of every channel it may be sent on, and renders
   (see template_checks).
 
+An SMS is measured with short links of the deployment's public URL when the caller knows
+it (`public_url`, from `providers.capabilities_of`), else of a stand-in of realistic
+length (tracking/short_links.py).
+
 A webhook `target` is checked against the deployment's targets when the caller knows
 them (`webhook_targets`, from `providers.capabilities_of`): `make check-journeys` passes
 the CARTNUDGE_WEBHOOK_TARGETS names. Without them (None: an editor, a check without
@@ -72,11 +76,13 @@ def validate_version(
     templates: dict[str, str],
     channels: frozenset[Channel],
     webhook_targets: frozenset[str] | None = None,
+    public_url: str | None = None,
 ) -> ValidatedVersion:
     """The version, or None and why not: every problem names the file and the step.
 
     `webhook_targets`: the configured target names a webhook step may post to; None
-    leaves targets unchecked.
+    leaves targets unchecked. `public_url`: where the deployment's links point, for the
+    length of an SMS; None measures with a stand-in.
     """
     try:
         data = load_yaml(file.read_text(encoding="utf-8"))
@@ -111,6 +117,7 @@ def validate_version(
         locale if isinstance(locale, str) else "en",
         templates,
         sms_max_segments=max_segments if isinstance(max_segments, int) else 3,
+        public_url=public_url,
     )
     problems += report.problems
     problems = list(dict.fromkeys(problems))  # one shared cause is reported once

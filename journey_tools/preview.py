@@ -5,11 +5,12 @@ every channel its step may use (email subject, HTML and text; SMS; push title an
 webhook's JSON body) and an `index.html` listing them by step path and branch.
 
 Messages are rendered by the send path itself (`sending.composition.Composer`) with
-tracked links to the deployment's public URL, so links have their real length and an SMS
-counts the segments it would be billed for. The links are signed with a preview key, not
-the deployment's secret: a token's length does not depend on the key, and the deployment
-refuses them, so opening a preview never counts an open or a click, and its unsubscribe
-link never unsubscribes the (real) customer of a given cart.
+tracked links to the deployment's public URL (an SMS's and a push's short links too), so
+links have their real length and an SMS counts the segments it would be billed for. The
+links are signed with a preview key, not the deployment's secret: a token's length does
+not depend on the key, and the deployment refuses them (a preview stores no short link,
+so its short links are unknown there), so opening a preview never counts an open or a
+click, and its unsubscribe link never unsubscribes the (real) customer of a given cart.
 
 The cart is the one given (the body of `PUT /v1/carts/{id}`, mapped by intake/mapping.py
 as the API maps it) or a sample in the customer's language.
@@ -408,7 +409,7 @@ def _sms_length(body: str, max_segments: int) -> str:
     if segments.segments > max_segments:
         return (
             f"{segments} with the opt-out line: over sms_max_segments ({max_segments})"
-            " with this deployment's tracked link"
+            " with this deployment's short links"
         )
     return f"{segments} with the opt-out line"
 

@@ -41,7 +41,7 @@ async def publish_and_activate(
     version to activate of a journey instead of its highest (the benches measure
     abandoned_cart v1, not the experiment the shipped v3 runs).
     """
-    files = read_for_publishing(journeys_dir)
+    files = read_for_publishing(journeys_dir, public_url=capabilities.public_url)
     results = await publish(sessions, files, by=QUICK_START)
     refused = [str(result) for result in results if result.state is Published.REFUSED]
     if refused and refusals_are_fatal:

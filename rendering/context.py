@@ -219,8 +219,19 @@ def sample_live(cart: Cart, *, coupon: bool, minimal: bool = False) -> LiveConte
     return LiveContent(coupon=offer, catalog=catalog, recommendations=recommendations)
 
 
-def sample_links(cart: Cart) -> MessageLinks:
-    """Untracked-looking but distinct URLs, so validation can see the pixel is rendered."""
+def sample_links(cart: Cart, *, short_link: str | None = None) -> MessageLinks:
+    """Untracked-looking but distinct URLs, so validation can see the pixel is rendered.
+
+    `short_link`: a short link of the deployment's length (tracking/short_links.py), which
+    SMS and push carry in place of every cart and item link: each link is then that URL,
+    so a text is measured with the links it is sent with.
+    """
+    if short_link is not None:
+        return MessageLinks(
+            checkout_url=short_link,
+            item_urls={item.sku: short_link for item in cart.items},
+            open_pixel_url="https://track.example/o/sample.gif",
+        )
     return MessageLinks(
         checkout_url=cart.checkout_url,
         item_urls={item.sku: f"https://track.example/c/{item.sku}" for item in cart.items},

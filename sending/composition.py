@@ -1,25 +1,27 @@
 """Composition: render a journey step's parts into what its channel delivers.
 
-Tracked (signed) links for the cart and its items, the one-click unsubscribe link of every
-email, the customer's locale, the SMS opt-out line; then the channel's message type
-(channels.outgoing). Raises `TemplateMissing` / `RenderError` from rendering/ when a
-template can not be rendered (validation renders every template first, so that is a bug).
+Tracked (signed) links for the cart and its items (short links in an SMS or a push: the
+pairs to store come back in `Composed.short_links`), the one-click unsubscribe link of
+every email, the customer's locale, the SMS opt-out line; then the channel's message type
+(channels.outgoing). Pure: nothing here reads or writes the database. Raises
+`TemplateMissing` / `RenderError` from rendering/ when a template can not be rendered
+(validation renders every template first, so that is a bug).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from channels.outgoing import EmailOut, PushOut, SmsOut, WebhookOut
 from rendering.context import message_context
-from rendering.links import MessageLinks
 from rendering.live import LiveContent
 from rendering.locales import language_of
 from rendering.message import RenderedMessage, RenderedParts, render_message, render_parts
 from rendering.sms import with_opt_out
-from tracking.links import tracked_links
+from tracking.links import TrackedLinks, tracked_links
+from tracking.short_links import SHORT_PATH
 from tracking.unsubscribe import UnsubscribePayload, list_unsubscribe_headers, unsubscribe_url
 from workflows.payloads import Channel, SendRequest
 
@@ -41,6 +43,8 @@ class Composed:
     message: Outgoing
     locale: str | None = None
     subject: str | None = None  # email subject or push title
+    # SMS and push: short link id -> the click token it stands for, stored before delivery
+    short_links: dict[str, str] = field(default_factory=dict)
 
 
 class Composer:
@@ -66,7 +70,8 @@ class Composer:
         assert request.template is not None
         cart = request.cart
         live = live or LiveContent()
-        links = self._tracked_links(request, live)
+        tracked = self._tracked_links(request, live, short=channel != Channel.EMAIL)
+        links = tracked.links
         render: dict[str, Any] = {
             "templates": templates,
             "template": request.template,
@@ -90,11 +95,15 @@ class Composer:
         parts = render_parts(channel=channel, **render, context=message_context(cart, links, live))
         if channel == Channel.SMS:
             body = with_opt_out(parts.parts["sms"], language_of(parts.locale))
-            return Composed(sms_out(key=key, request=request, body=body), parts.locale)
+            sms = sms_out(key=key, request=request, body=body)
+            return Composed(sms, parts.locale, short_links=_carried(tracked, body))
         push = push_out(key=key, request=request, rendered=parts, url=links.checkout_url)
-        return Composed(push, parts.locale, push.title)
+        carried = _carried(tracked, f"{push.title}\n{push.body}\n{push.url}")
+        return Composed(push, parts.locale, push.title, short_links=carried)
 
-    def _tracked_links(self, request: SendRequest, live: LiveContent) -> MessageLinks:
+    def _tracked_links(
+        self, request: SendRequest, live: LiveContent, *, short: bool
+    ) -> TrackedLinks:
         cart = request.cart
         # Recommended products are links of the message too: tracked like the cart's items.
         item_urls = {product.sku: product.url for product in live.recommendations if product.url}
@@ -110,6 +119,7 @@ class Composer:
             message_id=request.message_id,
             checkout_url=cart.checkout_url,
             item_urls=item_urls,
+            short=short,
         )
 
     def _unsubscribe_url(self, request: SendRequest, address: str) -> str:
@@ -187,6 +197,12 @@ def webhook_out(*, key: str, request: SendRequest, occurred_at: datetime) -> Web
         "cart": request.cart.model_dump(mode="json"),
     }
     return WebhookOut(idempotency_key=key, target=request.target, payload=payload)
+
+
+def _carried(tracked: TrackedLinks, text: str) -> dict[str, str]:
+    """The short links `text` carries: only those are stored (a template may leave out
+    the item links)."""
+    return {id_: token for id_, token in tracked.short_links.items() if SHORT_PATH + id_ in text}
 
 
 def _metadata(request: SendRequest) -> dict[str, str]:

@@ -247,6 +247,16 @@ class RegistryAnswer(Base):
     checked_at: Mapped[datetime]
 
 
+class ShortLink(Base):
+    """What an SMS or push short link `/t/s/<id>` stands for: a signed click token."""
+
+    __tablename__ = "short_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # tracking/short_links.py
+    token: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ProviderEvent(Base):
     """Provider webhook events already handled: a redelivered event changes nothing."""
 

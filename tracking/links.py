@@ -1,12 +1,27 @@
-"""Wrap a message's links for tracking: signed click redirects and an open pixel."""
+"""Wrap a message's links for tracking: signed click redirects and an open pixel.
+
+An email carries the signed links themselves; an SMS or a push carries short links to
+them (tracking/short_links.py), and the pairs of id and token to store before it is sent.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from rendering.links import MessageLinks
+from tracking.short_links import short_id, short_url
 from tracking.tokens import TrackingKind, TrackingPayload, sign
 
 OPEN_PATH = "/t/o/"
 CLICK_PATH = "/t/c/"
+
+
+@dataclass(frozen=True)
+class TrackedLinks:
+    """The links a message carries, and the token behind each of its short links."""
+
+    links: MessageLinks
+    short_links: dict[str, str] = field(default_factory=dict)  # short id -> click token
 
 
 def tracked_links(
@@ -20,9 +35,12 @@ def tracked_links(
     message_id: str,
     checkout_url: str,
     item_urls: dict[str, str],
-) -> MessageLinks:
-    """The checkout and item links of one message, each through a signed click redirect."""
+    short: bool = False,
+) -> TrackedLinks:
+    """The checkout and item links of one message, each through a signed click redirect;
+    `short`: through a short link to it (the open pixel stays signed: no text shows it)."""
     base = public_url.rstrip("/")
+    short_links: dict[str, str] = {}
 
     def token(kind: TrackingKind, url: str | None = None) -> str:
         payload = TrackingPayload(
@@ -37,10 +55,16 @@ def tracked_links(
         return sign(payload, secret)
 
     def click(url: str) -> str:
-        return f"{base}{CLICK_PATH}{token('click', url)}"
+        signed = token("click", url)
+        if not short:
+            return f"{base}{CLICK_PATH}{signed}"
+        id_ = short_id(signed, secret)
+        short_links[id_] = signed
+        return short_url(base, id_)
 
-    return MessageLinks(
+    links = MessageLinks(
         checkout_url=click(checkout_url),
         item_urls={sku: click(url) for sku, url in item_urls.items()},
         open_pixel_url=f"{base}{OPEN_PATH}{token('open')}",
     )
+    return TrackedLinks(links, short_links)

@@ -22,11 +22,13 @@ from contract.carts import Consent
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
 from settings import WebhookTarget
-from storage.models import ContactCap, Message
+from storage.models import ContactCap, Message, ShortLink
 from storage.suppressions import suppress
 from tests.factories import make_cart, make_customer
 from tests.support.database import checked_out
+from tests.support.links import short_ids
 from tests.support.messaging import (
+    LINKS,
     MAIL_FROM,
     SendActivity,
     send_activity,
@@ -34,6 +36,9 @@ from tests.support.messaging import (
     twilio_provider,
 )
 from tests.support.smtp import SmtpServer, body_text
+from tests.support.tables import rows
+from tracking.short_links import belongs_to
+from tracking.tokens import verify
 from workflows.payloads import Channel, MessageStatus, SendRequest
 
 
@@ -235,9 +240,58 @@ async def test_the_sms_carries_opt_out_instructions(
     assert (result.status, result.channel) == (MessageStatus.SENT, "sms")
     [sms] = sent
     assert sms["To"] == "+905321234567"
-    assert sms["Body"].startswith("Sepetin: http://cartnudge.test/t/c/")
+    assert sms["Body"].startswith("Sepetin: http://cartnudge.test/t/s/")
     assert "RET" in sms["Body"]
     assert (await outbox_row(session_factory)).provider_message_id == "SM" + "2" * 32
+
+
+async def test_the_short_link_is_stored_before_twilio_has_the_sms(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    stored_when_sent: list[dict[str, str]] = []
+    bodies: list[str] = []
+
+    async def accept(request: httpx.Request) -> httpx.Response:
+        bodies.append(dict(urllib.parse.parse_qsl(request.content.decode()))["Body"])
+        links = await rows(session_factory, ShortLink)
+        stored_when_sent.append({link.id: link.token for link in links})
+        return httpx.Response(201, json={"sid": "SM" + "3" * 32})
+
+    activities = send_activity(session_factory, providers={Channel.SMS: twilio_provider(accept)})
+    result = await activities.send(sms_request())
+
+    assert result.status == MessageStatus.SENT
+    [body], [stored] = bodies, stored_when_sent
+    [id_] = short_ids(body)
+    assert list(stored) == [id_]  # the one link the text carries, in before the provider
+    token = stored[id_]
+    assert belongs_to(id_, token, LINKS.secret)
+    assert verify(token, LINKS.secret).url == sms_cart().checkout_url
+
+
+async def test_a_retried_sms_keeps_its_short_link_and_stores_it_once(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    bodies: list[str] = []
+
+    def busy_then_accept(request: httpx.Request) -> httpx.Response:
+        bodies.append(dict(urllib.parse.parse_qsl(request.content.decode()))["Body"])
+        if len(bodies) == 1:
+            return httpx.Response(503, json={"code": 20503, "message": "unavailable"})
+        return httpx.Response(201, json={"sid": "SM" + "4" * 32})
+
+    activities = send_activity(
+        session_factory, providers={Channel.SMS: twilio_provider(busy_then_accept)}
+    )
+    with pytest.raises(ApplicationError):
+        await activities.send(sms_request())
+    result = await activities.send(sms_request(), attempt=2, retried_for=timedelta(minutes=1))
+
+    assert result.status == MessageStatus.SENT
+    first, again = bodies
+    assert first == again
+    [link] = await rows(session_factory, ShortLink)
+    assert short_ids(again) == [link.id]
 
 
 # --- a webhook receiver deduplicates by key, so an interrupted send is repeated ----------

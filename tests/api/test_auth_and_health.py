@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import httpx
@@ -23,6 +22,7 @@ from tests.support.api import (
     client_without_temporal,
     http_client,
     order_body,
+    unreachable_database_url,
 )
 from tests.support.histories import workflow_exists
 from tests.support.tables import rows
@@ -101,13 +101,9 @@ async def test_openapi_documents_the_cart_body_with_its_example(
 
 
 def _unreachable_database(settings: Settings) -> Settings:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # nothing listens on the port once the probe socket is closed
     return settings.model_copy(
         update={
-            "database_url": f"postgresql+psycopg://postgres@127.0.0.1:{port}/nothing",
+            "database_url": unreachable_database_url(),
             "postmark_webhook_user": POSTMARK[0],
             "postmark_webhook_password": SecretStr(POSTMARK[1]),
         }

@@ -10,13 +10,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from settings import Settings
 from storage.models import EngagementEvent
-from tests.support.api import CART, SHOP, WORKFLOW_ID
+from storage.short_links import ShortLinks
+from tests.support.api import CART, SHOP, WORKFLOW_ID, http_client, unreachable_database_url
 from tests.support.engagement import assert_nothing_told
 from tests.support.histories import engagement_signals
-from tests.support.links import CHECKOUT_URL, message_links
+from tests.support.links import CHECKOUT_URL, message_links, message_short_links, short_ids
 from tests.support.tables import rows
+from tracking.short_links import short_id
 from tracking.tokens import TRACKING_DOMAIN, TrackingPayload, encode_part, mac, sign
 
 CHECKOUT = CHECKOUT_URL
@@ -184,3 +187,140 @@ async def test_a_click_with_a_signed_non_web_url_is_refused(
 
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+# --- short links, as SMS and push carry them ------------------------------------------------
+
+
+async def sent_short_links(
+    settings: Settings, run_id: str, session_factory: async_sessionmaker[AsyncSession]
+) -> tuple[str, str]:
+    """Message r1's short checkout and product links, stored as the send activity stores
+    them; their paths."""
+    tracked = message_short_links(
+        public_url=settings.public_url,
+        secret=settings.secret_key.get_secret_value(),
+        run_id=run_id,
+        item_urls={"SKU-1": PRODUCT},
+    )
+    await ShortLinks(session_factory).store(tracked.short_links)
+    return path(tracked.links.checkout_url), path(tracked.links.item_urls["SKU-1"])
+
+
+async def test_a_short_link_is_the_same_click_as_its_signed_link(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    settings: Settings,
+    run_id: str,
+) -> None:
+    checkout_link, product_link = await sent_short_links(settings, run_id, session_factory)
+    assert checkout_link.startswith("/t/s/") and len(checkout_link) == len("/t/s/") + 12
+
+    checkout = await anonymous.get(checkout_link)
+    product = await anonymous.get(product_link)
+
+    assert (checkout.status_code, checkout.headers["location"]) == (302, CHECKOUT)
+    assert (product.status_code, product.headers["location"]) == (302, PRODUCT)
+    assert "no-store" in checkout.headers["cache-control"]
+    [event] = await rows(session_factory, EngagementEvent)  # the first click of r1 counts
+    assert (event.kind, event.message_id, event.run_id, event.url) == (
+        "clicked",
+        "r1",
+        run_id,
+        CHECKOUT,
+    )
+    assert await engagement_signals(temporal_env.client, WORKFLOW_ID, run_id) == [
+        ("r1", "clicked", None)
+    ]
+
+
+def assert_goes_nowhere(response: httpx.Response, status_code: int) -> None:
+    assert response.status_code == status_code
+    assert "location" not in response.headers
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "evil.example" not in response.text
+    assert "Please" in response.text  # a sentence for the customer, not an error page
+
+
+@pytest.mark.parametrize("id_", ["AAAAAAAAAAAA", "short", "x" * 5000, "%00", "AAAAAAAAAAA."])
+@pytest.mark.usefixtures("run_id")
+async def test_a_short_link_we_never_gave_out_is_a_404_in_words(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    id_: str,
+) -> None:
+    response = await anonymous.get(f"/t/s/{id_}")
+
+    assert_goes_nowhere(response, 404)
+    assert "does not exist" in response.text
+    await assert_nothing_told(session_factory, temporal_env.client)
+
+
+def forged_short_links(settings: Settings, run_id: str) -> dict[str, tuple[str, str]]:
+    """Pairs of id and token nobody but the send activity should have stored."""
+    secret = settings.secret_key.get_secret_value()
+    genuine = path(links(settings, run_id).checkout_url).removeprefix("/t/c/")
+    forged = forged_tokens(settings, run_id)["signed with another secret"]
+    return {
+        # our id for a token we did not sign: the id alone is no signature
+        "a forged token behind our id": (short_id(forged, secret), forged),
+        # a genuine token behind an id that is not its own (a row written by hand)
+        "an id that is not the token's": ("AAAAAAAAAAAA", genuine),
+        "an id made with another secret": (short_id(genuine, "not-our-secret"), genuine),
+    }
+
+
+@pytest.mark.parametrize(
+    ("forgery", "status_code"),
+    [
+        ("a forged token behind our id", 400),
+        ("an id that is not the token's", 404),
+        ("an id made with another secret", 404),
+    ],
+)
+async def test_a_forged_short_link_goes_nowhere(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    settings: Settings,
+    run_id: str,
+    forgery: str,
+    status_code: int,
+) -> None:
+    id_, token = forged_short_links(settings, run_id)[forgery]
+    await ShortLinks(session_factory).store({id_: token})
+
+    response = await anonymous.get(f"/t/s/{id_}")
+
+    assert_goes_nowhere(response, status_code)
+    await assert_nothing_told(session_factory, temporal_env.client)
+
+
+async def test_without_the_database_a_short_link_asks_to_try_again(
+    settings: Settings, temporal_env: WorkflowEnvironment, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = settings.model_copy(update={"database_url": unreachable_database_url()})
+    app = create_app(unreachable, temporal_client=temporal_env.client)
+    tracked = message_short_links(
+        public_url=settings.public_url, secret=settings.secret_key.get_secret_value(), run_id="r"
+    )
+    [id_] = short_ids(tracked.links.checkout_url)
+    async with app.router.lifespan_context(app), http_client(app) as client:
+        response = await client.get(f"/t/s/{id_}")
+        signed = await client.get(
+            path(
+                message_links(
+                    public_url=settings.public_url,
+                    secret=settings.secret_key.get_secret_value(),
+                    run_id="r",
+                ).checkout_url
+            )
+        )
+
+    assert_goes_nowhere(response, 503)
+    assert "try again" in response.text
+    assert response.headers["retry-after"]
+    assert f"short link {id_} not looked up" in caplog.text
+    assert signed.status_code == 302  # a signed link needs no database to answer

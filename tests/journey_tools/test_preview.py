@@ -23,6 +23,7 @@ from journey_schema.journey_files import load_draft
 from journey_schema.walk import send_steps
 from rendering.sms import sms_segments
 from settings import Settings
+from tests.support.links import short_ids
 from tracking.tokens import InvalidToken, verify
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,9 +129,9 @@ async def test_a_person_sees_the_steps_and_the_email(browser: Browser, tmp_path:
     sms_row = rows.filter(has_text="sms").first
     await expect(sms_row).to_contain_text("steps[2].else[0]")
     await expect(sms_row).to_contain_text("not clicked r1 within 1d → nudge")
-    await expect(sms_row).to_contain_text(f"{segments.segments} segments ({segments.encoding}")
+    await expect(sms_row).to_contain_text(f"{segments} with the opt-out line")
     await expect(sms_row).to_contain_text("Reply STOP to opt out.")
-    assert f"{segments.segments} segments" in output
+    assert f"{segments} with the opt-out line" in output
     await screenshot(page, "preview-index.png")
 
     await rows.nth(0).get_by_role("link", name="HTML").click()
@@ -178,7 +179,9 @@ async def test_locale_renders_the_turkish_templates(browser: Browser, tmp_path: 
     await expect(page.get_by_text("Koşu Ayakkabısı").first).to_be_visible()
     await expect(page.get_by_text("₺1.299,90").first).to_be_visible()
     sms = (tmp_path / "steps-2-else-0.sms.txt").read_text(encoding="utf-8")
-    assert sms.startswith("Merhaba Ayşe, sepetin seni bekliyor.")
+    assert sms.startswith(
+        f"Merhaba Ayşe, sepetin seni bekliyor. Alışverişini tamamla: {PUBLIC_URL}/t/s/"
+    )
     assert sms.rstrip().endswith("SMS almamak için RET yazıp yanıtlayın.")
     await page.close()
 
@@ -221,17 +224,31 @@ async def test_links_have_their_real_length_and_are_refused_by_the_deployment(
     tmp_path: Path,
 ) -> None:
     await preview("abandoned_cart", "2", "--out", str(tmp_path))
-    sms = (tmp_path / "steps-2-else-0.sms.txt").read_text(encoding="utf-8")
+    email = (tmp_path / "steps-0.email.txt").read_text(encoding="utf-8")
 
-    link = re.search(rf"{re.escape(PUBLIC_URL)}/t/c/(\S+)", sms)
+    link = re.search(rf"{re.escape(PUBLIC_URL)}/t/c/(\S+)", email)
 
-    assert link is not None, sms
+    assert link is not None, email
     token = link.group(1)
     payload_part, _, signature = token.partition(".")
     assert len(signature) == 43  # an HMAC-SHA256, as in every real link
     assert "cart-preview-preview-cart-0001" in decoded(payload_part)
     with pytest.raises(InvalidToken):  # a click in a preview counts nowhere
         verify(token, SECRET)
+
+
+async def test_an_sms_shows_its_short_link_and_the_segments_it_is_billed(
+    tmp_path: Path,
+) -> None:
+    output = await preview("abandoned_cart", "2", "--locale", "tr-TR", "--out", str(tmp_path))
+    sms = (tmp_path / "steps-2-else-0.sms.txt").read_text(encoding="utf-8").strip()
+
+    [id_] = short_ids(sms)
+    assert f"{PUBLIC_URL}/t/s/{id_}" in sms and "/t/c/" not in sms
+    # the Turkish nudge with its short link and opt-out line: 2 segments, not 7
+    assert str(sms_segments(sms)) == "3 segments (UCS-2, 145 characters)"
+    nudge = next(line for line in output.splitlines() if "→ nudge" in line)
+    assert "3 segments (UCS-2, 145 characters) with the opt-out line" in nudge
 
 
 def decoded(payload_part: str) -> str:

@@ -30,6 +30,15 @@ CART = "abc"
 WORKFLOW_ID = cart_workflow_id(SHOP, CART)
 
 
+def unreachable_database_url() -> str:
+    """A PostgreSQL URL nothing listens on: an app given it runs without its database."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # nothing listens on the port once the probe socket is closed
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/nothing"
+
+
 def http_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
     """An httpx client calling the app in-process (run its lifespan yourself)."""
     return httpx.AsyncClient(

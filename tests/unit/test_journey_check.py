@@ -29,9 +29,25 @@ def test_the_shipped_journeys_pass(
 
     nudge = f"{REPO_JOURNEYS.as_posix()}/abandoned_cart/templates/nudge"
     assert capsys.readouterr().out.splitlines() == [
-        f"{nudge}/en.sms: 1 segment (GSM-7, 127 characters)",
-        f"{nudge}/tr.sms: 2 segments (UCS-2, 134 characters)",
+        f"{nudge}/en.sms: 1 segment (GSM-7, 132 characters)",
+        f"{nudge}/tr.sms: 3 segments (UCS-2, 139 characters)",  # v2, as published
         f"{REPO_JOURNEYS}: 2 journeys, 5 versions, no problems",
+    ]
+
+
+def test_sms_are_measured_with_links_to_the_configured_public_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARTNUDGE_WEBHOOK_TARGETS", STAFF_TARGET)
+    # 12 characters longer than the stand-in https://shop.example.com
+    monkeypatch.setenv("CARTNUDGE_PUBLIC_URL", "https://kampanya.kosu-dukkani.com.tr")
+
+    assert main([str(REPO_JOURNEYS), "--default-journey", "abandoned_cart"]) == 0
+
+    nudge = f"{REPO_JOURNEYS.as_posix()}/abandoned_cart/templates/nudge"
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        f"{nudge}/en.sms: 1 segment (GSM-7, 144 characters)",
+        f"{nudge}/tr.sms: 3 segments (UCS-2, 151 characters)",
     ]
 
 

@@ -784,6 +784,55 @@ def test_the_sms_limit_is_set_per_version(tmp_path: Path) -> None:
     ]
 
 
+# An SMS is measured with the short links it is sent with (tracking/short_links.py): 41
+# characters for the stand-in https://shop.example.com/t/s/ + 12, not the template's own.
+SHORT_LINK_TEXT = "Merhaba {{ customer.first_name }}, sepetin seni bekliyor: {{ checkout_url }}"
+
+
+def sms_journey(tmp_path: Path, text: str, **overrides: Any) -> None:
+    document = version(steps=[send("text", "t1", channel="sms")], locale="tr", **overrides)
+    templates = templates_for("text", locales=("tr",), channels=SMS)
+    templates["text/tr.sms"] = text
+    write_journey(tmp_path, versions={1: document}, templates=templates)
+
+
+def test_a_turkish_sms_is_measured_with_its_short_link(tmp_path: Path) -> None:
+    sms_journey(tmp_path, SHORT_LINK_TEXT)
+
+    journey = load(tmp_path, channels=SMS_AND_EMAIL).journey("shop_journey")
+
+    # "Merhaba Ayşe, sepetin seni bekliyor: " 37, the link 41, a newline, the opt-out 38
+    assert str(journey.sms_lengths["text/tr.sms"]) == "2 segments (UCS-2, 117 characters)"
+    assert journey.releases  # within the default 3
+
+
+def test_the_deployments_public_url_sets_the_link_length(tmp_path: Path) -> None:
+    sms_journey(tmp_path, SHORT_LINK_TEXT)
+    public_url = "https://kampanya.kosu-dukkani.com.tr"  # 12 characters longer than the stand-in
+
+    journey = load(tmp_path, channels=SMS_AND_EMAIL, public_url=public_url).journey("shop_journey")
+
+    assert str(journey.sms_lengths["text/tr.sms"]) == "2 segments (UCS-2, 129 characters)"
+
+
+def test_an_sms_that_fits_only_with_a_shorter_link_is_refused(tmp_path: Path) -> None:
+    # 59 characters, the link, a newline and the opt-out: 134 (2 segments) with the 36 of
+    # the cart's own checkout URL, 139 (3) with the short link the SMS really carries
+    text = "Sepetindeki ürünler tükenmeden alışverişini şimdi tamamla: {{ checkout_url }}"
+    sms_journey(tmp_path, text, sms_max_segments=2)
+
+    catalog = load(tmp_path, channels=SMS_AND_EMAIL)
+
+    assert [problem for problem in problems_of(catalog) if "v1 is refused" not in problem[2]] == [
+        (
+            "v1.yaml",
+            "steps[0]",
+            "template text/tr.sms: 3 segments (UCS-2, 139 characters), opt-out line and "
+            "41-character links included; at most 2 (sms_max_segments)",
+        )
+    ]
+
+
 # --- webhook steps -----------------------------------------------------------------------
 
 

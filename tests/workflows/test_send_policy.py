@@ -249,7 +249,7 @@ async def test_sms_first_and_email_when_the_customer_has_no_phone(
         assert sms_state.messages[1].status == MessageStatus.SENT
         [sms] = twilio.sent
         assert sms["To"] == "+905321234567"
-        assert sms["Body"].startswith("Ayşe, sepetin seni bekliyor: http://cartnudge.test/t/c/")
+        assert sms["Body"].startswith("Ayşe, sepetin seni bekliyor: http://cartnudge.test/t/s/")
         assert "RET" in sms["Body"]  # opt-out instructions are always there
 
         mail_state = await harness.state(by_email)
