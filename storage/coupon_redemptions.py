@@ -89,11 +89,19 @@ class Redeemed:
 
 
 async def our_coupon_redeemed(
-    session: AsyncSession, *, shop: str, order_id: str, workflow_id: str, run_id: str
+    session: AsyncSession,
+    *,
+    shop: str,
+    order_id: str,
+    workflow_id: str,
+    run_id: str | None = None,
 ) -> Redeemed | None:
     """The coupon of cartnudge's that the order used, if it used one: the run's own first
-    (the one this journey gave), then any other of the shop's (an earlier cart's)."""
-    own = and_(Coupon.workflow_id == workflow_id, Coupon.run_id == run_id)
+    (the one this journey gave; any run of the cart's when `run_id` is None), then any
+    other of the shop's (an earlier cart's)."""
+    own = Coupon.workflow_id == workflow_id
+    if run_id is not None:
+        own = and_(own, Coupon.run_id == run_id)
     found = (
         await session.execute(
             select(Coupon.code, redeemed_discount(), CouponRedemption.currency)

@@ -151,12 +151,19 @@ async def test_a_redeemed_coupon_of_ours_shows_in_the_journey_outcome(
 
         await api.post("/v1/orders", json=order_body(discount_codes=codes))
         await temporal_env.client.get_workflow_handle(WORKFLOW_ID).result()
+        journey = await api.get(f"/v1/carts/{CART}/journey", params={"shop": SHOP})
 
     [outcome] = await rows(session_factory, JourneyOutcome)
     assert (outcome.order_id, outcome.coupon_code, outcome.discount) == (
         "o-1",
         "CN-7KQ2M9",
         Decimal("129.99"),
+    )
+    state = journey.json()
+    assert (state["order_id"], state["coupon_code"], state["discount"]) == (
+        "o-1",
+        "CN-7KQ2M9",
+        "129.99",
     )
 
 
