@@ -50,3 +50,9 @@ class JourneyState(_Frozen):
     arms: dict[str, str] = Field(
         default={}, description="Experiment -> the arm the cart took at its split."
     )
+    coupon_code: str | None = Field(
+        default=None, description="The coupon of cartnudge's that the cart's order redeemed."
+    )
+    discount: Money | None = Field(
+        default=None, description="What that coupon took off the order, in its currency."
+    )

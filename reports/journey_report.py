@@ -204,6 +204,9 @@ def _sum(parts: Iterable[Totals]) -> Totals:
         revenue=sum((t.revenue for t in items), Decimal(0)),
         revenue_squares=sum((t.revenue_squares for t in items), Decimal(0)),
         cart_value=sum((t.cart_value for t in items), Decimal(0)),
+        coupons_issued=sum(t.coupons_issued for t in items),
+        coupons_redeemed=sum(t.coupons_redeemed for t in items),
+        discount=sum((t.discount for t in items), Decimal(0)),
     )
 
 
@@ -284,6 +287,9 @@ def _group(
         conversions=totals.conversions,
         click_conversions=totals.click_conversions,
         revenue=float(totals.revenue),
+        coupons_issued=totals.coupons_issued,
+        coupons_redeemed=totals.coupons_redeemed,
+        discount=float(totals.discount),
         conversion_rate=_mean(
             samples[Metric.CONVERSION], _tau(Metric.CONVERSION, measured), highest=1.0
         ),
@@ -554,6 +560,9 @@ def _release_summaries(totals: list[queries.ReleaseTotals]) -> list[ReleaseSumma
                 held_out=held_out,
                 conversions=messaged.conversions,
                 revenue=float(messaged.revenue),
+                coupons_issued=messaged.coupons_issued,
+                coupons_redeemed=messaged.coupons_redeemed,
+                discount=float(messaged.discount),
             )
         )
     return sorted(summaries, key=lambda s: s.version, reverse=True)

@@ -11,6 +11,10 @@ Conventions every field follows:
 - Intervals are 95% and always valid: safe to look at every day.
 - Money is in the report's currency; carts in other currencies are counted, and their
   revenue is left out of money figures (`other_currency_carts` says how many).
+- Revenue is the orders' totals, which the shop's platform reports after discounts: it
+  is already net of every discount. `discount` is what cartnudge's own coupons took off
+  the converted carts' orders, the cost of the offers beside what they brought back
+  (`revenue + discount` is what those orders would have cost at full price).
 """
 
 from __future__ import annotations
@@ -71,7 +75,15 @@ class GroupResult(_Frozen):
     weight_percent: float | None = None  # an arm's or the holdout's planned share
     conversions: int
     click_conversions: int = Field(description="Orders after a click on one of our links.")
-    revenue: float
+    revenue: float = Field(description="Orders of converted carts, net of their discounts.")
+    coupons_issued: int = Field(default=0, description="Coupons cartnudge issued to the carts.")
+    coupons_redeemed: int = Field(
+        default=0, description="Of those, the ones used by an order that converted its cart."
+    )
+    discount: float = Field(
+        default=0.0,
+        description="What the redeemed coupons took off those orders: the offers' cost.",
+    )
     conversion_rate: Interval
     revenue_per_cart: Interval
     conversion_lifts: list[Lift] = []
@@ -169,7 +181,10 @@ class ReleaseSummary(_Frozen):
     carts: int  # every cart of the release, held out or not
     held_out: int
     conversions: int  # of its messaged carts
-    revenue: float  # recovered: its messaged carts' orders in the window
+    revenue: float  # recovered: its messaged carts' orders in the window (net of discounts)
+    coupons_issued: int = 0  # to its messaged carts
+    coupons_redeemed: int = 0  # by orders that converted them
+    discount: float = 0.0  # what those coupons took off: the offers' cost
 
 
 class JourneyReport(_Frozen):

@@ -67,6 +67,11 @@ def lift_words(lift: Lift, *, rate: bool, currency: str) -> str:
     return f"vs {lift.versus}: {words}, {verdict} (p = {lift.p_value:.3f})"
 
 
+def coupon_words(issued: int, redeemed: int, discount: float, currency: str) -> str:
+    """What the offers cost: "coupons 12 issued, 3 redeemed, discount TRY 150.00"."""
+    return f"coupons {issued:,} issued, {redeemed:,} redeemed, discount {money(discount, currency)}"
+
+
 def format_report(report: JourneyReport) -> str:
     lines = [_title(report), f"Converted: {report.attribution}, the same rule for every group."]
     lines.append("Intervals are 95% and always valid: safe to look at every day.")
@@ -98,11 +103,19 @@ def format_report(report: JourneyReport) -> str:
     if report.releases:
         lines += ["", "Releases:"]
         for release in report.releases:
-            lines.append(
+            line = (
                 f"  v{release.version} ({release.release_id[:12]}): {carts(release.carts)}, "
                 f"{release.held_out:,} held out; {release.conversions:,} messaged carts "
                 f"converted, {money(release.revenue, report.currency)} recovered"
             )
+            if release.coupons_issued or release.coupons_redeemed:
+                line += "; " + coupon_words(
+                    release.coupons_issued,
+                    release.coupons_redeemed,
+                    release.discount,
+                    report.currency,
+                )
+            lines.append(line)
     return "\n".join(lines) + "\n"
 
 
@@ -120,6 +133,11 @@ def _group_lines(title: str, group: GroupResult, currency: str) -> list[str]:
         f"  conversion rate {rate_interval(group.conversion_rate)}; revenue per cart "
         f"{money_interval(group.revenue_per_cart, currency)}",
     ]
+    if group.coupons_issued or group.coupons_redeemed:
+        offers = coupon_words(
+            group.coupons_issued, group.coupons_redeemed, group.discount, currency
+        )
+        lines.append(f"  {offers} (the revenue above is net of it)")
     for lift in group.conversion_lifts:
         lines.append(f"  conversion {lift_words(lift, rate=True, currency=currency)}")
     for lift in group.revenue_lifts:

@@ -193,6 +193,10 @@ class JourneyOutcome(Base):
     ended_at: Mapped[datetime]
     held_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     arms: Mapped[dict[str, str] | None] = mapped_column(JSON)  # experiment -> arm
+    # The coupon of cartnudge's the order used (storage/coupon_redemptions.py), and what
+    # it took off, in `currency`; None without one, or when the order did not say.
+    coupon_code: Mapped[str | None] = mapped_column(String(100))
+    discount: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
 class Suppression(Base):

@@ -6,6 +6,10 @@ was placed between its abandonment and the end of its attribution window (stored
 entry, journey_schema/clock.py). An order's time is when the shop says it was placed,
 else when we received it. Sums of squares come back with the sums, so the statistics
 (experiments/sequential.py) need no per-cart rows.
+
+Coupons, by the same groups: those cartnudge issued to the cart's run, those of them its
+converting orders redeemed (codes matched without regard to case), and the discount they
+took off, in the cart's currency (storage/coupon_redemptions.py says what a discount is).
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from sqlalchemy import Date, Select, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.coupon_redemptions import ISSUED, redeemed_discount, same_code
 from storage.inserts import dialect_of
 from storage.models import (
+    Coupon,
+    CouponRedemption,
     EngagementEvent,
     ExperimentAssignment,
     JourneyEntryRow,
@@ -64,6 +71,9 @@ class Totals:
     revenue: Decimal
     revenue_squares: Decimal
     cart_value: Decimal = Decimal(0)  # the carts' totals at abandonment, summed
+    coupons_issued: int = 0  # coupons cartnudge issued to the carts' runs
+    coupons_redeemed: int = 0  # ... of them redeemed by orders that converted the carts
+    discount: Decimal = Decimal(0)  # what those took off, in the scope's currency
 
 
 def _closed(window_ends_at: Any, scope: ReportScope) -> Any:
@@ -110,6 +120,72 @@ def _conversions(scope: ReportScope) -> Any:
     )
 
 
+def _coupons(scope: ReportScope) -> Any:
+    """Per entry with a coupon: the coupons issued to its run, those redeemed by an order
+    converting it (the rule of _conversions), their discount in the cart's currency, and
+    the entry's columns the groups are made of (named as in _conversions)."""
+    entry, coupon, redemption, order = JourneyEntryRow, Coupon, CouponRedemption, Order
+    ordered_at = func.coalesce(order.placed_at, order.received_at)
+    redeemed = (
+        select(
+            redemption.shop,
+            redemption.code,
+            redemption.amount,
+            redemption.currency,
+            order.cart_id,
+            ordered_at.label("ordered_at"),
+        )
+        .join(order, and_(order.shop == redemption.shop, order.order_id == redemption.order_id))
+        .subquery("redeemed")
+    )
+    converting = and_(
+        redeemed.c.shop == coupon.shop,
+        same_code(redeemed.c.code, coupon.code),
+        redeemed.c.cart_id == entry.cart_id,
+        redeemed.c.ordered_at >= entry.abandoned_at,
+        redeemed.c.ordered_at <= entry.window_ends_at,
+        redeemed.c.ordered_at <= scope.until,
+    )
+    in_cart_currency = and_(redeemed.c.code.is_not(None), redeemed.c.currency == entry.currency)
+    discount = redeemed_discount(redeemed.c.amount, redeemed.c.currency)
+    return (
+        select(
+            entry.id.label("entry_id"),
+            entry.workflow_id,
+            entry.run_id,
+            entry.release_id,
+            entry.version,
+            entry.held_out,
+            entry.window_ends_at,
+            func.count(func.distinct(coupon.id)).label("coupons_issued"),
+            func.count(func.distinct(case((redeemed.c.code.is_not(None), coupon.id)))).label(
+                "coupons_redeemed"
+            ),
+            func.sum(case((in_cart_currency, discount), else_=0)).label("discount"),
+        )
+        .join(
+            coupon,
+            and_(
+                coupon.workflow_id == entry.workflow_id,
+                coupon.run_id == entry.run_id,
+                coupon.state == ISSUED,
+            ),
+        )
+        .outerjoin(redeemed, converting)
+        .where(*scope.where())
+        .group_by(entry.id)
+        .subquery("coupons")
+    )
+
+
+def _coupon_columns(coupons: Any) -> list[Any]:
+    return [
+        func.sum(coupons.c.coupons_issued).label("coupons_issued"),
+        func.sum(coupons.c.coupons_redeemed).label("coupons_redeemed"),
+        func.sum(coupons.c.discount).label("discount"),
+    ]
+
+
 def _clicked_before(conversions: Any) -> ColumnElement[bool]:
     """The converted cart's run recorded a click on one of our links before its first order."""
     event = EngagementEvent
@@ -131,26 +207,35 @@ def _conversion_columns(conversions: Any) -> list[Any]:
     ]
 
 
-def _with_conversions(carts: Select[Any], converted: Select[Any], keys: Sequence[str]) -> Any:
+def _with_conversions(
+    carts: Select[Any], converted: Select[Any], keys: Sequence[str], *more: Select[Any]
+) -> Any:
     """Each group of `carts` (its `keys`, `carts` and `cart_value`) with the sums of
-    `converted` for the same keys, 0 where none converted.
+    `converted` (and of each of `more`, such as the coupons) for the same keys, 0 where
+    none converted.
 
     The two sides are summed apart and joined once they are a row per group: a join of
     every entry with its conversion would be planned from the join's estimate, which
     PostgreSQL gets wrong by orders of magnitude (it takes workflow id and run id for
     independent columns), and a nested loop over a million carts follows.
     """
-    totals, sums = carts.subquery("carts"), converted.subquery("converted")
-    return select(
+    totals = carts.subquery("carts")
+    sides = [converted.subquery("converted")]
+    sides += [side.subquery(f"more_{n}") for n, side in enumerate(more)]
+    statement = select(
         *(totals.c[key] for key in keys),
         totals.c.carts,
         totals.c.cart_value,
         *(
             func.coalesce(column, 0).label(column.name)
+            for sums in sides
             for column in sums.c
             if column.name not in keys
         ),
-    ).outerjoin(sums, and_(*(sums.c[key] == totals.c[key] for key in keys)))
+    ).select_from(totals)
+    for sums in sides:
+        statement = statement.outerjoin(sums, and_(*(sums.c[key] == totals.c[key] for key in keys)))
+    return statement
 
 
 def _carts_columns() -> list[Any]:
@@ -165,6 +250,9 @@ def _totals(row: Any) -> Totals:
         revenue=Decimal(row.revenue or 0),
         revenue_squares=Decimal(row.revenue_squares or 0),
         cart_value=Decimal(row.cart_value or 0),
+        coupons_issued=int(row.coupons_issued or 0),
+        coupons_redeemed=int(row.coupons_redeemed or 0),
+        discount=Decimal(row.discount or 0),
     )
 
 
@@ -211,7 +299,17 @@ async def totals_by_release(session: AsyncSession, scope: ReportScope) -> list[R
         _closed(conversions.c.window_ends_at, scope),
     )
     converted = select(*converted_keys, *_conversion_columns(conversions)).group_by(*converted_keys)
-    statement = _with_conversions(carts, converted, ["release_id", "version", "held_out", "closed"])
+    coupons = _coupons(scope)
+    coupon_keys = (
+        coupons.c.release_id,
+        coupons.c.version,
+        coupons.c.held_out,
+        _closed(coupons.c.window_ends_at, scope),
+    )
+    couponed = select(*coupon_keys, *_coupon_columns(coupons)).group_by(*coupon_keys)
+    statement = _with_conversions(
+        carts, converted, ["release_id", "version", "held_out", "closed"], couponed
+    )
     return [
         ReleaseTotals(row.release_id, row.version, row.held_out, _totals(row), row.closed)
         for row in (await session.execute(statement.order_by("version"))).all()
@@ -261,10 +359,25 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
         )
         .group_by(*keys, converted_closed, took_winner)
     )
+    coupons = _coupons(scope)
+    coupons_closed = _closed(coupons.c.window_ends_at, scope)
+    couponed = (
+        select(*keys, coupons_closed, took_winner, *_coupon_columns(coupons))
+        .select_from(coupons)
+        .join(
+            assignment,
+            and_(
+                assignment.workflow_id == coupons.c.workflow_id,
+                assignment.run_id == coupons.c.run_id,
+            ),
+        )
+        .group_by(*keys, coupons_closed, took_winner)
+    )
     statement = _with_conversions(
         carts,
         converted,
         ["release_id", "experiment", "arm", "after_decision", "closed", "took_winner"],
+        couponed,
     )
     # A cart that reached the split after a decision took the winner, and would blur its
     # own arm: left out (grouped apart rather than filtered, which misleads the planner).

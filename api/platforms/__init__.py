@@ -8,13 +8,18 @@ Each platform module turns a parsed payload into one of:
 
 or raises MappingError, naming each bad field by its path in the platform's payload
 (`line_items[0].price`), not in ours. WebhookAnswer is what the platform routes answer.
+
+An order's line items and discount codes are kept where they can be read and left out
+(logged) where not: refusing the webhook for a line would lose the order itself, and with
+it the end of the cart's journey; the lines only feed recommendations and reports.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,9 +28,12 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from contract.carts import CartSnapshot
 from contract.fields import Identifier
+from contract.orders import MAX_DISCOUNT_CODES, DiscountCode, code_key
 
 Loc = tuple[str | int, ...]
 _Model = TypeVar("_Model", bound=BaseModel)
+
+log = logging.getLogger("cartnudge.api")
 
 
 class MappingError(ValueError):
@@ -179,6 +187,37 @@ class Sources:
             raise MappingError(
                 [(self.theirs(tuple(e["loc"])), str(e["msg"])) for e in err.errors()]
             ) from None
+
+
+def readable(model: type[_Model], values: Iterable[tuple[Loc, Any]], *, limit: int) -> list[_Model]:
+    """Each (payload path, values) that reads as the model, the first `limit` of them; the
+    others are left out and logged by path (see the module docstring: an order's lines)."""
+    kept: list[_Model] = []
+    for loc, value in values:
+        try:
+            found = model.model_validate(value)
+        except ValidationError as err:
+            problems = "; ".join(str(e["msg"]) for e in err.errors())
+            log.warning("left out %s of the platform's order: %s", _dotted(loc), problems)
+            continue
+        if len(kept) == limit:
+            log.warning("left out %s and after: more than %d in one order", _dotted(loc), limit)
+            break
+        kept.append(found)
+    return kept
+
+
+def discount_codes(codes: Iterable[tuple[Loc, Any]]) -> list[DiscountCode]:
+    """The order's readable discount codes, each once (the first of a code in two cases)."""
+    kept: dict[str, DiscountCode] = {}
+    for code in readable(DiscountCode, codes, limit=MAX_DISCOUNT_CODES):
+        kept.setdefault(code_key(code.code), code)
+    return list(kept.values())
+
+
+def listed(value: Any) -> list[Any]:
+    """The value when it is a list, else none (a platform's optional list)."""
+    return value if isinstance(value, list) else []
 
 
 def _dotted(loc: Loc) -> str:

@@ -17,7 +17,10 @@ A checkout (checkouts/create, checkouts/update) is the cart:
 An empty line_items list is an emptied cart. A completed checkout is left to its order.
 
 An order (orders/create, orders/paid) names its checkout by checkout_token (orders lost
-`checkout_id` in 2026-04); an order without one (POS, draft orders) is no cart's.
+`checkout_id` in 2026-04); an order without one (POS, draft orders) is no cart's. Its
+line_items read as a checkout's do (a custom line without sku and variant is left out, see
+api/platforms), its discount_codes [{code, amount, type}] as the codes it used, the amount
+in the order's currency.
 
 Shopify ids exceed 2**53: payloads are parsed with exact integers (api.platforms.parse_json)
 and ids kept as text.
@@ -33,15 +36,18 @@ from api.platforms import (
     PlatformCart,
     ShopDefaults,
     Sources,
+    discount_codes,
     e164,
     get,
     identifier,
+    listed,
     locale,
     money,
+    readable,
     text,
 )
 from contract.carts import CartSnapshot
-from contract.orders import OrderIn
+from contract.orders import MAX_ORDER_ITEMS, OrderIn, OrderItem
 
 CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
 ORDER_TOPICS = frozenset({"orders/create", "orders/paid"})
@@ -117,6 +123,23 @@ def order(payload: Any, defaults: ShopDefaults) -> OrderIn | Ignored:
             "total": money(payload.get("total_price")),
             "currency": currency or defaults.currency,
             "placed_at": get(payload, *placed_at),
+            "items": readable(
+                OrderItem,
+                (
+                    (("line_items", index), _line_item(line) if isinstance(line, dict) else line)
+                    for index, line in enumerate(listed(payload.get("line_items")))
+                ),
+                limit=MAX_ORDER_ITEMS,
+            ),
+            "discount_codes": discount_codes(
+                (
+                    ("discount_codes", index),
+                    _present(
+                        {"code": text(get(code, "code")), "amount": money(get(code, "amount"))}
+                    ),
+                )
+                for index, code in enumerate(listed(payload.get("discount_codes")))
+            ),
         }
     )
     return sources.build(OrderIn, values)
@@ -194,25 +217,34 @@ def _items(line_items: Any, sources: Sources) -> list[Any]:
             items.append(line)
             continue
         ours, theirs = ("items", index), ("line_items", index)
-        sku_field = "sku" if text(line.get("sku")) else "variant_id"
-        title, variant = text(line.get("title")), text(line.get("variant_title"))
-        if variant == _NO_VARIANT:
-            variant = None
-        for our_field, their_field in (
-            ("sku", sku_field),
-            ("name", "title"),
-            ("quantity", "quantity"),
-            ("unit_price", "price"),
-        ):
+        for our_field, their_field in _line_fields(line):
             sources.note((*ours, our_field), (*theirs, their_field))
-        items.append(
-            _present(
-                {
-                    "sku": text(line.get(sku_field)),
-                    "name": f"{title} – {variant}" if title and variant else title,
-                    "quantity": line.get("quantity"),
-                    "unit_price": money(line.get("price")),
-                }
-            )
-        )
+        items.append(_line_item(line))
     return items
+
+
+def _line_fields(line: dict[str, Any]) -> list[tuple[str, str]]:
+    """Our line item's fields and the line item fields of Shopify's they come from."""
+    sku_field = "sku" if text(line.get("sku")) else "variant_id"
+    return [
+        ("sku", sku_field),
+        ("name", "title"),
+        ("quantity", "quantity"),
+        ("unit_price", "price"),
+    ]
+
+
+def _line_item(line: dict[str, Any]) -> dict[str, Any]:
+    """A checkout's or an order's line item as ours: sku (else variant id), title – variant
+    title, quantity, price."""
+    title, variant = text(line.get("title")), text(line.get("variant_title"))
+    if variant == _NO_VARIANT:
+        variant = None
+    return _present(
+        {
+            "sku": text(line.get(_line_fields(line)[0][1])),
+            "name": f"{title} – {variant}" if title and variant else title,
+            "quantity": line.get("quantity"),
+            "unit_price": money(line.get("price")),
+        }
+    )

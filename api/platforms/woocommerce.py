@@ -9,15 +9,32 @@ that id on the order it becomes, as order meta `_cartnudge_cart_id`; the order w
     cart id    meta_data[key=_cartnudge_cart_id].value
     total      total, in currency (else the shop's)
     placed_at  date_paid_gmt, else date_created_gmt (UTC, written without an offset)
+    items      line_items: sku (else variation_id, else product_id), name, quantity, price
+               (the unit price after the line's discounts)
+    codes      coupon_lines: code, discount (what it took off, in currency)
+
+Lines and codes that can not be read are left out, not refused (api/platforms says why).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from api.platforms import Ignored, MappingError, ShopDefaults, Sources, money, text
-from contract.orders import OrderIn
+from api.platforms import (
+    Ignored,
+    MappingError,
+    ShopDefaults,
+    Sources,
+    discount_codes,
+    get,
+    listed,
+    money,
+    readable,
+    text,
+)
+from contract.orders import MAX_ORDER_ITEMS, OrderIn, OrderItem
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 CART_ID_META = "_cartnudge_cart_id"
@@ -49,8 +66,57 @@ def order(payload: Any, defaults: ShopDefaults) -> OrderIn | Ignored:
         "total": money(payload.get("total")),
         "currency": text(payload.get("currency")) or defaults.currency,
         "placed_at": _utc(payload.get(placed_at)),
+        "items": readable(
+            OrderItem,
+            (
+                (("line_items", index), _line_item(line))
+                for index, line in enumerate(listed(payload.get("line_items")))
+            ),
+            limit=MAX_ORDER_ITEMS,
+        ),
+        "discount_codes": discount_codes(
+            (
+                ("coupon_lines", index),
+                _present({"code": text(get(line, "code")), "amount": money(get(line, "discount"))}),
+            )
+            for index, line in enumerate(listed(payload.get("coupon_lines")))
+        ),
     }
-    return sources.build(OrderIn, {name: v for name, v in values.items() if v is not None})
+    return sources.build(OrderIn, _present(values))
+
+
+def _line_item(line: Any) -> Any:
+    if not isinstance(line, dict):
+        return line  # the model names it
+    sku = next(
+        (
+            found
+            for field in ("sku", "variation_id", "product_id")
+            if (found := text(line.get(field))) and found != "0"  # 0: no variation
+        ),
+        None,
+    )
+    return _present(
+        {
+            "sku": sku,
+            "name": text(line.get("name")),
+            "quantity": line.get("quantity"),
+            "unit_price": _unit_price(money(line.get("price"))),
+        }
+    )
+
+
+_PLACES = Decimal("0.0001")
+
+
+def _unit_price(value: Any) -> Any:
+    # WooCommerce's line price is the line's total over its quantity, a JSON number such
+    # as 33.333333333: kept to the 4 places money has.
+    return value.quantize(_PLACES) if isinstance(value, Decimal) and value.is_finite() else value
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _cart_id_meta(meta_data: Any) -> tuple[int, Any] | None:

@@ -23,8 +23,7 @@ from api.schemas import check_timezone
 from contract.carts import CART_EXAMPLE, CartAccepted, CartSnapshot
 from contract.fields import Identifier
 from contract.journeys import JourneyState
-from intake.mapping import journey_state
-from workflows.client import cart_workflow_id, journey_progress
+from intake.journeys import journey_of
 
 router = APIRouter(
     prefix="/v1/carts",
@@ -72,12 +71,13 @@ async def empty_cart(
     "/{cart_id}/journey",
     responses={404: error_response("No journey for this cart")},
 )
-async def get_journey(cart_id: CartId, shop: QueriedShop, temporal: TemporalDep) -> JourneyState:
+async def get_journey(
+    cart_id: CartId, shop: QueriedShop, sessions: SessionsDep, temporal: TemporalDep
+) -> JourneyState:
     """Where the cart's journey stands: status, version, current step, messages, outcome."""
-    client = await temporal.client()
-    progress = await journey_progress(client, cart_workflow_id(shop, cart_id))
-    if progress is None:
+    state = await journey_of(shop=shop, cart_id=cart_id, sessions=sessions, temporal=temporal)
+    if state is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"no journey for cart {cart_id!r} of shop {shop!r}"
         )
-    return journey_state(progress)
+    return state

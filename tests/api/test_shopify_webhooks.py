@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
-from storage.models import Cart, Order, ProviderEvent
+from storage.models import Cart, CouponRedemption, Order, OrderLine, ProviderEvent
 from tests.factories import add_shop
 from tests.support.histories import signalled_carts, signals, workflow_exists
-from tests.support.tables import rows
+from tests.support.tables import as_tuples, rows
 from workflows.client import cart_workflow_id
 from workflows.payloads import LineItem, Shopper, ShopperConsent
 
@@ -354,3 +354,26 @@ async def test_a_delivery_that_died_after_storing_the_cart_is_handled_in_full_on
 
     assert retried.json()["status"] == "accepted"
     assert await workflow_exists(temporal_env.client, WORKFLOW_ID)
+
+
+async def test_an_orders_lines_and_discount_codes_are_stored_once(
+    anonymous: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    with_code = changed(
+        ORDER, discount_codes=[{"code": "CN-7KQ2M9", "amount": "39.80", "type": "percentage"}]
+    )
+
+    await deliver(anonymous, "orders/create", with_code, webhook_id="wh-2")
+    await deliver(anonymous, "orders/paid", with_code, webhook_id="wh-3")  # the same order
+
+    assert as_tuples(await rows(session_factory, OrderLine), "line", "sku", "quantity") == {
+        (0, "IPOD2008PINK", 1),
+        (1, "9007199254740993", 2),  # no sku: the variant id, as for carts
+    }
+    [redeemed] = await rows(session_factory, CouponRedemption)
+    assert (redeemed.shop, redeemed.code, redeemed.amount, redeemed.currency) == (
+        KEDI,
+        "CN-7KQ2M9",
+        Decimal("39.80"),
+        "USD",
+    )

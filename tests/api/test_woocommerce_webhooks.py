@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
-from storage.models import Order
+from storage.models import CouponRedemption, Order, OrderLine
 from tests.factories import add_shop
 from tests.support.api import running_cart
 from tests.support.histories import signals
@@ -252,3 +252,26 @@ async def test_while_temporal_is_down_the_order_is_kept_and_its_redelivery_tells
     assert retried.status_code == 200
     assert len(await rows(session_factory, Order)) == 1
     assert await signals(temporal_env.client, WORKFLOW_ID) == ["update_cart", "order_placed"]
+
+
+@pytest.mark.usefixtures("cart_in_journey")
+async def test_a_paid_orders_lines_and_coupon_lines_are_stored(
+    anonymous: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    coupon = {"id": 320, "code": "cn-7kq2m9", "discount": "144.43", "discount_tax": "28.89"}
+
+    await deliver(anonymous, order_with(coupon_lines=[{**coupon, "meta_data": []}]))
+
+    [line] = await rows(session_factory, OrderLine)
+    assert (line.order_id, line.sku, line.quantity, line.unit_price) == (
+        "727",
+        "SKU-1",
+        1,
+        Decimal("1083.25"),
+    )
+    [redeemed] = await rows(session_factory, CouponRedemption)
+    assert (redeemed.code, redeemed.amount, redeemed.currency) == (
+        "cn-7kq2m9",
+        Decimal("144.43"),
+        "TRY",
+    )

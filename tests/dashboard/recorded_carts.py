@@ -1,8 +1,9 @@
 """Carts recorded through the storage functions the workflow's activities and the intake
 call: the entry and its arm (storage/entries.py), the message through the outbox
-(storage/outbox.py), its engagement (storage/engagement.py), the order
-(storage/orders.py), the outcome (storage/outcomes.py). What a dashboard page then shows
-is what a running deployment would have written."""
+(storage/outbox.py), its engagement (storage/engagement.py), the order and the codes it
+used (storage/orders.py, storage/coupon_redemptions.py), the outcome
+(storage/outcomes.py). What a dashboard page then shows is what a running deployment would
+have written."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.clock import attribution_window
 from journey_schema.release import Release
-from storage import engagement, entries, orders, outcomes
+from storage import coupon_redemptions, engagement, entries, orders, outcomes
+from storage.coupon_redemptions import NewRedemption
 from storage.entries import Assigned
 from storage.messages import find_message
 from storage.outbox import Outbox
 from tests.support.api import SHOP
+from tests.support.coupons import add_coupon
 from workflows.client import cart_workflow_id
 from workflows.payloads import Channel, EngagementKind, JourneyEntry, Outcome, OutcomeRecord
 
@@ -46,6 +49,12 @@ class Shopper:
     clicked: bool = False
     bought: Decimal | None = None
     shop: str = SHOP
+    # a coupon of ours issued to the cart; its order (if it buys) redeems it for this much
+    coupon_discount: Decimal | None = None
+
+    @property
+    def coupon_code(self) -> str:
+        return f"CN-{self.cart_id.upper()}"
 
     @property
     def workflow_id(self) -> str:
@@ -63,6 +72,14 @@ async def record_carts(
         await _enter(sessions, release, shopper)
         if shopper.arm is not None:
             await _email(sessions, release, shopper, shopper.arm)
+        if shopper.coupon_discount is not None:
+            await add_coupon(
+                sessions,
+                shop=shopper.shop,
+                code=shopper.coupon_code,
+                workflow_id=shopper.workflow_id,
+                run_id=shopper.run_id,
+            )
         if shopper.bought is not None:
             await _buy(sessions, release, shopper, shopper.bought)
 
@@ -162,6 +179,15 @@ async def _buy(
             currency="TRY",
             placed_at=placed_at,
         )
+        if shopper.coupon_discount is not None:  # as the shop reported it: another case
+            await coupon_redemptions.add_redemptions(
+                session,
+                shop=shopper.shop,
+                order_id=f"order-{shopper.cart_id}",
+                currency="TRY",
+                redeemed_at=placed_at,
+                codes=[NewRedemption(shopper.coupon_code.lower(), shopper.coupon_discount)],
+            )
         await outcomes.record_outcome(
             session,
             OutcomeRecord(

@@ -82,8 +82,9 @@ def sample_report(
         ],
     )  # fmt: skip
     treated = group(
-        "treated", 180, 27, 35097.3, conversion_lifts=[lift("holdout", 0.05, significant=True)]
-    )
+        "treated", 180, 27, 35097.3, conversion_lifts=[lift("holdout", 0.05, significant=True)],
+        coupons_issued=40, coupons_redeemed=9, discount=1234.5,
+    )  # fmt: skip
     values: dict[str, Any] = {
         "journey": journey,
         "shop": shop,
@@ -97,7 +98,8 @@ def sample_report(
         "incremental_revenue": Interval(estimate=9123.45, low=-1200.5, high=19447.4),
         "releases": [
             ReleaseSummary(release_id="a" * 64, version=3, carts=200, held_out=20,
-                           conversions=29, revenue=37697.1),
+                           conversions=29, revenue=37697.1, coupons_issued=40,
+                           coupons_redeemed=9, discount=1234.5),
         ],
         "experiments": [
             ExperimentResult(
@@ -110,7 +112,8 @@ def sample_report(
                 rule="decide on conversion with at least 100 carts per arm",
                 arms=[
                     group("fast", 91, 16, 20798.4, weight_percent=50.0,
-                          conversion_lifts=[lift("holdout", 0.08), lift("slow", 0.05)]),
+                          conversion_lifts=[lift("holdout", 0.08), lift("slow", 0.05)],
+                          coupons_issued=22, coupons_redeemed=5, discount=700.0),
                     group("slow", 89, 11, 14298.9, weight_percent=50.0,
                           conversion_lifts=[lift("holdout", 0.02), lift("fast", -0.05)]),
                 ],

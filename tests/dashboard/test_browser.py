@@ -35,6 +35,8 @@ def shoppers(now: datetime) -> list[Shopper]:
             f"help-{n}", "help", start + timedelta(minutes=n),
             opened=n < 15, machine_opened=15 <= n < 22, clicked=n < 8,
             bought=Decimal(f"{150 + 10 * n}.90") if n < 12 else None,
+            # coupons for 0 and 1, who bought with them, and 20, who did not buy
+            coupon_discount=Decimal(f"{15 + n}.00") if n in (0, 1, 20) else None,
         )
         for n in range(30)
     ]  # fmt: skip
@@ -163,6 +165,10 @@ async def test_a_marketer_reads_what_the_database_holds_for_their_shop(
         await expect(number("conversions")).to_have_text(f"{held.conversions}")
         await expect(number("holdout-conversions")).to_have_text(f"{held.holdout_conversions}")
         await expect(number("recovered-revenue")).to_have_text(f"{held.revenue:,.2f} TRY")
+        await expect(number("discount")).to_have_text("31.00 TRY")  # 15 + 16
+        await expect(number("coupons")).to_have_text(
+            "3 coupons issued, 2 redeemed by converted carts: what the offers cost"
+        )
         # rates count the carts whose window has closed (all but the latest)
         assert held.measured == treated - 1
         await expect(number("conversion-rate")).to_have_text(

@@ -90,6 +90,15 @@ async def test_the_journey_page_says_the_reports_numbers_in_words(
         "95% interval, safe to check daily: 10.0% to 20.0%"
     )
     assert by_testid(html, "recovered-revenue") == "35,097.30 TRY"
+    assert by_testid(html, "discount") == "1,234.50 TRY"
+    assert by_testid(html, "coupons") == (
+        "40 coupons issued, 9 redeemed by converted carts: what the offers cost"
+    )
+    assert by_testid(html, "arm-first_wait-fast-discount") == (
+        "700.00 TRY off, 5 of 22 coupons redeemed"
+    )
+    assert "arm-first_wait-slow-discount" not in html  # no coupon in that arm
+    assert by_testid(html, "release-3-discount") == "1,234.50 TRY"
     assert by_testid(html, "incremental-revenue") == "9,123.45 TRY"
     assert by_testid(html, "incremental-interval") == (
         "95% interval, safe to check daily: -1,200.50 TRY to 19,447.40 TRY"

@@ -21,7 +21,7 @@ from api.platforms import (
     woocommerce,
 )
 from contract.carts import CartItem, CartSnapshot, Consent, Customer
-from contract.orders import OrderIn
+from contract.orders import DiscountCode, OrderIn, OrderItem
 
 PAYLOADS = Path(__file__).parents[1] / "api" / "payloads"
 SHOP = ShopDefaults(shop="kedi_shop", locale="tr-TR", currency="TRY", timezone="Europe/Istanbul")
@@ -290,7 +290,68 @@ def test_a_documented_order_ends_its_checkouts_cart(shopify_order: dict[str, Any
         total=Decimal("421.88"),
         currency="USD",
         placed_at=datetime(2026, 11, 22, 11, 30, tzinfo=EST),
+        items=[
+            OrderItem(
+                sku="IPOD2008PINK",
+                name="IPod Nano - 8GB – Pink",
+                quantity=1,
+                unit_price=Decimal("199.00"),
+            ),
+            # no sku: the variant id, as a checkout's line item is read
+            OrderItem(
+                sku="9007199254740993",
+                name="Gift wrap",
+                quantity=2,
+                unit_price=Decimal("99.50"),
+            ),
+        ],
     )
+
+
+# As Shopify's order webhook shows them: what each code took off, in the order's currency.
+SHOPIFY_CODES = [
+    {"code": "CN-7KQ2M9", "amount": "39.80", "type": "percentage"},
+    {"code": "FREESHIP", "amount": "0.00", "type": "shipping"},
+]
+
+
+def test_a_shopify_orders_discount_codes_are_the_codes_it_used(
+    shopify_order: dict[str, Any],
+) -> None:
+    mapped = shopify.order({**shopify_order, "discount_codes": SHOPIFY_CODES}, SHOP)
+
+    assert isinstance(mapped, OrderIn)
+    assert mapped.discount_codes == [
+        DiscountCode(code="CN-7KQ2M9", amount=Decimal("39.80")),
+        DiscountCode(code="FREESHIP", amount=Decimal("0.00")),
+    ]
+
+
+def test_an_orders_unreadable_lines_and_codes_are_left_out_not_the_order(
+    shopify_order: dict[str, Any],
+) -> None:
+    """A custom line (no sku, no variant) or a code without text must not lose the order:
+    its purchase ends the journey; the lines only feed recommendations."""
+    shopify_order["line_items"][1].update(sku=None, variant_id=None)  # a custom item
+    codes = [{"code": "", "amount": "5.00"}, *SHOPIFY_CODES, {"code": "cn-7kq2m9"}]
+
+    mapped = shopify.order({**shopify_order, "discount_codes": codes}, SHOP)
+
+    assert isinstance(mapped, OrderIn)
+    assert [item.sku for item in mapped.items] == ["IPOD2008PINK"]
+    # the same code again in another case is the same code: kept once
+    assert [code.code for code in mapped.discount_codes] == ["CN-7KQ2M9", "FREESHIP"]
+
+
+def test_an_order_keeps_as_many_lines_as_a_cart_can_hold(shopify_order: dict[str, Any]) -> None:
+    line = shopify_order["line_items"][0]
+    shopify_order["line_items"] = [{**line, "sku": f"S-{n}"} for n in range(260)]
+
+    mapped = shopify.order(shopify_order, SHOP)
+
+    assert isinstance(mapped, OrderIn)
+    assert len(mapped.items) == 250
+    assert mapped.items[-1].sku == "S-249"
 
 
 def test_without_processed_at_the_order_was_placed_when_created(
@@ -339,7 +400,49 @@ def test_a_paid_woocommerce_order_ends_the_cart_its_meta_names(
         total=Decimal("1299.90"),
         currency="TRY",
         placed_at=datetime(2026, 11, 22, 10, 30, 2, tzinfo=UTC),  # date_paid_gmt
+        items=[
+            OrderItem(
+                sku="SKU-1", name="Koşu Ayakkabısı", quantity=1, unit_price=Decimal("1083.25")
+            )
+        ],
     )
+
+
+def test_a_woocommerce_orders_coupon_lines_and_lines_without_sku(
+    woo_order: dict[str, Any],
+) -> None:
+    line = woo_order["line_items"][0]
+    woo_order["line_items"] += [
+        # a variation without its own sku, its price the line total over the quantity
+        {
+            **line,
+            "sku": "",
+            "product_id": 93,
+            "variation_id": 95,
+            "quantity": 3,
+            "price": Decimal("33.3333333"),  # as parse_json reads it
+        },
+        {**line, "sku": "", "product_id": 97, "variation_id": 0},
+    ]
+    woo_order["coupon_lines"] = [
+        {
+            "id": 320,
+            "code": "cn-7kq2m9",
+            "discount": "144.43",
+            "discount_tax": "28.89",
+            "meta_data": [],
+        }
+    ]
+
+    mapped = woocommerce.order(woo_order, SHOP)
+
+    assert isinstance(mapped, OrderIn)
+    assert [(i.sku, i.quantity, i.unit_price) for i in mapped.items] == [
+        ("SKU-1", 1, Decimal("1083.25")),
+        ("95", 3, Decimal("33.3333")),
+        ("97", 1, Decimal("1083.25")),
+    ]
+    assert mapped.discount_codes == [DiscountCode(code="cn-7kq2m9", amount=Decimal("144.43"))]
 
 
 @pytest.mark.parametrize(
