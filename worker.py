@@ -24,6 +24,7 @@ from activities.experiments import ExperimentActivities
 from activities.journeys import JourneyActivities
 from activities.messaging import MessagingActivities
 from activities.outcomes import OutcomeActivities
+from catalog.lookup import CatalogLookup
 from channels.fcm import FcmSender, ServiceAccount
 from channels.netgsm import NetgsmSender
 from channels.postmark import PostmarkSender
@@ -157,6 +158,8 @@ def build_activities(
         # Shops' order lookup endpoints are asked on the same pooled client as the providers.
         order_lookup=ShopOrderLookup(http) if http is not None else None,
         releases=releases,
+        # Shops' catalogs too: the lookup bounds its own time (a few seconds) and caches.
+        catalog=CatalogLookup(http) if http is not None else None,
     )
     return [
         journeys.journey_trigger,
