@@ -25,6 +25,7 @@ from activities.experiments import ExperimentActivities
 from activities.journeys import JourneyActivities
 from activities.messaging import MessagingActivities
 from activities.outcomes import OutcomeActivities
+from catalog.lookup import CatalogLookup
 from channels.fcm import FcmSender, ServiceAccount
 from channels.netgsm import NetgsmSender
 from channels.postmark import PostmarkSender
@@ -126,7 +127,9 @@ def build_activities(
     journeys = JourneyActivities(releases)
     outcomes = OutcomeActivities(session_factory)
     experiments = ExperimentActivities(session_factory, releases, RuleDecider(session_factory))
-    customer_facts = CustomerFactsActivities(session_factory)
+    # One catalog cache for the sends and the conditions on the cart's stock.
+    catalog = CatalogLookup(http) if http is not None else None
+    customer_facts = CustomerFactsActivities(session_factory, catalog)
     registry = None
     if settings.consent_registry_url:
         assert http is not None, "the consent registry needs an HTTP client"
@@ -159,6 +162,8 @@ def build_activities(
         # Shops' order lookup endpoints are asked on the same pooled client as the providers.
         order_lookup=ShopOrderLookup(http) if http is not None else None,
         releases=releases,
+        # Shops' catalogs too: the lookup bounds its own time (a few seconds) and caches.
+        catalog=catalog,
     )
     return [
         journeys.journey_trigger,

@@ -9,9 +9,11 @@ It wires the send path's parts (sending/), in this order:
 3. the policy (sending/policy.py) over the facts read now (sending/facts.py): quiet
    hours, the channel (address, consent, suppression, the consent registry), the
    frequency cap;
-4. composition (sending/composition.py); an SMS's or push's short links stored
-   (storage/short_links.py), so none is out before it resolves; then delivery through the
-   outbox to the provider (sending/delivery.py).
+4. composition (sending/composition.py) with what is gathered right before it: the cart's
+   items as the shop's catalog has them now (catalog/lookup.py; the snapshot's data when
+   the shop has no catalog or it fails: a catalog never holds or retries a send); an SMS's
+   or push's short links stored (storage/short_links.py), so none is out before it
+   resolves; then delivery through the outbox to the provider (sending/delivery.py).
 
 What is Temporal's stays here: transient failures become retries (when the provider asks,
 if it does), the order check's unknowns are retried without end, and a provider, the
@@ -30,10 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from catalog.lookup import CatalogLookup, in_cart_currency
 from channels.errors import TransientChannelError
 from journey_schema.durations import format_duration
 from releases.source import ReleaseSource
-from rendering.live import LiveContent
+from rendering.live import LiveContent, ProductNow
 from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
@@ -102,6 +105,7 @@ class MessagingActivities:
         registry: ConsentRegistry | None = None,
         order_lookup: ShopOrderLookup | None = None,  # without it, shops' endpoints fail loudly
         releases: ReleaseSource,
+        catalog: CatalogLookup | None = None,  # without it, messages show the snapshot's data
     ) -> None:
         self._outbox = outbox
         self._releases = releases
@@ -113,6 +117,7 @@ class MessagingActivities:
         self._caps = FrequencyCaps(session_factory)
         self._composer = Composer(links)
         self._short_links = ShortLinks(session_factory)
+        self._catalog = catalog
 
     @activity.defn(name=names.SEND_MESSAGE)
     async def send_message(self, request: SendRequest) -> SendResult:
@@ -175,7 +180,9 @@ class MessagingActivities:
                     return await self._defer(key, capped)
                 return await self._finish(key, MessageStatus.SKIPPED, capped.reason, capped.channel)
 
-        return await self._deliver(key, request, templates, choice, now, shop)
+        return await self._deliver(
+            key, request, templates, choice, now, shop, release.definition.low_stock_below
+        )
 
     # --- the order check -------------------------------------------------------------
 
@@ -242,10 +249,14 @@ class MessagingActivities:
         go: Go,
         now: datetime,
         shop: ShopProfile | None,
+        low_stock_below: int,
     ) -> SendResult:
         mail_from = (shop.email_from if shop else None) or self._mail_from
         # What the message shows beyond the snapshot, gathered now (rendering/live.py).
-        live = LiveContent()
+        live = LiveContent(
+            catalog=await self._catalog_now(request, go.channel, shop),
+            low_stock_below=low_stock_below,
+        )
         try:
             composed = self._composer.compose(
                 key=key,
@@ -277,6 +288,22 @@ class MessagingActivities:
         if result.status == MessageStatus.FAILED:  # never delivered: the slot is free again
             await self._give_back_slot(request, go, key)
         return result
+
+    async def _catalog_now(
+        self, request: SendRequest, channel: Channel, shop: ShopProfile | None
+    ) -> dict[str, ProductNow]:
+        """The cart's items as the shop's catalog has them now; {} when it has none or it
+        failed (the lookup logs why): the message then shows the snapshot's data."""
+        if shop is None or not shop.catalog_source or channel is Channel.WEBHOOK:
+            return {}  # a webhook posts the cart as the shop sent it
+        if self._catalog is None:
+            activity.logger.warning(
+                "shop %s has a catalog, but this worker has no HTTP client to ask it", shop.shop
+            )
+            return {}
+        skus = [item.sku for item in request.cart.items]
+        found = await _heartbeating(self._catalog.current(shop, skus)) if skus else None
+        return in_cart_currency(found or {}, cart_currency=request.cart.currency, shop=shop)
 
     async def _give_back_slot(self, request: SendRequest, go: Go, key: str) -> None:
         if policy.cap_window(go.channel, self._rules) is not None:

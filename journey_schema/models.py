@@ -46,6 +46,7 @@ from pydantic import (
 
 from journey_schema.durations import Duration
 from journey_schema.percent import Percent
+from rendering.live import DEFAULT_LOW_STOCK_BELOW
 from workflows.payloads import Channel, WhenCapped
 
 MessageId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
@@ -419,6 +420,12 @@ class JourneyVersion(_Strict):
         default=None,
         description="A share of customers, e.g. 10% (at most 50%), tracked through the "
         "journey's clock but never messaged: the baseline that shows what the journey adds.",
+    )
+    low_stock_below: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_LOW_STOCK_BELOW,
+        description="An item is low stock (`item.low_stock` in templates) when the shop's "
+        "catalog counts fewer than this many in stock at send time.",
+        examples=[3],
     )
     sms_max_segments: Annotated[int, Field(ge=1, le=10)] = Field(
         default=3,

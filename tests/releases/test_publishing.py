@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.stack import StackError, publish_journeys
 from journey_schema.journey_files import read_journeys
+from journey_schema.release import content_id
 from releases.publishing import publish
 from storage import releases
 from tests.support.temporal import settings_for_tests
@@ -47,6 +48,31 @@ async def test_publishing_stores_each_valid_version_once(
     ]
     assert [(r.version, r.published_by) for r in stored] == [(1, "ayse"), (2, "ayse")]
     assert shops == {"s": "shop_journey"}
+
+
+async def test_a_version_published_before_a_setting_was_added_is_unchanged(
+    session_factory: Sessions, tmp_path: Path
+) -> None:
+    write_journey(tmp_path)
+    [published] = read_journeys(tmp_path).journey("shop_journey").releases.values()
+    content = published.content()
+    del content["definition"]["low_stock_below"]  # as an older cartnudge stored it
+    async with session_factory() as session:
+        await releases.insert_release(
+            session,
+            release_id=content_id(content),
+            journey="shop_journey",
+            version=1,
+            content=content,
+            published_by="ayse",
+        )
+        await session.commit()
+
+    again = await publish_folder(session_factory, tmp_path)
+
+    assert again == [
+        f"shop_journey v1: already published as release {content_id(content)[:12]}, nothing changed"
+    ]
 
 
 async def test_changed_files_under_a_published_version_are_refused_by_name(

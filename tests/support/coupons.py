@@ -24,9 +24,11 @@ async def add_coupon(
     amount: Decimal | None = None,
     currency: str = "TRY",
     state: str = "issued",
+    created_at: datetime | None = None,
 ) -> Coupon:
-    """One coupon of the run's send step `message_id`; percent 10 unless `amount` is given."""
-    now = datetime.now(UTC)
+    """One coupon of the run's send step `message_id`; percent 10 unless `amount` is given;
+    made now unless `created_at` says when."""
+    now = created_at or datetime.now(UTC)
     row = Coupon(
         key=f"{workflow_id}/{run_id}/{message_id}",
         shop=shop,
@@ -42,6 +44,7 @@ async def add_coupon(
         expires_at=now + timedelta(days=2),
         state=state,
         issued_at=now if state == "issued" else None,
+        created_at=now,
     )
     async with sessions() as session:
         session.add(row)

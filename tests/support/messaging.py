@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.messaging import MessagingActivities
+from catalog.lookup import CatalogLookup
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from journey_schema.journey_files import load_release
@@ -102,8 +103,11 @@ def send_activity(
     caps: Mapping[Channel, timedelta] | None = None,
     registry: ConsentRegistry | None = None,
     order_lookup: ShopOrderLookup | None = None,
+    catalog: CatalogLookup | None = None,
+    release: Release = TEST_RELEASE,
 ) -> SendActivity:
-    """The send activity; `smtp_url` adds email through SMTP to `providers`."""
+    """The send activity; `smtp_url` adds email through SMTP to `providers`. Another
+    `release` is the one its requests must name (`send_request(release_id=release.id)`)."""
     email = (
         {Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_url))} if smtp_url else {}
     )
@@ -117,7 +121,8 @@ def send_activity(
             rules=SendRules(shop_timezone=shop_timezone, caps=caps or {}),
             registry=registry,
             order_lookup=order_lookup,
-            releases=FixedRelease(TEST_RELEASE),
+            catalog=catalog,
+            releases=FixedRelease(release),
         )
     )
 

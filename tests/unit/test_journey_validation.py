@@ -125,7 +125,7 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
             None,
             "unknown key 'audience': the keys here are journey, version, description, trigger, "
             "entry, locale, quiet_hours, when_capped, on_suppression, conversion_window, "
-            "holdout, sms_max_segments, steps",
+            "holdout, low_stock_below, sms_max_segments, steps",
         ),
         ("steps[0].send", "a send step needs `template: <folder>`"),
     ]

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.models import Coupon, JourneyOutcome
+from storage.models import JourneyOutcome
 from tests.factories import make_cart, make_customer
+from tests.support.coupons import add_coupon
 from tests.workflows.harness import HarnessFactory, JourneyHarness, publish_version
 from workflows.payloads import Cart
 
@@ -52,25 +53,14 @@ def cart_of(customer_id: str, **customer: object) -> Cart:
 async def gave_coupon(harness: JourneyHarness, customer_id: str, *, days_ago: float) -> None:
     # The test server's clock jumps ahead of this machine's: count from the workflows' now.
     created = await harness.env.get_current_time() - timedelta(days=days_ago)
-    async with harness.sessions() as session:
-        session.add(
-            Coupon(
-                key=f"key-{customer_id}-{days_ago}",
-                shop="demo_shop",
-                code=f"CN-{customer_id}-{days_ago}",
-                source="pool",
-                customer_id=customer_id,
-                workflow_id="cart-demo_shop-earlier",
-                run_id="run-earlier",
-                message_id="r3",
-                percent=Decimal(10),
-                currency="TRY",
-                expires_at=created + timedelta(hours=48),
-                state="issued",
-                created_at=created,
-            )
-        )
-        await session.commit()
+    await add_coupon(
+        harness.sessions,
+        code=f"CN-{customer_id}",
+        workflow_id="cart-demo_shop-earlier",
+        run_id=f"run-{customer_id}",
+        customer_id=customer_id,
+        created_at=created,
+    )
 
 
 async def recovered_before(harness: JourneyHarness, customer_id: str, carts: int) -> None:
