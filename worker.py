@@ -31,6 +31,7 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from data_at_rest.cipher import DataCipher
 from experiments.decisions import RuleDecider
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
@@ -157,6 +158,7 @@ def build_activities(
         # Shops' order lookup endpoints are asked on the same pooled client as the providers.
         order_lookup=ShopOrderLookup(http) if http is not None else None,
         releases=releases,
+        cipher=DataCipher.from_settings(settings),
     )
     return [
         journeys.journey_trigger,

@@ -12,8 +12,10 @@ from cli.errors import CommandError
 from cli.main import run
 from settings import Settings
 from storage.models import ApiKey, Shop
+from storage.shops import get_shop
 from tests.factories import add_shop
 from tests.support.api import cart_body
+from tests.support.data_keys import dev_cipher
 from tests.support.tables import rows
 
 
@@ -89,7 +91,9 @@ async def test_a_shopify_shop_gets_its_id_from_the_domain_and_its_secret_from_st
 
     listing = await cartnudge(cli_settings, "shops", "list")
 
-    [shop] = [s for s in await rows(session_factory, Shop) if s.shop == "cool_shop"]
+    async with session_factory() as session:
+        shop = await get_shop(session, "cool_shop", cipher=dev_cipher())
+    assert shop is not None
     assert (shop.shopify_domain, shop.shopify_secret) == ("cool-shop.myshopify.com", "shpss_secret")
     assert "cool_shop" in listing and "shopify cool-shop.myshopify.com" in listing
     assert "shpss_secret" not in listing

@@ -17,6 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.messaging import MessagingActivities
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
+from data_at_rest.cipher import DataCipher
 from journey_schema.journey_files import load_release
 from journey_schema.release import Release, release_id
 from releases.source import FixedRelease
@@ -27,6 +28,7 @@ from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from storage.outbox import Outbox
 from tests.factories import make_cart
+from tests.support.data_keys import dev_cipher
 from workflows.payloads import Channel, SendRequest, SendResult
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -102,6 +104,7 @@ def send_activity(
     caps: Mapping[Channel, timedelta] | None = None,
     registry: ConsentRegistry | None = None,
     order_lookup: ShopOrderLookup | None = None,
+    cipher: DataCipher | None = None,
 ) -> SendActivity:
     """The send activity; `smtp_url` adds email through SMTP to `providers`."""
     email = (
@@ -118,6 +121,7 @@ def send_activity(
             registry=registry,
             order_lookup=order_lookup,
             releases=FixedRelease(TEST_RELEASE),
+            cipher=cipher or dev_cipher(),
         )
     )
 
