@@ -33,6 +33,7 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from data_at_rest.cipher import DataCipher
 from experiments.decisions import RuleDecider
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
@@ -128,8 +129,9 @@ def build_activities(
     outcomes = OutcomeActivities(session_factory)
     experiments = ExperimentActivities(session_factory, releases, RuleDecider(session_factory))
     # One catalog cache for the sends and the conditions on the cart's stock.
+    cipher = DataCipher.from_settings(settings)
     catalog = CatalogLookup(http) if http is not None else None
-    customer_facts = CustomerFactsActivities(session_factory, catalog)
+    customer_facts = CustomerFactsActivities(session_factory, cipher, catalog)
     registry = None
     if settings.consent_registry_url:
         assert http is not None, "the consent registry needs an HTTP client"
@@ -164,6 +166,7 @@ def build_activities(
         releases=releases,
         # Shops' catalogs too: the lookup bounds its own time (a few seconds) and caches.
         catalog=catalog,
+        cipher=cipher,
     )
     return [
         journeys.journey_trigger,

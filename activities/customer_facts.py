@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from data_at_rest.cipher import DataCipher
 from rendering.live import ProductNow
 from storage import customer_history
 from storage.shops import ShopProfile, get_shop
@@ -35,9 +36,13 @@ class Catalog(Protocol):
 
 class CustomerFactsActivities:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], catalog: Catalog | None = None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        cipher: DataCipher,  # the shop's catalog credentials are stored encrypted
+        catalog: Catalog | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._cipher = cipher
         self._catalog = catalog
 
     @activity.defn(name=names.LOOK_UP_CUSTOMER)
@@ -58,7 +63,7 @@ class CustomerFactsActivities:
                 )
                 facts = facts.model_copy(update={"recovered_carts_90d": recovered})
             shop = (
-                await get_shop(session, lookup.shop) if "cart.out_of_stock_count" in asked else None
+                await get_shop(session, lookup.shop, cipher=self._cipher) if "cart.out_of_stock_count" in asked else None
             )
         if "cart.out_of_stock_count" in asked:
             facts = facts.model_copy(

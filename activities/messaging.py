@@ -34,6 +34,7 @@ from temporalio.exceptions import ApplicationError
 
 from catalog.lookup import CatalogLookup, in_cart_currency
 from channels.errors import TransientChannelError
+from data_at_rest.cipher import DataCipher, UnreadableSecret
 from journey_schema.durations import format_duration
 from releases.source import ReleaseSource
 from rendering.live import LiveContent, ProductNow
@@ -69,6 +70,8 @@ SEND_GIVE_UP_AFTER = timedelta(hours=6)
 # A broken order lookup (401, 403, a body that is not an order) is not fixed within
 # seconds: ask again this much later rather than every few minutes for every cart of the shop.
 BROKEN_LOOKUP_RETRY = timedelta(minutes=10)
+# A shop secret that does not decrypt waits for an operator (a key to list): ask this often.
+UNREADABLE_SECRET_RETRY = timedelta(minutes=10)
 # An order lookup that did not answer is asked again 1 s, 2 s, 4 s... later, at most this
 # far apart (or when its Retry-After says).
 UNAVAILABLE_LOOKUP_RETRY_MAX = timedelta(minutes=1)
@@ -106,6 +109,7 @@ class MessagingActivities:
         order_lookup: ShopOrderLookup | None = None,  # without it, shops' endpoints fail loudly
         releases: ReleaseSource,
         catalog: CatalogLookup | None = None,  # without it, messages show the snapshot's data
+        cipher: DataCipher,  # the shops' stored secrets
     ) -> None:
         self._outbox = outbox
         self._releases = releases
@@ -113,7 +117,7 @@ class MessagingActivities:
         self._mail_from = mail_from
         self._rules = rules
         self._orders = OrderCheck(session_factory, order_lookup)
-        self._facts = SendFacts(session_factory, registry)
+        self._facts = SendFacts(session_factory, cipher, registry)
         self._caps = FrequencyCaps(session_factory)
         self._composer = Composer(links)
         self._short_links = ShortLinks(session_factory)
@@ -146,7 +150,7 @@ class MessagingActivities:
         # Read once per worker and kept (a release never changes); before any cap slot.
         release = await self._releases.release(request.release_id)
         templates = release.templates_for(request.template)
-        shop = await self._facts.shop(request.shop)
+        shop = await self._shop(request)
         # Before any provider call and before a cap slot is taken.
         order = await self._check_order(request, shop)
         if order is not None:
@@ -183,6 +187,20 @@ class MessagingActivities:
         return await self._deliver(
             key, request, templates, choice, now, shop, release.definition.low_stock_below
         )
+
+    async def _shop(self, request: SendRequest) -> ShopProfile | None:
+        """The shop's profile; raises (Temporal retries, without end) while one of its
+        secrets does not decrypt: without its order lookup token the send can not know
+        whether the cart was bought, so its reminders wait for the operator's fix."""
+        try:
+            return await self._facts.shop(request.shop)
+        except UnreadableSecret as err:
+            activity.logger.error(
+                "%s. Reminders for shop %s are held until it decrypts", err, request.shop
+            )
+            raise ApplicationError(
+                str(err), type="ShopSecretUnreadable", next_retry_delay=UNREADABLE_SECRET_RETRY
+            ) from err
 
     # --- the order check -------------------------------------------------------------
 

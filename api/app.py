@@ -31,6 +31,7 @@ from api.routes import (
     unsubscribe,
     woocommerce,
 )
+from data_at_rest.cipher import DataCipher
 from intake.temporal import TemporalGateway
 from settings import Settings
 from storage.database import create_engine, create_session_factory
@@ -78,10 +79,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.cipher = cipher = DataCipher.from_settings(settings)
     install_error_handlers(app)
     # Intake limits: the last added runs first, so the body limit sees every request.
     app.state.rate_limiter = RateLimiter.from_settings(settings)
-    app.state.known_keys = KnownKeys(ttl=settings.api_key_cache_seconds)
+    app.state.known_keys = KnownKeys(ttl=settings.api_key_cache_seconds, cipher=cipher)
     app.add_middleware(IdempotencyMiddleware, retention=timedelta(hours=settings.idempotency_hours))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.router.responses.setdefault(

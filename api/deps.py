@@ -20,6 +20,7 @@ from api.idempotency import IDEMPOTENCY_DOCS, claim_key
 from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from contract.fields import ShopId
+from data_at_rest.cipher import DataCipher
 from intake.temporal import TemporalGateway
 from settings import Settings
 from storage.shops import ShopProfile, key_digest
@@ -51,7 +52,13 @@ async def get_known_keys(request: Request) -> KnownKeys:
     return cast(KnownKeys, request.app.state.known_keys)
 
 
+async def get_cipher(request: Request) -> DataCipher:
+    return cast(DataCipher, request.app.state.cipher)
+
+
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
+# Decrypts the shops' secrets as storage reads them (data_at_rest/cipher.py).
+CipherDep = Annotated[DataCipher, Depends(get_cipher)]
 
 
 async def get_sessions(resources: ResourcesDep) -> async_sessionmaker[AsyncSession]:

@@ -6,6 +6,9 @@ HTTPException           -> its status, `errors` empty; a body that is not even t
                            (FastAPI's 400) is malformed JSON like any other: 422
 TemporalUnavailable     -> 503 with Retry-After: the shop retries, nothing is lost
 database unreachable    -> 503 likewise (refused, dropped or pool exhausted)
+UnreadableSecret        -> 503 likewise: a shop's stored secret does not decrypt with this
+                           process's CARTNUDGE_DATA_AT_REST_KEYS (logged as an error, for the
+                           operator); the shop retries until the keys are fixed, nothing lost
 
 Every 503 carries Retry-After. `error_response` documents an answer in the OpenAPI spec,
 and `install_error_handlers` documents the 422 for every route it is installed before.
@@ -26,6 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody, FieldError
+from data_at_rest.cipher import UnreadableSecret
 from workflows.client import TemporalUnavailable
 
 log = logging.getLogger("cartnudge.api")
@@ -123,6 +127,17 @@ async def _temporal_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
+async def _secret_unreadable(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnreadableSecret)
+    log.error("%s", exc)  # the operator's to fix; the caller only learns to retry
+    return _answer(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"the stored credentials of shop {exc.row!r} can not be read by this server right now"
+        " (its operator must fix its keys); retry the request, it is safe to repeat",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", exc)
     return _answer(
@@ -142,6 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
+    app.add_exception_handler(UnreadableSecret, _secret_unreadable)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)

@@ -13,14 +13,18 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from data_at_rest.cipher import DataCipher
 from storage.shops import ShopProfile, key_digest, shop_for_key
 
 MAX_REMEMBERED = 10_000  # keys; a deployment has far fewer, so this only bounds memory
 
 
 class KnownKeys:
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float, *, cipher: DataCipher, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl = ttl
+        self._cipher = cipher
         self._clock = clock
         self._found: dict[str, tuple[float, ShopProfile]] = {}
 
@@ -35,7 +39,7 @@ class KnownKeys:
         if remembered is not None and now - remembered[0] < self._ttl:
             return remembered[1]
         async with sessions() as session:
-            shop = await shop_for_key(session, key)
+            shop = await shop_for_key(session, key, cipher=self._cipher)
         if shop is None:
             self._found.pop(digest, None)
         elif self._ttl > 0:

@@ -4,13 +4,19 @@
         --locale tr-TR --currency TRY [--email-from "My Shop <hello@my.shop>"]
     cartnudge shops create --shopify-domain my-shop.myshopify.com ...   (id: my_shop)
     cartnudge shops update my_shop --shopify-secret - < secret.txt
-    cartnudge shops list
+    cartnudge shops update my_shop --coupon-source shopify --shopify-admin-token -
+    cartnudge shops update my_shop --catalog-source endpoint --catalog-url https://... \\
+        --catalog-token -
+    cartnudge shops list                                (which integrations, never a secret)
     cartnudge keys create my_shop [--label backend]     (the key is shown once)
     cartnudge keys list my_shop
     cartnudge keys revoke my_shop cn_AbCdEfG
     cartnudge dashboard-users add ana@my.shop --shop my_shop   (cli/dashboard_users.py)
+    cartnudge secrets new-key | rotate                  (cli/data_keys.py)
 
-A secret given as "-" is read from standard input, so it stays out of the shell history.
+A secret given as "-" is read from standard input, so it stays out of the shell history;
+several are read a line each, in the order `--help` lists them. Secrets are stored
+encrypted with the first key of CARTNUDGE_DATA_AT_REST_KEYS.
 Run the migrations first (`python -m storage.migrate`).
 """
 
@@ -28,9 +34,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import dashboard_users, experiments, journeys, report
+from cli import dashboard_users, data_keys, experiments, journeys, report
 from cli.errors import CommandError
 from contract.fields import ShopId
+from data_at_rest.cipher import DataCipher
+from journey_schema.suggestions import did_you_mean
 from settings import Settings
 from storage import shops
 from storage.database import create_engine, create_session_factory, printable_url
@@ -48,8 +56,41 @@ PROFILE = (
     "woocommerce_secret",
     "order_lookup_url",
     "order_lookup_token",
+    "coupon_source",
+    "catalog_source",
+    "shopify_admin_token",
+    "woocommerce_url",
+    "woocommerce_consumer_key",
+    "woocommerce_consumer_secret",
+    "catalog_url",
+    "catalog_token",
 )
-SECRETS = {"shopify_secret", "woocommerce_secret", "order_lookup_token"}
+SECRETS = [name for name in PROFILE if name in shops.SECRET_COLUMNS]  # in option order
+URLS = ("order_lookup_url", "woocommerce_url", "catalog_url")
+SOURCES = {"coupon_source": shops.COUPON_SOURCES, "catalog_source": shops.CATALOG_SOURCES}
+# What each integration needs of the shop, set with it or before.
+SHOPIFY_ADMIN = ("shopify_domain", "shopify_admin_token")
+WOOCOMMERCE_REST = ("woocommerce_url", "woocommerce_consumer_key", "woocommerce_consumer_secret")
+NEEDS = {
+    ("coupon_source", "shopify"): SHOPIFY_ADMIN,
+    ("coupon_source", "woocommerce"): WOOCOMMERCE_REST,
+    ("coupon_source", "pool"): (),
+    ("catalog_source", "shopify"): SHOPIFY_ADMIN,
+    ("catalog_source", "woocommerce"): WOOCOMMERCE_REST,
+    ("catalog_source", "endpoint"): ("catalog_url",),
+}
+
+HELP = {
+    "coupon_source": f"where coupon codes come from: {', '.join(shops.COUPON_SOURCES)}",
+    "catalog_source": "where current prices and stock come from:"
+    f" {', '.join(shops.CATALOG_SOURCES)}",
+    "woocommerce_url": "the store's base URL, for its REST API (coupons, catalog)",
+    "catalog_url": "the shop's own catalog endpoint: GET {catalog_url}?skus=...",
+} | dict.fromkeys(SECRETS, "'-' reads it from standard input; stored encrypted")
+
+
+def option(column: str) -> str:
+    return f"--{column.replace('_', '-')}"
 
 
 def shop_id_for_shopify(domain: str) -> str:
@@ -60,7 +101,7 @@ def shop_id_for_shopify(domain: str) -> str:
 def _profile(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
     """The profile fields given on the command line, checked, secrets read from stdin for "-"."""
     values = {name: getattr(args, name) for name in PROFILE if getattr(args, name) is not None}
-    for name in SECRETS & values.keys():
+    for name in [secret for secret in SECRETS if secret in values]:
         if values[name] == "-":
             values[name] = stdin.readline().strip()
             if not values[name]:
@@ -86,10 +127,51 @@ def _profile(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any]:
             raise CommandError(
                 f"--shopify-domain: {values['shopify_domain']!r} is not a *.myshopify.com domain"
             )
-    url = values.get("order_lookup_url")
-    if url and not re.match(r"^https?://[^\s/]+", url):
-        raise CommandError(f"--order-lookup-url: {url!r} is not an http(s) URL")
+    for name in URLS:
+        url = values.get(name)
+        if url and not re.match(r"^https?://[^\s/]+", url):
+            raise CommandError(f"{option(name)}: {url!r} is not an http(s) URL")
+    for name, choices in SOURCES.items():
+        if values.get(name):  # "" clears it
+            values[name] = values[name].lower()
+            if values[name] not in choices:
+                raise CommandError(
+                    f"{option(name)}: unknown source {values[name]!r}"
+                    f"{did_you_mean(values[name], choices)} (one of {', '.join(choices)})"
+                )
     return values
+
+
+def _check_integrations(before: shops.ShopSummary | None, values: dict[str, Any]) -> None:
+    """A coupon or catalog source needs its platform's credentials, given now or earlier;
+    none of them can be cleared while a source needs it."""
+
+    def held(column: str) -> bool:
+        if column in values:
+            return bool(values[column])
+        if before is None:
+            return False
+        if column in shops.SECRET_COLUMNS:
+            return column in before.secrets
+        return bool(getattr(before, column))
+
+    for name in SOURCES:
+        source = values[name] if name in values else getattr(before, name, None)
+        if not source:
+            continue
+        missing = [option(column) for column in NEEDS[(name, source)] if not held(column)]
+        if not missing:
+            continue
+        cleared = [option(column) for column in NEEDS[(name, source)] if values.get(column) == ""]
+        if cleared and name not in values:
+            raise CommandError(
+                f"{' and '.join(cleared)}: can not be cleared while the shop's {option(name)}"
+                f" is {source}, which needs it (change {option(name)} first)"
+            )
+        raise CommandError(
+            f"{option(name)} {source} needs {' and '.join(missing)} as well: give"
+            f" {'them' if len(missing) > 1 else 'it'} now (the shop has no value yet)"
+        )
 
 
 async def _check_domain_free(session: AsyncSession, values: dict[str, Any], shop: str) -> None:
@@ -97,14 +179,16 @@ async def _check_domain_free(session: AsyncSession, values: dict[str, Any], shop
     domain = values.get("shopify_domain")
     if not domain:
         return
-    owner = await shops.shop_for_shopify_domain(session, domain)
-    if owner is not None and owner.shop != shop:
-        raise CommandError(f"--shopify-domain: {domain} already belongs to shop {owner.shop!r}")
+    owner = await shops.shop_id_for_shopify_domain(session, domain)
+    if owner is not None and owner != shop:
+        raise CommandError(f"--shopify-domain: {domain} already belongs to shop {owner!r}")
 
 
-async def _check_exists(session: AsyncSession, shop: str) -> None:
-    if await shops.get_shop(session, shop) is None:
+async def _existing(session: AsyncSession, shop: str) -> shops.ShopSummary:
+    summary = await shops.shop_summary(session, shop)
+    if summary is None:
         raise CommandError(f"no shop {shop!r} (see `cartnudge shops list`)")
+    return summary
 
 
 async def create_shop(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
@@ -123,10 +207,13 @@ async def create_shop(session: AsyncSession, args: argparse.Namespace, out: Text
     missing = [f"--{name}" for name in ("timezone", "locale", "currency") if name not in values]
     if missing:
         raise CommandError(f"a new shop needs {', '.join(missing)}")
-    if await shops.get_shop(session, shop) is not None:
+    if await shops.shop_summary(session, shop) is not None:
         raise CommandError(f"shop {shop!r} exists; change it with `cartnudge shops update`")
+    _check_integrations(None, values)
     await _check_domain_free(session, values, shop)
-    await shops.add_shop(session, shop=shop, profile=values)
+    # "" leaves an optional field empty
+    profile = {column: value or None for column, value in values.items()}
+    await shops.add_shop(session, shop=shop, profile=profile, cipher=args.cipher)
     await session.commit()
     out.write(f"created shop {shop}\n")
 
@@ -135,24 +222,33 @@ async def update_shop(session: AsyncSession, args: argparse.Namespace, out: Text
     values = _profile(args, args.stdin)
     if not values:
         raise CommandError("nothing to change: give at least one option")
-    await _check_exists(session, args.shop)
+    _check_integrations(await _existing(session, args.shop), values)
     await _check_domain_free(session, values, args.shop)
     # "" clears an optional field
     await shops.update_shop(
-        session, shop=args.shop, changes={column: value or None for column, value in values.items()}
+        session,
+        shop=args.shop,
+        changes={column: value or None for column, value in values.items()},
+        cipher=args.cipher,
     )
     await session.commit()
     out.write(f"updated shop {args.shop}: {', '.join(sorted(values))}\n")
 
 
 async def list_shops(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
+    """One line a shop; its integrations by name (which are configured), never a secret."""
     for shop in await shops.list_shops(session):
         integrations = [
             name
             for name, present in [
-                (f"shopify {shop.shopify_domain}", shop.shopify_domain and shop.shopify_secret),
-                ("woocommerce", shop.woocommerce_secret),
+                (
+                    f"shopify {shop.shopify_domain}",
+                    shop.shopify_domain and "shopify_secret" in shop.secrets,
+                ),
+                ("woocommerce", "woocommerce_secret" in shop.secrets),
                 ("order lookup", shop.order_lookup_url),
+                (f"coupons from {shop.coupon_source}", shop.coupon_source),
+                (f"catalog from {shop.catalog_source}", shop.catalog_source),
             ]
             if present
         ]
@@ -163,7 +259,7 @@ async def list_shops(session: AsyncSession, args: argparse.Namespace, out: TextI
 
 
 async def create_key(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
-    await _check_exists(session, args.shop)
+    await _existing(session, args.shop)
     key = await shops.create_api_key(session, shop=args.shop, label=args.label)
     await session.commit()
     out.write(f"{key}\n")
@@ -171,7 +267,7 @@ async def create_key(session: AsyncSession, args: argparse.Namespace, out: TextI
 
 
 async def list_keys(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> None:
-    await _check_exists(session, args.shop)
+    await _existing(session, args.shop)
     for key in await shops.list_api_keys(session, shop=args.shop):
         state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
         out.write(f"{key.prefix}…\t{key.label or '-'}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\n")
@@ -202,8 +298,8 @@ def _parser() -> argparse.ArgumentParser:
     ]:
         command = shop_commands.add_parser(name, help=help_text)
         command.add_argument("shop", nargs="?" if name == "create" else None)
-        for option in PROFILE:
-            command.add_argument(f"--{option.replace('_', '-')}", dest=option)
+        for column in PROFILE:
+            command.add_argument(option(column), dest=column, help=HELP.get(column))
         command.set_defaults(handler=handler)
     shop_commands.add_parser("list", help="every shop").set_defaults(handler=list_shops)
 
@@ -224,6 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     experiments.register(topics)
     report.register(topics)
     dashboard_users.register(topics)
+    data_keys.register(topics)
     return parser
 
 
@@ -234,6 +331,7 @@ async def run(
     args = _parser().parse_args(argv)
     args.stdin = stdin
     args.settings = settings
+    args.cipher = DataCipher.from_settings(settings)
     engine = create_engine(settings.database_url)
     args.sessions = create_session_factory(engine)
     try:

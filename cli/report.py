@@ -35,7 +35,7 @@ async def report_command(session: AsyncSession, args: argparse.Namespace, out: T
     settings: Settings = args.settings
     journey = args.journey or settings.default_journey
     scope = [args.shop] if args.shop else None
-    if args.shop and await shops.get_shop(session, args.shop) is None:
+    if args.shop and await shops.shop_summary(session, args.shop) is None:
         raise CommandError(f"no shop {args.shop!r} (see `cartnudge shops list`)")
     known = await journeys_of(args.sessions, scope)
     if journey not in known:

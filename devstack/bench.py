@@ -83,7 +83,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.webhook_signatures import hmac_sha256_base64
 from devstack import carts
 from devstack.processes import REPO
-from devstack.shops import shop_with_new_key
+from devstack.shops import shop_with_new_key, stack_cipher
 from devstack.stack import (
     StackError,
     WorkerProcess,
@@ -802,6 +802,7 @@ async def run_bench(
         api_key = await shop_with_new_key(
             database_url,
             SHOP,
+            cipher=stack_cipher(),
             currency="EUR",
             locale="en",
             shopify_domain=SHOPIFY_DOMAIN,

@@ -62,7 +62,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from devstack import carts
 from devstack.bench import BENCH_VERSIONS, BenchError, idle, in_lanes
 from devstack.processes import REPO
-from devstack.shops import shop_with_new_key
+from devstack.shops import shop_with_new_key, stack_cipher
 from devstack.stack import (
     StackError,
     WorkerProcess,
@@ -493,7 +493,9 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         journeys = scale_journeys(scratch)
         database_url = stack.enter_context(postgres("cartnudge_scale"))
         await upgrade_database(database_url)
-        api_key = await shop_with_new_key(database_url, SHOP, currency="EUR", locale="en")
+        api_key = await shop_with_new_key(
+            database_url, SHOP, cipher=stack_cipher(), currency="EUR", locale="en"
+        )
         secret_key = uuid.uuid4().hex * 2
         await publish_journeys(
             Settings(database_url=database_url, journeys_dir=journeys, secret_key=secret_key),

@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.carts import cart_body
 from devstack.processes import REPO, free_port
-from devstack.shops import shop_with_new_key
+from devstack.shops import shop_with_new_key, stack_cipher
 from devstack.sms_stub import SmsStub
 from devstack.stack import (
     StackError,
@@ -496,7 +496,7 @@ async def run_chaos(
         database_url = stack.enter_context(postgres("cartnudge_chaos"))
         await upgrade_database(database_url)
         await publish_chaos_journey(database_url)
-        api_key = await shop_with_new_key(database_url, SHOP)
+        api_key = await shop_with_new_key(database_url, SHOP, cipher=stack_cipher())
         temporal_address = await stack.enter_async_context(temporal_dev_server(logs))
         smtp_url = stack.enter_context(smtp_server(SmtpCounter(arrivals)))
         stack.enter_context(sms_stub)

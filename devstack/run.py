@@ -25,6 +25,7 @@ import httpx
 from temporalio.client import Client
 
 from channels.smtp import SmtpEmailSender
+from data_at_rest.cipher import DataCipher
 from devstack.shops import (
     DEMO_DASHBOARD_PASSWORD,
     DEMO_DASHBOARD_USER,
@@ -266,7 +267,12 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     (ROOT / DATA).mkdir(exist_ok=True)
     print(f"migrating {printable_url(settings.database_url)}")
     await upgrade_database(settings.database_url)
-    api_key = await local_api_key(settings.database_url, DEMO_SHOP, ROOT / DEV_KEY_FILE)
+    api_key = await local_api_key(
+        settings.database_url,
+        DEMO_SHOP,
+        ROOT / DEV_KEY_FILE,
+        cipher=DataCipher.from_settings(settings),
+    )
     await demo_dashboard_user(settings.database_url, DEMO_SHOP)
     print(f"publishing {settings.journeys_dir}/")
     activated = await publish_journeys(settings, strict=False)  # refusals: banner lines

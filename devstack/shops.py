@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from accounts.passwords import Passwords
+from data_at_rest.cipher import DataCipher
+from settings import dev_data_keys
 from storage import dashboard_users
 from storage.database import create_engine, create_session_factory
-from storage.models import Shop
-from storage.shops import create_api_key, shop_for_key
+from storage.shops import add_shop, create_api_key, shop_for_key, shop_summary
 
 DEMO_SHOP = "demo"  # the shop journeys/demo serves, used by `make run` and `make demo`
 DEV_KEY_FILE = Path("data") / "dev-api-key"  # relative to the project folder
@@ -28,14 +29,23 @@ SHOP_DEFAULTS: dict[str, Any] = {
 }
 
 
-async def shop_with_new_key(database_url: str, shop: str, **profile: Any) -> str:
-    """Store the shop unless it exists, and a fresh API key for it; the key."""
+def stack_cipher() -> DataCipher:
+    """The cipher of a stack's processes (`stack_env` gives them no data keys: the dev key)."""
+    return DataCipher(dev_data_keys())
+
+
+async def shop_with_new_key(
+    database_url: str, shop: str, *, cipher: DataCipher, **profile: Any
+) -> str:
+    """Store the shop unless it exists (its secrets encrypted with `cipher`, the one the
+    stack's processes are given), and a fresh API key for it; the key."""
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as session:
-            if await session.get(Shop, shop) is None:
-                session.add(Shop(shop=shop, name=shop, **{**SHOP_DEFAULTS, **profile}))
-                await session.flush()
+            if await shop_summary(session, shop) is None:
+                await add_shop(
+                    session, shop=shop, profile={**SHOP_DEFAULTS, **profile}, cipher=cipher
+                )
             key = await create_api_key(session, shop=shop, label="local stack")
             await session.commit()
     finally:
@@ -43,7 +53,7 @@ async def shop_with_new_key(database_url: str, shop: str, **profile: Any) -> str
     return key
 
 
-async def local_api_key(database_url: str, shop: str, key_file: Path) -> str:
+async def local_api_key(database_url: str, shop: str, key_file: Path, *, cipher: DataCipher) -> str:
     """The local stack's key for the shop, kept in `key_file` so `make demo` can read it.
 
     A key that no longer opens the shop (a new database, a revoked key) is replaced.
@@ -53,12 +63,12 @@ async def local_api_key(database_url: str, shop: str, key_file: Path) -> str:
         engine = create_engine(database_url)
         try:
             async with create_session_factory(engine)() as session:
-                owner = await shop_for_key(session, key)
+                owner = await shop_for_key(session, key, cipher=cipher)
         finally:
             await engine.dispose()
         if owner is not None and owner.shop == shop:
             return key
-    key = await shop_with_new_key(database_url, shop)
+    key = await shop_with_new_key(database_url, shop, cipher=cipher)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from data_at_rest.cipher import DataCipher
 from sending.consent_registry import CHECKED_CHANNELS, ConsentRegistry
 from sending.policy import CUSTOMER_CHANNELS, ChannelFacts, address_of
 from storage.consents import current_consent
@@ -26,17 +27,20 @@ class SendFacts:
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
+        cipher: DataCipher,
         registry: ConsentRegistry | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._cipher = cipher
         self._registry = registry
         self.registry_channels = CHECKED_CHANNELS if registry is not None else frozenset()
 
     async def shop(self, shop: str) -> ShopProfile | None:
+        """The shop's profile, secrets decrypted; raises UnreadableSecret when one does not."""
         # Read at every send, not cached: one primary-key read beside the send's other
         # queries, and a shop's new sender or timezone applies at once on every worker.
         async with self._sessions() as session:
-            return await get_shop(session, shop)
+            return await get_shop(session, shop, cipher=self._cipher)
 
     async def channels(
         self, request: SendRequest, *, configured: Collection[str]

@@ -5,14 +5,46 @@ Built once by `create_app()`, `worker.py` and the dev stack; never read at impor
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Defaults that make the quick start work; production refuses them.
 DEV_SECRET_KEY = "dev-secret-key-change-me"
+# base64 of b"cartnudge-dev-data-key-not-safe!": anyone can read what it encrypts.
+DEV_DATA_AT_REST_KEY = "Y2FydG51ZGdlLWRldi1kYXRhLWtleS1ub3Qtc2FmZSE="
+DATA_KEY_BYTES = 32  # AES-256
+NEW_DATA_KEY_HINT = (
+    'make a key with `cartnudge secrets new-key` (or python -c "import os,base64;'
+    'print(base64.b64encode(os.urandom(32)).decode())") and set'
+    """ CARTNUDGE_DATA_AT_REST_KEYS='[{"id": "k1", "key": "<the key>"}]'"""
+)
+
+
+class DataKey(BaseModel):
+    """One key for data at rest (shops' credentials in the database): an id stored beside
+    each value it encrypts, and 32 random bytes, base64."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    key: SecretStr
+
+    @field_validator("key")
+    @classmethod
+    def is_32_bytes(cls, key: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(key.get_secret_value(), altchars=b"-_", validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the key is not base64") from None
+        if len(raw) != DATA_KEY_BYTES:
+            raise ValueError(f"the key is {len(raw)} bytes; it must be {DATA_KEY_BYTES}")
+        return key
+
+    def secret(self) -> bytes:
+        return base64.b64decode(self.key.get_secret_value(), altchars=b"-_")
 
 
 class WebhookTarget(BaseModel):
@@ -24,6 +56,11 @@ class WebhookTarget(BaseModel):
     format: Literal["json", "slack"] = "json"
 
 
+def dev_data_keys() -> list[DataKey]:
+    """The quick start's and the tests' keys for data at rest; production refuses them."""
+    return [DataKey(id="dev", key=SecretStr(DEV_DATA_AT_REST_KEY))]
+
+
 class Settings(BaseSettings):
     """Everything cartnudge can be told, each as `CARTNUDGE_<NAME>`."""
 
@@ -33,6 +70,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRET_KEY),
         description="Signs tracking links; at least 32 characters in production.",
+    )
+    data_at_rest_keys: list[DataKey] = Field(
+        default_factory=dev_data_keys,
+        description='JSON: [{"id": "k2", "key": "<base64 of 32 bytes>"}, {"id": "k1", ...}].'
+        " Encrypts shops' credentials in the database (AES-256-GCM): the first key encrypts,"
+        " every listed key decrypts. Not the Temporal payload keys.",
     )
     database_url: str = "sqlite+aiosqlite:///data/cartnudge.db"
     database_pool_size: int = Field(
@@ -175,11 +218,27 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def data_keys_are_usable(self) -> Self:
+        if not self.data_at_rest_keys:
+            raise ValueError(f"CARTNUDGE_DATA_AT_REST_KEYS lists no key: {NEW_DATA_KEY_HINT}")
+        ids = [key.id for key in self.data_at_rest_keys]
+        twice = sorted({key_id for key_id in ids if ids.count(key_id) > 1})
+        if twice:
+            raise ValueError(f"CARTNUDGE_DATA_AT_REST_KEYS lists key id {twice[0]!r} twice")
+        return self
+
+    @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> Self:
         if self.environment == "production":
             secret = self.secret_key.get_secret_value()
             if secret == DEV_SECRET_KEY or len(secret) < 32:
                 raise ValueError(
                     "CARTNUDGE_SECRET_KEY must be set to at least 32 characters in production"
+                )
+            dev_key = base64.b64decode(DEV_DATA_AT_REST_KEY)
+            if any(key.secret() == dev_key for key in self.data_at_rest_keys):
+                raise ValueError(
+                    "CARTNUDGE_DATA_AT_REST_KEYS must be set in production (it holds the"
+                    f" development key, which anyone can read): {NEW_DATA_KEY_HINT}"
                 )
         return self

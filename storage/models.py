@@ -284,13 +284,14 @@ class Shop(Base):
     locale: Mapped[str] = mapped_column(String(20))  # customers without a locale get it
     currency: Mapped[str] = mapped_column(String(3))
     email_from: Mapped[str | None] = mapped_column(String(300))  # "Name <addr>"; else mail_from
+    # Every secret column is stored encrypted (storage.shops.SECRET_COLUMNS), hence Text.
     # Shopify: the shop's myshopify.com domain and the app's webhook signing secret.
     shopify_domain: Mapped[str | None] = mapped_column(String(255), unique=True)
-    shopify_secret: Mapped[str | None] = mapped_column(String(200))
-    woocommerce_secret: Mapped[str | None] = mapped_column(String(200))
+    shopify_secret: Mapped[str | None] = mapped_column(Text)
+    woocommerce_secret: Mapped[str | None] = mapped_column(Text)
     # The shop's own order lookup, asked before a send when we hold no order for the cart.
     order_lookup_url: Mapped[str | None] = mapped_column(String(2048))
-    order_lookup_token: Mapped[str | None] = mapped_column(String(500))
+    order_lookup_token: Mapped[str | None] = mapped_column(Text)
     # Where unique coupon codes come from: "shopify" (Admin GraphQL), "woocommerce" (REST
     # coupons) or "pool" (codes the shop uploaded); None: journeys can not offer coupons.
     coupon_source: Mapped[str | None] = mapped_column(String(20))

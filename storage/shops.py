@@ -1,4 +1,9 @@
-"""Shops and their API keys.
+"""Shops, their credentials and their API keys.
+
+A shop's secrets (SECRET_COLUMNS) are stored encrypted (data_at_rest/cipher.py): written
+through `add_shop` and `update_shop`, which encrypt, and read as a ShopProfile, which holds
+them decrypted. Every function that reads or writes one takes the cipher. A value stored
+before encryption reads as it is, until `reencrypt_secrets` encrypts it.
 
 An API key is `cn_` followed by 32 random bytes (URL-safe base64). It is shown once, when
 created; only its SHA-256 digest is stored. That is enough for a key with this much
@@ -18,15 +23,29 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from data_at_rest.cipher import DataCipher, key_id_of
 from storage.models import ApiKey, Shop
 
 KEY_PREFIX = "cn_"
 SHOWN_PREFIX = 10  # "cn_" and 7 more: tells keys apart in listings, useless for guessing
+TABLE = "shops"
+# Stored encrypted, the shop id and column name as associated data.
+SECRET_COLUMNS = (
+    "shopify_secret",
+    "woocommerce_secret",
+    "order_lookup_token",
+    "shopify_admin_token",
+    "woocommerce_consumer_key",
+    "woocommerce_consumer_secret",
+    "catalog_token",
+)
+COUPON_SOURCES = ("shopify", "woocommerce", "pool")
+CATALOG_SOURCES = ("shopify", "woocommerce", "endpoint")
 
 
 @dataclass(frozen=True)
 class ShopProfile:
-    """What the API and the activities need to know of a shop (secrets included)."""
+    """What the API and the activities need to know of a shop (secrets decrypted)."""
 
     shop: str
     name: str
@@ -49,7 +68,15 @@ class ShopProfile:
     catalog_token: str | None = None
 
     @classmethod
-    def of(cls, row: Shop) -> ShopProfile:
+    def of(cls, row: Shop, cipher: DataCipher) -> ShopProfile:
+        """The row's profile; raises UnreadableSecret when a secret does not decrypt."""
+
+        def secret(column: str) -> str | None:
+            stored: str | None = getattr(row, column)
+            if stored is None:
+                return None
+            return cipher.decrypt(stored, table=TABLE, row=row.shop, column=column)
+
         return cls(
             shop=row.shop,
             name=row.name,
@@ -58,18 +85,54 @@ class ShopProfile:
             currency=row.currency,
             email_from=row.email_from,
             shopify_domain=row.shopify_domain,
-            shopify_secret=row.shopify_secret,
-            woocommerce_secret=row.woocommerce_secret,
+            shopify_secret=secret("shopify_secret"),
+            woocommerce_secret=secret("woocommerce_secret"),
             order_lookup_url=row.order_lookup_url,
-            order_lookup_token=row.order_lookup_token,
+            order_lookup_token=secret("order_lookup_token"),
             coupon_source=row.coupon_source,
             catalog_source=row.catalog_source,
-            shopify_admin_token=row.shopify_admin_token,
+            shopify_admin_token=secret("shopify_admin_token"),
             woocommerce_url=row.woocommerce_url,
-            woocommerce_consumer_key=row.woocommerce_consumer_key,
-            woocommerce_consumer_secret=row.woocommerce_consumer_secret,
+            woocommerce_consumer_key=secret("woocommerce_consumer_key"),
+            woocommerce_consumer_secret=secret("woocommerce_consumer_secret"),
             catalog_url=row.catalog_url,
-            catalog_token=row.catalog_token,
+            catalog_token=secret("catalog_token"),
+        )
+
+
+@dataclass(frozen=True)
+class ShopSummary:
+    """A shop as listings and checks see it: which secrets it holds, never a secret, and
+    read without decrypting (so it lists even when a key is missing)."""
+
+    shop: str
+    name: str
+    timezone: str
+    locale: str
+    currency: str
+    shopify_domain: str | None
+    order_lookup_url: str | None
+    coupon_source: str | None
+    catalog_source: str | None
+    woocommerce_url: str | None
+    catalog_url: str | None
+    secrets: frozenset[str]  # the SECRET_COLUMNS that hold a value
+
+    @classmethod
+    def of(cls, row: Shop) -> ShopSummary:
+        return cls(
+            shop=row.shop,
+            name=row.name,
+            timezone=row.timezone,
+            locale=row.locale,
+            currency=row.currency,
+            shopify_domain=row.shopify_domain,
+            order_lookup_url=row.order_lookup_url,
+            coupon_source=row.coupon_source,
+            catalog_source=row.catalog_source,
+            woocommerce_url=row.woocommerce_url,
+            catalog_url=row.catalog_url,
+            secrets=frozenset(c for c in SECRET_COLUMNS if getattr(row, c) is not None),
         )
 
 
@@ -81,45 +144,129 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def get_shop(session: AsyncSession, shop: str) -> ShopProfile | None:
+async def get_shop(session: AsyncSession, shop: str, *, cipher: DataCipher) -> ShopProfile | None:
     row = await session.get(Shop, shop)
-    return ShopProfile.of(row) if row is not None else None
+    return ShopProfile.of(row, cipher) if row is not None else None
 
 
-async def shop_for_key(session: AsyncSession, key: str) -> ShopProfile | None:
+async def shop_for_key(
+    session: AsyncSession, key: str, *, cipher: DataCipher
+) -> ShopProfile | None:
     """The shop an unrevoked API key belongs to; None for any other key."""
     row = await session.scalar(
         select(Shop)
         .join(ApiKey, ApiKey.shop == Shop.shop)
         .where(ApiKey.digest == key_digest(key), ApiKey.revoked_at.is_(None))
     )
-    return ShopProfile.of(row) if row is not None else None
+    return ShopProfile.of(row, cipher) if row is not None else None
 
 
-async def shop_for_shopify_domain(session: AsyncSession, domain: str) -> ShopProfile | None:
+async def shop_for_shopify_domain(
+    session: AsyncSession, domain: str, *, cipher: DataCipher
+) -> ShopProfile | None:
     row = await session.scalar(select(Shop).where(Shop.shopify_domain == domain.lower()))
-    return ShopProfile.of(row) if row is not None else None
+    return ShopProfile.of(row, cipher) if row is not None else None
 
 
-async def list_shops(session: AsyncSession) -> list[ShopProfile]:
-    """Every shop, by id."""
-    return [ShopProfile.of(row) for row in await session.scalars(select(Shop).order_by(Shop.shop))]
+async def shop_id_for_shopify_domain(session: AsyncSession, domain: str) -> str | None:
+    """The id of the shop connected to this Shopify domain, nothing decrypted."""
+    found: str | None = await session.scalar(
+        select(Shop.shop).where(Shop.shopify_domain == domain.lower())
+    )
+    return found
 
 
-async def add_shop(session: AsyncSession, *, shop: str, profile: Mapping[str, Any]) -> None:
-    """A new shop with these Shop columns; its name is its id unless given. The caller
-    commits (a shop id or Shopify domain already held fails then, on the unique key)."""
-    session.add(Shop(shop=shop, **{"name": shop, **profile}))
+async def shop_summary(session: AsyncSession, shop: str) -> ShopSummary | None:
+    """The shop, no secret decrypted; None when there is no such shop."""
+    row = await session.get(Shop, shop)
+    return ShopSummary.of(row) if row is not None else None
+
+
+async def list_shops(session: AsyncSession) -> list[ShopSummary]:
+    """Every shop, by id, no secret decrypted."""
+    rows = await session.scalars(select(Shop).order_by(Shop.shop))
+    return [ShopSummary.of(row) for row in rows]
+
+
+def _encrypted(shop: str, values: Mapping[str, Any], cipher: DataCipher) -> dict[str, Any]:
+    """The Shop columns with every secret among them encrypted (None and "" stay as given)."""
+    return {
+        column: cipher.encrypt(value, table=TABLE, row=shop, column=column)
+        if column in SECRET_COLUMNS and value
+        else value
+        for column, value in values.items()
+    }
+
+
+async def add_shop(
+    session: AsyncSession, *, shop: str, profile: Mapping[str, Any], cipher: DataCipher
+) -> None:
+    """A new shop with these Shop columns (secrets in plaintext: stored encrypted); its name
+    is its id unless given. The caller commits (a shop id or Shopify domain already held
+    fails then, on the unique key)."""
+    session.add(Shop(shop=shop, **{"name": shop, **_encrypted(shop, profile, cipher)}))
     await session.flush()
 
 
-async def update_shop(session: AsyncSession, *, shop: str, changes: Mapping[str, Any]) -> bool:
-    """Set these Shop columns of the shop; False when there is no such shop. The caller
-    commits."""
+async def update_shop(
+    session: AsyncSession, *, shop: str, changes: Mapping[str, Any], cipher: DataCipher
+) -> bool:
+    """Set these Shop columns of the shop (secrets in plaintext: stored encrypted); False
+    when there is no such shop. The caller commits."""
     result = await session.execute(
-        update(Shop).where(Shop.shop == shop).values(**changes).returning(Shop.shop)
+        update(Shop)
+        .where(Shop.shop == shop)
+        .values(**_encrypted(shop, changes, cipher))
+        .returning(Shop.shop)
     )
     return result.first() is not None
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What `reencrypt_secrets` did."""
+
+    secrets: int  # re-encrypted, plaintext ones included
+    shops: int  # that held at least one of them
+    plaintext: int  # of `secrets`, those stored before encryption
+    left_under_old_keys: int  # still not under the current key afterwards (0 when done)
+
+
+async def reencrypt_secrets(session: AsyncSession, *, cipher: DataCipher) -> Rotation:
+    """Encrypt every stored secret not yet under the cipher's current key with it: plaintext
+    and old keys' values alike. Raises UnreadableSecret (and changes nothing the caller
+    commits) for a value no listed key opens. The rows are locked until the caller commits."""
+    rows = await session.scalars(select(Shop).order_by(Shop.shop).with_for_update())
+    secrets_done = shops_done = plaintext = 0
+    for row in rows:
+        changes = {}
+        for column in SECRET_COLUMNS:
+            stored: str | None = getattr(row, column)
+            if stored is None or cipher.is_current(stored):
+                continue
+            value = cipher.decrypt(stored, table=TABLE, row=row.shop, column=column)
+            changes[column] = cipher.encrypt(value, table=TABLE, row=row.shop, column=column)
+            plaintext += key_id_of(stored) is None
+        if changes:
+            await session.execute(update(Shop).where(Shop.shop == row.shop).values(**changes))
+            secrets_done += len(changes)
+            shops_done += 1
+    return Rotation(
+        secrets=secrets_done,
+        shops=shops_done,
+        plaintext=plaintext,
+        left_under_old_keys=await _not_current(session, cipher),
+    )
+
+
+async def _not_current(session: AsyncSession, cipher: DataCipher) -> int:
+    rows = await session.execute(select(*(getattr(Shop, c) for c in SECRET_COLUMNS)))
+    return sum(
+        1
+        for values in rows
+        for stored in values
+        if stored is not None and not cipher.is_current(stored)
+    )
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contract.carts import CartItem, CartSnapshot, Consent, Customer
+from data_at_rest.cipher import DataCipher
 from intake.mapping import cart_payload
-from storage.models import ApiKey, Order, Shop
+from storage import shops
+from storage.models import ApiKey, Order
 from storage.shops import key_digest
+from tests.support.data_keys import dev_cipher
 from workflows.payloads import Cart
 
 _BASE_TIME = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -62,18 +65,24 @@ def make_cart(*, minutes: int = 0, **overrides: Any) -> Cart:
 
 
 async def add_shop(
-    sessions: async_sessionmaker[AsyncSession], *, shop: str, key: str | None, **fields: Any
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    shop: str,
+    key: str | None,
+    cipher: DataCipher | None = None,
+    **fields: Any,
 ) -> None:
-    """Store a shop, and an API key for it that the test chose (so it can send it)."""
+    """Store a shop, and an API key for it that the test chose (so it can send it); its
+    secrets encrypted with `cipher`, the test processes' dev key unless given."""
     values: dict[str, Any] = {
-        "name": shop,
         "timezone": "Europe/Istanbul",
         "locale": "tr-TR",
         "currency": "TRY",
     }
     async with sessions() as session:
-        session.add(Shop(shop=shop, **{**values, **fields}))
-        await session.flush()  # the key refers to the shop
+        await shops.add_shop(
+            session, shop=shop, profile={**values, **fields}, cipher=cipher or dev_cipher()
+        )
         if key is not None:
             session.add(ApiKey(shop=shop, digest=key_digest(key), prefix=key[:10]))
         await session.commit()

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import SessionsDep, SettingsDep, TemporalDep
+from api.deps import CipherDep, SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.platforms import (
     Ignored,
@@ -34,6 +34,7 @@ from api.platforms import (
 from api.webhook_signatures import verify_shopify
 from contract.carts import CartAccepted
 from contract.orders import OrderAccepted, OrderIn
+from data_at_rest.cipher import DataCipher
 from intake.carts import take_cart
 from intake.deliveries import once_per_delivery
 from intake.orders import take_order
@@ -51,12 +52,15 @@ DUPLICATE = "duplicate"
 async def verified_shop(
     sessions: async_sessionmaker[AsyncSession],
     *,
+    cipher: DataCipher,
     domain: str | None,
     signature: str | None,
     body: bytes,
 ) -> ShopProfile:
     """The shop whose Shopify secret signed the body; 401 for any other call."""
-    shop = await shop_of_shopify_domain(domain, sessions=sessions) if domain else None
+    shop = (
+        await shop_of_shopify_domain(domain, sessions=sessions, cipher=cipher) if domain else None
+    )
     if shop is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, f"no shop is connected to Shopify domain {domain!r}"
@@ -92,13 +96,18 @@ def read_event(topic: str, body: bytes, shop: ShopProfile) -> PlatformCart | Ord
     responses={
         401: error_response("Unknown shop, no secret, or a bad signature"),
         422: error_response("A payload we can not read; `errors` name it"),
-        503: error_response("Temporal or the database is down; Shopify retries", retry=True),
+        503: error_response(
+            "Temporal or the database is down, or the shop's secret can not be decrypted;"
+            " Shopify retries",
+            retry=True,
+        ),
     },
 )
 async def shopify_webhook(
     request: Request,
     settings: SettingsDep,
     sessions: SessionsDep,
+    cipher: CipherDep,
     temporal: TemporalDep,
     topic: Annotated[str | None, Header(alias="X-Shopify-Topic")] = None,
     domain: Annotated[str | None, Header(alias="X-Shopify-Shop-Domain")] = None,
@@ -107,7 +116,9 @@ async def shopify_webhook(
 ) -> WebhookAnswer:
     """Take a Shopify checkout or order webhook: the cart's journey starts, updates or ends."""
     body = await request.body()
-    shop = await verified_shop(sessions, domain=domain, signature=signature, body=body)
+    shop = await verified_shop(
+        sessions, cipher=cipher, domain=domain, signature=signature, body=body
+    )
     if topic not in shopify.CHECKOUT_TOPICS | shopify.ORDER_TOPICS:
         return WebhookAnswer(status=IGNORED, reason=f"topic {topic!r} is not one cartnudge uses")
     event = read_event(topic, body, shop)

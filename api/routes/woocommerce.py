@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Header, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 
-from api.deps import SessionsDep, TemporalDep
+from api.deps import CipherDep, SessionsDep, TemporalDep
 from api.errors import error_response
 from api.platforms import Ignored, MappingError, ShopDefaults, WebhookAnswer, parse_json
 from api.platforms import woocommerce as woo
@@ -51,19 +51,23 @@ def is_ping(body: bytes) -> bool:
     responses={
         401: error_response("Unknown shop, no secret, or a bad signature"),
         422: error_response("A payload we can not read; `errors` name it"),
-        503: error_response("Temporal or the database is down", retry=True),
+        503: error_response(
+            "Temporal or the database is down, or the shop's secret can not be decrypted",
+            retry=True,
+        ),
     },
 )
 async def woocommerce_webhook(
     shop: Annotated[ShopId, Path(description="The shop's id in cartnudge")],
     request: Request,
     sessions: SessionsDep,
+    cipher: CipherDep,
     temporal: TemporalDep,
     topic: Annotated[str | None, Header(alias="X-WC-Webhook-Topic")] = None,
     signature: Annotated[str | None, Header(alias="X-WC-Webhook-Signature")] = None,
 ) -> WebhookAnswer:
     """Take a WooCommerce order webhook: a paid order ends its cart's journey."""
-    profile = await shop_named(shop, sessions=sessions)
+    profile = await shop_named(shop, sessions=sessions, cipher=cipher)
     if profile is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"no shop {shop!r}")
     if not profile.woocommerce_secret:

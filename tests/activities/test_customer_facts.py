@@ -16,6 +16,7 @@ from storage.models import JourneyOutcome
 from tests.factories import add_shop
 from tests.support.catalogs import CatalogServer, answering
 from tests.support.coupons import add_coupon
+from tests.support.data_keys import dev_cipher
 from workflows.payloads import CustomerFacts, CustomerLookup
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +42,7 @@ def lookup(names: list[str], skus: list[str] | None = None) -> CustomerLookup:
 async def look_up(
     sessions: async_sessionmaker[AsyncSession], request: CustomerLookup, catalog: CatalogServer
 ) -> CustomerFacts:
-    activities = CustomerFactsActivities(sessions, CatalogLookup(catalog.client()))
+    activities = CustomerFactsActivities(sessions, dev_cipher(), CatalogLookup(catalog.client()))
     facts: CustomerFacts = await ActivityEnvironment().run(activities.look_up_customer, request)
     return facts
 

@@ -8,6 +8,7 @@ from api.known_keys import KnownKeys
 from storage.shops import create_api_key, revoke_api_key
 from tests.factories import add_shop
 from tests.support.api import API_KEY, SHOP
+from tests.support.data_keys import dev_cipher
 
 
 class Clock:
@@ -28,7 +29,7 @@ async def test_a_revoked_key_is_refused_once_the_remembered_answer_is_older_than
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     clock = Clock()
-    keys = KnownKeys(ttl=10, clock=clock)
+    keys = KnownKeys(ttl=10, cipher=dev_cipher(), clock=clock)
     async with session_factory() as session:
         key = await create_api_key(session, shop=SHOP)
         await session.commit()
@@ -47,7 +48,7 @@ async def test_a_revoked_key_is_refused_once_the_remembered_answer_is_older_than
 async def test_an_unknown_key_is_never_remembered(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    keys = KnownKeys(ttl=10, clock=Clock())
+    keys = KnownKeys(ttl=10, cipher=dev_cipher(), clock=Clock())
     before = await keys.shop_for(session_factory, "cn_made-a-moment-later")
     await add_shop(session_factory, shop="late_shop", key="cn_made-a-moment-later")
 
@@ -60,7 +61,7 @@ async def test_an_unknown_key_is_never_remembered(
 async def test_ttl_zero_looks_every_key_up(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    keys = KnownKeys(ttl=0, clock=Clock())
+    keys = KnownKeys(ttl=0, cipher=dev_cipher(), clock=Clock())
     assert await keys.shop_for(session_factory, API_KEY) is not None
     await revoke(session_factory, API_KEY)
 

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.webhook_signatures import hmac_sha256_base64
+from data_at_rest.cipher import DataCipher
 from storage.models import Cart, CouponRedemption, Order, OrderLine, ProviderEvent
 from tests.factories import add_shop
+from tests.support.data_keys import fresh_key
 from tests.support.histories import signalled_carts, signals, workflow_exists
 from tests.support.tables import as_tuples, rows
 from workflows.client import cart_workflow_id
@@ -377,3 +379,29 @@ async def test_an_orders_lines_and_discount_codes_are_stored_once(
         Decimal("39.80"),
         "USD",
     )
+async def test_a_shop_whose_secret_does_not_decrypt_gets_503_and_the_operator_a_log_line(
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await add_shop(
+        session_factory,
+        shop="lost_shop",
+        key=None,
+        cipher=DataCipher([fresh_key("gone")]),  # a key this deployment does not list
+        shopify_domain="lost.myshopify.com",
+        shopify_secret=SECRET,
+    )
+    headers = shopify_headers("checkouts/create", CHECKOUT, webhook_id="wh-1")
+    headers["X-Shopify-Shop-Domain"] = "lost.myshopify.com"
+
+    response = await anonymous.post("/webhooks/shopify", content=CHECKOUT, headers=headers)
+
+    assert response.status_code == 503  # Shopify retries; nothing is lost
+    assert response.headers["Retry-After"]
+    assert "stored credentials of shop 'lost_shop'" in response.json()["detail"]
+    [logged] = [r for r in caplog.records if r.name == "cartnudge.api" and r.levelname == "ERROR"]
+    assert "shopify_secret" in logged.getMessage()
+    assert "CARTNUDGE_DATA_AT_REST_KEYS" in logged.getMessage()
+    assert logged.exc_info is None
+    assert await rows(session_factory, Cart) == []

@@ -18,6 +18,7 @@ from activities.messaging import MessagingActivities
 from catalog.lookup import CatalogLookup
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
+from data_at_rest.cipher import DataCipher
 from journey_schema.journey_files import load_release
 from journey_schema.release import Release, release_id
 from releases.source import FixedRelease
@@ -28,6 +29,7 @@ from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from storage.outbox import Outbox
 from tests.factories import make_cart
+from tests.support.data_keys import dev_cipher
 from workflows.payloads import Channel, SendRequest, SendResult
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -105,6 +107,7 @@ def send_activity(
     order_lookup: ShopOrderLookup | None = None,
     catalog: CatalogLookup | None = None,
     release: Release = TEST_RELEASE,
+    cipher: DataCipher | None = None,
 ) -> SendActivity:
     """The send activity; `smtp_url` adds email through SMTP to `providers`. Another
     `release` is the one its requests must name (`send_request(release_id=release.id)`)."""
@@ -123,6 +126,7 @@ def send_activity(
             order_lookup=order_lookup,
             catalog=catalog,
             releases=FixedRelease(release),
+            cipher=cipher or dev_cipher(),
         )
     )
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from pydantic import ValidationError
 
-from settings import DEV_SECRET_KEY, Settings
+from data_at_rest.cipher import new_key
+from settings import DEV_DATA_AT_REST_KEY, DEV_SECRET_KEY, Settings
 
 STRONG_SECRET = "x" * 40
+REAL_KEYS = [{"id": "k1", "key": new_key()}]
 
 
 def test_local_runs_on_the_placeholders() -> None:
@@ -21,12 +26,63 @@ def test_local_runs_on_the_placeholders() -> None:
 )
 def test_production_refuses_placeholder_or_weak_secrets(overrides: dict[str, str]) -> None:
     with pytest.raises(ValidationError, match="CARTNUDGE_SECRET_KEY"):
-        Settings(environment="production", **overrides)  # type: ignore[arg-type]
+        Settings(environment="production", data_at_rest_keys=REAL_KEYS, **overrides)  # type: ignore[arg-type]
 
 
 def test_production_starts_with_real_secrets() -> None:
-    settings = Settings(environment="production", secret_key=STRONG_SECRET)
+    settings = Settings(
+        environment="production",
+        secret_key=STRONG_SECRET,
+        data_at_rest_keys=REAL_KEYS,
+    )
     assert settings.environment == "production"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [None, [{"id": "k2", "key": new_key()}, {"id": "dev", "key": DEV_DATA_AT_REST_KEY}]],
+    ids=["not set", "the dev key among them"],
+)
+def test_production_without_a_data_key_is_refused_naming_the_setting_and_how_to_make_one(
+    keys: list[dict[str, str]] | None,
+) -> None:
+    given = {} if keys is None else {"data_at_rest_keys": keys}
+    with pytest.raises(ValidationError) as refused:
+        Settings(environment="production", secret_key=STRONG_SECRET, **given)  # type: ignore[arg-type]
+
+    said = str(refused.value)
+    assert "CARTNUDGE_DATA_AT_REST_KEYS must be set in production" in said
+    assert "cartnudge secrets new-key" in said and "os.urandom(32)" in said
+
+
+def test_local_runs_on_the_documented_dev_data_key() -> None:
+    [key] = Settings().data_at_rest_keys
+    assert (key.id, key.key.get_secret_value()) == ("dev", DEV_DATA_AT_REST_KEY)
+
+
+def test_data_keys_come_from_one_json_variable_the_first_one_current(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = [{"id": "k2", "key": new_key()}, {"id": "k1", "key": new_key()}]
+    monkeypatch.setenv("CARTNUDGE_DATA_AT_REST_KEYS", json.dumps(keys))
+    assert [key.id for key in Settings().data_at_rest_keys] == ["k2", "k1"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        ([], "lists no key"),
+        ([{"id": "k1", "key": base64.b64encode(b"short").decode()}], "it must be 32"),
+        ([{"id": "k1", "key": "not base64!"}], "not base64"),
+        ([{"id": "k1", "key": new_key()}, {"id": "k1", "key": new_key()}], "'k1' twice"),
+        ([{"id": "k:1", "key": new_key()}], "pattern"),
+    ],
+)
+def test_a_data_key_that_can_not_work_is_refused_at_start(
+    keys: list[dict[str, str]], problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        Settings(data_at_rest_keys=keys)
 
 
 @pytest.mark.parametrize(
