@@ -62,13 +62,13 @@ class CustomerFactsActivities:
                     session, **who, since=since
                 )
                 facts = facts.model_copy(update={"recovered_carts_90d": recovered})
+            stock_asked = "cart.out_of_stock_count" in asked
             shop = (
-                await get_shop(session, lookup.shop, cipher=self._cipher) if "cart.out_of_stock_count" in asked else None
+                await get_shop(session, lookup.shop, cipher=self._cipher) if stock_asked else None
             )
-        if "cart.out_of_stock_count" in asked:
-            facts = facts.model_copy(
-                update={"out_of_stock_count": await self._out_of_stock(shop, lookup.skus)}
-            )
+        if stock_asked:
+            sold_out = await self._out_of_stock(shop, lookup.skus)
+            facts = facts.model_copy(update={"out_of_stock_count": sold_out})
         return facts
 
     async def _out_of_stock(self, shop: ShopProfile | None, skus: list[str]) -> int:
