@@ -31,6 +31,7 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from coupons.issuing import CouponIssuer
 from experiments.decisions import RuleDecider
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
@@ -157,6 +158,12 @@ def build_activities(
         # Shops' order lookup endpoints are asked on the same pooled client as the providers.
         order_lookup=ShopOrderLookup(http) if http is not None else None,
         releases=releases,
+        # Shopify's and WooCommerce's APIs on the same client; codes derived under the key.
+        coupons=CouponIssuer(
+            session_factory=session_factory,
+            client=http,
+            secret=settings.secret_key.get_secret_value(),
+        ),
     )
     return [
         journeys.journey_trigger,

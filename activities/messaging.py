@@ -9,7 +9,9 @@ It wires the send path's parts (sending/), in this order:
 3. the policy (sending/policy.py) over the facts read now (sending/facts.py): quiet
    hours, the channel (address, consent, suppression, the consent registry), the
    frequency cap;
-4. composition (sending/composition.py), then delivery through the outbox to the provider
+4. the step's coupon, when it offers one (coupons/issuing.py): only for a customer the
+   policy lets us message, after the cap slot; one code per step however often retried;
+5. composition (sending/composition.py), then delivery through the outbox to the provider
    (sending/delivery.py).
 
 What is Temporal's stays here: transient failures become retries (when the provider asks,
@@ -30,9 +32,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from channels.errors import TransientChannelError
+from coupons.errors import PermanentCouponError, TransientCouponError
+from coupons.issuing import CouponIssuer
 from journey_schema.durations import format_duration
+from journey_schema.models import OnCouponFailure, SendSpec
+from journey_schema.walk import send_at
 from releases.source import ReleaseSource
-from rendering.live import LiveContent
+from rendering.live import IssuedCoupon, LiveContent
 from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
@@ -100,8 +106,10 @@ class MessagingActivities:
         registry: ConsentRegistry | None = None,
         order_lookup: ShopOrderLookup | None = None,  # without it, shops' endpoints fail loudly
         releases: ReleaseSource,
+        coupons: CouponIssuer | None = None,  # without it, steps with an offer get no code
     ) -> None:
         self._outbox = outbox
+        self._coupons = coupons
         self._releases = releases
         self._delivery = Delivery(outbox, providers, watch=_heartbeating)
         self._mail_from = mail_from
@@ -138,6 +146,7 @@ class MessagingActivities:
         # Read once per worker and kept (a release never changes); before any cap slot.
         release = await self._releases.release(request.release_id)
         templates = release.templates_for(request.template)
+        step = send_at(release.definition.steps, request.step)  # its offer, if it has one
         shop = await self._facts.shop(request.shop)
         # Before any provider call and before a cap slot is taken.
         order = await self._check_order(request, shop)
@@ -172,7 +181,7 @@ class MessagingActivities:
                     return await self._defer(key, capped)
                 return await self._finish(key, MessageStatus.SKIPPED, capped.reason, capped.channel)
 
-        return await self._deliver(key, request, templates, choice, now, shop)
+        return await self._deliver(key, request, templates, choice, now, shop, step)
 
     # --- the order check -------------------------------------------------------------
 
@@ -239,10 +248,15 @@ class MessagingActivities:
         go: Go,
         now: datetime,
         shop: ShopProfile | None,
+        step: SendSpec | None = None,
     ) -> SendResult:
         mail_from = (shop.email_from if shop else None) or self._mail_from
+        coupon = await self._coupon(key, request, step, go, now, shop)
+        if isinstance(coupon, Skip):
+            await self._give_back_slot(request, go, key)
+            return await self._finish(key, MessageStatus.SKIPPED, coupon.reason, coupon.channel)
         # What the message shows beyond the snapshot, gathered now (rendering/live.py).
-        live = LiveContent()
+        live = LiveContent(coupon=coupon)
         try:
             composed = self._composer.compose(
                 key=key,
@@ -271,6 +285,46 @@ class MessagingActivities:
         if result.status == MessageStatus.FAILED:  # never delivered: the slot is free again
             await self._give_back_slot(request, go, key)
         return result
+
+    # --- the step's coupon -------------------------------------------------------------
+
+    async def _coupon(
+        self,
+        key: str,
+        request: SendRequest,
+        step: SendSpec | None,
+        go: Go,
+        now: datetime,
+        shop: ShopProfile | None,
+    ) -> IssuedCoupon | Skip | None:
+        """The step's code (None without an offer, or going without one), or Skip.
+
+        A platform failing transiently is retried like a provider, then given up on; one
+        that refuses for good gets what the step says (`on_coupon_failure`).
+        """
+        if step is None or step.coupon is None:
+            return None
+        try:
+            if self._coupons is None:
+                raise PermanentCouponError("this deployment makes no coupons")
+            return await _heartbeating(
+                self._coupons.issue(key=key, request=request, offer=step.coupon, shop=shop, now=now)
+            )
+        except TransientCouponError as err:
+            if _retrying_for() < SEND_GIVE_UP_AFTER:
+                delay = timedelta(seconds=err.retry_after) if err.retry_after else None
+                raise ApplicationError(
+                    str(err), type=type(err).__name__, next_retry_delay=delay
+                ) from err
+            failure = f"gave up after {format_duration(SEND_GIVE_UP_AFTER)}: {err}"
+            assert self._coupons is not None
+            await self._coupons.give_up(key, failure)
+        except PermanentCouponError as err:
+            failure = str(err)
+        activity.logger.warning("%s: no coupon: %s (%s)", key, failure, step.coupon_failure)
+        if step.coupon_failure is OnCouponFailure.SEND_WITHOUT:
+            return None
+        return Skip(reason=f"no coupon: {failure}"[:300], channel=go.channel)
 
     async def _give_back_slot(self, request: SendRequest, go: Go, key: str) -> None:
         if policy.cap_window(go.channel, self._rules) is not None:

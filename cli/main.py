@@ -9,6 +9,7 @@
     cartnudge keys list my_shop
     cartnudge keys revoke my_shop cn_AbCdEfG
     cartnudge dashboard-users add ana@my.shop --shop my_shop   (cli/dashboard_users.py)
+    cartnudge coupons import my_shop codes.csv                  (cli/coupons.py)
 
 A secret given as "-" is read from standard input, so it stays out of the shell history.
 Run the migrations first (`python -m storage.migrate`).
@@ -28,7 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import dashboard_users, experiments, journeys, report
+from cli import coupons, dashboard_users, experiments, journeys, report
 from cli.errors import CommandError
 from contract.fields import ShopId
 from settings import Settings
@@ -222,6 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=revoke_key)
     journeys.register(topics)
     experiments.register(topics)
+    coupons.register(topics)
     report.register(topics)
     dashboard_users.register(topics)
     return parser

@@ -70,8 +70,8 @@ def test_a_misspelt_attribute_of_a_loop_item_is_found_in_every_branch(tmp_path: 
         (
             "steps[0]",
             "template reminder/en.txt line 3: unknown variable 'item.nme'; did you mean "
-            "'item.name'? item has sku, name, quantity, unit_price, line_total, snapshot_price, price_dropped, "
-            "in_stock, low_stock, image_url, url",
+            "'item.name'? item has sku, name, quantity, unit_price, line_total, snapshot_price, "
+            "price_dropped, in_stock, low_stock, image_url, url",
         )
     ]
 
