@@ -17,6 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.messaging import MessagingActivities
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
+from coupons.issuing import CouponIssuer
 from journey_schema.journey_files import load_release
 from journey_schema.release import Release, release_id
 from releases.source import FixedRelease
@@ -102,6 +103,8 @@ def send_activity(
     caps: Mapping[Channel, timedelta] | None = None,
     registry: ConsentRegistry | None = None,
     order_lookup: ShopOrderLookup | None = None,
+    release: Release = TEST_RELEASE,
+    coupons: CouponIssuer | None = None,
 ) -> SendActivity:
     """The send activity; `smtp_url` adds email through SMTP to `providers`."""
     email = (
@@ -117,7 +120,8 @@ def send_activity(
             rules=SendRules(shop_timezone=shop_timezone, caps=caps or {}),
             registry=registry,
             order_lookup=order_lookup,
-            releases=FixedRelease(TEST_RELEASE),
+            releases=FixedRelease(release),
+            coupons=coupons,
         )
     )
 
