@@ -100,6 +100,7 @@ async def rollback(
     shop: str | None,
     by: str,
     capabilities: Capabilities,
+    default_journey: str | None = None,
 ) -> StoredActivation:
     """Bring back the activation live before the current one; the caller commits.
 
@@ -137,7 +138,11 @@ async def rollback(
     for share in from_rows(target.split):
         stored = await releases.release_by_id(session, share.release_id)
         assert stored is not None
-        problems = deployment_problems(from_content(stored.content), capabilities)
+        release = from_content(stored.content)
+        problems = deployment_problems(release, capabilities)
+        problems += await offer_problems(
+            session, release, shop=shop, default_journey=default_journey
+        )
         if problems:
             raise ActivationRefused(
                 f"can not roll {scope} back to {describe(from_rows(target.split))}: v"

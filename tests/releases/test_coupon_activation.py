@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journey_schema.journey_files import read_journeys
 from journey_schema.providers import Capabilities
-from releases.activation import ActivationRefused, activate
+from releases.activation import ActivationRefused, activate, rollback
 from releases.publishing import publish
-from storage import coupons
+from storage import coupons, shops
 from tests.factories import add_shop
 from tests.unit.journey_files import message_files, templates_for, version, write_journey
 from workflows.payloads import Channel
@@ -23,25 +23,27 @@ OFFER = {"send": {"template": "last_chance", "id": "r3", "coupon": {"percent": 1
 
 @pytest.fixture
 async def offering(session_factory: Sessions, tmp_path: Path) -> Sessions:
-    """shop_journey v1 with an offer in its third step, published."""
+    """shop_journey v1 with an offer in its third step, v2 without, published."""
     offer_txt = "Code {{ coupon.code }}\nUnsubscribe: {{ unsubscribe_url }}"
     templates = templates_for("reminder") | message_files("last_chance", txt=offer_txt)
     write_journey(
-        tmp_path, versions={1: version(steps=[*version()["steps"], OFFER])}, templates=templates
+        tmp_path,
+        versions={1: version(steps=[*version()["steps"], OFFER]), 2: version(number=2)},
+        templates=templates,
     )
     results = await publish(
         session_factory, read_journeys(tmp_path, channels=frozenset(Channel)), by="ci"
     )
-    assert [str(result.state) for result in results] == ["published"]
+    assert [str(result.state) for result in results] == ["published", "published"]
     return session_factory
 
 
-async def go(sessions: Sessions, shop: str | None = None) -> None:
+async def go(sessions: Sessions, shop: str | None = None, version_: int = 1) -> None:
     async with sessions() as session:
         await activate(
             session,
             journey="shop_journey",
-            version=1,
+            version=version_,
             shop=shop,
             by="ayse",
             capabilities=EMAIL_ONLY,
@@ -100,3 +102,30 @@ async def test_shops_that_can_make_codes_let_it_go_live(offering: Sessions) -> N
 
     await go(offering)
     await go(offering, shop="pooled")  # once per shop too; no error means live
+
+
+async def test_rolling_back_to_an_offer_a_shop_can_no_longer_make_is_refused(
+    offering: Sessions,
+) -> None:
+    await add_shop(offering, shop="pooled", key=None, coupon_source="pool")
+    async with offering() as session:
+        await coupons.import_pool_codes(session, shop="pooled", codes=["P-1"])
+        await session.commit()
+    await go(offering)
+    await go(offering, version_=2)
+    async with offering() as session:
+        await shops.update_shop(session, shop="pooled", changes={"coupon_source": None})
+        await session.commit()
+
+    with pytest.raises(ActivationRefused) as refused:
+        async with offering() as session:
+            await rollback(
+                session,
+                journey="shop_journey",
+                shop=None,
+                by="ayse",
+                capabilities=EMAIL_ONLY,
+                default_journey="shop_journey",
+            )
+
+    assert "shop pooled has no coupon source configured" in str(refused.value)
