@@ -33,6 +33,7 @@ from channels.sendgrid import SendgridSender
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
 from channels.webhook import WebhookSender
+from coupons.issuing import CouponIssuer
 from data_at_rest.cipher import DataCipher
 from experiments.decisions import RuleDecider
 from releases.live import LiveReleases
@@ -167,6 +168,12 @@ def build_activities(
         # Shops' catalogs too: the lookup bounds its own time (a few seconds) and caches.
         catalog=catalog,
         cipher=cipher,
+        # Shopify's and WooCommerce's APIs on the same client; codes derived under the key.
+        coupons=CouponIssuer(
+            session_factory=session_factory,
+            client=http,
+            secret=settings.secret_key.get_secret_value(),
+        ),
     )
     return [
         journeys.journey_trigger,

@@ -18,7 +18,7 @@ from temporalio import activity
 
 from data_at_rest.cipher import DataCipher
 from rendering.live import ProductNow
-from storage import customer_history
+from storage import coupons, outcomes
 from storage.shops import ShopProfile, get_shop
 from workflows import names
 from workflows.payloads import CustomerFacts, CustomerLookup
@@ -54,13 +54,11 @@ class CustomerFactsActivities:
         async with self._sessions() as session:
             if "customer.coupons_sent_30d" in asked:
                 since = lookup.at - COUPONS_WINDOW
-                sent = await customer_history.coupons_sent_since(session, **who, since=since)
+                sent = await coupons.coupons_sent_since(session, **who, since=since)
                 facts = facts.model_copy(update={"coupons_sent_30d": sent})
             if "customer.recovered_carts_90d" in asked:
                 since = lookup.at - RECOVERED_WINDOW
-                recovered = await customer_history.recovered_carts_since(
-                    session, **who, since=since
-                )
+                recovered = await outcomes.recovered_carts_since(session, **who, since=since)
                 facts = facts.model_copy(update={"recovered_carts_90d": recovered})
             stock_asked = "cart.out_of_stock_count" in asked
             shop = (

@@ -9,7 +9,9 @@ It wires the send path's parts (sending/), in this order:
 3. the policy (sending/policy.py) over the facts read now (sending/facts.py): quiet
    hours, the channel (address, consent, suppression, the consent registry), the
    frequency cap;
-4. composition (sending/composition.py) with what is gathered right before it: the cart's
+4. the step's coupon, when it offers one (coupons/issuing.py): only for a customer the
+   policy lets us message, after the cap slot; one code per step however often retried;
+5. composition (sending/composition.py) with what is gathered right before it: the cart's
    items as the shop's catalog has them now (catalog/lookup.py; the snapshot's data when
    the shop has no catalog or it fails: a catalog never holds or retries a send); an SMS's
    or push's short links stored (storage/short_links.py), so none is out before it
@@ -34,10 +36,14 @@ from temporalio.exceptions import ApplicationError
 
 from catalog.lookup import CatalogLookup, in_cart_currency
 from channels.errors import TransientChannelError
+from coupons.errors import PermanentCouponError, TransientCouponError
+from coupons.issuing import CouponIssuer
 from data_at_rest.cipher import DataCipher, UnreadableSecret
 from journey_schema.durations import format_duration
+from journey_schema.models import OnCouponFailure, SendSpec
+from journey_schema.walk import send_at
 from releases.source import ReleaseSource
-from rendering.live import LiveContent, ProductNow
+from rendering.live import IssuedCoupon, LiveContent, ProductNow
 from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
@@ -110,8 +116,10 @@ class MessagingActivities:
         releases: ReleaseSource,
         catalog: CatalogLookup | None = None,  # without it, messages show the snapshot's data
         cipher: DataCipher,  # the shops' stored secrets
+        coupons: CouponIssuer | None = None,  # without it, steps with an offer get no code
     ) -> None:
         self._outbox = outbox
+        self._coupons = coupons
         self._releases = releases
         self._delivery = Delivery(outbox, providers, watch=_heartbeating)
         self._mail_from = mail_from
@@ -150,6 +158,7 @@ class MessagingActivities:
         # Read once per worker and kept (a release never changes); before any cap slot.
         release = await self._releases.release(request.release_id)
         templates = release.templates_for(request.template)
+        step = send_at(release.definition.steps, request.step)  # its offer, if it has one
         shop = await self._shop(request)
         # Before any provider call and before a cap slot is taken.
         order = await self._check_order(request, shop)
@@ -185,7 +194,7 @@ class MessagingActivities:
                 return await self._finish(key, MessageStatus.SKIPPED, capped.reason, capped.channel)
 
         return await self._deliver(
-            key, request, templates, choice, now, shop, release.definition.low_stock_below
+            key, request, templates, choice, now, shop, step, release.definition.low_stock_below
         )
 
     async def _shop(self, request: SendRequest) -> ShopProfile | None:
@@ -267,11 +276,17 @@ class MessagingActivities:
         go: Go,
         now: datetime,
         shop: ShopProfile | None,
+        step: SendSpec | None,
         low_stock_below: int,
     ) -> SendResult:
         mail_from = (shop.email_from if shop else None) or self._mail_from
+        coupon = await self._coupon(key, request, step, go, now, shop)
+        if isinstance(coupon, Skip):
+            await self._give_back_slot(request, go, key)
+            return await self._finish(key, MessageStatus.SKIPPED, coupon.reason, coupon.channel)
         # What the message shows beyond the snapshot, gathered now (rendering/live.py).
         live = LiveContent(
+            coupon=coupon,
             catalog=await self._catalog_now(request, go.channel, shop),
             low_stock_below=low_stock_below,
         )
@@ -322,6 +337,46 @@ class MessagingActivities:
         skus = [item.sku for item in request.cart.items]
         found = await _heartbeating(self._catalog.current(shop, skus)) if skus else None
         return in_cart_currency(found or {}, cart_currency=request.cart.currency, shop=shop)
+
+    # --- the step's coupon -------------------------------------------------------------
+
+    async def _coupon(
+        self,
+        key: str,
+        request: SendRequest,
+        step: SendSpec | None,
+        go: Go,
+        now: datetime,
+        shop: ShopProfile | None,
+    ) -> IssuedCoupon | Skip | None:
+        """The step's code (None without an offer, or going without one), or Skip.
+
+        A platform failing transiently is retried like a provider, then given up on; one
+        that refuses for good gets what the step says (`on_coupon_failure`).
+        """
+        if step is None or step.coupon is None:
+            return None
+        try:
+            if self._coupons is None:
+                raise PermanentCouponError("this deployment makes no coupons")
+            return await _heartbeating(
+                self._coupons.issue(key=key, request=request, offer=step.coupon, shop=shop, now=now)
+            )
+        except TransientCouponError as err:
+            if _retrying_for() < SEND_GIVE_UP_AFTER:
+                delay = timedelta(seconds=err.retry_after) if err.retry_after else None
+                raise ApplicationError(
+                    str(err), type=type(err).__name__, next_retry_delay=delay
+                ) from err
+            failure = f"gave up after {format_duration(SEND_GIVE_UP_AFTER)}: {err}"
+            assert self._coupons is not None
+            await self._coupons.give_up(key, failure)
+        except PermanentCouponError as err:
+            failure = str(err)
+        activity.logger.warning("%s: no coupon: %s (%s)", key, failure, step.coupon_failure)
+        if step.coupon_failure is OnCouponFailure.SEND_WITHOUT:
+            return None
+        return Skip(reason=f"no coupon: {failure}"[:300], channel=go.channel)
 
     async def _give_back_slot(self, request: SendRequest, go: Go, key: str) -> None:
         if policy.cap_window(go.channel, self._rules) is not None:

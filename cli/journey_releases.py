@@ -86,6 +86,7 @@ async def rollback_command(session: AsyncSession, args: argparse.Namespace, out:
             shop=args.shop,
             by=_by(args),
             capabilities=capabilities_of(args.settings),
+            default_journey=args.settings.default_journey,
         )
     except ActivationRefused as err:
         raise CommandError(str(err)) from None

@@ -13,6 +13,7 @@
     cartnudge keys revoke my_shop cn_AbCdEfG
     cartnudge dashboard-users add ana@my.shop --shop my_shop   (cli/dashboard_users.py)
     cartnudge secrets new-key | rotate                  (cli/data_keys.py)
+    cartnudge coupons import my_shop codes.csv                  (cli/coupons.py)
 
 A secret given as "-" is read from standard input, so it stays out of the shell history;
 several are read a line each, in the order `--help` lists them. Secrets are stored
@@ -34,7 +35,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import dashboard_users, data_keys, experiments, journeys, report
+from cli import coupons, dashboard_users, data_keys, experiments, journeys, report
 from cli.errors import CommandError
 from contract.fields import ShopId
 from data_at_rest.cipher import DataCipher
@@ -318,6 +319,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=revoke_key)
     journeys.register(topics)
     experiments.register(topics)
+    coupons.register(topics)
     report.register(topics)
     dashboard_users.register(topics)
     data_keys.register(topics)

@@ -48,6 +48,8 @@ def journey_json_schema() -> dict[str, Any]:
             "not": {"required": ["target"]},
         },
     ]
+    # An offer is a percentage or an amount off, never both.
+    definitions["CouponOffer"]["oneOf"] = [{"required": ["percent"]}, {"required": ["amount"]}]
     _replace_step_unions(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -9,6 +9,7 @@ A step is a mapping with exactly one kind key:
     - send: {channel: email, template: reminder, id: r1}
     - send: {channel: [sms, email], template: nudge, id: r2}   # first reachable channel
     - send: {channel: webhook, target: staff}                  # POST the cart to a target
+    - send: {template: last_chance, coupon: {percent: 10, valid: 48h}}   # a unique code
     - wait_for: {clicked: r1, within: 24h}
       then: [...]
       else: [...]
@@ -31,6 +32,7 @@ against (experiments/, reports/).
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -39,8 +41,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -74,8 +78,55 @@ TargetName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 _CHANNEL_NAMES = ", ".join(channel.value for channel in Channel)
 
 
-def send_spec_problem(channels: list[Channel], template: object, target: object) -> str | None:
-    """What is wrong with a send step's channel, template and target together, if anything.
+class OnCouponFailure(StrEnum):
+    """What a step with an offer does when no code can be made for the customer."""
+
+    SKIP = "skip"  # the message is not sent (the default: it was written around the code)
+    SEND_WITHOUT = "send_without"  # it goes without the code: its template reads well so
+
+
+COUPON_EXAMPLE = "coupon: {percent: 10, valid: 48h}"
+
+
+class CouponOffer(_Strict):
+    """A unique, single-use code for this customer and step, made by the shop's platform (or
+    taken from its pool) right before the message goes out, e.g. {percent: 10, valid: 48h}
+    or {amount: "50.00", valid: 3d}."""
+
+    percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None,
+        description="Percent off the whole cart, a whole number from 1 to 100 (no % sign).",
+        examples=[10],
+    )
+    amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None,
+        description='Money off the whole cart, in the cart\'s currency, e.g. "50.00".',
+        examples=["50.00"],
+    )
+    valid: Duration = Field(
+        description="How long the code works after the message goes out, e.g. 48h or 3d."
+    )
+
+    @model_validator(mode="after")
+    def percent_or_amount(self) -> CouponOffer:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError(
+                "a coupon is a percentage or an amount off, not both and not neither: write "
+                'e.g. {percent: 10, valid: 48h} or {amount: "50.00", valid: 3d}'
+            )
+        return self
+
+
+def send_spec_problem(
+    channels: list[Channel],
+    template: object,
+    target: object,
+    *,
+    coupon: object = None,
+    on_coupon_failure: object = None,
+) -> str | None:
+    """What is wrong with a send step's channel, template, target and offer together, if
+    anything.
 
     One rule for the model and for validation's walk over the raw YAML, which reports it
     even when the schema has other errors in the same step.
@@ -87,6 +138,11 @@ def send_spec_problem(channels: list[Channel], template: object, target: object)
             return "a webhook step needs `target: <name>`"
         if template:
             return "a webhook step posts the cart as JSON: it takes no template"
+        if coupon is not None:
+            return (
+                "a webhook step can not carry a coupon: codes go to customers, in an email, "
+                "SMS or push message"
+            )
     else:
         if not template:
             return "a send step needs `template: <folder>`"
@@ -94,6 +150,11 @@ def send_spec_problem(channels: list[Channel], template: object, target: object)
             return "only webhook steps take a `target`"
     if len(set(channels)) != len(channels):
         return "a channel is listed twice in the preference list"
+    if on_coupon_failure is not None and coupon is None:
+        return (
+            "on_coupon_failure says what to do when no coupon can be made, but this step "
+            f"offers none: add e.g. `{COUPON_EXAMPLE}`, or take on_coupon_failure out"
+        )
     return None
 
 
@@ -116,11 +177,26 @@ class SendSpec(_Strict):
     id: MessageId | None = Field(
         default=None, description="Names the message so a later wait_for can refer to it."
     )
+    coupon: CouponOffer | None = Field(
+        default=None,
+        description="A unique, single-use code for the customer, e.g. {percent: 10, valid: "
+        "48h}; templates show it as coupon.code, coupon.value and coupon.expires_at.",
+    )
+    on_coupon_failure: OnCouponFailure | None = Field(
+        default=None,
+        description="When no code can be made: skip (default) does not send the message; "
+        "send_without sends it without the code.",
+    )
 
     @property
     def channels(self) -> list[Channel]:
         """The channels to try, in order of preference."""
         return list(self.channel) if isinstance(self.channel, list) else [self.channel]
+
+    @property
+    def coupon_failure(self) -> OnCouponFailure:
+        """What happens when the offer's code can not be made (skip unless the step says)."""
+        return self.on_coupon_failure or OnCouponFailure.SKIP
 
     @property
     def label(self) -> str:
@@ -143,10 +219,27 @@ class SendSpec(_Strict):
 
     @model_validator(mode="after")
     def template_or_target(self) -> SendSpec:
-        problem = send_spec_problem(self.channels, self.template, self.target)
+        problem = send_spec_problem(
+            self.channels,
+            self.template,
+            self.target,
+            coupon=self.coupon,
+            on_coupon_failure=self.on_coupon_failure,
+        )
         if problem:
             raise ValueError(problem)
         return self
+
+    @model_serializer(mode="wrap")
+    def _offer_only_when_made(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A step without an offer is written out as before offers existed, so the release
+        # ids and the workflow payloads of every journey without coupons stay the same.
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in ("coupon", "on_coupon_failure"):
+                if data.get(name) is None:
+                    data.pop(name, None)
+        return data
 
 
 class WaitForSpec(_Strict):

@@ -11,6 +11,9 @@ of each step's preference list (a message may go out on any of them):
   (template_source: found in the source, so in every branch);
 - every locale renders in the one sandboxed, strict environment, with a full sample cart
   and with a minimal one (no first name, no images, no product links);
+- offers: a step with `coupon:` renders its template with a sample coupon; with
+  `on_coupon_failure: send_without` also without one (`coupon` is None then). A step
+  without an offer never has a coupon, so its template must not use `coupon` at all;
 - email: the HTML part carries the open pixel, so `wait_for: {opened: ...}` can ever fire,
   and both the HTML and the text part carry the unsubscribe link;
 - sms: the text, with the opt-out line it is sent with, fits in the version's
@@ -29,13 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.errors import JourneyError
+from journey_schema.models import COUPON_EXAMPLE
 from journey_schema.suggestions import closest
 from journey_schema.template_source import source_problems
 from journey_schema.templates_used import parts_for_channels
-from rendering.context import message_context, sample_cart, sample_links
+from rendering.context import message_context, sample_cart, sample_links, sample_live
 from rendering.environment import create_environment
 from rendering.links import MessageLinks
 from rendering.locales import language_of, normalize_locale
@@ -62,6 +67,8 @@ class SendUse:
     path: str
     template: str
     channels: tuple[Channel, ...] = (Channel.EMAIL,)
+    coupon: bool = False  # the step offers a coupon: rendered with one
+    without_coupon: bool = True  # it may go without one (no offer, or send_without)
 
 
 @dataclass
@@ -95,9 +102,18 @@ def template_problems(
     ]
     report.problems += partial_problems
     uses: dict[str, dict[Channel, str]] = {}  # template -> channel -> first step sending it
+    # template -> (channel, with a coupon) -> first step rendering it so
+    cases: dict[str, dict[tuple[Channel, bool], str]] = {}
+    plain: dict[str, dict[Channel, str]] = {}  # template -> channel -> first step without offer
+    send_without = {use.path for use in sends if use.coupon and use.without_coupon}
     for use in sends:
         for channel in use.channels:
             uses.setdefault(use.template, {}).setdefault(channel, use.path)
+            for coupon, rendered in ((True, use.coupon), (False, use.without_coupon)):
+                if rendered:
+                    cases.setdefault(use.template, {}).setdefault((channel, coupon), use.path)
+            if not use.coupon:
+                plain.setdefault(use.template, {}).setdefault(channel, use.path)
     for template, channels in uses.items():
         check = _TemplateCheck(
             environment=environment,
@@ -109,6 +125,9 @@ def template_problems(
             short_link=sample_short_url(public_url),
             report=report,
             file=file,
+            cases=cases[template],
+            plain=plain.get(template, {}),
+            send_without=send_without,
         )
         check.run(partials_broken=bool(partial_problems))
     return report
@@ -125,6 +144,9 @@ class _TemplateCheck:
     short_link: str  # what SMS and push carry for each link, at its real length
     report: TemplateReport
     file: Path
+    cases: dict[tuple[Channel, bool], str] = field(default_factory=dict)
+    plain: dict[Channel, str] = field(default_factory=dict)  # steps without an offer
+    send_without: set[str] = field(default_factory=set)  # paths of send_without steps
 
     def problem(self, step: str, text: str) -> None:
         self.report.problems.append(JourneyError(self.file, step, text))
@@ -164,20 +186,63 @@ class _TemplateCheck:
                     self.problem(self.channels[channel], text)
         if source_broken or partials_broken:
             return  # rendering would only repeat the same causes
+        if self.coupon_without_offer(complete):
+            return  # rendering without a coupon would only fail on it
         for locale, channel in complete:
-            step = self.channels[channel]
-            for text in self.render_problems(locale, channel):
-                self.problem(step, text)
+            for coupon in (True, False):
+                at = self.cases.get((channel, coupon))
+                if at is None:
+                    continue
+                said_without = not coupon and at in self.send_without
+                for text in self.render_problems(locale, channel, coupon=coupon):
+                    self.problem(at, _without_coupon(text) if said_without else text)
 
-    def render_problems(self, locale: str, channel: Channel) -> list[str]:
-        """Render with the full and the minimal sample cart; check what each channel needs."""
+    def coupon_without_offer(self, complete: list[tuple[str, Channel]]) -> bool:
+        """A step without an offer never has a coupon: its template must not use one."""
+        for locale, channel in complete:
+            step = self.plain.get(channel)
+            if step is None:
+                continue
+            for part in CHANNEL_PARTS[channel]:
+                used_in = self.file_using_coupon(template_path(self.template, locale, part))
+                if used_in is not None:
+                    self.problem(
+                        step,
+                        f"template {used_in} uses `coupon`, but this step offers none, so "
+                        f"there is never a code to show: add e.g. `{COUPON_EXAMPLE}` to the "
+                        "send step, or take coupon out of the template",
+                    )
+                    return True
+        return False
+
+    def file_using_coupon(self, path: str, seen: frozenset[str] = frozenset()) -> str | None:
+        """The file (this one, or one it includes or extends) that uses `coupon`, if any."""
+        source = self.templates.get(path)
+        if source is None or path in seen:
+            return None
+        tree = self.environment.parse(source)
+        if "coupon" in meta.find_undeclared_variables(tree):
+            return path
+        for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+            named = getattr(node, "template", None)
+            if isinstance(named, nodes.Const) and isinstance(named.value, str):
+                found = self.file_using_coupon(named.value, seen | {path})
+                if found is not None:
+                    return found
+        return None
+
+    def render_problems(self, locale: str, channel: Channel, *, coupon: bool = False) -> list[str]:
+        """Render with the full and the minimal sample cart (with a sample coupon for a step
+        with an offer); check what each channel needs."""
         sms_lengths: list[SmsSegments] = []
         linked = False  # whether the SMS carries a link (its length is then ours, not theirs)
         for minimal in (False, True):
             cart = sample_cart(locale, minimal=minimal)
             email = channel == Channel.EMAIL
             links = sample_links(cart, short_link=None if email else self.short_link)
-            context = message_context(cart, links)
+            context = message_context(
+                cart, links, sample_live(cart, coupon=coupon, minimal=minimal)
+            )
             try:
                 if email:
                     problems = self.email_problems(locale, context, links)
@@ -248,6 +313,14 @@ class _TemplateCheck:
             f"template {path}: {longest}, {included} included; "
             f"at most {self.sms_max_segments} (sms_max_segments)"
         ]
+
+
+def _without_coupon(text: str) -> str:
+    return (
+        f"{text} (rendered without a coupon: with on_coupon_failure: send_without the "
+        "message goes out without one when no code can be made; show the coupon inside "
+        "{% if coupon %} ... {% endif %})"
+    )
 
 
 def _file_list(template: str, language: str, parts: tuple[str, ...]) -> str:

@@ -22,7 +22,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from journey_schema.expressions import number_format_problem
 from journey_schema.suggestions import closest
-from rendering.context import CONTEXT_NAMES, message_context, sample_cart, sample_links
+from rendering.context import (
+    CONTEXT_NAMES,
+    message_context,
+    sample_cart,
+    sample_links,
+    sample_live,
+)
 
 # Tags that open a block closed by `end<tag>` (`set` only without `=`: `{% set x %}...`).
 _BLOCK_TAGS = frozenset(
@@ -191,7 +197,10 @@ def _missing_files(
 def _context_keys() -> dict[str, tuple[str, ...]]:
     """The keys of each mapping templates are given: customer, and each of items."""
     cart = sample_cart("en")
-    context = message_context(cart, sample_links(cart))
+    # With a coupon, so `coupon.cod` is caught too (a step without one refuses `coupon`).
+    context = message_context(
+        cart, sample_links(cart), sample_live(cart, coupon=True, minimal=True)
+    )
     keys = {name: tuple(value) for name, value in context.items() if isinstance(value, dict)}
     keys["items[]"] = tuple(context["items"][0])
     return keys

@@ -12,6 +12,9 @@ Besides the schema (pydantic), a version must hold together:
   goes on sends it;
 - each split has its own experiment name, and its arms' weights add up to 100;
 - conditions in `entry.when` and `branch` are valid expressions;
+- a send step's offer (`coupon:`) goes with a customer message, never a webhook, and
+  `on_coupon_failure` only with an offer; a template that uses `coupon` needs a step with
+  an offer (see template_checks for what each offer's template must render);
 - each send step can go out: at least one channel of its preference list has a provider
   (the others are skipped when the message is sent); a webhook step names a `target` and
   no template, every other step a template. Webhooks need no provider (cartnudge posts
@@ -44,7 +47,13 @@ from pydantic import ValidationError
 from journey_schema import expressions
 from journey_schema.errors import JourneyError
 from journey_schema.folder import JOURNEY_NAME
-from journey_schema.models import JourneyVersion, send_spec_problem, step_kind, weights_problem
+from journey_schema.models import (
+    JourneyVersion,
+    OnCouponFailure,
+    send_spec_problem,
+    step_kind,
+    weights_problem,
+)
 from journey_schema.schema_errors import pydantic_problems, weight_problem
 from journey_schema.suggestions import closest
 from journey_schema.template_checks import SendUse, template_problems
@@ -188,7 +197,13 @@ class _Structure:
             return  # the schema reports an unknown channel
         if isinstance(message_id, str):
             self.message_channels.setdefault(message_id, channels)
-        problem = send_spec_problem(channels, spec.get("template"), spec.get("target"))
+        problem = send_spec_problem(
+            channels,
+            spec.get("template"),
+            spec.get("target"),
+            coupon=spec.get("coupon"),
+            on_coupon_failure=spec.get("on_coupon_failure"),
+        )
         if problem:
             # Said here too, not only by the schema, so it is reported with other mistakes
             # in the same step (the model's own check runs only on an otherwise valid step).
@@ -202,7 +217,17 @@ class _Structure:
         template = spec.get("template")
         templated = tuple(channel for channel in channels if channel != Channel.WEBHOOK)
         if templated and isinstance(template, str) and _TEMPLATE_NAME.match(template):
-            self.sends.append(SendUse(path=path, template=template, channels=templated))
+            offer = spec.get("coupon") is not None
+            without = not offer or spec.get("on_coupon_failure") == OnCouponFailure.SEND_WITHOUT
+            self.sends.append(
+                SendUse(
+                    path=path,
+                    template=template,
+                    channels=templated,
+                    coupon=offer,
+                    without_coupon=without,
+                )
+            )
 
     def condition(self, text: Any, path: str) -> None:
         if not isinstance(text, str):

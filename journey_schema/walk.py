@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from journey_schema.models import BranchStep, SendStep, SplitSpec, SplitStep, Step, WaitForStep
+from journey_schema.models import (
+    BranchStep,
+    SendSpec,
+    SendStep,
+    SplitSpec,
+    SplitStep,
+    Step,
+    WaitForStep,
+)
 
 
 def walk_steps(steps: Sequence[Step], prefix: str = "steps") -> Iterator[tuple[str, Step]]:
@@ -29,6 +37,14 @@ def send_steps(steps: Sequence[Step]) -> Iterator[tuple[str, SendStep]]:
     for path, step in walk_steps(steps):
         if isinstance(step, SendStep):
             yield path, step
+
+
+def send_at(steps: Sequence[Step], path: str) -> SendSpec | None:
+    """The send step at `path` (what a SendRequest's `step` names); None if none is there."""
+    for found, step in send_steps(steps):
+        if found == path:
+            return step.send
+    return None
 
 
 def splits(steps: Sequence[Step]) -> Iterator[tuple[str, SplitSpec]]:

@@ -41,6 +41,7 @@ from journey_schema.percent import format_percent
 from journey_schema.providers import configured_channels
 from journey_schema.release import Release
 from journey_schema.walk import arm_path
+from rendering.context import sample_live
 from rendering.environment import create_environment
 from rendering.formatting import format_money
 from rendering.locales import language_of, normalize_locale
@@ -338,6 +339,8 @@ def render_preview(
                     now=now,
                     mail_from=deployment.mail_from,
                     templates=release.templates_for(spec.template),
+                    # A step with an offer shows a sample code; the real one is made at send.
+                    live=sample_live(cart, coupon=True, minimal=True) if spec.coupon else None,
                 )
             except (TemplateMissing, RenderError) as err:
                 raise PreviewError(f"{path} ({channel}): {err}") from None

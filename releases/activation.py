@@ -3,7 +3,8 @@
 An activation is one release or a weighted split of releases, deployment-wide or for one
 shop. Every change adds a row (storage/activations.py), so the rows are the audit trail:
 who made which release live, when. Nothing becomes live without an activation, and a
-release this deployment can not send (releases/deployment.py) can not be activated.
+release this deployment can not send (releases/deployment.py), or whose coupons a shop
+it would serve can not make (releases/offers.py), can not be activated.
 
 Rollback returns to the activation that was live before the current one; rolling back a
 rollback goes one further back, so repeated rollbacks walk back through the history.
@@ -19,6 +20,7 @@ from journey_schema.providers import Capabilities
 from journey_schema.release import from_content
 from releases.assignment import BUCKETS
 from releases.deployment import deployment_problems
+from releases.offers import offer_problems
 from releases.split import Split, describe, from_rows, to_rows, whole, with_share
 from storage import activations, releases
 from storage.activations import StoredActivation
@@ -67,7 +69,9 @@ async def activate(
     stored = await releases.release_of_version(session, journey, version)
     if stored is None:
         raise ActivationRefused(await _not_published(session, journey, version))
-    problems = deployment_problems(from_content(stored.content), capabilities)
+    release = from_content(stored.content)
+    problems = deployment_problems(release, capabilities)
+    problems += await offer_problems(session, release, shop=shop, default_journey=default_journey)
     if problems:
         raise ActivationRefused(
             f"{journey} v{version} can not go live on this deployment:\n  " + "\n  ".join(problems)
@@ -96,6 +100,7 @@ async def rollback(
     shop: str | None,
     by: str,
     capabilities: Capabilities,
+    default_journey: str | None = None,
 ) -> StoredActivation:
     """Bring back the activation live before the current one; the caller commits.
 
@@ -133,7 +138,11 @@ async def rollback(
     for share in from_rows(target.split):
         stored = await releases.release_by_id(session, share.release_id)
         assert stored is not None
-        problems = deployment_problems(from_content(stored.content), capabilities)
+        release = from_content(stored.content)
+        problems = deployment_problems(release, capabilities)
+        problems += await offer_problems(
+            session, release, shop=shop, default_journey=default_journey
+        )
         if problems:
             raise ActivationRefused(
                 f"can not roll {scope} back to {describe(from_rows(target.split))}: v"

@@ -69,9 +69,6 @@ def same_code(ours: Any, theirs: Any) -> Any:
     return func.lower(ours) == func.lower(theirs)
 
 
-ISSUED = "issued"  # a coupon's state once the platform (or the shop's pool) holds it
-
-
 def redeemed_discount(
     amount: Any = CouponRedemption.amount, currency: Any = CouponRedemption.currency
 ) -> Any:

@@ -3,13 +3,15 @@ recovered revenue; with the order, which of cartnudge's coupons it redeemed."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.coupon_redemptions import our_coupon_redeemed
 from storage.inserts import insert
 from storage.models import JourneyOutcome
-from workflows.payloads import OutcomeRecord
+from workflows.payloads import Outcome, OutcomeRecord
 
 
 async def record_outcome(session: AsyncSession, record: OutcomeRecord) -> None:
@@ -47,3 +49,20 @@ async def count_outcomes(session: AsyncSession) -> int:
 async def finished_cart_ids(session: AsyncSession) -> list[str]:
     """The carts whose journey recorded an outcome."""
     return list(await session.scalars(select(JourneyOutcome.cart_id)))
+
+
+async def recovered_carts_since(
+    session: AsyncSession, *, shop: str, customer_id: str, since: datetime
+) -> int:
+    """The customer's carts whose journey ended recovered since then."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(JourneyOutcome)
+        .where(
+            JourneyOutcome.shop == shop,
+            JourneyOutcome.customer_id == customer_id,
+            JourneyOutcome.outcome == Outcome.RECOVERED.value,
+            JourneyOutcome.ended_at >= since,
+        )
+    )
+    return int(count or 0)

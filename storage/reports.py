@@ -24,7 +24,8 @@ from sqlalchemy import Date, Select, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.coupon_redemptions import ISSUED, redeemed_discount, same_code
+from storage.coupon_redemptions import redeemed_discount, same_code
+from storage.coupons import CouponState
 from storage.inserts import dialect_of
 from storage.models import (
     Coupon,
@@ -168,7 +169,7 @@ def _coupons(scope: ReportScope) -> Any:
             and_(
                 coupon.workflow_id == entry.workflow_id,
                 coupon.run_id == entry.run_id,
-                coupon.state == ISSUED,
+                coupon.state == CouponState.ISSUED.value,
             ),
         )
         .outerjoin(redeemed, converting)

@@ -379,6 +379,8 @@ async def test_an_orders_lines_and_discount_codes_are_stored_once(
         Decimal("39.80"),
         "USD",
     )
+
+
 async def test_a_shop_whose_secret_does_not_decrypt_gets_503_and_the_operator_a_log_line(
     anonymous: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],

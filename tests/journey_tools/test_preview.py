@@ -372,3 +372,25 @@ def test_the_command_prints_the_line_without_a_traceback(tmp_path: Path) -> None
         ' "12.90", not a JSON number\n'
     )
     assert not (tmp_path / "out").exists()
+
+
+async def test_a_step_with_an_offer_is_previewed_with_a_sample_code(tmp_path: Path) -> None:
+    journeys = tmp_path / "journeys"
+    shutil.copytree(JOURNEYS / "demo", journeys / "demo")
+    offer = journeys / "demo" / "templates" / "offer"
+    offer.mkdir()
+    (offer / "en.push_title").write_text("{{ coupon.value }} off for you")
+    (offer / "en.push").write_text("Use {{ coupon.code }} until {{ coupon.expires_at }}")
+    v1 = (journeys / "demo" / "v1.yaml").read_text(encoding="utf-8")
+    v2 = v1.replace("version: 1", "version: 2").replace(
+        "  - wait: 5s\n",
+        "  - wait: 5s\n  - send: {channel: push, template: offer, id: p1,"
+        " coupon: {percent: 10, valid: 48h}}\n",
+    )
+    (journeys / "demo" / "v2.yaml").write_text(v2, encoding="utf-8")
+
+    await preview("demo", "2", "--out", str(tmp_path / "out"), journeys=journeys)
+
+    out = tmp_path / "out"
+    assert (out / "steps-3.push.title.txt").read_text() == "10% off for you\n"
+    assert (out / "steps-3.push.txt").read_text().startswith("Use SAMPLE-10OFF until ")

@@ -18,6 +18,7 @@ from activities.messaging import MessagingActivities
 from catalog.lookup import CatalogLookup
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
+from coupons.issuing import CouponIssuer
 from data_at_rest.cipher import DataCipher
 from journey_schema.journey_files import load_release
 from journey_schema.release import Release, release_id
@@ -108,6 +109,7 @@ def send_activity(
     catalog: CatalogLookup | None = None,
     release: Release = TEST_RELEASE,
     cipher: DataCipher | None = None,
+    coupons: CouponIssuer | None = None,
 ) -> SendActivity:
     """The send activity; `smtp_url` adds email through SMTP to `providers`. Another
     `release` is the one its requests must name (`send_request(release_id=release.id)`)."""
@@ -127,6 +129,7 @@ def send_activity(
             catalog=catalog,
             releases=FixedRelease(release),
             cipher=cipher or dev_cipher(),
+            coupons=coupons,
         )
     )
 

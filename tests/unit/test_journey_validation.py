@@ -120,7 +120,11 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
 
     assert problems_for(tmp_path, document) == [
         (None, "missing required key 'trigger', e.g. trigger: {inactivity: 1h}"),
-        ("steps[0].send", "unknown key 'then': the keys here are channel, template, target, id"),
+        (
+            "steps[0].send",
+            "unknown key 'then': the keys here are channel, template, target, id, coupon, "
+            "on_coupon_failure",
+        ),
         (
             None,
             "unknown key 'audience': the keys here are journey, version, description, trigger, "

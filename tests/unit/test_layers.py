@@ -122,9 +122,9 @@ def test_the_product_is_every_installed_package_but_storage_and_tools() -> None:
     scanned = {file.relative_to(REPO).parts[0] for file in product_files()}
 
     assert scanned == {
-        "accounts", "api", "activities", "catalog", "channels", "cli", "contract", "data_at_rest",
-        "experiments", "intake", "journey_schema", "journey_tools", "releases", "rendering",
-        "reports", "sending", "settings", "tracking", "workflows", "worker.py",
+        "accounts", "api", "activities", "catalog", "channels", "cli", "contract", "coupons",
+        "data_at_rest", "experiments", "intake", "journey_schema", "journey_tools", "releases",
+        "rendering", "reports", "sending", "settings", "tracking", "workflows", "worker.py",
         "temporal_connection.py",
     }  # fmt: skip
 
