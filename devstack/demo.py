@@ -37,6 +37,9 @@ SHOP = DEMO_SHOP
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 55.0  # seconds; the journey itself takes about 35
 SETTLED = {JourneyStatus.FINISHED, JourneyStatus.AWAITING_PURCHASE}
+# A pool code of the demo shop (devstack/demo_data.py) and the recommendations' heading.
+COUPON_CODE = re.compile(r"\bDEMO10-[0-9A-F]{6}\b")
+RECOMMENDED = ("You might also like:", "Bunlar da ilgini çekebilir:")  # _recommendations.txt
 CLICK_LINK = re.compile(r"""https?://[^\s"'<>]+/t/c/[^\s"'<>]+""")
 
 
@@ -270,6 +273,25 @@ class Demo:
         return "\n".join(lines)
 
 
+def offers_and_recommendations(outbox: Path, carts: list[DemoCart]) -> list[str]:
+    """The codes the last emails carried and what the emails recommended, per customer."""
+    lines = []
+    for cart in carts:
+        for path in sorted(outbox.glob(f"*-{cart.email}.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=default_policy)
+            assert isinstance(message, EmailMessage)
+            body = message.get_body(("plain",))
+            text = str(body.get_content()) if body is not None else ""
+            for code in COUPON_CODE.findall(text):
+                lines.append(f"{cart.who} got a unique code: {code} ({message['Subject']!r})")
+            heading = next((h for h in RECOMMENDED if h in text), None)
+            liked = text.split(heading, 1)[1].split("\n\n", 1)[0] if heading else ""
+            names = [row[2:].split(":")[0] for row in liked.splitlines() if row.startswith("- ")]
+            if names:
+                lines.append(f"{cart.who}'s {message['Subject']!r} recommends: {', '.join(names)}")
+    return lines or ["no codes or recommendations in this demo's emails"]
+
+
 def run(api: str, outbox: Path) -> int:
     settings = Settings()
     key_file = ROOT / DEV_KEY_FILE
@@ -301,6 +323,9 @@ def run(api: str, outbox: Path) -> int:
     for cart in carts:
         print(demo.timeline(cart, states.get(cart.cart_id)))
         print()
+    for line in offers_and_recommendations(outbox, carts):
+        print(line)
+    print()
     mails = sorted(outbox.glob(f"*.{run_id}@example.com.html"))
     print(f"the {len(mails)} emails of this demo are in {outbox.resolve()}/ (open the .html files)")
     print(

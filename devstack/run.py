@@ -26,6 +26,7 @@ from temporalio.client import Client
 
 from channels.smtp import SmtpEmailSender
 from data_at_rest.cipher import DataCipher
+from devstack.demo_data import demo_offers_and_history
 from devstack.shops import (
     DEMO_DASHBOARD_PASSWORD,
     DEMO_DASHBOARD_USER,
@@ -274,6 +275,11 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
         cipher=DataCipher.from_settings(settings),
     )
     await demo_dashboard_user(settings.database_url, DEMO_SHOP)
+    # Before publishing: the demo journey's offer is activated only for a shop with codes.
+    offers = await demo_offers_and_history(
+        settings.database_url, DEMO_SHOP, cipher=DataCipher.from_settings(settings)
+    )
+    print(f"demo shop: {offers}")
     print(f"publishing {settings.journeys_dir}/")
     activated = await publish_journeys(settings, strict=False)  # refusals: banner lines
 

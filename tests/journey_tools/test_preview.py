@@ -304,7 +304,7 @@ def invalid_journeys(tmp_path: Path) -> Path:
     ("argv", "cart", "error"),
     [
         (["nope", "1"], None, "there is no journey 'nope' in "),
-        (["demo", "7"], None, "journey 'demo' has no version 7 (valid versions: v1)"),
+        (["demo", "7"], None, "journey 'demo' has no version 7 (valid versions: v1, v3)"),
         (
             ["demo", "2"],
             None,

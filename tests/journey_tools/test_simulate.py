@@ -291,7 +291,7 @@ async def test_text_output_ends_with_how_long_the_simulation_took(tmp_path: Path
 
 async def test_an_unknown_version_is_named(tmp_path: Path) -> None:
     with pytest.raises(
-        CommandError, match=r"journey 'demo' has no version 9 \(valid versions: v1, v2\)"
+        CommandError, match=r"journey 'demo' has no version 9 \(valid versions: v1, v2, v3\)"
     ):
         await _cartnudge(_cli_settings(tmp_path), "journeys", "simulate", "demo", "9")
 

@@ -31,7 +31,9 @@ def test_the_shipped_journeys_pass(
     assert capsys.readouterr().out.splitlines() == [
         f"{nudge}/en.sms: 1 segment (GSM-7, 132 characters)",
         f"{nudge}/tr.sms: 3 segments (UCS-2, 139 characters)",  # v2, as published
-        f"{REPO_JOURNEYS}: 2 journeys, 5 versions, no problems",
+        f"{nudge}_short/en.sms: 1 segment (GSM-7, 132 characters)",
+        f"{nudge}_short/tr.sms: 2 segments (UCS-2, 117 characters)",  # v4, with its short link
+        f"{REPO_JOURNEYS}: 2 journeys, 7 versions, no problems",
     ]
 
 
@@ -45,9 +47,11 @@ def test_sms_are_measured_with_links_to_the_configured_public_url(
     assert main([str(REPO_JOURNEYS), "--default-journey", "abandoned_cart"]) == 0
 
     nudge = f"{REPO_JOURNEYS.as_posix()}/abandoned_cart/templates/nudge"
-    assert capsys.readouterr().out.splitlines()[:2] == [
+    assert capsys.readouterr().out.splitlines()[:4] == [
         f"{nudge}/en.sms: 1 segment (GSM-7, 144 characters)",
         f"{nudge}/tr.sms: 3 segments (UCS-2, 151 characters)",
+        f"{nudge}_short/en.sms: 1 segment (GSM-7, 144 characters)",
+        f"{nudge}_short/tr.sms: 2 segments (UCS-2, 129 characters)",
     ]
 
 

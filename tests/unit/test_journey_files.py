@@ -32,7 +32,7 @@ def test_shipped_journeys_load_without_problems() -> None:
 
     assert files.problems == []
     assert sorted(files.journeys) == ["abandoned_cart", "demo"]
-    assert sorted(files.journey("abandoned_cart").releases) == [1, 2, 3]
+    assert sorted(files.journey("abandoned_cart").releases) == [1, 2, 3, 4]
     v3 = files.journey("abandoned_cart").release(3).definition
     assert v3.holdout == 1000  # 10%, in basis points
     assert [(path, split.experiment) for path, split in splits(v3.steps)] == [

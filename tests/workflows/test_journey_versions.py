@@ -29,12 +29,13 @@ async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
         handle = await harness.start(make_cart())
         await harness.advance(hours=1, minutes=5)  # abandoned: pinned to v1, r1 sent
 
-        # the marketer rewrites a template v1 uses and makes a faster v4 live (the shipped
-        # v2 needs SMS, which this worker has not; v3 is the shipped experiment)
+        # the marketer rewrites a template v1 uses and makes a faster v5 live (the shipped
+        # v2 needs SMS, which this worker has not; v3 is the shipped experiment, v4 offers
+        # a coupon)
         subject = journeys_copy / "abandoned_cart" / "templates" / "nudge" / "tr.subject"
         subject.write_text("DEĞİŞTİRİLDİ\n")
-        write_version_from_v1(journeys_copy, 4, replace={"wait: 48h": "wait: 1h"})
-        await harness.go_live(4)
+        write_version_from_v1(journeys_copy, 5, replace={"wait: 48h": "wait: 1h"})
+        await harness.go_live(5)
 
         await harness.advance(hours=24)
         await harness.advance(hours=48)
@@ -45,10 +46,10 @@ async def test_editing_journey_files_mid_journey_does_not_change_a_pinned_cart(
         assert "DEĞİŞTİRİLDİ" not in str(nudge["Subject"])
         assert (await harness.state(handle)).version == 1
 
-        # a cart abandoned from now on gets v4
+        # a cart abandoned from now on gets v5
         later = await harness.start(make_cart(), cart_id="cart-2")
         await harness.advance(hours=1, minutes=5)
-        assert (await harness.state(later)).version == 4
+        assert (await harness.state(later)).version == 5
 
 
 async def test_the_entry_condition_refuses_a_small_cart(
