@@ -9,6 +9,7 @@
     cartnudge keys list my_shop
     cartnudge keys revoke my_shop cn_AbCdEfG
     cartnudge dashboard-users add ana@my.shop --shop my_shop   (cli/dashboard_users.py)
+    cartnudge recommendations refresh [--shop my_shop]      (cli/recommendations.py)
 
 A secret given as "-" is read from standard input, so it stays out of the shell history.
 Run the migrations first (`python -m storage.migrate`).
@@ -28,7 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import dashboard_users, experiments, journeys, report
+from cli import dashboard_users, experiments, journeys, recommendations, report
 from cli.errors import CommandError
 from contract.fields import ShopId
 from settings import Settings
@@ -224,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     experiments.register(topics)
     report.register(topics)
     dashboard_users.register(topics)
+    recommendations.register(topics)
     return parser
 
 
