@@ -13,6 +13,7 @@ Used by worker.py and the CLI; never by workflow code.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
@@ -92,12 +93,34 @@ def _differs(current: Schedule, wanted: Schedule) -> bool:
     return (
         (now.workflow, now.id, now.task_queue, now.execution_timeout)
         != (then.workflow, then.id, then.task_queue, then.execution_timeout)
-        or list(current.spec.calendars) != list(wanted.spec.calendars)
+        or _calendars(current.spec) != _calendars(wanted.spec)
         or list(current.spec.intervals) != list(wanted.spec.intervals)
         or list(current.spec.cron_expressions) != list(wanted.spec.cron_expressions)
         or (current.spec.time_zone_name or "UTC") != (wanted.spec.time_zone_name or "UTC")
         or current.policy.overlap != wanted.policy.overlap
     )
+
+
+def _calendars(spec: ScheduleSpec) -> list[tuple[object, ...]]:
+    """The calendars as the server compares them: it answers tuples for lists and fills in
+    a range's end (3 becomes 3-3) and step."""
+
+    def ranges(found: Sequence[ScheduleRange]) -> tuple[tuple[int, int, int], ...]:
+        return tuple((r.start, max(r.end, r.start), r.step or 1) for r in found)
+
+    return [
+        (
+            ranges(c.second),
+            ranges(c.minute),
+            ranges(c.hour),
+            ranges(c.day_of_month),
+            ranges(c.month),
+            ranges(c.year),
+            ranges(c.day_of_week),
+            c.comment or None,
+        )
+        for c in spec.calendars
+    ]
 
 
 async def ensure_recommendations_schedule(
