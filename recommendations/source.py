@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recommendations.choosing import for_cart
 from rendering.live import Recommendation
-from storage.recommendations import stored_lists
+from storage.recommendations import ProductDetails, stored_lists
 
 
 async def recommendations_for(
@@ -35,14 +35,14 @@ async def recommendations_for(
         async with sessions() as session:
             lists = await stored_lists(session, shop=shop, skus=cart_skus)
     chosen = for_cart(lists.pairs, lists.popular, cart_skus=cart_skus, limit=limit)
-    return [
-        Recommendation(
-            sku=sku,
-            name=product.name,
-            price=product.price if currency in (None, product.currency) else None,
-            image_url=product.image_url,
-            url=product.url,
-        )
-        for sku in chosen
-        for product in [lists.products[sku]]
-    ]
+    return [_shown(lists.products[sku], currency) for sku in chosen]
+
+
+def _shown(product: ProductDetails, currency: str | None) -> Recommendation:
+    return Recommendation(
+        sku=product.sku,
+        name=product.name,
+        price=product.price if currency in (None, product.currency) else None,
+        image_url=product.image_url,
+        url=product.url,
+    )
