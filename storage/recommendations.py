@@ -21,6 +21,7 @@ from sqlalchemy import Integer, String, cast, delete, func, insert, literal, nul
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recommendations.co_occurrence import Basket, Learned, Pair, Popular
+from storage.inserts import dialect_of
 from storage.models import (
     LIFT,
     Cart,
@@ -176,6 +177,12 @@ async def replace_recommendations(
     """The shop's lists become `learned`; a product without details (no order line to name
     it) is left out of them. The caller commits: one transaction, so a reader sees the old
     lists or the new ones."""
+    if dialect_of(session) == "postgresql":
+        # Two refreshes of a shop at once (the night's and one by hand) take turns, instead
+        # of the second failing on the first's new rows; SQLite writes one at a time anyway.
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext(f"recommendations:{shop}")))
+        )
     for model in (ProductPair, PopularProduct, RecommendedProduct):
         await session.execute(delete(model).where(model.shop == shop))
     pairs = [pair for pair in learned.pairs if pair.recommended_sku in products]

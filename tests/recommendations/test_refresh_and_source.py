@@ -3,6 +3,7 @@ right answer is worked out by hand), and what a send then gets for a cart."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -165,3 +166,12 @@ async def test_a_shop_whose_orders_aged_out_has_its_lists_cleared(
         "products": [],
     }
     assert await shops_to_refresh(session_factory, as_of=much_later) == []
+
+
+async def test_two_refreshes_of_a_shop_at_once_both_succeed(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await seeded(session_factory)
+    expected = await stored_recommendations(session_factory)
+    await asyncio.gather(*(refresh_shop(session_factory, shop=SHOP, as_of=AS_OF) for _ in range(3)))
+    assert await stored_recommendations(session_factory) == expected
