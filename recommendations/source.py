@@ -7,9 +7,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from recommendations.choosing import for_cart
+from recommendations.choosing import for_cart, pick
 from rendering.live import Recommendation
 from storage.recommendations import ProductDetails, stored_lists
+
+# What a send needs: the candidates, and `pick` to drop the catalog's unavailable ones.
+__all__ = ["pick", "recommendations_for"]
 
 
 async def recommendations_for(
@@ -25,7 +28,7 @@ async def recommendations_for(
     (the cart's), a price in another currency is left out rather than shown wrong.
 
     Out-of-stock products are not known here: ask for more (2 x limit) and drop them with
-    `recommendations.choosing.pick`.
+    `pick(candidates, unavailable, limit)`.
     """
     if limit <= 0:
         return []
