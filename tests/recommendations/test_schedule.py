@@ -32,15 +32,19 @@ from workflows.recommendation_payloads import RefreshResult
 from workflows.recommendations_schedule import ScheduleChange, ensure_recommendations_schedule
 
 
-async def test_the_worker_creates_the_nightly_schedule_once_and_corrects_it(
-    dev_server: WorkflowEnvironment,
-) -> None:
+async def test_the_schedule_is_created_once_and_corrected(dev_server: WorkflowEnvironment) -> None:
     client = dev_server.client
-    handle = client.get_schedule_handle("cartnudge-recommendations")
-    try:
-        assert (
-            await ensure_recommendations_schedule(client, task_queue="q1") is ScheduleChange.CREATED
+    # Its own id: the end-to-end tests run worker.py on this server, which ensures the real one.
+    schedule_id = f"recommendations-test-{uuid.uuid4()}"
+    handle = client.get_schedule_handle(schedule_id)
+
+    async def ensure(task_queue: str) -> ScheduleChange:
+        return await ensure_recommendations_schedule(
+            client, task_queue=task_queue, schedule_id=schedule_id
         )
+
+    try:
+        assert await ensure("q1") is ScheduleChange.CREATED
 
         described = await handle.describe()
         action = described.schedule.action
@@ -54,10 +58,7 @@ async def test_the_worker_creates_the_nightly_schedule_once_and_corrects_it(
         assert upcoming[1] - upcoming[0] == timedelta(days=1)
 
         # the next worker to start finds it right
-        assert (
-            await ensure_recommendations_schedule(client, task_queue="q1")
-            is ScheduleChange.UNCHANGED
-        )
+        assert await ensure("q1") is ScheduleChange.UNCHANGED
 
         # an operator paused it; an older deploy had it at 04:00
         await handle.pause(note="paused by on-call")
@@ -70,9 +71,7 @@ async def test_the_worker_creates_the_nightly_schedule_once_and_corrects_it(
             return ScheduleUpdate(schedule=schedule)
 
         await handle.update(at_four)
-        assert (
-            await ensure_recommendations_schedule(client, task_queue="q1") is ScheduleChange.UPDATED
-        )
+        assert await ensure("q1") is ScheduleChange.UPDATED
         corrected = await handle.describe()
         [calendar] = corrected.schedule.spec.calendars
         assert [(r.start, r.end) for r in calendar.hour] == [(3, 3)]
@@ -80,9 +79,7 @@ async def test_the_worker_creates_the_nightly_schedule_once_and_corrects_it(
         assert corrected.schedule.state.note == "paused by on-call"
 
         # a worker on another task queue takes it over (the queue its workflow runs on)
-        assert (
-            await ensure_recommendations_schedule(client, task_queue="q2") is ScheduleChange.UPDATED
-        )
+        assert await ensure("q2") is ScheduleChange.UPDATED
         moved = (await handle.describe()).schedule.action
         assert isinstance(moved, ScheduleActionStartWorkflow) and moved.task_queue == "q2"
     finally:
@@ -126,6 +123,20 @@ async def test_a_scheduled_run_writes_the_tables(
     assert [shop.shop for shop in result.shops] == ["demo_shop"]
     stored = await stored_recommendations(session_factory)
     assert stored["pairs"][0] == ("shoes", 1, "tights", Decimal("1.5625"), 30)
+
+
+async def test_the_worker_schedules_the_refresh_as_it_starts(
+    dev_server: WorkflowEnvironment,
+) -> None:
+    settings = settings_for_tests()
+    await schedule_recommendations(dev_server.client, settings)  # what worker.main does
+
+    # Created, or taken over from another test's worker: nightly, on this worker's queue.
+    described = await dev_server.client.get_schedule_handle("cartnudge-recommendations").describe()
+    action = described.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert (action.workflow, action.task_queue) == ("RecommendationsRefresh", settings.task_queue)
+    assert [t.astimezone(UTC).hour for t in described.info.next_action_times[:2]] == [3, 3]
 
 
 async def test_a_worker_starts_even_when_the_schedule_can_not_be_made(
