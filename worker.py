@@ -25,6 +25,7 @@ from activities.experiments import ExperimentActivities
 from activities.journeys import JourneyActivities
 from activities.messaging import MessagingActivities
 from activities.outcomes import OutcomeActivities
+from activities.recommendations import RecommendationActivities
 from catalog.lookup import CatalogLookup
 from channels.fcm import FcmSender, ServiceAccount
 from channels.netgsm import NetgsmSender
@@ -49,10 +50,12 @@ from storage.outbox import Outbox
 from temporal_connection import connect_temporal
 from workflows.cart_journey import CartJourneyWorkflow
 from workflows.payloads import Channel
+from workflows.recommendations_refresh import RecommendationsRefreshWorkflow
+from workflows.recommendations_schedule import ensure_recommendations_schedule
 
 log = logging.getLogger("cartnudge.worker")
 
-WORKFLOWS = [CartJourneyWorkflow]
+WORKFLOWS = [CartJourneyWorkflow, RecommendationsRefreshWorkflow]
 
 
 def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel, Provider]:
@@ -125,7 +128,8 @@ def build_activities(
     providers: dict[Channel, Provider],
     http: httpx.AsyncClient | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity the cart journey calls (some as local activities), wired to its clients."""
+    """Every activity the cart journey (some as local activities) and the nightly
+    recommendations refresh call, wired to their clients."""
     journeys = JourneyActivities(releases)
     outcomes = OutcomeActivities(session_factory)
     experiments = ExperimentActivities(session_factory, releases, RuleDecider(session_factory))
@@ -175,6 +179,7 @@ def build_activities(
             secret=settings.secret_key.get_secret_value(),
         ),
     )
+    recommendations = RecommendationActivities(session_factory)
     return [
         journeys.journey_trigger,
         journeys.choose_release,
@@ -183,6 +188,8 @@ def build_activities(
         experiments.enter_journey,
         experiments.choose_arm,
         customer_facts.look_up_customer,
+        recommendations.recommendation_shops,
+        recommendations.refresh_recommendations,
     ]
 
 
@@ -195,6 +202,17 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities,
     )
+
+
+async def schedule_recommendations(client: Client, settings: Settings) -> None:
+    """The nightly recommendations refresh, scheduled by whichever worker starts: every
+    deployment that runs the workflow has its schedule, on the worker's own task queue."""
+    try:
+        change = await ensure_recommendations_schedule(client, task_queue=settings.task_queue)
+    except Exception:  # the carts do not need it: never a reason not to run
+        log.warning("could not create or update the recommendations schedule", exc_info=True)
+    else:
+        log.info("recommendations schedule: %s", change)
 
 
 async def main() -> None:
@@ -215,6 +233,7 @@ async def main() -> None:
         http=http,
     )
     worker = build_worker(client, settings=settings, activities=activities)
+    await schedule_recommendations(client, settings)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

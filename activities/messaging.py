@@ -42,6 +42,7 @@ from data_at_rest.cipher import DataCipher, UnreadableSecret
 from journey_schema.durations import format_duration
 from journey_schema.models import OnCouponFailure, SendSpec
 from journey_schema.walk import send_at
+from recommendations.source import pick, recommendations_for
 from releases.source import ReleaseSource
 from rendering.live import IssuedCoupon, LiveContent, ProductNow
 from rendering.message import RenderError, TemplateMissing
@@ -67,6 +68,9 @@ OUTBOX_COLUMNS = {
     "workflow_id", "run_id", "shop", "cart_id", "journey", "version", "release_id",
     "step", "message_id", "template", "arms",
 }  # fmt: skip
+# Products bought with the cart a message may show (templates take what they need, e.g.
+# `recommendations[:3]`).
+RECOMMENDATIONS_SHOWN = 4
 HEARTBEAT_EVERY = 2.0  # seconds; the workflow's heartbeat timeout is a few times this
 
 # The workflow retries the send without limit (it has no schedule-to-close timeout): a send
@@ -129,6 +133,7 @@ class MessagingActivities:
         self._caps = FrequencyCaps(session_factory)
         self._composer = Composer(links)
         self._short_links = ShortLinks(session_factory)
+        self._sessions = session_factory
         self._catalog = catalog
 
     @activity.defn(name=names.SEND_MESSAGE)
@@ -285,11 +290,7 @@ class MessagingActivities:
             await self._give_back_slot(request, go, key)
             return await self._finish(key, MessageStatus.SKIPPED, coupon.reason, coupon.channel)
         # What the message shows beyond the snapshot, gathered now (rendering/live.py).
-        live = LiveContent(
-            coupon=coupon,
-            catalog=await self._catalog_now(request, go.channel, shop),
-            low_stock_below=low_stock_below,
-        )
+        live = await self._live_content(request, go.channel, shop, coupon, low_stock_below)
         try:
             composed = self._composer.compose(
                 key=key,
@@ -322,21 +323,52 @@ class MessagingActivities:
             await self._give_back_slot(request, go, key)
         return result
 
+    async def _live_content(
+        self,
+        request: SendRequest,
+        channel: Channel,
+        shop: ShopProfile | None,
+        coupon: IssuedCoupon | None,
+        low_stock_below: int,
+    ) -> LiveContent:
+        """What the message shows beyond the snapshot: the coupon, the cart's items as the
+        shop's catalog has them now, products bought with them (rendering/live.py)."""
+        if channel is Channel.WEBHOOK:
+            return LiveContent()  # a webhook posts the cart as the shop sent it
+        cart = request.cart
+        skus = [item.sku for item in cart.items]
+        # Read nightly into a table (recommendations/): one query, never computed here.
+        candidates = await recommendations_for(
+            self._sessions,
+            shop=request.shop,
+            cart_skus=skus,
+            limit=2 * RECOMMENDATIONS_SHOWN,  # room to drop the sold-out ones
+            currency=cart.currency,
+        )
+        # One catalog call for the cart and the candidates.
+        catalog = await self._catalog_now(shop, skus + [c.sku for c in candidates], cart.currency)
+        sold_out = {sku for sku, product in catalog.items() if not product.available}
+        return LiveContent(
+            coupon=coupon,
+            catalog={sku: product for sku, product in catalog.items() if sku in skus},
+            recommendations=pick(candidates, sold_out, RECOMMENDATIONS_SHOWN),
+            low_stock_below=low_stock_below,
+        )
+
     async def _catalog_now(
-        self, request: SendRequest, channel: Channel, shop: ShopProfile | None
+        self, shop: ShopProfile | None, skus: list[str], currency: str
     ) -> dict[str, ProductNow]:
-        """The cart's items as the shop's catalog has them now; {} when it has none or it
+        """The products as the shop's catalog has them now; {} when it has none or it
         failed (the lookup logs why): the message then shows the snapshot's data."""
-        if shop is None or not shop.catalog_source or channel is Channel.WEBHOOK:
-            return {}  # a webhook posts the cart as the shop sent it
+        if shop is None or not shop.catalog_source or not skus:
+            return {}
         if self._catalog is None:
             activity.logger.warning(
                 "shop %s has a catalog, but this worker has no HTTP client to ask it", shop.shop
             )
             return {}
-        skus = [item.sku for item in request.cart.items]
-        found = await _heartbeating(self._catalog.current(shop, skus)) if skus else None
-        return in_cart_currency(found or {}, cart_currency=request.cart.currency, shop=shop)
+        found = await _heartbeating(self._catalog.current(shop, skus))
+        return in_cart_currency(found or {}, cart_currency=currency, shop=shop)
 
     # --- the step's coupon -------------------------------------------------------------
 

@@ -14,6 +14,7 @@
     cartnudge dashboard-users add ana@my.shop --shop my_shop   (cli/dashboard_users.py)
     cartnudge secrets new-key | rotate                  (cli/data_keys.py)
     cartnudge coupons import my_shop codes.csv                  (cli/coupons.py)
+    cartnudge recommendations refresh [--shop my_shop]      (cli/recommendations.py)
 
 A secret given as "-" is read from standard input, so it stays out of the shell history;
 several are read a line each, in the order `--help` lists them. Secrets are stored
@@ -35,7 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import coupons, dashboard_users, data_keys, experiments, journeys, report
+from cli import coupons, dashboard_users, data_keys, experiments, journeys, recommendations, report
 from cli.errors import CommandError
 from contract.fields import ShopId
 from data_at_rest.cipher import DataCipher
@@ -323,6 +324,7 @@ def _parser() -> argparse.ArgumentParser:
     report.register(topics)
     dashboard_users.register(topics)
     data_keys.register(topics)
+    recommendations.register(topics)
     return parser
 
 

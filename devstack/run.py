@@ -238,6 +238,8 @@ def banner(
     lines += [f"  journeys       {line}" for line in activated]
     lines += [
         "                 (what is live: .venv/bin/cartnudge journeys status)",
+        "  recommendations  nightly at 03:00 UTC (Temporal UI > Schedules >"
+        " cartnudge-recommendations); now: .venv/bin/cartnudge recommendations refresh",
         "",
         "  try the demo in another terminal:   make demo",
         "  stop everything:                    Ctrl-C",

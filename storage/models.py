@@ -567,3 +567,46 @@ class OrderLine(Base):
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     placed_at: Mapped[datetime]
+
+
+# --- recommendations: the nightly refresh replaces a shop's rows in one transaction ------
+
+LIFT = Numeric(12, 4)  # how many times more often bought together than by chance
+
+
+class ProductPair(Base):
+    """For a product, one of those most often bought with it (recommendations/)."""
+
+    __tablename__ = "product_pairs"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    rank: Mapped[int] = mapped_column(primary_key=True)  # 1 = the best lift
+    recommended_sku: Mapped[str] = mapped_column(String(200))
+    lift: Mapped[Decimal] = mapped_column(LIFT)
+    orders_together: Mapped[int]
+
+
+class PopularProduct(Base):
+    """The shop's products in the most orders lately: the fallback of every cart."""
+
+    __tablename__ = "popular_products"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    rank: Mapped[int] = mapped_column(primary_key=True)  # 1 = in the most orders
+    sku: Mapped[str] = mapped_column(String(200))
+    orders: Mapped[int]
+
+
+class RecommendedProduct(Base):
+    """What a message shows of a product the lists name, as the last order and cart had it."""
+
+    __tablename__ = "recommended_products"
+
+    shop: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))  # from its most recent order line
+    price: Mapped[Decimal] = mapped_column(MONEY)  # that line's unit price, in `currency`
+    currency: Mapped[str] = mapped_column(String(3))
+    image_url: Mapped[str | None] = mapped_column(String(2048))  # from the latest cart with it
+    url: Mapped[str | None] = mapped_column(String(2048))

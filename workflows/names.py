@@ -31,3 +31,10 @@ LOOK_UP_CUSTOMER = "look_up_customer"
 # The error type the journey activities fail with, for good, when nothing is activated
 # for the cart's journey: the workflow ends the cart as `not_live` instead of waiting.
 NOT_LIVE_ERROR = "JourneyNotLive"
+
+# The nightly recommendations refresh (workflows/recommendations_refresh.py), run by the
+# Temporal Schedule of this id.
+RECOMMENDATIONS_REFRESH = "RecommendationsRefresh"
+RECOMMENDATIONS_SCHEDULE = "cartnudge-recommendations"
+RECOMMENDATION_SHOPS = "recommendation_shops"
+REFRESH_RECOMMENDATIONS = "refresh_recommendations"

@@ -37,6 +37,8 @@ PURE_POLICY = {
     "experiments/assignment.py",
     "experiments/sequential.py",
     "experiments/sample_ratio.py",
+    "recommendations/co_occurrence.py",
+    "recommendations/choosing.py",
 }
 IO = {"storage", "sqlalchemy", "httpx", "channels", "temporalio"}
 
@@ -123,8 +125,9 @@ def test_the_product_is_every_installed_package_but_storage_and_tools() -> None:
 
     assert scanned == {
         "accounts", "api", "activities", "catalog", "channels", "cli", "contract", "coupons",
-        "data_at_rest", "experiments", "intake", "journey_schema", "journey_tools", "releases",
-        "rendering", "reports", "sending", "settings", "tracking", "workflows", "worker.py",
+        "data_at_rest", "experiments", "intake", "journey_schema", "journey_tools",
+        "recommendations", "releases", "rendering", "reports", "sending", "settings", "tracking",
+        "workflows", "worker.py",
         "temporal_connection.py",
     }  # fmt: skip
 
