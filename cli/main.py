@@ -71,16 +71,7 @@ SECRETS = [name for name in PROFILE if name in shops.SECRET_COLUMNS]  # in optio
 URLS = ("order_lookup_url", "woocommerce_url", "catalog_url")
 SOURCES = {"coupon_source": shops.COUPON_SOURCES, "catalog_source": shops.CATALOG_SOURCES}
 # What each integration needs of the shop, set with it or before.
-SHOPIFY_ADMIN = ("shopify_domain", "shopify_admin_token")
-WOOCOMMERCE_REST = ("woocommerce_url", "woocommerce_consumer_key", "woocommerce_consumer_secret")
-NEEDS = {
-    ("coupon_source", "shopify"): SHOPIFY_ADMIN,
-    ("coupon_source", "woocommerce"): WOOCOMMERCE_REST,
-    ("coupon_source", "pool"): (),
-    ("catalog_source", "shopify"): SHOPIFY_ADMIN,
-    ("catalog_source", "woocommerce"): WOOCOMMERCE_REST,
-    ("catalog_source", "endpoint"): ("catalog_url",),
-}
+NEEDS = shops.INTEGRATION_NEEDS
 
 HELP = {
     "coupon_source": f"where coupon codes come from: {', '.join(shops.COUPON_SOURCES)}",

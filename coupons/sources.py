@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from storage.shops import ShopProfile, ShopSummary
+from storage.shops import INTEGRATION_NEEDS, ShopProfile, ShopSummary
 
 
 class CouponSource(StrEnum):
@@ -46,27 +46,11 @@ def source_problem(profile: ShopProfile | ShopSummary | None, shop: str) -> str 
         return f"shop {shop} has coupon source {source!r}, which is none of shopify, " + (
             f"woocommerce, pool: {_configure(shop)}"
         )
-    if source == CouponSource.SHOPIFY:
-        missing = [
-            flag
-            for flag, field in [
-                ("--shopify-domain", "shopify_domain"),
-                ("--shopify-admin-token", "shopify_admin_token"),
-            ]
-            if not _holds(profile, field)
-        ]
-    elif source == CouponSource.WOOCOMMERCE:
-        missing = [
-            flag
-            for flag, field in [
-                ("--woocommerce-url", "woocommerce_url"),
-                ("--woocommerce-consumer-key", "woocommerce_consumer_key"),
-                ("--woocommerce-consumer-secret", "woocommerce_consumer_secret"),
-            ]
-            if not _holds(profile, field)
-        ]
-    else:
-        missing = []
+    missing = [
+        "--" + field.replace("_", "-")
+        for field in INTEGRATION_NEEDS[("coupon_source", source)]
+        if not _holds(profile, field)
+    ]
     if missing:
         return (
             f"shop {shop} makes coupons with {source} but has no {', '.join(missing)}: "

@@ -45,6 +45,7 @@ from temporal_connection import (
     ensure_search_attributes,
     temporal_binary,
 )
+from workflows.recommendations_schedule import refresh_now
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("data")
@@ -303,6 +304,12 @@ async def run(settings: Settings, stack: Stack, stop: asyncio.Event) -> None:
     )  # fmt: skip
     if not await wait_until(api_healthy, "the API", stack, stop):
         return
+    # The demo's recommendations now, not at the schedule's 03:00: through the worker.
+    refreshed = await refresh_now(
+        await connect_temporal(settings), task_queue=settings.task_queue, shop=DEMO_SHOP
+    )
+    for shop in refreshed.shops:
+        print(f"recommendations of shop {shop.shop!r}: {shop.pairs} pairs, {shop.orders} orders")
     print(banner(settings, api_key, start_temporal_here, start_catcher, activated), flush=True)
 
     while not stop.is_set():

@@ -41,6 +41,18 @@ SECRET_COLUMNS = (
 )
 COUPON_SOURCES = ("shopify", "woocommerce", "pool")
 CATALOG_SOURCES = ("shopify", "woocommerce", "endpoint")
+# What each integration needs of the shop: the CLI refuses a source without them, and
+# activation and the send say which are missing (coupons/sources.py).
+SHOPIFY_ADMIN = ("shopify_domain", "shopify_admin_token")
+WOOCOMMERCE_REST = ("woocommerce_url", "woocommerce_consumer_key", "woocommerce_consumer_secret")
+INTEGRATION_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("coupon_source", "shopify"): SHOPIFY_ADMIN,
+    ("coupon_source", "woocommerce"): WOOCOMMERCE_REST,
+    ("coupon_source", "pool"): (),
+    ("catalog_source", "shopify"): SHOPIFY_ADMIN,
+    ("catalog_source", "woocommerce"): WOOCOMMERCE_REST,
+    ("catalog_source", "endpoint"): ("catalog_url",),
+}
 
 
 @dataclass(frozen=True)
