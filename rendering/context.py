@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rendering.formatting import format_date, format_money, format_percent
+from rendering.formatting import format_day_and_time, format_money, format_percent
 from rendering.links import MessageLinks
 from rendering.live import IssuedCoupon, LiveContent, ProductNow, Recommendation
 from rendering.locales import language_of, normalize_locale
@@ -122,7 +122,7 @@ def _coupon(coupon: IssuedCoupon, cart: Cart, locale: str) -> dict[str, str]:
     return {
         "code": coupon.code,
         "value": value,
-        "expires_at": format_date(expires, locale, "medium"),
+        "expires_at": format_day_and_time(expires, locale),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_skeleton
 from babel.numbers import format_currency
 from babel.numbers import format_percent as babel_format_percent
 
@@ -53,3 +54,10 @@ def format_date(value: date | datetime, locale: str, format: DateFormat = "mediu
 def format_percent(percent: Decimal, locale: str) -> str:
     """10 -> "10%" in English, "%10" in Turkish."""
     return str(babel_format_percent(percent / 100, locale=babel_locale(locale)))
+
+
+def format_day_and_time(value: datetime, locale: str) -> str:
+    """The date and the hour and minute, no seconds: "3 Ara 2026 19:28", "Dec 3, 2026 19:28"."""
+    where = babel_locale(locale)
+    day = format_skeleton("yMMMd", value, locale=where)
+    return f"{day} {format_skeleton('Hm', value, locale=where)}"
