@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -40,10 +41,12 @@ def harness_factory(
         journeys_dir: Path = REPO_JOURNEYS,
         providers: dict[Channel, Provider] | None = None,
         releases: ReleaseSource | None = None,
+        http: httpx.AsyncClient | None = None,
         **overrides: Any,
     ) -> AsyncIterator[JourneyHarness]:
         """A worker on `journeys_dir` (published and activated), or on `releases` as given;
-        `providers` add channels to SMTP email."""
+        `providers` add channels to SMTP email; `http` is what the worker asks shops'
+        platforms with (coupons, catalogs), faked at its transport."""
         settings = settings_for_tests(
             journeys_dir=journeys_dir, smtp_url=smtp_server.url, **overrides
         )
@@ -55,6 +58,7 @@ def harness_factory(
             session_factory=session_factory,
             providers=every,
             releases=releases,
+            http=http,
         ):
             yield JourneyHarness(
                 temporal_env, settings, session_factory, smtp_server, frozenset(every)
