@@ -136,7 +136,9 @@ def build_activities(
     # One catalog cache for the sends and the conditions on the cart's stock.
     cipher = DataCipher.from_settings(settings)
     catalog = CatalogLookup(http) if http is not None else None
-    customer_facts = CustomerFactsActivities(session_factory, cipher, catalog)
+    customer_facts = CustomerFactsActivities(
+        session_factory, cipher, settings.secret_key.get_secret_value(), catalog
+    )
     registry = None
     if settings.consent_registry_url:
         assert http is not None, "the consent registry needs an HTTP client"

@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from coupons.recipients import contact_digest
 from data_at_rest.cipher import DataCipher
 from rendering.live import ProductNow
 from storage import coupons, outcomes
@@ -39,10 +40,12 @@ class CustomerFactsActivities:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         cipher: DataCipher,  # the shop's catalog credentials are stored encrypted
+        secret: str,  # keys the contact digests coupons are stored with (coupons/recipients)
         catalog: Catalog | None = None,
     ) -> None:
         self._sessions = session_factory
         self._cipher = cipher
+        self._secret = secret
         self._catalog = catalog
 
     @activity.defn(name=names.LOOK_UP_CUSTOMER)
@@ -54,7 +57,10 @@ class CustomerFactsActivities:
         async with self._sessions() as session:
             if "customer.coupons_sent_30d" in asked:
                 since = lookup.at - COUPONS_WINDOW
-                sent = await coupons.coupons_sent_since(session, **who, since=since)
+                digest = contact_digest(self._secret, lookup.contact)
+                sent = await coupons.coupons_sent_since(
+                    session, **who, contact_digest=digest, since=since
+                )
                 facts = facts.model_copy(update={"coupons_sent_30d": sent})
             if "customer.recovered_carts_90d" in asked:
                 since = lookup.at - RECOVERED_WINDOW

@@ -24,6 +24,8 @@ from cli.errors import CommandError
 from storage import coupons, shops
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+# A first line that names a column rather than being a code: "codes", "coupon_code".
+HEADER_LIKE = re.compile(r"^(coupon|discount)?[ _-]?codes?$", re.IGNORECASE)
 MAX_SHOWN = 10  # bad lines named, before "and N more"
 
 
@@ -31,12 +33,19 @@ def read_codes(text: str) -> list[str]:
     """The codes of a CSV with a `code` column, or of one code per line; CommandError naming
     every bad line (nothing is imported then)."""
     lines = text.splitlines()
-    header = next((line for line in lines if line.strip()), "")
+    first = next((n for n, line in enumerate(lines) if line.strip()), len(lines))
+    cells = [cell.strip().lower() for cell in next(csv.reader(lines[first : first + 1]), [])]
     rows: list[tuple[int, str]]
-    if "code" in [cell.strip().lower() for cell in next(csv.reader([header]), [])]:
-        reader = csv.DictReader(io.StringIO(text))
+    if "code" in cells:
+        reader = csv.DictReader(io.StringIO("\n".join(lines[first:])))
         column = next(name for name in reader.fieldnames or [] if name.strip().lower() == "code")
-        rows = [(reader.line_num, (row.get(column) or "").strip()) for row in reader]
+        rows = [(first + reader.line_num, (row.get(column) or "").strip()) for row in reader]
+    elif len(cells) > 1 or any(HEADER_LIKE.match(cell) for cell in cells):
+        # "coupon_code" or "code;value": a column name, never to be handed out as a code
+        raise CommandError(
+            f"nothing imported: line {first + 1} ({lines[first].strip()!r}) looks like column"
+            " names; name the codes' column `code`, or give one code per line"
+        )
     else:
         rows = [(number, line.strip()) for number, line in enumerate(lines, start=1)]
     bad = [

@@ -28,6 +28,7 @@ from coupons.codes import coupon_title, derive_code
 from coupons.errors import PermanentCouponError
 from coupons.platform import CouponPlatform, NewCode
 from coupons.pool import claim_pooled
+from coupons.recipients import contact_digest, contact_of
 from coupons.shopify import ShopifyCoupons
 from coupons.sources import CouponSource, source_problem
 from coupons.woocommerce import WooCommerceCoupons
@@ -74,13 +75,22 @@ class CouponIssuer:
             problem = source_problem(shop, request.shop)
             if problem is not None or shop is None or not shop.coupon_source:
                 raise PermanentCouponError(problem or f"shop {request.shop} makes no coupons")
+            if offer.amount is not None and request.cart.currency != shop.currency:
+                # Platforms take an amount off in the shop's currency: "€50 off" in the
+                # message would be ₺50 off at the checkout.
+                raise PermanentCouponError(
+                    f"the offer is {offer.amount} off, in the shop's currency {shop.currency},"
+                    f" but the cart is in {request.cart.currency}: use a percent offer"
+                )
             source = shop.coupon_source
         else:
             source = held.source  # what the earlier attempt began with
-        claim = _claim(key, request, offer, source=source, now=now)
+        claim = _claim(key, request, offer, source=source, now=now, secret=self._secret)
         if source == CouponSource.POOL:
             return _issued_or_raise(await claim_pooled(self._sessions, claim, at=now))
         stored = held or await self._claim(claim)
+        if stored.state is not CouponState.CLAIMED:  # another attempt settled it meanwhile
+            return _issued_or_raise(stored)
         try:
             platform = self._platform(source, shop, request.shop)
             platform_ref = await platform.create(_new_code(stored, request, offer))
@@ -149,7 +159,7 @@ def _woocommerce(client: httpx.AsyncClient, shop: ShopProfile) -> CouponPlatform
 
 
 def _claim(
-    key: str, request: SendRequest, offer: CouponOffer, *, source: str, now: datetime
+    key: str, request: SendRequest, offer: CouponOffer, *, source: str, now: datetime, secret: str
 ) -> CouponClaim:
     return CouponClaim(
         key=key,
@@ -164,6 +174,7 @@ def _claim(
         expires_at=now + offer.valid,
         percent=None if offer.percent is None else Decimal(offer.percent),
         amount=offer.amount,
+        contact_digest=contact_digest(secret, contact_of(request.cart.customer)),
     )
 
 

@@ -86,6 +86,7 @@ class OnCouponFailure(StrEnum):
 
 
 COUPON_EXAMPLE = "coupon: {percent: 10, valid: 48h}"
+MAX_COUPON_VALIDITY = timedelta(days=365)
 
 
 class CouponOffer(_Strict):
@@ -93,7 +94,7 @@ class CouponOffer(_Strict):
     taken from its pool) right before the message goes out, e.g. {percent: 10, valid: 48h}
     or {amount: "50.00", valid: 3d}."""
 
-    percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
+    percent: Annotated[int, Field(ge=1, le=100, strict=True)] | None = Field(
         default=None,
         description="Percent off the whole cart, a whole number from 1 to 100 (no % sign).",
         examples=[10],
@@ -104,8 +105,16 @@ class CouponOffer(_Strict):
         examples=["50.00"],
     )
     valid: Duration = Field(
-        description="How long the code works after the message goes out, e.g. 48h or 3d."
+        description="How long the code works after the message goes out, e.g. 48h or 3d "
+        "(at most 365d)."
     )
+
+    @field_validator("valid")
+    @classmethod
+    def _at_most_a_year(cls, valid: timedelta) -> timedelta:
+        if not timedelta(minutes=1) <= valid <= MAX_COUPON_VALIDITY:
+            raise ValueError("a coupon is valid for at least 1m and at most 365d, e.g. 48h")
+        return valid
 
     @model_validator(mode="after")
     def percent_or_amount(self) -> CouponOffer:
@@ -531,6 +540,16 @@ class JourneyVersion(_Strict):
     @classmethod
     def _expand_exit_shorthand(cls, data: Any) -> Any:
         return _expand(data)
+
+    @model_serializer(mode="wrap")
+    def _settings_only_when_set(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A version that keeps the default threshold is written out as before the setting
+        # existed: its release id stays, and a worker that predates it can read the pinned
+        # release in a cart's history during a rolling upgrade.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("low_stock_below") == DEFAULT_LOW_STOCK_BELOW:
+            data.pop("low_stock_below")
+        return data
 
 
 def _expand(data: Any) -> Any:

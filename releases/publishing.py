@@ -146,12 +146,6 @@ async def _publish_release(session: AsyncSession, release: Release, by: str) -> 
     held = await stored_releases.release_of_version(session, release.journey, release.version)
     if held is None or held.id == release.id:
         return PublishResult(release.journey, release.version, Published.UNCHANGED, release.id)
-    if from_content(held.content) == Release(
-        id=held.id, definition=release.definition, templates=release.templates
-    ):
-        # The same files, published before cartnudge added a setting (with its default):
-        # the stored release, under its own id, is this one.
-        return PublishResult(release.journey, release.version, Published.UNCHANGED, held.id)
     return PublishResult(
         release.journey,
         release.version,

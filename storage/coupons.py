@@ -18,12 +18,13 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inserts import insert
-from storage.models import Coupon, PooledCoupon
+from storage.models import Coupon, Message, PooledCoupon
+from storage.outbox import OutboxState
 
 
 class CouponState(StrEnum):
@@ -48,6 +49,7 @@ class CouponClaim:
     expires_at: datetime
     percent: Decimal | None = None
     amount: Decimal | None = None
+    contact_digest: str | None = None  # coupons/recipients.py
 
 
 @dataclass(frozen=True)
@@ -125,17 +127,29 @@ async def mark_failed(session: AsyncSession, key: str, *, reason: str) -> None:
 
 
 async def coupons_sent_since(
-    session: AsyncSession, *, shop: str, customer_id: str, since: datetime
+    session: AsyncSession,
+    *,
+    shop: str,
+    customer_id: str,
+    contact_digest: str | None,
+    since: datetime,
 ) -> int:
-    """How many coupons were issued to the customer since `since` (customer.coupons_sent_30d)."""
+    """How many coupons reached the customer since `since` (customer.coupons_sent_30d): by
+    their id or their contact's digest (a guest's id is new on every checkout), and only
+    those whose message went out (a code made for a send that then failed never did)."""
+    same_person = Coupon.customer_id == customer_id
+    if contact_digest is not None:
+        same_person = or_(same_person, Coupon.contact_digest == contact_digest)
     count = await session.scalar(
         select(func.count())
         .select_from(Coupon)
+        .join(Message, Message.key == Coupon.key)
         .where(
             Coupon.shop == shop,
-            Coupon.customer_id == customer_id,
+            same_person,
             Coupon.issued_at >= since,
             Coupon.state == CouponState.ISSUED.value,
+            Message.status == OutboxState.SENT.value,
         )
     )
     return int(count or 0)
@@ -235,4 +249,5 @@ def _columns(claim: CouponClaim) -> dict[str, object]:
         "amount": claim.amount,
         "currency": claim.currency,
         "expires_at": claim.expires_at,
+        "contact_digest": claim.contact_digest,
     }

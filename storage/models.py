@@ -174,6 +174,8 @@ class JourneyOutcome(Base):
         UniqueConstraint("workflow_id", "run_id"),
         Index("ix_outcomes_cart", "shop", "cart_id"),
         Index("ix_outcomes_journey", "journey", "version"),
+        # customer.recovered_carts_90d
+        Index("ix_outcomes_customer", "shop", "customer_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -503,8 +505,9 @@ class Coupon(Base):
     __tablename__ = "coupons"
     __table_args__ = (
         UniqueConstraint("shop", "code"),
-        # customer.coupons_sent_30d: a customer's codes by time
+        # customer.coupons_sent_30d: a customer's codes by time, by id or by contact
         Index("ix_coupons_customer", "shop", "customer_id", "created_at"),
+        Index("ix_coupons_contact", "shop", "contact_digest", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -525,6 +528,8 @@ class Coupon(Base):
     failure: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     issued_at: Mapped[datetime | None]
+    # coupons/recipients.py: the same person across guest checkouts
+    contact_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class PooledCoupon(Base):

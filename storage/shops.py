@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,18 +66,18 @@ class ShopProfile:
     currency: str
     email_from: str | None
     shopify_domain: str | None
-    shopify_secret: str | None
-    woocommerce_secret: str | None
+    shopify_secret: str | None = field(repr=False)  # never in a log line
+    woocommerce_secret: str | None = field(repr=False)  # never in a log line
     order_lookup_url: str | None
-    order_lookup_token: str | None
+    order_lookup_token: str | None = field(repr=False)  # never in a log line
     coupon_source: str | None = None  # "shopify", "woocommerce", "pool"
     catalog_source: str | None = None  # "shopify", "woocommerce", "endpoint"
-    shopify_admin_token: str | None = None
+    shopify_admin_token: str | None = field(default=None, repr=False)
     woocommerce_url: str | None = None
-    woocommerce_consumer_key: str | None = None
-    woocommerce_consumer_secret: str | None = None
+    woocommerce_consumer_key: str | None = field(default=None, repr=False)
+    woocommerce_consumer_secret: str | None = field(default=None, repr=False)
     catalog_url: str | None = None
-    catalog_token: str | None = None
+    catalog_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, row: Shop, cipher: DataCipher) -> ShopProfile:

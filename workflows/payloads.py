@@ -334,6 +334,7 @@ class CustomerLookup(_Frozen):
     shop: str
     cart_id: str
     customer_id: str
+    contact: str | None = None  # email (else phone): the same guest across checkouts
     skus: list[str]  # the cart's, for cart.out_of_stock_count
     names: list[str]  # the looked-up names the condition uses (expressions.LOOKED_UP)
     at: datetime  # workflow time: the windows (30 days, 90 days) end here

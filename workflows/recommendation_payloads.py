@@ -51,3 +51,4 @@ class RefreshResult(_Frozen):
     as_of: datetime
     shops: tuple[ShopRefreshed, ...]  # this run's
     done_before: int = 0  # shops refreshed by earlier runs of a long chain
+    failed: tuple[str, ...] = ()  # shops whose refresh failed for good: they keep their lists

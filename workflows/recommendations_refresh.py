@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import names
@@ -50,6 +51,7 @@ class RecommendationsRefreshWorkflow:
                 summary="which shops have orders to learn from",
             )
         done: list[ShopRefreshed] = []
+        failed: list[str] = []
         for index, shop in enumerate(shops):
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(
@@ -59,15 +61,25 @@ class RecommendationsRefreshWorkflow:
                         done_before=request.done_before + len(done),
                     )
                 )
-            done.append(
-                await workflow.execute_activity(
-                    names.REFRESH_RECOMMENDATIONS,
-                    ShopRefresh(shop=shop, as_of=as_of),
-                    result_type=ShopRefreshed,
-                    start_to_close_timeout=timedelta(minutes=15),
-                    heartbeat_timeout=timedelta(minutes=2),
-                    retry_policy=REFRESH_RETRY,
-                    summary=f"recompute the recommendations of {shop}",
+            try:
+                done.append(
+                    await workflow.execute_activity(
+                        names.REFRESH_RECOMMENDATIONS,
+                        ShopRefresh(shop=shop, as_of=as_of),
+                        result_type=ShopRefreshed,
+                        start_to_close_timeout=timedelta(minutes=15),
+                        heartbeat_timeout=timedelta(minutes=2),
+                        retry_policy=REFRESH_RETRY,
+                        summary=f"recompute the recommendations of {shop}",
+                    )
                 )
-            )
-        return RefreshResult(as_of=as_of, shops=tuple(done), done_before=request.done_before)
+            except ActivityError as err:
+                # One shop's failure keeps its lists of yesterday; the others still learn.
+                workflow.logger.error("recommendations of %s not refreshed: %s", shop, err.cause)
+                failed.append(shop)
+        return RefreshResult(
+            as_of=as_of,
+            shops=tuple(done),
+            done_before=request.done_before,
+            failed=tuple(failed),
+        )

@@ -12,6 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.customer_facts import CustomerFactsActivities
 from catalog.lookup import CatalogLookup
+from coupons.recipients import contact_digest
 from storage.models import JourneyOutcome
 from tests.factories import add_shop
 from tests.support.catalogs import CatalogServer, answering
@@ -42,7 +43,9 @@ def lookup(names: list[str], skus: list[str] | None = None) -> CustomerLookup:
 async def look_up(
     sessions: async_sessionmaker[AsyncSession], request: CustomerLookup, catalog: CatalogServer
 ) -> CustomerFacts:
-    activities = CustomerFactsActivities(sessions, dev_cipher(), CatalogLookup(catalog.client()))
+    activities = CustomerFactsActivities(
+        sessions, dev_cipher(), "test-secret", CatalogLookup(catalog.client())
+    )
     facts: CustomerFacts = await ActivityEnvironment().run(activities.look_up_customer, request)
     return facts
 
@@ -81,6 +84,7 @@ async def test_coupons_and_recovered_carts_count_within_their_windows(
             run_id="run",
             customer_id="c-1",
             created_at=NOW - timedelta(days=days_ago),
+            sent=True,
         )
     # someone else's, and one that failed (never the customer's)
     await add_coupon(
@@ -107,6 +111,22 @@ async def test_coupons_and_recovered_carts_count_within_their_windows(
     facts = await look_up(session_factory, lookup(EVERYTHING), catalog)
 
     assert (facts.coupons_sent_30d, facts.recovered_carts_90d) == (2, 2)
+
+    # as a guest, checkout after checkout: another id each time, the same email
+    await add_coupon(
+        session_factory,
+        code="CN-G",
+        workflow_id="w-g",
+        run_id="r",
+        customer_id="checkout:earlier",
+        created_at=NOW,
+        sent=True,
+        contact_digest=contact_digest("test-secret", "ayse@example.com"),
+    )
+    as_guest = lookup(["customer.coupons_sent_30d"]).model_copy(
+        update={"customer_id": "checkout:now", "contact": "Ayse@Example.com"}
+    )
+    assert (await look_up(session_factory, as_guest, catalog)).coupons_sent_30d == 1
     assert facts.out_of_stock_count == 0  # no catalog configured: nothing known sold out
     assert catalog.requests == []
 

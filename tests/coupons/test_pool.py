@@ -4,6 +4,7 @@ concurrency; a retried send keeps its code; an empty pool says what to do."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coupons.errors import PermanentCouponError
 from coupons.pool import claim_pooled
+from coupons.recipients import contact_digest
 from storage import coupons
 from storage.coupons import CouponClaim, CouponState
+from tests.support.tables import add_message
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -104,13 +107,23 @@ async def test_import_skips_codes_held_already(
     assert (imported.added, imported.duplicates, imported.free) == (1, 2, 3)
 
 
-async def test_coupons_sent_since_counts_the_customers_issued_coupons(
+async def test_coupons_sent_since_counts_the_codes_that_reached_the_customer(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    await fill_pool(session_factory, ["A-1", "A-2", "A-3"])
-    await claim_pooled(session_factory, claim("old"), at=NOW - timedelta(days=40))
-    await claim_pooled(session_factory, claim("recent"), at=NOW - timedelta(days=3))
-    await claim_pooled(session_factory, claim("someone", customer="c-2"), at=NOW)
+    await fill_pool(session_factory, ["A-1", "A-2", "A-3", "A-4", "A-5"])
+    guest = contact_digest("secret", "Ayse@Example.com")
+    sends = {
+        "old": (claim("old"), NOW - timedelta(days=40)),
+        "recent": (claim("recent"), NOW - timedelta(days=3)),
+        "someone": (claim("someone", customer="c-2"), NOW),
+        # a guest checkout: another id, the same email
+        "guest": (replace(claim("guest", customer="checkout:t-9"), contact_digest=guest), NOW),
+        "failed send": (claim("failed send"), NOW),  # its message never went out
+    }
+    for key, (made, at) in sends.items():
+        await claim_pooled(session_factory, made, at=at)
+        if key != "failed send":
+            await add_message(session_factory, run_id=key, key=key)
     async with session_factory() as session:  # claimed, never issued: not sent
         await coupons.claim_coupon(
             session,
@@ -118,12 +131,16 @@ async def test_coupons_sent_since_counts_the_customers_issued_coupons(
         )
         await session.commit()
 
-    async with session_factory() as session:
-        count = await coupons.coupons_sent_since(
-            session, shop="demo_shop", customer_id="c-1", since=NOW - timedelta(days=30)
-        )
-        other_shop = await coupons.coupons_sent_since(
-            session, shop="other_shop", customer_id="c-1", since=NOW - timedelta(days=30)
-        )
+    async def sent(customer_id: str, digest: str | None, shop: str = "demo_shop") -> int:
+        async with session_factory() as session:
+            return await coupons.coupons_sent_since(
+                session,
+                shop=shop,
+                customer_id=customer_id,
+                contact_digest=digest,
+                since=NOW - timedelta(days=30),
+            )
 
-    assert (count, other_shop) == (1, 0)
+    assert await sent("c-1", None) == 1  # recent; not old, not the failed send's
+    assert await sent("c-1", contact_digest("secret", "ayse@example.com ")) == 2  # + the guest
+    assert await sent("c-1", None, shop="other_shop") == 0

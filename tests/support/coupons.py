@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Coupon
+from tests.support.tables import add_message
 
 
 async def add_coupon(
@@ -25,9 +26,12 @@ async def add_coupon(
     currency: str = "TRY",
     state: str = "issued",
     created_at: datetime | None = None,
+    sent: bool = False,
+    contact_digest: str | None = None,
 ) -> Coupon:
     """One coupon of the run's send step `message_id`; percent 10 unless `amount` is given;
-    made now unless `created_at` says when."""
+    made now unless `created_at` says when; `sent` also stores its message as gone out
+    (what customer.coupons_sent_30d counts)."""
     now = created_at or datetime.now(UTC)
     row = Coupon(
         key=f"{workflow_id}/{run_id}/{message_id}",
@@ -45,8 +49,11 @@ async def add_coupon(
         state=state,
         issued_at=now if state == "issued" else None,
         created_at=now,
+        contact_digest=contact_digest,
     )
     async with sessions() as session:
         session.add(row)
         await session.commit()
+    if sent:
+        await add_message(sessions, run_id=run_id, message_id=message_id, shop=shop, key=row.key)
     return row

@@ -60,6 +60,7 @@ async def gave_coupon(harness: JourneyHarness, customer_id: str, *, days_ago: fl
         run_id=f"run-{customer_id}",
         customer_id=customer_id,
         created_at=created,
+        sent=True,
     )
 
 

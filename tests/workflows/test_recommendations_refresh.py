@@ -4,14 +4,18 @@ worker (worker.py) and a real database: every shop's tables written, one activit
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from releases.live import LiveReleases
 from settings import Settings
@@ -24,6 +28,9 @@ from tests.support.order_lines import (
     stored_recommendations,
 )
 from tests.support.temporal import running_worker, settings_for_tests
+from workflows import names
+from workflows.recommendation_payloads import ShopRefresh, ShopRefreshed, ShopsToRefresh
+from workflows.recommendations_refresh import RecommendationsRefreshWorkflow
 from workflows.recommendations_schedule import refresh_now, refresh_workflow_id
 
 
@@ -110,3 +117,29 @@ async def test_refreshing_one_shop_leaves_the_others_alone(
         (1, "mug", 1)
     ]
     assert (await stored_recommendations(session_factory))["pairs"] == []  # not refreshed
+
+
+async def test_a_shop_that_fails_for_good_keeps_its_lists_and_the_others_still_learn(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    @activity.defn(name=names.RECOMMENDATION_SHOPS)
+    async def shops(_: ShopsToRefresh) -> list[str]:
+        return ["a_shop", "broken", "c_shop"]
+
+    @activity.defn(name=names.REFRESH_RECOMMENDATIONS)
+    async def refresh(request: ShopRefresh) -> ShopRefreshed:
+        if request.shop == "broken":
+            raise ApplicationError("its orders can not be read", non_retryable=True)
+        return ShopRefreshed(shop=request.shop, orders=1, products=0, pairs=0, popular=1)
+
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with Worker(
+        temporal_env.client,
+        task_queue=task_queue,
+        workflows=[RecommendationsRefreshWorkflow],
+        activities=[shops, refresh],
+    ):
+        result = await refresh_now(temporal_env.client, task_queue=task_queue)
+
+    assert [s.shop for s in result.shops] == ["a_shop", "c_shop"]
+    assert result.failed == ("broken",)
