@@ -100,7 +100,11 @@ def _preview(args: argparse.Namespace) -> tuple[Preview, Path]:
     else:
         cart = sample_cart(locale or source.definition.locale)
     rendered = render_preview(
-        source, cart, Deployment.from_settings(settings), now=datetime.now(UTC)
+        source,
+        cart,
+        Deployment.from_settings(settings),
+        now=datetime.now(UTC),
+        sample_catalog=args.cart is None,  # a given cart keeps its own prices and stock
     )
     return rendered, write_preview(rendered, args.out)
 

@@ -302,9 +302,15 @@ class Deployment:
 
 
 def render_preview(
-    release: Release, cart: Cart, deployment: Deployment, *, now: datetime
+    release: Release,
+    cart: Cart,
+    deployment: Deployment,
+    *,
+    now: datetime,
+    sample_catalog: bool = True,
 ) -> Preview:
-    """Every message of the version, rendered by the send path's Composer for `cart`."""
+    """Every message of the version, rendered by the send path's Composer for `cart`, with
+    sample recommendations and (`sample_catalog`) a sample price drop and low stock."""
     journey = release.definition
     composer = Composer(deployment.links)
     reachable = _reachable(cart)
@@ -339,8 +345,9 @@ def render_preview(
                     now=now,
                     mail_from=deployment.mail_from,
                     templates=release.templates_for(spec.template),
-                    # A step with an offer shows a sample code; the real one is made at send.
-                    live=sample_live(cart, coupon=True, minimal=True) if spec.coupon else None,
+                    # Sample products bought with the cart, a price drop and low stock, and a
+                    # sample code for a step with an offer: the real ones are read at send.
+                    live=sample_live(cart, coupon=spec.coupon is not None, catalog=sample_catalog),
                 )
             except (TemplateMissing, RenderError) as err:
                 raise PreviewError(f"{path} ({channel}): {err}") from None

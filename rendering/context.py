@@ -184,10 +184,13 @@ def sample_cart(locale: str, *, minimal: bool = False) -> Cart:
     )
 
 
-def sample_live(cart: Cart, *, coupon: bool, minimal: bool = False) -> LiveContent:
+def sample_live(
+    cart: Cart, *, coupon: bool, minimal: bool = False, catalog: bool = True
+) -> LiveContent:
     """What a send may gather, for validation's renders: a price drop, a low stock item and
     two recommendations; `coupon=True` for a step with an offer. `minimal=True` gathers
-    nothing (no catalog, no history), so templates must read well without it too."""
+    nothing (no catalog, no history), so templates must read well without it too;
+    `catalog=False` leaves the cart's own prices and stock (a cart the marketer gave)."""
     offer = (
         IssuedCoupon(
             code="SAMPLE-10OFF",
@@ -197,13 +200,15 @@ def sample_live(cart: Cart, *, coupon: bool, minimal: bool = False) -> LiveConte
         if coupon
         else None
     )
-    if minimal:
+    if minimal or not cart.items:
         return LiveContent(coupon=offer)
     first, *rest = cart.items
-    catalog = {first.sku: ProductNow(sku=first.sku, available=True, inventory=2)}
+    products = {first.sku: ProductNow(sku=first.sku, available=True, inventory=2)}
     if rest:
-        catalog[rest[0].sku] = ProductNow(
-            sku=rest[0].sku, available=True, price=rest[0].unit_price - Decimal("10")
+        products[rest[0].sku] = ProductNow(
+            sku=rest[0].sku,
+            available=True,
+            price=(rest[0].unit_price * Decimal("0.8")).quantize(Decimal("0.01")),  # 20% off
         )
     turkish = language_of(cart.customer.locale) == "tr"
     recommendations = [
@@ -216,7 +221,9 @@ def sample_live(cart: Cart, *, coupon: bool, minimal: bool = False) -> LiveConte
         ),
         Recommendation(sku="SAMPLE-REC-2", name="Su Şişesi" if turkish else "Water bottle"),
     ]
-    return LiveContent(coupon=offer, catalog=catalog, recommendations=recommendations)
+    return LiveContent(
+        coupon=offer, catalog=products if catalog else {}, recommendations=recommendations
+    )
 
 
 def sample_links(cart: Cart, *, short_link: str | None = None) -> MessageLinks:

@@ -394,3 +394,17 @@ async def test_a_step_with_an_offer_is_previewed_with_a_sample_code(tmp_path: Pa
     out = tmp_path / "out"
     assert (out / "steps-3.push.title.txt").read_text() == "10% off for you\n"
     assert (out / "steps-3.push.txt").read_text().startswith("Use SAMPLE-10OFF until ")
+
+
+async def test_the_shipped_offer_shows_a_sample_code_and_products_bought_with_the_cart(
+    tmp_path: Path,
+) -> None:
+    await preview("abandoned_cart", "4", "--out", str(tmp_path))
+
+    offer = (tmp_path / "steps-3-then-0.email.txt").read_text(encoding="utf-8")
+    plain = (tmp_path / "steps-3-else-0.email.txt").read_text(encoding="utf-8")
+    reminder = (tmp_path / "steps-0.email.txt").read_text(encoding="utf-8")
+    assert "SAMPLE-10OFF" in offer and "10% off" in offer
+    assert "SAMPLE-10OFF" not in plain  # the branch for customers who had a code lately
+    assert "You might also like:" in reminder and "Running tights" in reminder
+    assert "only a few left" in reminder and "(was " in reminder  # the cart as it is now
