@@ -34,7 +34,7 @@ from catalog.errors import CatalogBroken, CatalogError, CatalogUnavailable
 from catalog.shopify import ShopifyCatalog
 from catalog.woocommerce import WooCommerceCatalog
 from rendering.live import ProductNow
-from storage.shops import ShopProfile
+from storage.shops import CATALOG_SOURCES, INTEGRATION_NEEDS, ShopProfile
 
 log = logging.getLogger("cartnudge.catalog")
 
@@ -140,9 +140,14 @@ class CatalogLookup:
 
     def _source(self, shop: ShopProfile) -> CatalogSource:
         where = f"shop {shop.shop}'s catalog source {shop.catalog_source!r}"
+        needs = INTEGRATION_NEEDS.get(("catalog_source", shop.catalog_source or ""))
+        if needs is None:
+            raise CatalogBroken(f"{where} is none of {', '.join(CATALOG_SOURCES)}")
+        missing = [field for field in needs if not getattr(shop, field)]
+        if missing:
+            raise CatalogBroken(f"{where} needs {' and '.join(missing)}")
         if shop.catalog_source == "shopify":
-            if not (shop.shopify_domain and shop.shopify_admin_token):
-                raise CatalogBroken(f"{where} needs shopify_domain and shopify_admin_token")
+            assert shop.shopify_domain and shop.shopify_admin_token
             return ShopifyCatalog(
                 self._client,
                 domain=shop.shopify_domain,
@@ -150,26 +155,19 @@ class CatalogLookup:
                 timeout=self._timeout,
             )
         if shop.catalog_source == "woocommerce":
-            key, secret = shop.woocommerce_consumer_key, shop.woocommerce_consumer_secret
-            if not (shop.woocommerce_url and key and secret):
-                raise CatalogBroken(
-                    f"{where} needs woocommerce_url, woocommerce_consumer_key and"
-                    " woocommerce_consumer_secret"
-                )
+            assert shop.woocommerce_url
+            assert shop.woocommerce_consumer_key and shop.woocommerce_consumer_secret
             return WooCommerceCatalog(
                 self._client,
                 url=shop.woocommerce_url,
-                consumer_key=key,
-                consumer_secret=secret,
+                consumer_key=shop.woocommerce_consumer_key,
+                consumer_secret=shop.woocommerce_consumer_secret,
                 timeout=self._timeout,
             )
-        if shop.catalog_source == "endpoint":
-            if not shop.catalog_url:
-                raise CatalogBroken(f"{where} needs catalog_url")
-            return EndpointCatalog(
-                self._client, url=shop.catalog_url, token=shop.catalog_token, timeout=self._timeout
-            )
-        raise CatalogBroken(f"{where} is none of shopify, woocommerce, endpoint")
+        assert shop.catalog_url
+        return EndpointCatalog(
+            self._client, url=shop.catalog_url, token=shop.catalog_token, timeout=self._timeout
+        )
 
     def _cached(self, shop: str, sku: str, now: float) -> tuple[float, ProductNow | None] | None:
         entry = self._cache.get((shop, sku))
