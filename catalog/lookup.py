@@ -145,7 +145,7 @@ class CatalogLookup:
             raise CatalogBroken(f"{where} is none of {', '.join(CATALOG_SOURCES)}")
         missing = [field for field in needs if not getattr(shop, field)]
         if missing:
-            raise CatalogBroken(f"{where} needs {' and '.join(missing)}")
+            raise CatalogBroken(f"{where} needs {', '.join(missing)}")
         if shop.catalog_source == "shopify":
             assert shop.shopify_domain and shop.shopify_admin_token
             return ShopifyCatalog(
@@ -164,10 +164,12 @@ class CatalogLookup:
                 consumer_secret=shop.woocommerce_consumer_secret,
                 timeout=self._timeout,
             )
-        assert shop.catalog_url
-        return EndpointCatalog(
-            self._client, url=shop.catalog_url, token=shop.catalog_token, timeout=self._timeout
-        )
+        if shop.catalog_source == "endpoint":
+            assert shop.catalog_url
+            return EndpointCatalog(
+                self._client, url=shop.catalog_url, token=shop.catalog_token, timeout=self._timeout
+            )
+        raise CatalogBroken(f"{where}: this worker has no client for it")
 
     def _cached(self, shop: str, sku: str, now: float) -> tuple[float, ProductNow | None] | None:
         entry = self._cache.get((shop, sku))

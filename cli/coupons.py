@@ -29,19 +29,30 @@ HEADER_LIKE = re.compile(r"^(coupon|discount)?[ _-]?codes?$", re.IGNORECASE)
 MAX_SHOWN = 10  # bad lines named, before "and N more"
 
 
+def _dialect(first_line: str) -> type[csv.Dialect]:
+    """Commas, or the semicolons (or tabs) a spreadsheet in Turkish saves CSV with."""
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
+    except csv.Error:  # one column: no delimiter to find
+        return csv.excel
+
+
 def read_codes(text: str) -> list[str]:
     """The codes of a CSV with a `code` column, or of one code per line; CommandError naming
     every bad line (nothing is imported then)."""
     lines = text.splitlines()
     first = next((n for n, line in enumerate(lines) if line.strip()), len(lines))
-    cells = [cell.strip().lower() for cell in next(csv.reader(lines[first : first + 1]), [])]
+    dialect = _dialect(lines[first] if first < len(lines) else "")
+    cells = [
+        cell.strip().lower() for cell in next(csv.reader(lines[first : first + 1], dialect), [])
+    ]
     rows: list[tuple[int, str]]
     if "code" in cells:
-        reader = csv.DictReader(io.StringIO("\n".join(lines[first:])))
+        reader = csv.DictReader(io.StringIO("\n".join(lines[first:])), dialect=dialect)
         column = next(name for name in reader.fieldnames or [] if name.strip().lower() == "code")
         rows = [(first + reader.line_num, (row.get(column) or "").strip()) for row in reader]
     elif len(cells) > 1 or any(HEADER_LIKE.match(cell) for cell in cells):
-        # "coupon_code" or "code;value": a column name, never to be handed out as a code
+        # "coupon_code", or "kod;tutar": column names, never to be handed out as codes
         raise CommandError(
             f"nothing imported: line {first + 1} ({lines[first].strip()!r}) looks like column"
             " names; name the codes' column `code`, or give one code per line"

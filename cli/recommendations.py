@@ -36,12 +36,17 @@ async def refresh_command(session: AsyncSession, args: argparse.Namespace, out: 
         raise CommandError(f"Temporal at {settings.temporal_address}: {err}") from None
     except (RPCError, WorkflowFailureError) as err:
         raise CommandError(f"the refresh failed: {err} (is a worker running?)") from None
-    if not result.shops:
+    if not result.shops and not result.failed:
         out.write("no shop has orders to learn from yet\n")
     for shop in result.shops:
         out.write(
             f"{shop.shop}: {shop.orders} orders, {shop.products} products with others bought"
             f" with them ({shop.pairs} pairs), {shop.popular} popular\n"
+        )
+    if result.failed:
+        raise CommandError(
+            f"not refreshed: {', '.join(result.failed)} (they keep their lists; the worker's"
+            " log says why)"
         )
 
 

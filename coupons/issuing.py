@@ -28,7 +28,7 @@ from coupons.codes import coupon_title, derive_code
 from coupons.errors import PermanentCouponError
 from coupons.platform import CouponPlatform, NewCode
 from coupons.pool import claim_pooled
-from coupons.recipients import contact_digest, contact_of
+from coupons.recipients import contact_digest
 from coupons.shopify import ShopifyCoupons
 from coupons.sources import CouponSource, source_problem
 from coupons.woocommerce import WooCommerceCoupons
@@ -174,7 +174,7 @@ def _claim(
         expires_at=now + offer.valid,
         percent=None if offer.percent is None else Decimal(offer.percent),
         amount=offer.amount,
-        contact_digest=contact_digest(secret, contact_of(request.cart.customer)),
+        contact_digest=contact_digest(secret, request.cart.customer.contact),
     )
 
 

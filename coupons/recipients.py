@@ -8,14 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from workflows.payloads import Shopper
-
 DOMAIN = b"cartnudge.coupon-recipient.v1."
-
-
-def contact_of(customer: Shopper) -> str | None:
-    """The address that names the person: the email, else the phone (E.164)."""
-    return customer.email or customer.phone
 
 
 def contact_digest(secret: str, contact: str | None) -> str | None:

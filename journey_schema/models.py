@@ -101,7 +101,8 @@ class CouponOffer(_Strict):
     )
     amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] | None = Field(
         default=None,
-        description='Money off the whole cart, in the cart\'s currency, e.g. "50.00".',
+        description='Money off the whole cart, in the shop\'s currency, e.g. "50.00" (a cart '
+        "in another currency gets no code: offer percent in a shop selling in several).",
         examples=["50.00"],
     )
     valid: Duration = Field(

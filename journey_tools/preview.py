@@ -347,7 +347,12 @@ def render_preview(
                     templates=release.templates_for(spec.template),
                     # Sample products bought with the cart, a price drop and low stock, and a
                     # sample code for a step with an offer: the real ones are read at send.
-                    live=sample_live(cart, coupon=spec.coupon is not None, catalog=sample_catalog),
+                    live=sample_live(
+                        cart,
+                        coupon=spec.coupon is not None,
+                        catalog=sample_catalog,
+                        low_stock_below=journey.low_stock_below,
+                    ),
                 )
             except (TemplateMissing, RenderError) as err:
                 raise PreviewError(f"{path} ({channel}): {err}") from None

@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rendering.formatting import format_day_and_time, format_money, format_percent
 from rendering.links import MessageLinks
-from rendering.live import IssuedCoupon, LiveContent, ProductNow, Recommendation
+from rendering.live import (
+    DEFAULT_LOW_STOCK_BELOW,
+    IssuedCoupon,
+    LiveContent,
+    ProductNow,
+    Recommendation,
+)
 from rendering.locales import language_of, normalize_locale
 from workflows.payloads import Cart, LineItem, Shopper, ShopperConsent
 
@@ -185,7 +191,12 @@ def sample_cart(locale: str, *, minimal: bool = False) -> Cart:
 
 
 def sample_live(
-    cart: Cart, *, coupon: bool, minimal: bool = False, catalog: bool = True
+    cart: Cart,
+    *,
+    coupon: bool,
+    minimal: bool = False,
+    catalog: bool = True,
+    low_stock_below: int = DEFAULT_LOW_STOCK_BELOW,
 ) -> LiveContent:
     """What a send may gather, for validation's renders: a price drop, a low stock item and
     two recommendations; `coupon=True` for a step with an offer. `minimal=True` gathers
@@ -222,7 +233,10 @@ def sample_live(
         Recommendation(sku="SAMPLE-REC-2", name="Su Şişesi" if turkish else "Water bottle"),
     ]
     return LiveContent(
-        coupon=offer, catalog=products if catalog else {}, recommendations=recommendations
+        coupon=offer,
+        catalog=products if catalog else {},
+        recommendations=recommendations,
+        low_stock_below=low_stock_below,  # the journey's, so "only a few left" is as sent
     )
 
 

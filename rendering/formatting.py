@@ -16,6 +16,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_skeleton
+from babel.dates import format_time as babel_format_time
 from babel.numbers import format_currency
 from babel.numbers import format_percent as babel_format_percent
 
@@ -57,7 +58,8 @@ def format_percent(percent: Decimal, locale: str) -> str:
 
 
 def format_day_and_time(value: datetime, locale: str) -> str:
-    """The date and the hour and minute, no seconds: "3 Ara 2026 19:28", "Dec 3, 2026 19:28"."""
+    """The date and the hour and minute, no seconds: "3 Ara 2026 19:28", "Dec 3, 2026 7:28 PM"."""
     where = babel_locale(locale)
     day = format_skeleton("yMMMd", value, locale=where)
-    return f"{day} {format_skeleton('Hm', value, locale=where)}"
+    # "short" time follows the locale's clock: 19:28 in Turkish, 7:28 PM in US English
+    return f"{day} {babel_format_time(value, 'short', locale=where)}"

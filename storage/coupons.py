@@ -149,7 +149,8 @@ async def coupons_sent_since(
             same_person,
             Coupon.issued_at >= since,
             Coupon.state == CouponState.ISSUED.value,
-            Message.status == OutboxState.SENT.value,
+            # uncertain: an attempt died mid-delivery, so the code may well have arrived
+            Message.status.in_([OutboxState.SENT.value, OutboxState.UNCERTAIN.value]),
         )
     )
     return int(count or 0)

@@ -300,7 +300,7 @@ class CartJourneyWorkflow:
                 shop=self._shop,
                 cart_id=self._cart_id,
                 customer_id=cart.customer.id,
-                contact=cart.customer.email or cart.customer.phone,
+                contact=cart.customer.contact,
                 skus=[item.sku for item in cart.items],
                 names=sorted(needed),
                 at=workflow.now(),

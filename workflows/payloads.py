@@ -63,6 +63,11 @@ class Shopper(_Frozen):
     orders_count: int | None = None  # what the shop knows: orders before this cart
     tags: list[str] = []  # the shop's tags for the customer
 
+    @property
+    def contact(self) -> str | None:
+        """The address that names the person across guest checkouts: email, else phone."""
+        return self.email or self.phone
+
 
 class LineItem(_Frozen):
     sku: str

@@ -25,6 +25,7 @@ class RefreshRequest(_Frozen):
     pending: tuple[str, ...] | None = None
     as_of: datetime | None = None
     done_before: int = 0  # shops refreshed by earlier runs of the chain
+    failed_before: tuple[str, ...] = ()  # shops whose refresh failed in earlier runs
 
 
 class ShopsToRefresh(_Frozen):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from workflows import names
@@ -59,6 +59,7 @@ class RecommendationsRefreshWorkflow:
                         pending=tuple(shops[index:]),
                         as_of=as_of,
                         done_before=request.done_before + len(done),
+                        failed_before=request.failed_before + tuple(failed),
                     )
                 )
             try:
@@ -74,12 +75,15 @@ class RecommendationsRefreshWorkflow:
                     )
                 )
             except ActivityError as err:
+                if is_cancelled_exception(err):
+                    raise  # the run was cancelled: stop, do not go on to the next shop
                 # One shop's failure keeps its lists of yesterday; the others still learn.
                 workflow.logger.error("recommendations of %s not refreshed: %s", shop, err.cause)
                 failed.append(shop)
+                workflow.set_current_details(f"not refreshed: {', '.join(failed)}")
         return RefreshResult(
             as_of=as_of,
             shops=tuple(done),
             done_before=request.done_before,
-            failed=tuple(failed),
+            failed=request.failed_before + tuple(failed),
         )

@@ -94,6 +94,16 @@ async def test_coupons_and_recovered_carts_count_within_their_windows(
         run_id="r",
         customer_id="c-2",
         created_at=NOW,
+        sent=True,
+    )
+    # the customer's own, whose message never went out
+    await add_coupon(
+        session_factory,
+        code="CN-U",
+        workflow_id="w-u",
+        run_id="r",
+        customer_id="c-1",
+        created_at=NOW,
     )
     await add_coupon(
         session_factory,
@@ -103,6 +113,7 @@ async def test_coupons_and_recovered_carts_count_within_their_windows(
         customer_id="c-1",
         state="failed",
         created_at=NOW,
+        sent=True,  # even had its message gone out: a failed code was never theirs
     )
     for days_ago in (10, 89, 91):
         await recovered(session_factory, days_ago=days_ago)

@@ -19,6 +19,7 @@ from journey_schema.models import JourneyVersion
 from journey_schema.release import Release, release_id
 from storage import coupons
 from storage.models import ContactCap, Coupon, Message
+from storage.shops import ShopProfile
 from tests.factories import add_shop, make_cart, make_customer
 from tests.support.coupon_platforms import (
     SHOPIFY_DOMAIN,
@@ -264,3 +265,42 @@ async def test_a_shop_without_a_coupon_source_skips_with_the_command_to_configur
     assert result.reason is not None
     assert result.reason.startswith("no coupon: shop demo_shop has no coupon source configured")
     assert "cartnudge shops update demo_shop --coupon-source pool" in result.reason
+
+
+async def test_an_amount_off_is_never_offered_in_another_currency_than_the_shops(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
+) -> None:
+    await shopify_shop(session_factory)  # a TRY shop: Shopify takes 50.00 off in lira
+    shopify = FakeShopify()
+    euro_cart = make_cart(currency="EUR")
+
+    # steps[1] offers 50.00 off and says send_without
+    result = await activity(session_factory, smtp_server, shopify.client()).send(
+        offer_request("steps[1]", cart=euro_cart)
+    )
+
+    assert result.status == MessageStatus.SENT
+    [email] = await smtp_server.wait_for_messages(1)
+    assert "Code " not in body_text(email, "plain")
+    assert shopify.requests == []  # asked for nothing it would apply in the wrong currency
+    assert await coupon_rows(session_factory) == []  # nor claimed one
+
+
+def test_a_shops_secrets_never_show_in_its_repr() -> None:
+    profile = ShopProfile(
+        shop="demo_shop",
+        name="Demo",
+        timezone="Europe/Istanbul",
+        locale="tr-TR",
+        currency="TRY",
+        email_from=None,
+        shopify_domain=SHOPIFY_DOMAIN,
+        shopify_secret="whsec_visible?",
+        woocommerce_secret=None,
+        order_lookup_url=None,
+        order_lookup_token="olt_visible?",
+        shopify_admin_token="shpat_visible?",
+    )
+
+    assert "visible?" not in repr(profile)
+    assert "demo_shop" in repr(profile)

@@ -22,10 +22,16 @@ def test_codes_are_read_from_either_shape(text: str, codes: list[str]) -> None:
     assert read_codes(text) == codes
 
 
-@pytest.mark.parametrize("first", ["coupon_code", "Codes", "discount code", "kod,tutar"])
+@pytest.mark.parametrize(
+    "first", ["coupon_code", "Codes", "discount code", "kod,tutar", "kod;tutar"]
+)
 def test_a_first_line_that_names_columns_is_refused_not_imported(first: str) -> None:
     with pytest.raises(CommandError) as refused:
         read_codes(f"{first}\nA-1\n")
 
     assert f"line 1 ({first!r}) looks like column names" in str(refused.value)
     assert str(refused.value).startswith("nothing imported")
+
+
+def test_a_semicolon_csv_with_a_code_column_is_read() -> None:
+    assert read_codes("code;note\nA-1;ilk\nB-2;ikinci\n") == ["A-1", "B-2"]

@@ -133,3 +133,15 @@ def test_on_coupon_failure_without_an_offer_is_refused(tmp_path: Path) -> None:
         "on_coupon_failure says what to do when no coupon can be made, but this step offers "
         "none: add e.g. `coupon: {percent: 10, valid: 48h}`, or take on_coupon_failure out",
     ) in found
+
+
+def test_a_percent_is_a_whole_number_and_a_code_lasts_at_most_a_year(tmp_path: Path) -> None:
+    for n, percent in enumerate(["10", "10%", 10.5]):
+        offer = {"percent": percent, "valid": "48h"}
+        found = problems(tmp_path / f"p{n}", {"template": "last_chance", "coupon": offer})
+        assert [step for step, _ in found] == ["steps[2].send.coupon.percent"], found
+
+    year_and_more = {"template": "last_chance", "coupon": {"percent": 10, "valid": "400d"}}
+    [(step, problem)] = problems(tmp_path / "v", year_and_more)
+    assert step == "steps[2].send.coupon.valid"
+    assert "at most 365d" in problem

@@ -3,6 +3,7 @@ worker (worker.py) and a real database: every shop's tables written, one activit
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -10,10 +11,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError, is_cancelled_exception
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -29,7 +31,12 @@ from tests.support.order_lines import (
 )
 from tests.support.temporal import running_worker, settings_for_tests
 from workflows import names
-from workflows.recommendation_payloads import ShopRefresh, ShopRefreshed, ShopsToRefresh
+from workflows.recommendation_payloads import (
+    RefreshRequest,
+    ShopRefresh,
+    ShopRefreshed,
+    ShopsToRefresh,
+)
 from workflows.recommendations_refresh import RecommendationsRefreshWorkflow
 from workflows.recommendations_schedule import refresh_now, refresh_workflow_id
 
@@ -143,3 +150,43 @@ async def test_a_shop_that_fails_for_good_keeps_its_lists_and_the_others_still_l
 
     assert [s.shop for s in result.shops] == ["a_shop", "c_shop"]
     assert result.failed == ("broken",)
+
+
+async def test_a_cancelled_refresh_stops_instead_of_going_on_to_the_next_shop(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    reached: list[str] = []
+    started = asyncio.Event()
+
+    @activity.defn(name=names.RECOMMENDATION_SHOPS)
+    async def shops(_: ShopsToRefresh) -> list[str]:
+        return ["slow_shop", "next_shop"]
+
+    @activity.defn(name=names.REFRESH_RECOMMENDATIONS)
+    async def refresh(request: ShopRefresh) -> ShopRefreshed:
+        reached.append(request.shop)
+        started.set()
+        while True:  # until the cancel reaches it through its heartbeat
+            activity.heartbeat()
+            await asyncio.sleep(0.1)
+
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with Worker(
+        temporal_env.client,
+        task_queue=task_queue,
+        workflows=[RecommendationsRefreshWorkflow],
+        activities=[shops, refresh],
+    ):
+        handle = await temporal_env.client.start_workflow(
+            RecommendationsRefreshWorkflow.run,
+            RefreshRequest(),
+            id=f"refresh-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        await asyncio.wait_for(started.wait(), timeout=30)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+
+    assert is_cancelled_exception(failure.value.cause)
+    assert reached == ["slow_shop"]
