@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coupons.errors import PermanentCouponError
+from coupons.errors import PermanentCouponError, TransientCouponError
 from storage import coupons
 from storage.coupons import CouponClaim, StoredCoupon
 
@@ -30,6 +30,14 @@ async def claim_pooled(
     """The send's code from the shop's pool; PermanentCouponError when none is free."""
     async with sessions() as session:
         claimed = await coupons.claim_from_pool(session, claim, at=at)
-    if claimed is None:
-        raise PermanentCouponError(empty_pool(claim.shop))
-    return claimed
+        if claimed is None:
+            free, _ = await coupons.pool_counts(session, shop=claim.shop)
+    if claimed is not None:
+        return claimed
+    if free:
+        # Free codes, each locked by another send's claim this instant (or the one taken
+        # was held already): not an empty pool, so try again in a moment.
+        raise TransientCouponError(
+            f"the code pool of shop {claim.shop} is busy: trying again", retry_after=1
+        )
+    raise PermanentCouponError(empty_pool(claim.shop))

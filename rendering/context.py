@@ -41,6 +41,7 @@ CONTEXT_NAMES = frozenset(
         "language",
         "coupon",
         "recommendations",
+        "total_now",
     }
 )
 
@@ -71,6 +72,9 @@ def message_context(
         "item_count": len(items),
         "quantity": sum(item.quantity for item in cart.items),
         "total": money(cart.total),
+        # The items at the catalog's prices, sold-out ones left out; the total as sent
+        # when the shop has no catalog (or it did not answer).
+        "total_now": money(_total_now(cart, live)),
         "currency": cart.currency,
         "checkout_url": links.checkout_url,
         "open_pixel_url": links.open_pixel_url,
@@ -116,6 +120,19 @@ def _item(
         # Every link in a message leads back to the shop through click tracking.
         "url": links.item_urls.get(item.sku, links.checkout_url),
     }
+
+
+def _total_now(cart: Cart, live: LiveContent) -> Decimal:
+    if not live.catalog:
+        return cart.total
+    total = Decimal(0)
+    for item in cart.items:
+        now = live.catalog.get(item.sku)
+        if now is not None and not now.available:
+            continue
+        price = now.price if now is not None and now.price is not None else item.unit_price
+        total += price * item.quantity
+    return total
 
 
 def _coupon(coupon: IssuedCoupon, cart: Cart, locale: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coupons.errors import PermanentCouponError
+from coupons.errors import PermanentCouponError, TransientCouponError
 from coupons.pool import claim_pooled
 from coupons.recipients import contact_digest
 from storage import coupons
@@ -51,10 +51,13 @@ async def test_concurrent_sends_never_get_the_same_code(
     await fill_pool(session_factory, [f"POOL-{n:03d}" for n in range(12)])
 
     async def one(n: int) -> str | None:
-        try:
-            return (await claim_pooled(session_factory, claim(f"send-{n}"), at=NOW)).code
-        except PermanentCouponError:
-            return None
+        while True:  # as the send is retried while the pool is busy
+            try:
+                return (await claim_pooled(session_factory, claim(f"send-{n}"), at=NOW)).code
+            except TransientCouponError:
+                await asyncio.sleep(0.01)
+            except PermanentCouponError:
+                return None
 
     codes = await asyncio.gather(*(one(n) for n in range(20)))
 

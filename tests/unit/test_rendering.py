@@ -360,6 +360,7 @@ def test_the_context_is_exactly_the_documented_names() -> None:
     assert context["customer"]["first_name"] == "Ayşe"
     assert (context["locale"], context["language"]) == ("tr-TR", "tr")
     assert context["coupon"] is None and context["recommendations"] == []
+    assert context["total_now"] == context["total"]  # no catalog: the total as sent
 
 
 def test_live_content_shows_the_cart_as_it_is_now_with_the_coupon_in_the_locale() -> None:
@@ -386,6 +387,7 @@ def test_live_content_shows_the_cart_as_it_is_now_with_the_coupon_in_the_locale(
     assert (first["unit_price"], first["snapshot_price"]) == ("₺999,90", "₺1.299,90")
     assert first["price_dropped"] and first["low_stock"] and first["in_stock"]
     assert not second["in_stock"] and not second["low_stock"]
+    assert context["total_now"] == "₺999,90"  # today's price, the sold-out socks left out
     assert context["coupon"]["code"] == "CN-7Q2K"
     assert context["coupon"]["value"] == "%10"  # Turkish writes the sign first
     # in the customer's timezone (Istanbul, UTC+3) and words, to the minute
