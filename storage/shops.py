@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,33 +83,15 @@ class ShopProfile:
     def of(cls, row: Shop, cipher: DataCipher) -> ShopProfile:
         """The row's profile; raises UnreadableSecret when a secret does not decrypt."""
 
-        def secret(column: str) -> str | None:
+        def value(column: str) -> str | None:
             stored: str | None = getattr(row, column)
-            if stored is None:
-                return None
+            if stored is None or column not in SECRET_COLUMNS:
+                return stored
             return cipher.decrypt(stored, table=TABLE, row=row.shop, column=column)
 
-        return cls(
-            shop=row.shop,
-            name=row.name,
-            timezone=row.timezone,
-            locale=row.locale,
-            currency=row.currency,
-            email_from=row.email_from,
-            shopify_domain=row.shopify_domain,
-            shopify_secret=secret("shopify_secret"),
-            woocommerce_secret=secret("woocommerce_secret"),
-            order_lookup_url=row.order_lookup_url,
-            order_lookup_token=secret("order_lookup_token"),
-            coupon_source=row.coupon_source,
-            catalog_source=row.catalog_source,
-            shopify_admin_token=secret("shopify_admin_token"),
-            woocommerce_url=row.woocommerce_url,
-            woocommerce_consumer_key=secret("woocommerce_consumer_key"),
-            woocommerce_consumer_secret=secret("woocommerce_consumer_secret"),
-            catalog_url=row.catalog_url,
-            catalog_token=secret("catalog_token"),
-        )
+        # Every field is the Shop column of its name, the secrets decrypted.
+        values: dict[str, Any] = {f.name: value(f.name) for f in fields(cls)}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -132,20 +114,11 @@ class ShopSummary:
 
     @classmethod
     def of(cls, row: Shop) -> ShopSummary:
-        return cls(
-            shop=row.shop,
-            name=row.name,
-            timezone=row.timezone,
-            locale=row.locale,
-            currency=row.currency,
-            shopify_domain=row.shopify_domain,
-            order_lookup_url=row.order_lookup_url,
-            coupon_source=row.coupon_source,
-            catalog_source=row.catalog_source,
-            woocommerce_url=row.woocommerce_url,
-            catalog_url=row.catalog_url,
-            secrets=frozenset(c for c in SECRET_COLUMNS if getattr(row, c) is not None),
-        )
+        columns: dict[str, Any] = {
+            f.name: getattr(row, f.name) for f in fields(cls) if f.name != "secrets"
+        }
+        held = frozenset(c for c in SECRET_COLUMNS if getattr(row, c) is not None)
+        return cls(**columns, secrets=held)
 
 
 def key_digest(key: str) -> str:
