@@ -22,10 +22,8 @@ Failures (catalog/errors.py): a 401 or 403 (a wrong or revoked token), another s
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -34,6 +32,7 @@ from pydantic.alias_generators import to_camel
 
 from catalog import http
 from catalog.errors import CatalogBroken, CatalogUnavailable
+from channels import shopify_admin
 from contract.fields import Money, WebUrl
 from rendering.live import ProductNow
 
@@ -141,8 +140,8 @@ class ShopifyCatalog:
             self._client,
             where,
             "POST",
-            f"https://{self._domain}/admin/api/{self._api_version}/graphql.json",
-            headers={"X-Shopify-Access-Token": self._token, "Accept": "application/json"},
+            shopify_admin.graphql_url(self._domain, self._api_version),
+            headers=shopify_admin.auth_headers(self._token),
             json={"query": QUERY, "variables": variables},
             timeout=self._timeout,
         )
@@ -200,29 +199,11 @@ def _now(sku: str, variant: _Variant) -> ProductNow:
 
 
 def _graphql_error(where: str, body: dict[str, Any]) -> CatalogUnavailable | CatalogBroken:
-    errors = body["errors"]
-    if not isinstance(errors, list):  # Shopify's auth failures: {"errors": "[API] ..."}
-        return CatalogBroken(f"{where}: {http.short(str(errors))}")
-    codes = [error.get("extensions", {}).get("code") for error in errors if isinstance(error, dict)]
-    messages = "; ".join(
-        str(error.get("message")) if isinstance(error, dict) else str(error) for error in errors
-    )
-    if "THROTTLED" in codes:
+    messages = http.short(shopify_admin.error_messages(body))
+    if shopify_admin.throttled(body):
         return CatalogUnavailable(
-            f"{where}: throttled: {http.short(messages)}", retry_after=_throttled_for(body)
+            f"{where}: throttled: {messages}", retry_after=shopify_admin.throttle_wait(body)
         )
-    return CatalogBroken(f"{where}: GraphQL errors: {http.short(messages)}")
-
-
-def _throttled_for(body: dict[str, Any]) -> float | None:
-    """Seconds until the bucket holds the query's cost again, from extensions.cost."""
-    try:
-        cost = body["extensions"]["cost"]
-        status = cost["throttleStatus"]
-        missing = Decimal(str(cost["requestedQueryCost"])) - Decimal(
-            str(status["currentlyAvailable"])
-        )
-        seconds = float(missing / Decimal(str(status["restoreRate"])))
-    except (KeyError, TypeError, ArithmeticError, ValueError):
-        return None
-    return float(max(1, math.ceil(seconds)))
+    if isinstance(body["errors"], str):  # Shopify's auth failures: {"errors": "[API] ..."}
+        return CatalogBroken(f"{where}: {messages}")
+    return CatalogBroken(f"{where}: GraphQL errors: {messages}")

@@ -19,13 +19,13 @@ Shopify answers GraphQL errors with HTTP 200:
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from channels import shopify_admin
 from channels.http_errors import json_object
 from coupons.errors import PermanentCouponError, TransientCouponError
 from coupons.http import coupon_error, request
@@ -68,7 +68,7 @@ class ShopifyCoupons:
         api_version: str = API_VERSION,
     ) -> None:
         self._client = client
-        self._url = f"https://{domain}/admin/api/{api_version}/graphql.json"
+        self._url = shopify_admin.graphql_url(domain, api_version)
         self._token = admin_token
         self._hint = f" (cartnudge shops update {shop} --shopify-admin-token -)"
 
@@ -106,19 +106,18 @@ class ShopifyCoupons:
             "POST",
             self._url,
             json={"query": query, "variables": variables},
-            headers={"X-Shopify-Access-Token": self._token, "Accept": "application/json"},
+            headers=shopify_admin.auth_headers(self._token),
         )
         body = json_object(response)
         if not response.is_success:
-            detail = _error_text(body) if body else None
+            detail = shopify_admin.error_messages(body) if body else None
             raise coupon_error(PLATFORM, response, detail=detail, credentials_hint=self._hint)
-        errors = body.get("errors")
-        if errors:
-            if any(_code_of(error) == "THROTTLED" for error in _listed(errors)):
+        if body.get("errors"):
+            if shopify_admin.throttled(body):
                 raise TransientCouponError(
-                    f"{PLATFORM}: throttled", retry_after=_throttle_wait(body)
+                    f"{PLATFORM}: throttled", retry_after=shopify_admin.throttle_wait(body)
                 )
-            raise PermanentCouponError(f"{PLATFORM}: {_error_text(body)}"[:300])
+            raise PermanentCouponError(f"{PLATFORM}: {shopify_admin.error_messages(body)}"[:300])
         data = body.get("data")
         if not isinstance(data, dict):
             raise TransientCouponError(f"{PLATFORM}: an answer without data")
@@ -154,40 +153,6 @@ def customer_selection(customer_id: str) -> dict[str, Any]:
 
 def _taken(error: Any) -> bool:
     return isinstance(error, dict) and error.get("code") == "TAKEN"
-
-
-def _listed(errors: Any) -> list[Any]:
-    return errors if isinstance(errors, list) else [errors]
-
-
-def _code_of(error: Any) -> str | None:
-    if not isinstance(error, dict):
-        return None
-    extensions = error.get("extensions")
-    return extensions.get("code") if isinstance(extensions, dict) else None
-
-
-def _error_text(body: dict[str, Any]) -> str:
-    errors = body.get("errors")
-    if isinstance(errors, str):
-        return errors
-    messages = [
-        str(error.get("message", error)) if isinstance(error, dict) else str(error)
-        for error in _listed(errors)
-    ]
-    return "; ".join(messages) or "no error text"
-
-
-def _throttle_wait(body: dict[str, Any]) -> float | None:
-    """Seconds until the query's cost is restored: (cost - available) / restore rate."""
-    cost = (body.get("extensions") or {}).get("cost") or {}
-    status = cost.get("throttleStatus") or {}
-    try:
-        needed = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
-        rate = float(status["restoreRate"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return float(max(1, math.ceil(needed / rate))) if rate > 0 else None
 
 
 def _iso(moment: datetime) -> str:
