@@ -168,6 +168,17 @@ def send_spec_problem(
     return None
 
 
+def left_out_at_default(data: Any, defaults: dict[str, object]) -> Any:
+    """A model written out without the keys added since v0.1.0 that hold their default: a
+    file that does not use them keeps its release id, and the release pinned in a cart's
+    history reads the same to a worker that predates them (a rolling upgrade)."""
+    if isinstance(data, dict):
+        for name, default in defaults.items():
+            if name in data and data[name] == default:
+                del data[name]
+    return data
+
+
 class SendSpec(_Strict):
     """One message. `channel` is one channel or an ordered preference, e.g. [sms, email]:
     the first one the customer can be reached on (address, consent, not suppressed) is used.
@@ -242,14 +253,7 @@ class SendSpec(_Strict):
 
     @model_serializer(mode="wrap")
     def _offer_only_when_made(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # A step without an offer is written out as before offers existed, so the release
-        # ids and the workflow payloads of every journey without coupons stay the same.
-        data = handler(self)
-        if isinstance(data, dict):
-            for name in ("coupon", "on_coupon_failure"):
-                if data.get(name) is None:
-                    data.pop(name, None)
-        return data
+        return left_out_at_default(handler(self), {"coupon": None, "on_coupon_failure": None})
 
 
 class WaitForSpec(_Strict):
@@ -544,13 +548,7 @@ class JourneyVersion(_Strict):
 
     @model_serializer(mode="wrap")
     def _settings_only_when_set(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # A version that keeps the default threshold is written out as before the setting
-        # existed: its release id stays, and a worker that predates it can read the pinned
-        # release in a cart's history during a rolling upgrade.
-        data = handler(self)
-        if isinstance(data, dict) and data.get("low_stock_below") == DEFAULT_LOW_STOCK_BELOW:
-            data.pop("low_stock_below")
-        return data
+        return left_out_at_default(handler(self), {"low_stock_below": DEFAULT_LOW_STOCK_BELOW})
 
 
 def _expand(data: Any) -> Any:
