@@ -332,11 +332,8 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
     or not), those that entered after a decision apart."""
     entry, assignment = JourneyEntryRow, ExperimentAssignment
     conversions = _conversions(scope)
-    keys = (assignment.release_id, assignment.experiment, assignment.arm, assignment.after_decision)
-    closed, converted_closed = (
-        _closed(entry.window_ends_at, scope),
-        _closed(conversions.c.window_ends_at, scope),
-    )
+    keys = _arm_keys()
+    closed = _closed(entry.window_ends_at, scope)
     took_winner = _took_another_arm()
     carts = (
         select(*keys, closed, took_winner, *_carts_columns())
@@ -348,32 +345,9 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
         .where(*scope.where())
         .group_by(*keys, closed, took_winner)
     )
-    converted = (
-        select(*keys, converted_closed, took_winner, *_conversion_columns(conversions))
-        .select_from(conversions)
-        .join(
-            assignment,
-            and_(
-                assignment.workflow_id == conversions.c.workflow_id,
-                assignment.run_id == conversions.c.run_id,
-            ),
-        )
-        .group_by(*keys, converted_closed, took_winner)
-    )
+    converted = _per_assigned_arm(conversions, _conversion_columns(conversions), scope)
     coupons = _coupons(scope)
-    coupons_closed = _closed(coupons.c.window_ends_at, scope)
-    couponed = (
-        select(*keys, coupons_closed, took_winner, *_coupon_columns(coupons))
-        .select_from(coupons)
-        .join(
-            assignment,
-            and_(
-                assignment.workflow_id == coupons.c.workflow_id,
-                assignment.run_id == coupons.c.run_id,
-            ),
-        )
-        .group_by(*keys, coupons_closed, took_winner)
-    )
+    couponed = _per_assigned_arm(coupons, _coupon_columns(coupons), scope)
     statement = _with_conversions(
         carts,
         converted,
@@ -394,6 +368,32 @@ async def totals_by_arm(session: AsyncSession, scope: ReportScope) -> list[ArmTo
         for row in (await session.execute(statement)).all()
         if not row.took_winner
     ]
+
+
+def _arm_keys() -> tuple[Any, ...]:
+    assignment = ExperimentAssignment
+    return (assignment.release_id, assignment.experiment, assignment.arm, assignment.after_decision)
+
+
+def _per_assigned_arm(source: Any, columns: list[Any], scope: ReportScope) -> Any:
+    """The source's figures (conversions, coupons: a subquery with a run's workflow_id,
+    run_id and window_ends_at) per experiment arm its run was assigned, grouped like the
+    carts of totals_by_arm."""
+    assignment = ExperimentAssignment
+    keys = _arm_keys()
+    closed, took_winner = _closed(source.c.window_ends_at, scope), _took_another_arm()
+    return (
+        select(*keys, closed, took_winner, *columns)
+        .select_from(source)
+        .join(
+            assignment,
+            and_(
+                assignment.workflow_id == source.c.workflow_id,
+                assignment.run_id == source.c.run_id,
+            ),
+        )
+        .group_by(*keys, closed, took_winner)
+    )
 
 
 def _took_another_arm() -> Any:
