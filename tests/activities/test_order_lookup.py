@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,6 +25,7 @@ from storage.carts import cart_history
 from storage.models import ContactCap, Message, Order
 from tests.factories import add_order, add_shop
 from tests.support.database import checked_out
+from tests.support.endpoints import RecordingEndpoint
 from tests.support.messaging import SendActivity, send_activity, send_request
 from tests.support.smtp import SmtpServer
 from workflows.payloads import Channel, MessageStatus, OrderPlaced, SendResult
@@ -40,26 +40,9 @@ ORDER_JSON = {
     "placed_at": "2026-11-22T13:05:00+03:00",
 }
 
-Handler = Callable[[httpx.Request], Any]
 
-
-class ShopEndpoint:
-    """The shop's order lookup as a MockTransport handler that remembers every request."""
-
-    def __init__(self, answer: Handler) -> None:
-        self.requests: list[httpx.Request] = []
-        self._answer = answer
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        response = self._answer(request)
-        if asyncio.iscoroutine(response):
-            response = await response
-        assert isinstance(response, httpx.Response)
-        return response
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self))
+class ShopEndpoint(RecordingEndpoint):
+    """The shop's order lookup, remembering every request."""
 
     def lookup(self, **options: Any) -> ShopOrderLookup:
         return ShopOrderLookup(self.client(), **options)

@@ -1,36 +1,18 @@
-"""A shop's catalog for tests, faked at the HTTP transport only: every request is kept, so
-a test can assert what was asked (URL, query, headers, GraphQL variables) and how often."""
+"""A shop's catalog for tests, faked at the HTTP transport (tests/support/endpoints.py),
+with the GraphQL variables of what it was asked."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from storage.shops import ShopProfile
+from tests.support.endpoints import RecordingEndpoint
 
-Answer = Callable[[httpx.Request], Any]  # an httpx.Response, or a coroutine of one
 
-
-class CatalogServer:
-    def __init__(self, answer: Answer) -> None:
-        self.requests: list[httpx.Request] = []
-        self._answer = answer
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        response = self._answer(request)
-        if asyncio.iscoroutine(response):
-            response = await response
-        assert isinstance(response, httpx.Response)
-        return response
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self))
-
+class CatalogServer(RecordingEndpoint):
     def graphql(self, index: int = -1) -> dict[str, Any]:
         """The GraphQL document and variables of a request (the last by default)."""
         body: dict[str, Any] = json.loads(self.requests[index].content)
