@@ -8,13 +8,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.messaging import Provider
-from channels.smtp import SmtpEmailSender
 from settings import Settings
 from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body
 from tests.support.smtp import SmtpServer
-from tests.support.temporal import running_worker
-from workflows.payloads import Channel
+from tests.support.temporal import running_worker, smtp_email
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -30,7 +27,7 @@ async def test_the_journey_state_while_running_and_after_the_purchase(
         temporal_env.client,
         settings=settings.model_copy(update={"journeys_dir": REPO_JOURNEYS}),
         session_factory=session_factory,
-        providers={Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
+        providers=smtp_email(smtp_server.url),
     ):
         await api.put(f"/v1/carts/{CART}", json=cart_body())
 

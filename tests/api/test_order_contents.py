@@ -14,16 +14,13 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.messaging import Provider
-from channels.smtp import SmtpEmailSender
 from settings import Settings
 from storage.models import CouponRedemption, JourneyOutcome, Order, OrderLine
 from tests.support.api import CART, SHOP, WORKFLOW_ID, cart_body, order_body, running_cart
 from tests.support.coupons import add_coupon
 from tests.support.smtp import SmtpServer
 from tests.support.tables import as_tuples, rows
-from tests.support.temporal import running_worker
-from workflows.payloads import Channel
+from tests.support.temporal import running_worker, smtp_email
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -140,7 +137,7 @@ async def test_a_redeemed_coupon_of_ours_shows_in_the_journey_outcome(
         temporal_env.client,
         settings=settings.model_copy(update={"journeys_dir": REPO_JOURNEYS}),
         session_factory=session_factory,
-        providers={Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
+        providers=smtp_email(smtp_server.url),
     ):
         run_id = await running_cart(api, temporal_env.client)
         await add_coupon(session_factory, code="CN-7KQ2M9", workflow_id=WORKFLOW_ID, run_id=run_id)
@@ -178,7 +175,7 @@ async def test_an_outcome_without_a_coupon_of_ours_says_none(
         temporal_env.client,
         settings=settings.model_copy(update={"journeys_dir": REPO_JOURNEYS}),
         session_factory=session_factory,
-        providers={Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
+        providers=smtp_email(smtp_server.url),
     ):
         await api.put(f"/v1/carts/{CART}", json=cart_body())
         await api.post("/v1/orders", json=order_body(discount_codes=[{"code": "WELCOME"}]))

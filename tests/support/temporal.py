@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from channels.smtp import SmtpEmailSender
 from journey_schema.providers import Capabilities
 from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
@@ -58,6 +59,11 @@ def settings_for_tests(**overrides: object) -> Settings:
         "push_cap_hours": 0,
     }
     return Settings(**{**defaults, **overrides})  # type: ignore[arg-type]
+
+
+def smtp_email(smtp_url: str) -> dict[Channel, Provider]:
+    """Email through the test's SMTP server, the one channel most workers need."""
+    return {Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_url))}
 
 
 @asynccontextmanager

@@ -17,14 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from channels.smtp import SmtpEmailSender
-from sending.delivery import Provider
 from storage.models import Order
 from tests.factories import add_shop, make_cart
 from tests.support.smtp import SmtpServer
-from tests.support.temporal import running_worker, settings_for_tests
+from tests.support.temporal import running_worker, settings_for_tests, smtp_email
 from tests.workflows.harness import JourneyHarness, about
-from workflows.payloads import Channel, Outcome
+from workflows.payloads import Outcome
 
 REPO_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 LOOKUP_URL = "https://shop.example/cartnudge/orders"
@@ -77,7 +75,7 @@ async def harness(
             temporal_env.client,
             settings=settings,
             session_factory=session_factory,
-            providers={Channel.EMAIL: Provider("smtp", SmtpEmailSender.from_url(smtp_server.url))},
+            providers=smtp_email(smtp_server.url),
             http=http,
         ),
     ):
