@@ -11,7 +11,7 @@ from journey_schema.journey_files import read_journeys
 from journey_schema.providers import Capabilities
 from releases.activation import ActivationRefused, activate, rollback
 from releases.publishing import publish
-from storage import coupons, shops
+from storage import activations, coupons, shops
 from tests.factories import add_shop
 from tests.support.data_keys import dev_cipher
 from tests.unit.journey_files import message_files, templates_for, version, write_journey
@@ -102,7 +102,13 @@ async def test_shops_that_can_make_codes_let_it_go_live(offering: Sessions) -> N
         await session.commit()
 
     await go(offering)
-    await go(offering, shop="pooled")  # once per shop too; no error means live
+    await go(offering, shop="pooled")  # once per shop too
+
+    async with offering() as session:
+        everywhere = await activations.live_activation(session, "shop_journey", None)
+        pooled = await activations.live_activation(session, "shop_journey", "pooled")
+    assert everywhere is not None and pooled is not None
+    assert everywhere.action == pooled.action == "activate"
 
 
 async def test_rolling_back_to_an_offer_a_shop_can_no_longer_make_is_refused(
