@@ -70,8 +70,6 @@ PROFILE = (
 SECRETS = [name for name in PROFILE if name in shops.SECRET_COLUMNS]  # in option order
 URLS = ("order_lookup_url", "woocommerce_url", "catalog_url")
 SOURCES = {"coupon_source": shops.COUPON_SOURCES, "catalog_source": shops.CATALOG_SOURCES}
-# What each integration needs of the shop, set with it or before.
-NEEDS = shops.INTEGRATION_NEEDS
 
 HELP = {
     "coupon_source": f"where coupon codes come from: {', '.join(shops.COUPON_SOURCES)}",
@@ -152,10 +150,11 @@ def _check_integrations(before: shops.ShopSummary | None, values: dict[str, Any]
         source = values[name] if name in values else getattr(before, name, None)
         if not source:
             continue
-        missing = [option(column) for column in NEEDS[(name, source)] if not held(column)]
+        needs = shops.INTEGRATION_NEEDS[(name, source)]
+        missing = [option(column) for column in needs if not held(column)]
         if not missing:
             continue
-        cleared = [option(column) for column in NEEDS[(name, source)] if values.get(column) == ""]
+        cleared = [option(column) for column in needs if values.get(column) == ""]
         if cleared and name not in values:
             raise CommandError(
                 f"{' and '.join(cleared)}: can not be cleared while the shop's {option(name)}"

@@ -39,8 +39,6 @@ SECRET_COLUMNS = (
     "woocommerce_consumer_secret",
     "catalog_token",
 )
-COUPON_SOURCES = ("shopify", "woocommerce", "pool")
-CATALOG_SOURCES = ("shopify", "woocommerce", "endpoint")
 # What each integration needs of the shop: the CLI refuses a source without them, and
 # activation and the send say which are missing (coupons/sources.py).
 SHOPIFY_ADMIN = ("shopify_domain", "shopify_admin_token")
@@ -53,6 +51,8 @@ INTEGRATION_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("catalog_source", "woocommerce"): WOOCOMMERCE_REST,
     ("catalog_source", "endpoint"): ("catalog_url",),
 }
+COUPON_SOURCES = tuple(source for kind, source in INTEGRATION_NEEDS if kind == "coupon_source")
+CATALOG_SOURCES = tuple(source for kind, source in INTEGRATION_NEEDS if kind == "catalog_source")
 
 
 @dataclass(frozen=True)
