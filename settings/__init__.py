@@ -195,6 +195,14 @@ class Settings(BaseSettings):
         " taken to have died with its process; a retry with the key runs again.",
     )
 
+    # --- Temporal payloads: encryption and the UI's codec server (temporal_payloads/) ---
+
+    # --- metrics, traces and logs (observability/) ---
+
+    # --- failing fast while a dependency is down (intake/, api/routes/health.py) ---
+
+    # --- messages cut off mid-send, settled from the provider's events (sending/) ---
+
     @model_validator(mode="after")
     def providers_are_complete(self) -> Self:
         """A selected provider without its credentials fails at start, naming the setting."""

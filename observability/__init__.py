@@ -1,0 +1,1 @@
+"""What the on-call engineer reads: metrics, traces and logs."""
