@@ -127,7 +127,7 @@ def test_the_product_is_every_installed_package_but_storage_and_tools() -> None:
         "accounts", "api", "activities", "catalog", "channels", "cli", "contract", "coupons",
         "data_at_rest", "experiments", "intake", "journey_schema", "journey_tools",
         "recommendations", "releases", "rendering", "reports", "sending", "settings", "tracking",
-        "workflows", "worker.py",
+        "workflows", "worker.py", "temporal_payloads", "observability",
         "temporal_connection.py",
     }  # fmt: skip
 
