@@ -76,7 +76,6 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionDescription
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
@@ -98,6 +97,7 @@ from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from temporal_connection import ensure_search_attributes, temporal_binary
+from temporal_payloads.converter import data_converter
 from worker import build_activities, build_providers, build_worker
 from workflows.client import cart_workflow_id, start_cart_journey
 from workflows.names import ENGAGEMENT, ORDER_PLACED
@@ -678,7 +678,7 @@ async def time_skipping_server(binary: str) -> WorkflowEnvironment:
         try:
             return await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=binary,
-                data_converter=pydantic_data_converter,
+                data_converter=data_converter(Settings()),  # encrypted, as deployed
                 # It does not advertise a capability the SDK warns about on every run.
                 runtime=Runtime(
                     telemetry=TelemetryConfig(

@@ -17,8 +17,8 @@ from typing import TypeVar
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from temporal_payloads.converter import payload_converter
 from workflows.names import CHOOSE_ARM, ENTER_JOURNEY
 from workflows.payloads import ArmChoice, EntryDecision
 
@@ -77,14 +77,12 @@ def _result(event: HistoryEvent, result_type: type[_T]) -> _T | None:
     details = event.marker_recorded_event_attributes.details
     if "result" not in details or not details["result"].payloads:
         return None  # the activity failed: the workflow retried or ended the cart
-    converter = pydantic_data_converter.payload_converter
-    [result] = converter.from_payloads(details["result"].payloads, [result_type])
+    [result] = payload_converter.from_payloads(details["result"].payloads, [result_type])
     return result  # type: ignore[no-any-return]
 
 
 def _summary(event: HistoryEvent) -> str:
     if not event.HasField("user_metadata") or not event.user_metadata.HasField("summary"):
         return ""
-    converter = pydantic_data_converter.payload_converter
-    [summary] = converter.from_payloads([event.user_metadata.summary], [str])
+    [summary] = payload_converter.from_payloads([event.user_metadata.summary], [str])
     return summary if isinstance(summary, str) else ""

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from temporal_payloads.converter import payload_converter
 from workflows.names import SEND_MESSAGE
 from workflows.payloads import SendRequest, SendResult
 
@@ -32,7 +32,7 @@ class SendAttempt:
 
 def send_attempts(history: WorkflowHistory) -> list[SendAttempt]:
     """The cart's send attempts in the order they were answered."""
-    converter = pydantic_data_converter.payload_converter
+    converter = payload_converter
     requests: dict[int, SendRequest] = {}
     attempts = []
     for event in history.events:

@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -63,6 +62,8 @@ from settings import Settings
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from temporal_connection import ensure_search_attributes, temporal_binary
+from temporal_payloads.converter import data_converter
+from temporal_payloads.history import decoded_history
 from worker import build_activities, build_worker
 from workflows.client import cart_workflow_id
 from workflows.payloads import (
@@ -147,7 +148,7 @@ async def simulate(
         engine = create_engine(database_url)
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=binary,
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(settings),
             runtime=_quiet_runtime(),
         )
         try:
@@ -313,7 +314,10 @@ class _Run:
                 cart_workflow_id(plan.shop, cart_id), result_type=JourneyProgress
             )
             progress = await handle.result()
-            history = await handle.fetch_history()
+            # Encrypted as in production; the readers below parse plain payloads.
+            history = await decoded_history(
+                await handle.fetch_history(), self._client.data_converter
+            )
             entries.append(
                 TimelineEntry(
                     at=plan.abandoned_at + (spec.after or timedelta(0)),

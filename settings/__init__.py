@@ -10,7 +10,7 @@ import binascii
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Defaults that make the quick start work; production refuses them.
@@ -22,6 +22,12 @@ NEW_DATA_KEY_HINT = (
     'make a key with `cartnudge secrets new-key` (or python -c "import os,base64;'
     'print(base64.b64encode(os.urandom(32)).decode())") and set'
     """ CARTNUDGE_DATA_AT_REST_KEYS='[{"id": "k1", "key": "<the key>"}]'"""
+)
+# base64 of b"cartnudge-dev-payload-key-unsafe": the quick start's Temporal payloads.
+DEV_PAYLOAD_KEY = "Y2FydG51ZGdlLWRldi1wYXlsb2FkLWtleS11bnNhZmU="
+NEW_PAYLOAD_KEY_HINT = (
+    "make a key with `cartnudge secrets new-key` and set"
+    """ CARTNUDGE_PAYLOAD_KEYS='[{"id": "k1", "key": "<the key>"}]'"""
 )
 
 
@@ -59,6 +65,12 @@ class WebhookTarget(BaseModel):
 def dev_data_keys() -> list[DataKey]:
     """The quick start's and the tests' keys for data at rest; production refuses them."""
     return [DataKey(id="dev", key=SecretStr(DEV_DATA_AT_REST_KEY))]
+
+
+def dev_payload_keys() -> list[DataKey]:
+    """The quick start's key for Temporal payloads, so `make run` encrypts as production
+    does; production refuses it."""
+    return [DataKey(id="dev", key=SecretStr(DEV_PAYLOAD_KEY))]
 
 
 class Settings(BaseSettings):
@@ -196,6 +208,39 @@ class Settings(BaseSettings):
     )
 
     # --- Temporal payloads: encryption and the UI's codec server (temporal_payloads/) ---
+    payload_keys: list[DataKey] = Field(
+        default_factory=dev_payload_keys,
+        validate_default=True,  # so production refuses the development key it would default to
+        description='JSON: [{"id": "k2", "key": "<base64 of 32 bytes>"}, {"id": "k1", ...}].'
+        " Encrypts every payload cartnudge gives Temporal (carts, customers, activity"
+        " results, failure messages) with AES-256-GCM: the first key encrypts, every listed"
+        " key decrypts, so a key rotates without breaking running carts. [] stores them in"
+        " plaintext. Not the data-at-rest keys.",
+    )
+
+    @field_validator("payload_keys")
+    @classmethod
+    def payload_keys_are_usable(cls, keys: list[DataKey], info: ValidationInfo) -> list[DataKey]:
+        ids = [key.id for key in keys]
+        twice = sorted({key_id for key_id in ids if ids.count(key_id) > 1})
+        if twice:
+            raise ValueError(f"CARTNUDGE_PAYLOAD_KEYS lists key id {twice[0]!r} twice")
+        dev_key = base64.b64decode(DEV_PAYLOAD_KEY)
+        if info.data.get("environment") == "production" and any(
+            key.secret() == dev_key for key in keys
+        ):
+            raise ValueError(
+                "CARTNUDGE_PAYLOAD_KEYS must be set in production (it holds the development"
+                f" key, which anyone can read): {NEW_PAYLOAD_KEY_HINT}; or [] to store"
+                " Temporal payloads in plaintext"
+            )
+        return keys
+
+    codec_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token the codec server (/codec/encode, /codec/decode) requires;"
+        " required in production. Without it, locally, the codec answers loopback only.",
+    )
 
     # --- metrics, traces and logs (observability/) ---
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
-    Client,
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleCalendarSpec,
@@ -25,6 +24,7 @@ from temporalio.client import (
 from temporalio.testing import WorkflowEnvironment
 
 from releases.live import LiveReleases
+from temporal_connection import connect_temporal
 from tests.support.order_lines import add_orders, seeded_orders, stored_recommendations
 from tests.support.temporal import running_worker, settings_for_tests
 from worker import schedule_recommendations
@@ -142,8 +142,10 @@ async def test_the_worker_schedules_the_refresh_as_it_starts(
 async def test_a_worker_starts_even_when_the_schedule_can_not_be_made(
     dev_server: WorkflowEnvironment, caplog: pytest.LogCaptureFixture
 ) -> None:
-    elsewhere = await Client.connect(
-        dev_server.client.service_client.config.target_host, namespace="no-such-namespace"
+    settings = settings_for_tests(
+        temporal_address=dev_server.client.service_client.config.target_host,
+        temporal_namespace="no-such-namespace",
     )
-    await schedule_recommendations(elsewhere, settings_for_tests())  # does not raise
+    elsewhere = await connect_temporal(settings)
+    await schedule_recommendations(elsewhere, settings)  # does not raise
     assert "could not create or update the recommendations schedule" in caplog.text

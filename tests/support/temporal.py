@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from channels.smtp import SmtpEmailSender
@@ -20,8 +20,9 @@ from releases.live import LiveReleases
 from releases.quick_start import publish_and_activate
 from releases.source import ReleaseSource
 from sending.delivery import Provider
-from settings import Settings
+from settings import DataKey, Settings
 from temporal_connection import ensure_search_attributes, temporal_binary
+from temporal_payloads.converter import data_converter
 from worker import build_activities, build_worker
 from workflows import search_attributes
 from workflows.payloads import Channel
@@ -39,13 +40,17 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test: its clock jumps, so tests do not share it."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=required_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings_for_tests()),
     )
     await ensure_search_attributes(env.client)
     try:
         yield env
     finally:
         await env.shutdown()
+
+
+# base64 of b"cartnudge-test-payload-key-32byt"
+TEST_PAYLOAD_KEY = DataKey(id="test", key=SecretStr("Y2FydG51ZGdlLXRlc3QtcGF5bG9hZC1rZXktMzJieXQ="))
 
 
 def settings_for_tests(**overrides: object) -> Settings:
@@ -57,6 +62,8 @@ def settings_for_tests(**overrides: object) -> Settings:
         "email_cap_hours": 0,
         "sms_cap_hours": 0,
         "push_cap_hours": 0,
+        # Every test's Temporal payloads are encrypted, as in production.
+        "payload_keys": [TEST_PAYLOAD_KEY],
     }
     return Settings(**{**defaults, **overrides})  # type: ignore[arg-type]
 
@@ -109,7 +116,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=required_binary("temporal"),
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings_for_tests()),
     )
     try:
         yield env

@@ -21,6 +21,7 @@ from journey_schema.providers import Capabilities
 from releases.activation import activate
 from releases.publishing import Published, publish
 from settings import Settings
+from temporal_payloads.history import decoded_history
 from tests.support.histories import scheduled_activities
 from tests.support.smtp import SmtpServer
 from workflows.client import start_cart_journey
@@ -113,7 +114,10 @@ class JourneyHarness:
         """Run to the end; with CARTNUDGE_RECORD_HISTORIES=1 store the history for replay tests."""
         state: JourneyProgress = await handle.result()
         if record_as and os.environ.get("CARTNUDGE_RECORD_HISTORIES") == "1":
-            history = await handle.fetch_history()
+            # Stored decoded, so a reviewer reads it; the codec passes plaintext through.
+            history = await decoded_history(
+                await handle.fetch_history(), self.env.client.data_converter
+            )
             NEXT_HISTORIES.mkdir(parents=True, exist_ok=True)
             (NEXT_HISTORIES / f"{record_as}.json").write_text(history.to_json())
         return state
