@@ -19,6 +19,7 @@ from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from api.routes import (
     carts,
+    codec,
     customers,
     health,
     orders,
@@ -81,6 +82,7 @@ def create_app(
     app.state.settings = settings
     app.state.cipher = cipher = DataCipher.from_settings(settings)
     install_error_handlers(app)
+    app.add_middleware(codec.CodecCors, settings=settings)  # the Temporal UI's origin, on /codec
     # Intake limits: the last added runs first, so the body limit sees every request.
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.known_keys = KnownKeys(ttl=settings.api_key_cache_seconds, cipher=cipher)
@@ -103,6 +105,7 @@ def create_app(
         woocommerce,
         reports,
         health,
+        codec,
     ):
         app.include_router(module.router)
     dashboard.install(app, settings)  # the marketers' pages, under /dashboard

@@ -1,6 +1,7 @@
 """`cartnudge secrets`: the keys that encrypt shops' credentials in the database.
 
-    cartnudge secrets new-key     a fresh key for CARTNUDGE_DATA_AT_REST_KEYS (printed once)
+    cartnudge secrets new-key     a fresh key for CARTNUDGE_DATA_AT_REST_KEYS or
+                                  CARTNUDGE_PAYLOAD_KEYS (printed once)
     cartnudge secrets rotate      re-encrypt every stored secret with the first listed key
 
 Rotating a key: put the new key first in CARTNUDGE_DATA_AT_REST_KEYS, the old one after it,
@@ -44,7 +45,8 @@ def register(topics: Any) -> None:
     )
     commands = keys.add_subparsers(dest="command", required=True)
     commands.add_parser(
-        "new-key", help="print a fresh key for CARTNUDGE_DATA_AT_REST_KEYS"
+        "new-key",
+        help="print a fresh key for CARTNUDGE_DATA_AT_REST_KEYS or CARTNUDGE_PAYLOAD_KEYS",
     ).set_defaults(handler=new_key_command)
     commands.add_parser(
         "rotate", help="re-encrypt every stored secret with the first key (plaintext too)"

@@ -36,7 +36,16 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli import coupons, dashboard_users, data_keys, experiments, journeys, recommendations, report
+from cli import (
+    coupons,
+    customer_key,
+    dashboard_users,
+    data_keys,
+    experiments,
+    journeys,
+    recommendations,
+    report,
+)
 from cli.errors import CommandError
 from contract.fields import ShopId
 from data_at_rest.cipher import DataCipher
@@ -314,6 +323,7 @@ def _parser() -> argparse.ArgumentParser:
     report.register(topics)
     dashboard_users.register(topics)
     data_keys.register(topics)
+    customer_key.register(topics)
     recommendations.register(topics)
     return parser
 

@@ -175,6 +175,8 @@ async def start_temporal(
             "--ip", "127.0.0.1",
             "--port", str(port),
             "--ui-port", str(UI_PORT),
+            # The UI decrypts payloads through the API's codec server (api/routes/codec.py).
+            "--ui-codec-endpoint", f"http://localhost:{API_PORT}/codec",
             "--namespace", settings.temporal_namespace,
             "--log-level", "warn",
         ],

@@ -28,6 +28,7 @@ from workflows.client import (
 # signalled by name, so the intake never imports workflow code
 from workflows.names import CART_EMPTIED, UPDATE_CART
 from workflows.payloads import CartEmptied
+from workflows.search_attributes import customer_key
 
 
 async def take_cart(
@@ -81,7 +82,15 @@ async def take_cart(
     if taken.ended_recently and not await is_running(handle):
         return answer(CartStatus.COOLDOWN)
     try:
-        await start_cart_journey(client, task_queue=settings.task_queue, cart_id=cart_id, cart=cart)
+        await start_cart_journey(
+            client,
+            task_queue=settings.task_queue,
+            cart_id=cart_id,
+            cart=cart,
+            customer_key=customer_key(
+                settings.secret_key.get_secret_value(), shop=cart.shop, customer_id=cart.customer.id
+            ),
+        )
     except RPCError as err:
         raise unavailable(err, f"start or signal {workflow_id}") from err
     return answer(CartStatus.ACCEPTED)

@@ -46,12 +46,12 @@ async def _decode_within(message: Message, codec: PayloadCodec) -> None:
                 else:
                     await _decode_within(entry, codec)
         elif kind.full_name == _PAYLOAD:
-            items = list(value) if field.label == field.LABEL_REPEATED else [value]
-            decoded = await codec.decode(items)
-            for item, plain in zip(items, decoded, strict=True):
+            items: list[Payload] = [value] if isinstance(value, Payload) else list(value)
+            plain_items = await codec.decode(items)
+            for item, plain in zip(items, plain_items, strict=True):
                 item.CopyFrom(plain)
-        elif field.label == field.LABEL_REPEATED:
+        elif isinstance(value, Message):
+            await _decode_within(value, codec)
+        else:  # a repeated message field
             for item in value:
                 await _decode_within(item, codec)
-        else:
-            await _decode_within(value, codec)

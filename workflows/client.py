@@ -46,10 +46,13 @@ def unavailable(err: RPCError, action: str) -> TemporalUnavailable:
 
 
 async def start_cart_journey(
-    client: Client, *, task_queue: str, cart_id: str, cart: Cart
+    client: Client, *, task_queue: str, cart_id: str, cart: Cart, customer_key: str | None = None
 ) -> WorkflowHandle[Any, JourneyProgress]:
     """Signal-with-start: start the cart's workflow with the cart, or hand the cart to the
-    running one. The one way a cart's journey starts. Raises RPCError."""
+    running one. The one way a cart's journey starts. Raises RPCError.
+
+    `customer_key` (search_attributes.customer_key) makes the customer findable in the UI;
+    the intake always gives it, the bench and workflow tests need not."""
     return await client.start_workflow(
         CART_JOURNEY,
         CartJourneyInput(shop=cart.shop, cart_id=cart_id),
@@ -61,7 +64,7 @@ async def start_cart_journey(
         search_attributes=initial_search_attributes(
             shop=cart.shop,
             cart_id=cart_id,
-            customer_id=cart.customer.id,
+            customer_key=customer_key,
             cart_total=float(cart.total),
         ),
         rpc_timeout=RPC_TIMEOUT,

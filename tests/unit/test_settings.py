@@ -26,7 +26,12 @@ def test_local_runs_on_the_placeholders() -> None:
 )
 def test_production_refuses_placeholder_or_weak_secrets(overrides: dict[str, str]) -> None:
     with pytest.raises(ValidationError, match="CARTNUDGE_SECRET_KEY"):
-        Settings(environment="production", data_at_rest_keys=REAL_KEYS, **overrides)  # type: ignore[arg-type]
+        Settings(
+            environment="production",
+            data_at_rest_keys=REAL_KEYS,
+            payload_keys=REAL_KEYS,
+            **overrides,
+        )  # type: ignore[arg-type]
 
 
 def test_production_starts_with_real_secrets() -> None:
@@ -34,6 +39,7 @@ def test_production_starts_with_real_secrets() -> None:
         environment="production",
         secret_key=STRONG_SECRET,
         data_at_rest_keys=REAL_KEYS,
+        payload_keys=REAL_KEYS,
     )
     assert settings.environment == "production"
 
@@ -46,7 +52,9 @@ def test_production_starts_with_real_secrets() -> None:
 def test_production_without_a_data_key_is_refused_naming_the_setting_and_how_to_make_one(
     keys: list[dict[str, str]] | None,
 ) -> None:
-    given = {} if keys is None else {"data_at_rest_keys": keys}
+    given: dict[str, object] = {"payload_keys": REAL_KEYS}
+    if keys is not None:
+        given["data_at_rest_keys"] = keys
     with pytest.raises(ValidationError) as refused:
         Settings(environment="production", secret_key=STRONG_SECRET, **given)  # type: ignore[arg-type]
 
