@@ -198,4 +198,3 @@ async def test_a_payload_under_an_unknown_key_gets_400_naming_key_and_setting(
     assert response.status_code == 400
     assert "'k9'" in response.json()["detail"]
     assert "CARTNUDGE_PAYLOAD_KEYS" in response.json()["detail"]
-
