@@ -122,8 +122,8 @@ def test_production_runs_with_a_real_key_or_explicitly_none() -> None:
         settings = Settings(
             environment="production",
             secret_key="x" * 40,
-            data_at_rest_keys=real,  # type: ignore[arg-type]
-            payload_keys=keys,  # type: ignore[arg-type]
+            data_at_rest_keys=real,
+            payload_keys=keys,
         )
         assert len(settings.payload_keys) == len(keys)
 
@@ -145,5 +145,5 @@ def test_the_keys_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 )
 def test_unusable_keys_are_refused_at_start(keys: list[dict[str, str]], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem) as refused:
-        Settings(payload_keys=keys)  # type: ignore[arg-type]
+        Settings(payload_keys=keys)
     assert "payload_keys" in str(refused.value)

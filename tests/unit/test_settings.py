@@ -30,8 +30,8 @@ def test_production_refuses_placeholder_or_weak_secrets(overrides: dict[str, str
             environment="production",
             data_at_rest_keys=REAL_KEYS,
             payload_keys=REAL_KEYS,
-            **overrides,
-        )  # type: ignore[arg-type]
+            **overrides,  # type: ignore[arg-type]
+        )
 
 
 def test_production_starts_with_real_secrets() -> None:
