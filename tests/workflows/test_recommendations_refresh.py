@@ -4,7 +4,6 @@ worker (worker.py) and a real database: every shop's tables written, one activit
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,11 +54,13 @@ async def refresh_worker(
 
 async def activity_summaries(client: Client, workflow_id: str) -> list[str]:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    return [
-        json.loads(event.user_metadata.summary.data)
+    summaries = [
+        event.user_metadata.summary
         for event in history.events
         if event.HasField("activity_task_scheduled_event_attributes")
     ]
+    # Summaries are payloads like any other: encrypted, decoded by the client's converter
+    return list(await client.data_converter.decode(summaries, [str] * len(summaries)))
 
 
 async def test_the_refresh_recomputes_every_shop_with_orders(
