@@ -69,6 +69,7 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel
                 client=http,
                 api_key=settings.sendgrid_api_key.get_secret_value(),
                 api_url=settings.sendgrid_api_url,
+                reports_events=settings.sendgrid_webhook_public_key is not None,
             ),
         )
     elif settings.email_provider == "postmark":
@@ -79,6 +80,7 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel
                 client=http,
                 server_token=settings.postmark_server_token.get_secret_value(),
                 api_url=settings.postmark_api_url,
+                reports_events=settings.postmark_webhook_user is not None,
             ),
         )
     else:
@@ -180,6 +182,7 @@ def build_activities(
             client=http,
             secret=settings.secret_key.get_secret_value(),
         ),
+        provider_silence=timedelta(minutes=settings.provider_silence_minutes),
     )
     recommendations = RecommendationActivities(session_factory)
     return [

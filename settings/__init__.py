@@ -202,6 +202,14 @@ class Settings(BaseSettings):
     # --- failing fast while a dependency is down (intake/, api/routes/health.py) ---
 
     # --- messages cut off mid-send, settled from the provider's events (sending/) ---
+    provider_silence_minutes: float = Field(
+        default=10,
+        gt=0,
+        description="A send cut off mid-delivery (the worker died, or the provider's answer"
+        " was lost) through a provider that reports events (SendGrid, Postmark, Twilio) waits"
+        " this many minutes for an event about it; none in that time means the provider never"
+        " had it, and it is sent again, once.",
+    )
 
     @model_validator(mode="after")
     def providers_are_complete(self) -> Self:
