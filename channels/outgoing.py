@@ -10,6 +10,7 @@ that does) sees a retry as the message it already has.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -77,9 +78,10 @@ class Sender(Protocol[M_contra]):
 class Prepared(Protocol):
     """A message a provider has agreed to take, not handed over yet (see TwoPhaseSender)."""
 
-    async def deliver(self) -> str:
-        """Hand the message over; return the provider's message id. Raises ChannelError;
-        `maybe_delivered` only when the provider may have it."""
+    def deliver(self) -> Awaitable[str]:
+        """Hand the message over at once, before returning (nothing may run between the
+        outbox's `sending` and the hand-over); the awaitable is the provider's answer, its
+        message id. Raises ChannelError; `maybe_delivered` only when it may have it."""
         ...
 
     async def close(self) -> None:

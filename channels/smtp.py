@@ -2,19 +2,21 @@
 
 Two phases, so the outbox can mark a row `sending` only for the last one:
 
-    prepare   connect, EHLO, STARTTLS (when offered), AUTH, MAIL FROM, RCPT TO: a failure
-              here is a clean refusal (the server never saw the message)
-    deliver   DATA and the message: only a connection lost here (after DATA was sent,
-              before the server's answer to the final ".") leaves the server maybe holding it
+    prepare   connect, EHLO, STARTTLS (when offered), AUTH, MAIL FROM, RCPT TO, and DATA
+              up to the server's 354: a failure here is a clean refusal (the server holds
+              nothing; a connection dropped before the final "." discards the mail)
+    deliver   the message and its final ".", written at once, then the server's answer:
+              only a connection lost before that answer leaves the server maybe holding it
 
 The connection is closed either way (QUIT after a delivery or a refusal the server
-answered; dropped when the connection itself failed).
+answered; dropped when the connection itself failed or the attempt was abandoned).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -22,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 from aiosmtplib.email import flatten_message
+from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
 
 from channels.errors import PermanentChannelError, TransientChannelError
 from channels.outgoing import EmailOut
@@ -70,7 +73,7 @@ class SmtpEmailSender:
             await prepared.close()
 
     async def prepare(self, message: EmailOut) -> SmtpTransaction:
-        """Connect and open the transaction up to RCPT TO. Raises ChannelError (the server
+        """Connect and open the transaction up to DATA's 354. Raises ChannelError (the server
         did not take the message: never `maybe_delivered`)."""
         mime = email_message(message)
         client = aiosmtplib.SMTP(
@@ -82,7 +85,10 @@ class SmtpEmailSender:
             start_tls=None,  # STARTTLS when the server offers it; plain on loopback catchers
             timeout=self.timeout,
         )
-        transaction = SmtpTransaction(client, mime, self.host, self.port)
+        transaction = SmtpTransaction(client, mime, self.host, self.port, self.timeout)
+        # Inside DATA a QUIT would be read as the mail's text: until the final "." is
+        # answered, giving up drops the connection (the server then discards the mail).
+        transaction.answered = False
         try:
             await client.connect()  # EHLO, STARTTLS and AUTH too
             sender = parseaddr(message.sender)[1]
@@ -92,51 +98,90 @@ class SmtpEmailSender:
                 options.append("BODY=8BITMIME")
             await client.mail(sender, options=options, encoding="utf-8" if utf8 else "ascii")
             await client.rcpt(message.to, encoding="utf-8" if utf8 else "ascii")
-            transaction.data = flatten_message(
+            flat = flatten_message(
                 mime, utf8=utf8, cte_type="8bit" if "BODY=8BITMIME" in options else "7bit"
             )
+            go_ahead = await client.execute_command(b"DATA")
+            if go_ahead.code != aiosmtplib.SMTPStatus.start_input:
+                raise aiosmtplib.SMTPDataError(go_ahead.code, go_ahead.message)
+            # dot-stuffed and terminated as DATA sends it
+            transaction.payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(flat))
         except aiosmtplib.SMTPResponseException as err:
+            transaction.answered = True  # a refusal: the server still talks, QUIT it
             await transaction.close()
             raise _classify(err.code, err.message) from err
         except (aiosmtplib.SMTPException, OSError) as err:
             # connection refused or dropped, timeouts: the message did not go out
             await transaction.close()
             raise TransientChannelError(f"SMTP {self.host}:{self.port}: {err}") from err
+        except BaseException:
+            await transaction.close()  # cancelled (the attempt abandoned): just drop it
+            raise
         return transaction
 
 
 class SmtpTransaction:
-    """One mail transaction with its recipient accepted: DATA is all that is left."""
+    """One mail transaction the server said 354 to: the message is all that is left."""
 
-    def __init__(self, client: aiosmtplib.SMTP, mime: EmailMessage, host: str, port: int) -> None:
+    def __init__(
+        self, client: aiosmtplib.SMTP, mime: EmailMessage, host: str, port: int, timeout: float
+    ) -> None:
         self._client = client
         self._mime = mime
         self._where = f"{host}:{port}"
-        self.data = b""
+        self._timeout = timeout
+        self.payload = b""  # the message, dot-stuffed, without the final "."
+        # The server answered the last command (or refused it): QUIT is safe. After a lost
+        # connection or an abandoned attempt the connection is dropped instead.
+        self.answered = True
 
-    async def deliver(self) -> str:
-        """DATA; return the Message-ID and the server's reply. Raises ChannelError."""
+    def deliver(self) -> Awaitable[str]:
+        """Write the message and its final "." now, before returning (so nothing runs
+        between the outbox's `sending` and the hand-over); the awaitable is the server's
+        answer: the Message-ID and its reply. Raises ChannelError."""
+        self.answered = False
+        protocol = self._client.protocol
         try:
-            reply = await self._client.data(self.data)
-        except aiosmtplib.SMTPResponseException as err:
-            # The server answered DATA or the final "." with a refusal: it does not have it.
-            raise _classify(err.code, err.message) from err
+            if protocol is None:
+                raise aiosmtplib.SMTPServerDisconnected("connection lost before DATA")
+            protocol.write(self.payload + b".\r\n")
         except (aiosmtplib.SMTPException, OSError) as err:
-            # Lost between DATA and the answer to the final ".": it may have it.
+            # nothing written: the server discards a transaction without its final "."
+            failed = TransientChannelError(f"SMTP {self._where}: {err}")
+            failed.__cause__ = err
+            return _raising(failed)
+        return self._answer(protocol)
+
+    async def _answer(self, protocol: SMTPProtocol) -> str:
+        try:
+            reply = await protocol.read_response(timeout=self._timeout)
+        except (aiosmtplib.SMTPException, OSError) as err:
+            # Lost after the final ".", before its answer: the server may have it.
             raise TransientChannelError(
-                f"SMTP {self._where}: connection lost during DATA: {err}", maybe_delivered=True
+                f"SMTP {self._where}: no answer to the message: {err}", maybe_delivered=True
             ) from err
+        self.answered = True
+        if reply.code != aiosmtplib.SMTPStatus.completed:
+            # The server answered the final "." with a refusal: it does not have it.
+            raise _classify(reply.code, reply.message)
         return f"{self._mime['Message-ID']} {reply.message}"[:MAX_ID]
 
     async def close(self) -> None:
-        """QUIT when the connection still stands, else drop it; never raises."""
+        """QUIT when the server is still answering, else drop the connection; never raises."""
         if not self._client.is_connected:
+            return
+        if not self.answered:
+            self._client.close()
             return
         try:
             await self._client.quit()
         except (aiosmtplib.SMTPException, OSError) as err:
             log.debug("SMTP %s: QUIT failed (%s); connection dropped", self._where, err)
             self._client.close()
+
+
+async def _raising(err: Exception) -> str:
+    raise err
 
 
 def email_message(out: EmailOut) -> EmailMessage:

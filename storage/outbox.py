@@ -247,7 +247,9 @@ async def settle_by_event(
 class CutOffCounts:
     """What became of the sends cut off mid-delivery."""
 
+    cut_off: int  # rows an attempt found cut off mid-send, waiting for the provider's events
     settled_by_event: int  # rows an event settled as sent (while sending or uncertain)
+    settled_after_cut_off: int  # of those, rows that had been found cut off first
     resent_after_silence: int  # rows reopened for one resend: their provider stayed silent
 
 
@@ -255,12 +257,21 @@ async def count_cut_offs(session: AsyncSession) -> CutOffCounts:
     row = (
         await session.execute(
             select(
+                func.count().filter(Message.cut_off_at.is_not(None)).label("cut_off"),
                 func.count().filter(Message.settled_by_event.is_(True)).label("by_event"),
+                func.count()
+                .filter(Message.settled_by_event.is_(True), Message.cut_off_at.is_not(None))
+                .label("after_cut_off"),
                 func.count().filter(Message.resent_at.is_not(None)).label("resent"),
             )
         )
     ).one()
-    return CutOffCounts(settled_by_event=row.by_event, resent_after_silence=row.resent)
+    return CutOffCounts(
+        cut_off=row.cut_off,
+        settled_by_event=row.by_event,
+        settled_after_cut_off=row.after_cut_off,
+        resent_after_silence=row.resent,
+    )
 
 
 @dataclass(frozen=True)
