@@ -42,6 +42,7 @@ from releases.source import ReleaseSource
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
+from sending.hand_over_journal import HandOverJournal
 from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from settings import Settings
@@ -183,6 +184,7 @@ def build_activities(
             secret=settings.secret_key.get_secret_value(),
         ),
         provider_silence=timedelta(minutes=settings.provider_silence_minutes),
+        journal=HandOverJournal(settings.send_journal_dir) if settings.send_journal_dir else None,
     )
     recommendations = RecommendationActivities(session_factory)
     return [

@@ -51,6 +51,7 @@ from sending.composition import Composer, LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import CutOff, Delivery, Provider
 from sending.facts import SendFacts
+from sending.hand_over_journal import HandOverJournal
 from sending.order_check import LookupNotConfigured, OrderCheck
 from sending.order_lookup import LookupBroken, LookupUnavailable, ShopOrderLookup
 from sending.policy import AskRegistry, Defer, Go, SendRules, Skip
@@ -123,12 +124,18 @@ class MessagingActivities:
         coupons: CouponIssuer | None = None,  # without it, steps with an offer get no code
         provider_silence: timedelta = timedelta(minutes=10),  # then a cut-off send is resent
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),  # for that silence
+        journal: HandOverJournal | None = None,  # which SMTP hand-overs were written
     ) -> None:
         self._outbox = outbox
         self._coupons = coupons
         self._releases = releases
         self._delivery = Delivery(
-            outbox, providers, watch=_heartbeating, silence=provider_silence, clock=clock
+            outbox,
+            providers,
+            watch=_heartbeating,
+            silence=provider_silence,
+            clock=clock,
+            journal=journal,
         )
         self._mail_from = mail_from
         self._rules = rules

@@ -367,7 +367,13 @@ async def put_carts(api_url: str, api_key: str, carts: int) -> None:
 
 
 def settings_env(
-    *, database_url: str, temporal_address: str, smtp_url: str, sms_url: str, api_port: int
+    *,
+    database_url: str,
+    temporal_address: str,
+    smtp_url: str,
+    sms_url: str,
+    api_port: int,
+    journal_dir: Path,
 ) -> dict[str, str]:
     """The process environment: the stack's, with the chaos journey and the Twilio stub."""
     return stack_env(
@@ -389,6 +395,8 @@ def settings_env(
         "CARTNUDGE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "CARTNUDGE_TWILIO_FROM": TWILIO_FROM,
         "CARTNUDGE_PROVIDER_SILENCE_MINUTES": str(PROVIDER_SILENCE_MINUTES),
+        # every worker of the run is started on this machine: one journal for them all
+        "CARTNUDGE_SEND_JOURNAL_DIR": str(journal_dir),
     }
 
 
@@ -530,6 +538,7 @@ async def run_chaos(
             smtp_url=smtp_url,
             sms_url=sms_stub.url,
             api_port=api_port,
+            journal_dir=logs / "send-journal",
         )
         engine = create_engine(database_url)
         stack.push_async_callback(engine.dispose)

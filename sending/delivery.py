@@ -18,6 +18,7 @@ final ".") can leave a row uncertain.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 from channels.errors import PermanentChannelError, TransientChannelError
 from channels.outgoing import Prepared, Sender, TwoPhaseSender
 from sending.composition import Composed
+from sending.hand_over_journal import HandOverJournal
 from sending.policy import Go
 from storage.outbox import Outbox, OutboxState, Settled
 from workflows.payloads import Channel, MessageStatus, SendResult
@@ -55,6 +57,11 @@ class CutOff(Exception):
         self.retry_in = retry_in
 
 
+# A hand-over that could not start this soon after the row turned `sending` is not
+# written: by the send's heartbeat timeout (10 s) Temporal may have started another attempt,
+# which, finding no mark in the journal, sends it itself.
+HAND_OVER_WITHIN = 5.0  # seconds
+
 # How often a waiting row is looked at again: often enough that a settled row's journey
 # goes on soon after the event, at most this far apart.
 LOOK_AGAIN_AT_MOST = timedelta(minutes=1)
@@ -77,12 +84,14 @@ class Delivery:
         watch: Watch = _unwatched,
         silence: timedelta = timedelta(minutes=10),
         clock: Callable[[], datetime] = _now,
+        journal: HandOverJournal | None = None,
     ) -> None:
         self._outbox = outbox
         self._providers = providers
         self._watch = watch
         self._silence = silence  # how long a provider that reports events may stay silent
         self._clock = clock
+        self._journal = journal  # knows whether a two-phase hand-over was written
 
     @property
     def channels(self) -> Collection[Channel]:
@@ -98,6 +107,14 @@ class Delivery:
         settled = await self._outbox.settled(key)
         provider = self._providers.get(settled.channel)
         if settled.state is OutboxState.SENDING:
+            journal = self._journal
+            if journal is not None and settled.journal == journal.id:
+                # This worker's journal knows whether the hand-over was written.
+                if not journal.was_handed(key):
+                    reason = "an attempt died before handing it over; sent again"
+                    await self._outbox.retry_later(key, reason)
+                    return OutboxState.PENDING
+                journal.forget(key)  # it was: the provider may have it, judged below
             if provider is not None and provider.sender.repeat_is_harmless:
                 await self._outbox.retry_later(
                     key, f"an attempt died mid-send; {provider.name} shows a repeat only once"
@@ -168,6 +185,8 @@ class Delivery:
         provider: Provider,
         prepared: Prepared | None,
     ) -> SendResult | None:
+        journal = self._journal if prepared is not None else None
+        began = time.monotonic()
         if not await self._outbox.begin_delivery(
             key,
             channel=go.channel,
@@ -175,29 +194,51 @@ class Delivery:
             recipient=go.address,
             locale=composed.locale,
             subject=composed.subject,
+            journal=journal.id if journal else None,
         ):
             return None
         try:
-            call = prepared.deliver() if prepared else provider.sender.send(composed.message)
+            call: Awaitable[str]
+            if prepared is None:
+                call = provider.sender.send(composed.message)
+            else:
+                if time.monotonic() - began > HAND_OVER_WITHIN:
+                    raise TransientChannelError(
+                        f"the hand-over could not start within {HAND_OVER_WITHIN:.0f} s of"
+                        " turning the row sending; not written"
+                    )
+                call = prepared.deliver()  # written before it returns
+                if journal is not None:
+                    journal.handed(key)  # no await in between: a kill lands on either side
             provider_message_id = await self._watch(call)
         except TransientChannelError as err:
-            if err.maybe_delivered and not provider.sender.repeat_is_harmless:
-                # The provider may have it: sending again could be a second message.
-                if provider.sender.reports_events:
-                    reason = f"the provider may have taken it; waiting for its events: {err}"
-                    await self._cut_off(key, reason[:300])
-                    return await self._settled_now(key, go.channel)
-                reason = f"the provider may have taken it, not resent: {err}"
-                await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
-                return SendResult(status=MessageStatus.UNCERTAIN, reason=reason, channel=go.channel)
-            await self._outbox.retry_later(key, str(err))
-            raise
+            try:
+                if err.maybe_delivered and not provider.sender.repeat_is_harmless:
+                    # The provider may have it: sending again could be a second message.
+                    if provider.sender.reports_events:
+                        reason = f"the provider may have taken it; waiting for its events: {err}"
+                        await self._cut_off(key, reason[:300])
+                        return await self._settled_now(key, go.channel)
+                    reason = f"the provider may have taken it, not resent: {err}"
+                    await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
+                    return SendResult(
+                        status=MessageStatus.UNCERTAIN, reason=reason, channel=go.channel
+                    )
+                await self._outbox.retry_later(key, str(err))
+                raise
+            finally:
+                if journal is not None:
+                    journal.forget(key)  # the row records what became of it
         except PermanentChannelError as err:
             await self._outbox.finish(key, OutboxState.FAILED, reason=str(err))
+            if journal is not None:
+                journal.forget(key)
             return SendResult(status=MessageStatus.FAILED, reason=str(err), channel=go.channel)
         await self._outbox.delivered(
             key, provider_message_id=provider_message_id[:300], at=datetime.now(UTC)
         )
+        if journal is not None:
+            journal.forget(key)
         return SendResult(status=MessageStatus.SENT, channel=go.channel)
 
     async def _settled_now(self, key: str, channel: Channel) -> SendResult:

@@ -210,6 +210,12 @@ class Settings(BaseSettings):
         " this many minutes for an event about it; none in that time means the provider never"
         " had it, and it is sent again, once.",
     )
+    send_journal_dir: Path | None = Field(
+        default=None,
+        description="A directory the worker keeps across restarts (a volume): it notes which"
+        " SMTP messages were handed over, so a send cut off by a crash before its final '.'"
+        " is sent again instead of left uncertain. Unset: such a send stays uncertain.",
+    )
 
     @model_validator(mode="after")
     def providers_are_complete(self) -> Self:

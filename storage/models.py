@@ -141,6 +141,8 @@ class Message(Base):
     cut_off_at: Mapped[datetime | None]
     settled_by_event: Mapped[bool] = mapped_column(default=False, server_default=false())
     resent_at: Mapped[datetime | None]
+    # the worker journal that knows whether the hand-over was written (two-phase senders)
+    hand_over_journal: Mapped[str | None] = mapped_column(String(32))
 
 
 class EngagementEvent(Base):

@@ -64,6 +64,7 @@ class Settled:
     channel: Channel
     cut_off_at: datetime | None = None  # an attempt found it cut off mid-send, then
     resent_at: datetime | None = None  # reopened for its one resend after silence
+    journal: str | None = None  # the worker journal that knows if the hand-over was written
 
     @property
     def awaiting_events(self) -> bool:
@@ -101,8 +102,10 @@ class Outbox:
         recipient: str,
         locale: str | None,
         subject: str | None,
+        journal: str | None = None,
     ) -> bool:
-        """Move pending -> sending; False if another attempt got there first."""
+        """Move pending -> sending; False if another attempt got there first. `journal`:
+        the id of the worker journal that will know whether the hand-over was written."""
         return await self._transition(
             key,
             frm=OutboxState.PENDING,
@@ -112,6 +115,7 @@ class Outbox:
             recipient=recipient,
             locale=locale,
             subject=subject,
+            hand_over_journal=journal,
         )
 
     async def note(self, key: str, reason: str) -> None:
@@ -181,6 +185,7 @@ class Outbox:
                         Message.channel,
                         Message.cut_off_at,
                         Message.resent_at,
+                        Message.hand_over_journal,
                     ).where(Message.key == key)
                 )
             ).one()
@@ -190,6 +195,7 @@ class Outbox:
             Channel(row.channel),
             cut_off_at=row.cut_off_at,
             resent_at=row.resent_at,
+            journal=row.hand_over_journal,
         )
 
     async def _transition(

@@ -8,7 +8,8 @@ never answers) or while the SMTP server stalls. The next attempt is Temporal's r
   settles the row; the next attempt answers SENT without a second POST. Without an event,
   the row waits the silence bound (an injected clock), then is sent exactly once more.
 - SMTP: a kill before the final "." (connect ... RCPT TO, DATA's 354) leaves the row
-  pending, and the next attempt delivers it once.
+  pending, and the next attempt delivers it once; a kill between `sending` and the write
+  is told apart by the worker's journal (sent again), a kill after it is `uncertain`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -24,12 +26,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
+from activities.messaging import OUTBOX_COLUMNS
 from api.webhook_signatures import twilio_signature
 from channels.outgoing import SmsOut
 from channels.twilio import TwilioSender
 from devstack.processes import free_port
 from devstack.sms_stub import SmsStub
+from sending.hand_over_journal import HandOverJournal
 from storage.models import Message
+from storage.outbox import Outbox
 from tests.support.api import app_without_temporal, http_client, served
 from tests.support.messaging import (
     SendActivity,
@@ -309,3 +314,68 @@ async def test_smtp_killed_before_the_final_dot_leaves_the_row_pending_and_deliv
     assert result.status == MessageStatus.SENT
     assert len(await smtp_server.wait_for_messages(1)) == 1
     assert (await outbox_row(session_factory)).status == "sent"
+
+
+async def test_smtp_killed_after_sending_but_before_the_hand_over_is_sent_again_once(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """The worker died between recording `sending` and writing the final ".": its journal
+    has no mark, so the next attempt knows the server never had it."""
+    journal = HandOverJournal(tmp_path / "journal")
+    activities = send_activity(session_factory, smtp_url=smtp_server.url, journal=journal)
+    await Outbox(session_factory).claim(send_request().outbox_key, first_step(send_request()))
+    async with session_factory() as session:  # what the dead attempt left
+        await session.execute(
+            update(Message).values(status="sending", hand_over_journal=journal.id)
+        )
+        await session.commit()
+
+    result = await activities.send(send_request())
+
+    assert result.status == MessageStatus.SENT
+    assert len(await smtp_server.wait_for_messages(1)) == 1
+    assert (await outbox_row(session_factory)).status == "sent"
+
+
+async def test_smtp_killed_after_the_hand_over_is_uncertain_and_not_sent_again(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    journal = HandOverJournal(tmp_path / "journal")
+    activities = send_activity(session_factory, smtp_url=smtp_server.url, journal=journal)
+    smtp_server.data_open.clear()  # the server has the mail; its answer does not come back
+
+    running = asyncio.ensure_future(activities.send(send_request()))
+    await smtp_server.wait_for_messages(1)
+    running.cancel()  # the worker dies waiting for the answer to the final "."
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    smtp_server.data_open.set()
+    result = await activities.send(send_request())
+
+    assert result.status == MessageStatus.UNCERTAIN
+    assert len(smtp_server.messages) == 1
+    assert (await outbox_row(session_factory)).status == "uncertain"
+
+
+async def test_a_row_from_another_workers_journal_stays_uncertain(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """Another host's journal is not this one's to read: no mark here proves nothing."""
+    other = HandOverJournal(tmp_path / "other")
+    activities = send_activity(
+        session_factory, smtp_url=smtp_server.url, journal=HandOverJournal(tmp_path / "mine")
+    )
+    await Outbox(session_factory).claim(send_request().outbox_key, first_step(send_request()))
+    async with session_factory() as session:
+        await session.execute(update(Message).values(status="sending", hand_over_journal=other.id))
+        await session.commit()
+
+    result = await activities.send(send_request())
+
+    assert result.status == MessageStatus.UNCERTAIN
+    assert smtp_server.messages == []
+
+
+def first_step(request: SendRequest) -> dict[str, object]:
+    """The outbox columns the send activity claims its row with."""
+    return {**request.model_dump(include=OUTBOX_COLUMNS), "channel": request.channels[0]}

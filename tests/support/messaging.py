@@ -27,6 +27,7 @@ from releases.source import FixedRelease
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
+from sending.hand_over_journal import HandOverJournal
 from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from storage.outbox import Outbox
@@ -121,6 +122,7 @@ def send_activity(
     coupons: CouponIssuer | None = None,
     provider_silence: timedelta = timedelta(minutes=10),
     clock: Callable[[], datetime] | None = None,
+    journal: HandOverJournal | None = None,
 ) -> SendActivity:
     """The send activity; `smtp_url` adds email through SMTP to `providers`. Another
     `release` is the one its requests must name (`send_request(release_id=release.id)`)."""
@@ -142,7 +144,8 @@ def send_activity(
             cipher=cipher or dev_cipher(),
             coupons=coupons,
             provider_silence=provider_silence,
-            **({"clock": clock} if clock else {}),
+            clock=clock or (lambda: datetime.now(UTC)),
+            journal=journal,
         )
     )
 
