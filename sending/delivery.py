@@ -5,6 +5,7 @@
                    ├─ refused for good ───────────────────────────────────────> failed
                    ├─ did not take it ─> pending again, TransientChannelError raised
                    └─ may have it (answer lost, or the attempt died here):
+                        this worker's journal has no mark (never handed over) ─> pending
                         repeat harmless (it deduplicates) ─> pending, sent again
                         provider reports events ─> uncertain, waiting (CutOff raised):
                             an event for it (webhook routes) ─────────────────> sent
@@ -12,8 +13,10 @@
                         otherwise ─> uncertain, never resent
 
 A two-phase sender (`TwoPhaseSender`, SMTP) does everything but the hand-over before the
-row turns `sending`, so only the hand-over itself (SMTP: from DATA to the answer to the
-final ".") can leave a row uncertain.
+row turns `sending`, so only the hand-over itself (SMTP: the message and its final ".",
+then the server's answer) can leave a row uncertain. With a `HandOverJournal` the worker
+marks the hand-over written right after writing it: a row found `sending` through this
+journal without the mark was never handed over, and goes back to pending.
 """
 
 from __future__ import annotations
