@@ -545,7 +545,9 @@ async def run_chaos(
         worker = WorkerProcess(env, logs)
         worker.start()
         stack.callback(worker.stop)
-        api_url = stack.enter_context(api_process(env, api_port, logs))
+        # the status callbacks need it as much as the carts: on a box shared with other
+        # runs its start can take a while
+        api_url = stack.enter_context(api_process(env, api_port, logs, healthy_within=120))
         log.info("stack up in %.1fs; %d carts, %d kills", time.monotonic() - started, carts, kills)
 
         monkey = Monkey(worker, engine, count, due, kills, rng, started)

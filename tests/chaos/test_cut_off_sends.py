@@ -15,6 +15,7 @@ never answers) or while the SMTP server stalls. The next attempt is Temporal's r
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,13 @@ from devstack.sms_stub import SmsStub
 from sending.hand_over_journal import HandOverJournal
 from storage.models import Message
 from storage.outbox import Outbox
+
+# The providers' own webhook tests sign as SendGrid and call as Postmark: the same here.
+from tests.api.test_postmark_webhook import AUTH as POSTMARK_AUTH
+from tests.api.test_postmark_webhook import record as postmark_record
+from tests.api.test_sendgrid_webhook import PUBLIC_KEY as SENDGRID_PUBLIC_KEY
+from tests.api.test_sendgrid_webhook import event as sendgrid_event
+from tests.api.test_sendgrid_webhook import signed
 from tests.support.api import app_without_temporal, http_client, served
 from tests.support.messaging import (
     SendActivity,
@@ -379,3 +387,62 @@ async def test_a_row_from_another_workers_journal_stays_uncertain(
 def first_step(request: SendRequest) -> dict[str, object]:
     """The outbox columns the send activity claims its row with."""
     return {**request.model_dump(include=OUTBOX_COLUMNS), "channel": request.channels[0]}
+
+
+async def cut_off_row(sessions: async_sessionmaker[AsyncSession], provider: str) -> Message:
+    """An email row a kill left waiting for its provider's events."""
+    row = await add_message(sessions, run_id="run-1", provider=provider)
+    async with sessions() as session:
+        await session.execute(
+            update(Message).values(
+                status="uncertain", cut_off_at=datetime.now(UTC), provider_message_id=None
+            )
+        )
+        await session.commit()
+    return row
+
+
+@pytest.mark.parametrize("name", ["processed", "deferred"])  # events no journey hears of
+async def test_any_sendgrid_event_with_our_key_settles_a_cut_off_row(
+    name: str, db_engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = await cut_off_row(session_factory, "sendgrid")
+    body = json.dumps([sendgrid_event(name, "ev-1", row.key)]).encode()
+    settings = settings_for_tests(sendgrid_webhook_public_key=SENDGRID_PUBLIC_KEY)
+    async with app_without_temporal(settings, db_engine) as app, http_client(app) as client:
+        response = await client.post("/webhooks/sendgrid", content=body, headers=signed(body))
+
+    assert response.status_code == 200, response.text
+    settled = await outbox_row(session_factory)
+    assert (settled.status, settled.settled_by_event) == ("sent", True)
+    assert settled.provider_message_id == "sgmsg"
+
+
+async def test_any_postmark_event_with_our_key_settles_a_cut_off_row(
+    db_engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = await cut_off_row(session_factory, "postmark")
+    user, password = POSTMARK_AUTH
+    settings = settings_for_tests(postmark_webhook_user=user, postmark_webhook_password=password)
+    soft_bounce = postmark_record("Bounce", row.key, Type="SoftBounce", ID=7)  # not tracked
+    async with app_without_temporal(settings, db_engine) as app, http_client(app) as client:
+        response = await client.post("/webhooks/postmark", json=soft_bounce, auth=POSTMARK_AUTH)
+
+    assert response.status_code == 200, response.text
+    settled = await outbox_row(session_factory)
+    assert (settled.status, settled.provider_message_id) == ("sent", "pm-msg-1")
+
+
+async def test_an_event_for_a_message_refused_for_good_leaves_it_failed(
+    db_engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = await add_message(session_factory, run_id="run-1", provider="sendgrid")
+    async with session_factory() as session:
+        await session.execute(update(Message).values(status="failed"))
+        await session.commit()
+    body = json.dumps([sendgrid_event("processed", "ev-2", row.key)]).encode()
+    settings = settings_for_tests(sendgrid_webhook_public_key=SENDGRID_PUBLIC_KEY)
+    async with app_without_temporal(settings, db_engine) as app, http_client(app) as client:
+        await client.post("/webhooks/sendgrid", content=body, headers=signed(body))
+
+    assert (await outbox_row(session_factory)).status == "failed"
