@@ -603,6 +603,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--seed", type=int, default=None, help="for a repeatable kill schedule")
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="seconds to wait for the journeys (default: from the carts and kills)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
@@ -613,7 +619,13 @@ def main() -> None:
         logs.mkdir(parents=True, exist_ok=True)
         try:
             report = asyncio.run(
-                run_chaos(carts=args.carts, kills=args.kills, logs=logs, seed=args.seed)
+                run_chaos(
+                    carts=args.carts,
+                    kills=args.kills,
+                    logs=logs,
+                    seed=args.seed,
+                    deadline=args.deadline,
+                )
             )
         except StackError as err:  # ChaosSetupError too
             print(f"chaos: could not run: {err}", file=sys.stderr)
