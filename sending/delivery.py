@@ -1,6 +1,6 @@
 """Delivery: hand a composed message to its channel's provider through the outbox, once.
 
-    pending ─(prepare: SMTP up to RCPT TO; a refusal here: pending, or failed for good)
+    pending ─(prepare: SMTP up to DATA's 354; refused here: pending, or failed for good)
        └begin─> sending ─the provider took it─────────────────────────────────> sent
                    ├─ refused for good ───────────────────────────────────────> failed
                    ├─ did not take it ─> pending again, TransientChannelError raised

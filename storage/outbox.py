@@ -2,14 +2,13 @@
 
 A retried send finds its row and acts on what it says, so no step is ever delivered twice:
 
-    (none) ─claim─> pending ─begin_delivery─> sending ─delivered─> sent
-                     │  ^  ^                     │  │                ^
-                     │  │  │ retry_later (the    │  └─finish─> failed | uncertain (for good)
-                     │  │  │ provider did not    │
-                     │  │  │ take it)            └─cut_off─> uncertain, cut_off_at set
-                     │  │  └────────────────────────────────────┤ (waiting for events)
-                     │  └─ reopen_after_silence (once, resent_at)┤
-                     │                                          └─settle_by_event─> sent
+    (none) ─claim─> pending ─begin_delivery─> sending ─delivered──────────────> sent
+                     │ ^ ^                       │ │ │                           ^ ^
+                     │ │ └───── retry_later ─────┘ │ └─finish─> failed | uncertain │ │
+                     │ │  (did not take it; a repeat │            (for good)         │ │
+                     │ │   is harmless; the journal  └─cut_off─> uncertain ─────────┘ │
+                     │ │   says never handed over)          (cut_off_at)  settle_by_event
+                     │ └──── reopen_after_silence (once) ───────┘   (from sending too) ┘
                      └─finish─> skipped | failed  (bought, no consent, capped, render error)
 
     A row still `sending` when a retry arrives means an attempt died mid-delivery: the
