@@ -122,13 +122,20 @@ class Outbox:
         await self._transition(key, frm=OutboxState.PENDING, to=OutboxState.PENDING, reason=reason)
 
     async def delivered(self, key: str, *, provider_message_id: str, at: datetime) -> None:
-        await self._transition(
-            key,
-            frm=OutboxState.SENDING,
-            to=OutboxState.SENT,
-            provider_message_id=provider_message_id,
-            sent_at=at,
-        )
+        """The provider took it. From `uncertain` too: a slow attempt's answer came after
+        another attempt had found the row cut off."""
+        async with self._sessions() as session:
+            await session.execute(
+                update(Message)
+                .where(
+                    Message.key == key,
+                    Message.status.in_([OutboxState.SENDING, OutboxState.UNCERTAIN]),
+                )
+                .values(
+                    status=OutboxState.SENT, provider_message_id=provider_message_id, sent_at=at
+                )
+            )
+            await session.commit()
 
     async def retry_later(self, key: str, reason: str) -> None:
         """The provider did not take it, or a repeat is harmless: the next attempt may send."""

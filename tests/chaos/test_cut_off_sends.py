@@ -446,3 +446,23 @@ async def test_an_event_for_a_message_refused_for_good_leaves_it_failed(
         await client.post("/webhooks/sendgrid", content=body, headers=signed(body))
 
     assert (await outbox_row(session_factory)).status == "failed"
+
+
+async def test_a_slow_attempts_answer_after_another_found_it_cut_off_settles_the_row(
+    activities: SendActivity,
+    twilio: TwilioThatHangs,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Temporal gave up on a starved attempt and retried; the first then got Twilio's 201."""
+    slow = asyncio.ensure_future(activities.send(sms_request()))
+    await asyncio.wait_for(twilio.took.wait(), timeout=10)
+    await still_waiting(activities, sms_request())  # the retry finds the row cut off
+
+    twilio.answering = True
+    await slow
+    result = await activities.send(sms_request())
+
+    assert result.status == MessageStatus.SENT
+    assert len(twilio.posts) == 1
+    row = await outbox_row(session_factory)
+    assert (row.status, row.provider_message_id) == ("sent", SID)
