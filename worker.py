@@ -42,6 +42,7 @@ from releases.source import ReleaseSource
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
+from sending.hand_over_journal import HandOverJournal
 from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from settings import Settings
@@ -69,6 +70,7 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel
                 client=http,
                 api_key=settings.sendgrid_api_key.get_secret_value(),
                 api_url=settings.sendgrid_api_url,
+                reports_events=settings.sendgrid_webhook_public_key is not None,
             ),
         )
     elif settings.email_provider == "postmark":
@@ -79,6 +81,7 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[Channel
                 client=http,
                 server_token=settings.postmark_server_token.get_secret_value(),
                 api_url=settings.postmark_api_url,
+                reports_events=settings.postmark_webhook_user is not None,
             ),
         )
     else:
@@ -180,6 +183,8 @@ def build_activities(
             client=http,
             secret=settings.secret_key.get_secret_value(),
         ),
+        provider_silence=timedelta(minutes=settings.provider_silence_minutes),
+        journal=HandOverJournal(settings.send_journal_dir) if settings.send_journal_dir else None,
     )
     recommendations = RecommendationActivities(session_factory)
     return [

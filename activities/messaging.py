@@ -26,7 +26,7 @@ Quiet hours and caps are judged at the time of the attempt, not the time the ste
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn, TypeVar
 
@@ -49,8 +49,9 @@ from rendering.message import RenderError, TemplateMissing
 from sending import policy
 from sending.composition import Composer, LinkSigning
 from sending.consent_registry import ConsentRegistry
-from sending.delivery import Delivery, Provider
+from sending.delivery import CutOff, Delivery, Provider
 from sending.facts import SendFacts
+from sending.hand_over_journal import HandOverJournal
 from sending.order_check import LookupNotConfigured, OrderCheck
 from sending.order_lookup import LookupBroken, LookupUnavailable, ShopOrderLookup
 from sending.policy import AskRegistry, Defer, Go, SendRules, Skip
@@ -121,11 +122,21 @@ class MessagingActivities:
         catalog: CatalogLookup | None = None,  # without it, messages show the snapshot's data
         cipher: DataCipher,  # the shops' stored secrets
         coupons: CouponIssuer | None = None,  # without it, steps with an offer get no code
+        provider_silence: timedelta = timedelta(minutes=10),  # then a cut-off send is resent
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),  # for that silence
+        journal: HandOverJournal | None = None,  # which SMTP hand-overs were written
     ) -> None:
         self._outbox = outbox
         self._coupons = coupons
         self._releases = releases
-        self._delivery = Delivery(outbox, providers, watch=_heartbeating)
+        self._delivery = Delivery(
+            outbox,
+            providers,
+            watch=_heartbeating,
+            silence=provider_silence,
+            clock=clock,
+            journal=journal,
+        )
         self._mail_from = mail_from
         self._rules = rules
         self._orders = OrderCheck(session_factory, order_lookup)
@@ -142,8 +153,12 @@ class MessagingActivities:
         key = request.outbox_key
         step = request.model_dump(include=OUTBOX_COLUMNS)
         state = await self._outbox.claim(key, {**step, "channel": request.channels[0]})
-        if state is OutboxState.SENDING:
-            state = await self._delivery.resume_interrupted(key)
+        if state in (OutboxState.SENDING, OutboxState.UNCERTAIN):
+            # cut off mid-send: settled by the provider's events, waiting for them, or resent
+            try:
+                state = await self._delivery.resume_interrupted(key)
+            except CutOff as cut_off:
+                raise _look_again(cut_off) from None
         if state is not OutboxState.PENDING:
             return await self._settled(key, request)
         try:
@@ -311,6 +326,8 @@ class MessagingActivities:
         await self._short_links.store(composed.short_links)
         try:
             result = await self._delivery.deliver(key, go, composed)
+        except CutOff as cut_off:
+            raise _look_again(cut_off) from None
         except TransientChannelError as err:
             try:
                 _retry_or_give_up(err, go.channel)
@@ -461,6 +478,14 @@ class MessagingActivities:
         """Settle the row as not delivered (skipped, failed, uncertain) and say so."""
         await self._outbox.finish(key, OutboxState(status.value), reason=reason)
         return SendResult(status=status, reason=reason, channel=channel)
+
+
+def _look_again(cut_off: CutOff) -> ApplicationError:
+    """Retried by Temporal (SEND_RETRY has no limit) until an event settles the row or the
+    provider's silence reopens it; never given up on meanwhile."""
+    return ApplicationError(
+        str(cut_off), type="AwaitingProviderEvents", next_retry_delay=cut_off.retry_in
+    )
 
 
 def _retrying_for() -> timedelta:

@@ -81,6 +81,7 @@ class FcmSender:
     # APNs collapse id, Web Push Topic and tag): a second delivery of the same step replaces
     # the notification already shown instead of adding one, so a repeat shows it only once.
     repeat_is_harmless = True
+    reports_events = False
 
     def __init__(
         self,

@@ -65,6 +65,7 @@ _TRANSIENT = {NetgsmCode.RATE_LIMIT, NetgsmCode.SYSTEM_ERROR, NetgsmCode.SYSTEM_
 class NetgsmSender:
     # Netgsm has no idempotency key: a repeated request is a second SMS.
     repeat_is_harmless = False
+    reports_events = False  # no delivery reports wired in: a row cut off stays uncertain
 
     def __init__(
         self,

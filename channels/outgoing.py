@@ -10,8 +10,9 @@ that does) sees a retry as the message it already has.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,36 @@ class Sender(Protocol[M_contra]):
     # the provider deduplicates by key, or the device replaces a notification with the
     # same tag. Only then may an attempt that died mid-send be repeated.
     repeat_is_harmless: bool
+    # True when the provider posts events for each message it took (delivered, queued,
+    # opened...) carrying our key back to us: a row cut off mid-send is then settled by
+    # its events, or resent once they stay silent (sending/delivery.py).
+    reports_events: bool
 
     async def send(self, message: M_contra) -> str:
         """Deliver the message; return the provider's message id. Raises ChannelError."""
+        ...
+
+
+class Prepared(Protocol):
+    """A message a provider has agreed to take, not handed over yet (see TwoPhaseSender)."""
+
+    def deliver(self) -> Awaitable[str]:
+        """Hand the message over at once, before returning (nothing may run between the
+        outbox's `sending` and the hand-over); the awaitable is the provider's answer, its
+        message id. Raises ChannelError; `maybe_delivered` only when it may have it."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of the connection, delivered or not; never raises."""
+        ...
+
+
+@runtime_checkable
+class TwoPhaseSender(Protocol[M_contra]):
+    """A sender that can do everything but the hand-over first (SMTP: connect, EHLO,
+    STARTTLS, AUTH, MAIL FROM, RCPT TO), so a failure there is a clean "did not take it"
+    and only `Prepared.deliver` (SMTP: DATA) can leave the provider maybe holding it."""
+
+    async def prepare(self, message: M_contra) -> Prepared:
+        """Everything but the hand-over. Raises ChannelError, never `maybe_delivered`."""
         ...

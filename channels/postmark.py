@@ -30,7 +30,11 @@ class PostmarkSender:
         server_token: str,
         api_url: str = DEFAULT_API_URL,
         message_stream: str = "broadcast",
+        reports_events: bool = True,
     ) -> None:
+        # Its webhooks carry our Metadata (a Delivery soon after each message): False when
+        # they are not set up here, so nothing comes back to settle a row by.
+        self.reports_events = reports_events
         self._client = client
         self._server_token = server_token
         self._url = f"{api_url.rstrip('/')}/email"

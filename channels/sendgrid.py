@@ -24,8 +24,16 @@ class SendgridSender:
     repeat_is_harmless = False
 
     def __init__(
-        self, *, client: httpx.AsyncClient, api_key: str, api_url: str = DEFAULT_API_URL
+        self,
+        *,
+        client: httpx.AsyncClient,
+        api_key: str,
+        api_url: str = DEFAULT_API_URL,
+        reports_events: bool = True,
     ) -> None:
+        # Its Event Webhook posts every event with our custom arg (`processed` first): False
+        # when the webhook is not set up here, so nothing comes back to settle a row by.
+        self.reports_events = reports_events
         self._client = client
         self._api_key = api_key
         self._url = f"{api_url.rstrip('/')}/v3/mail/send"

@@ -44,6 +44,9 @@ class TwilioSender:
         self._sender = sender
         self._url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._status_callback_url = status_callback_url
+        # Twilio calls the status callback for each message it took (queued, sent,
+        # delivered...), our key in its URL.
+        self.reports_events = status_callback_url is not None
 
     async def send(self, message: SmsOut) -> str:
         """Hand the SMS to Twilio; return its message sid. Raises ChannelError."""

@@ -51,6 +51,7 @@ class WebhookSender:
     # JSON receivers deduplicate by Idempotency-Key (their part of the contract above). A Slack
     # channel does not: a repeat there posts the staff alert twice, which we accept.
     repeat_is_harmless = True
+    reports_events = False
 
     def __init__(
         self,

@@ -17,8 +17,11 @@ counts say what happened to each of the 3 messages per cart:
 
 Messages are told apart by the marker the journey's templates print ("r2 for c00042"), so a
 repeat is caught whatever Message-ID or provider id it carries. The outbox's own view (rows
-`sent`, `uncertain`, `failed`...) is reported beside it: `uncertain` is the outbox saying
-honestly that a kill cut a delivery off and the message may be lost.
+`sent`, `uncertain`, `failed`...) is reported beside it, with what became of the sends a kill
+cut off: email goes over SMTP in two phases, so only a kill inside DATA leaves a row
+`uncertain` (the mail most likely out); the stub calls the API back with Twilio's signed
+status callbacks, so an SMS cut off is settled `sent` by its event, or resent once after
+PROVIDER_SILENCE_MINUTES when the stub never had it.
 
 The last line is `chaos: carts=N kills=K duplicates=D lost=L`; the exit status is 0 only when
 every journey finished with nothing duplicated, lost or unexpected.
@@ -66,7 +69,7 @@ from journey_schema.providers import Capabilities
 from releases.quick_start import publish_and_activate
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
-from storage.outbox import OutboxState, all_entries, count_by_state
+from storage.outbox import CutOffCounts, OutboxState, all_entries, count_by_state, count_cut_offs
 from storage.outcomes import count_outcomes, finished_cart_ids
 from workflows.payloads import Channel
 
@@ -81,6 +84,10 @@ PUT_CONCURRENCY = 20
 TWILIO_SID = "AC" + "c4a05" * 6 + "00"
 TWILIO_TOKEN = "chaos-twilio-token"
 TWILIO_FROM = "+15550100000"
+# How long an SMS cut off by a kill waits for the stub's status callback before it is sent
+# again (CARTNUDGE_PROVIDER_SILENCE_MINUTES): the stub calls back within a second, so half
+# a minute of silence means it never had the message.
+PROVIDER_SILENCE_MINUTES = 0.5
 
 
 class ChaosSetupError(StackError):
@@ -117,6 +124,8 @@ class ChaosReport:
     lost_reasons: dict[str, int]  # the outbox's reason on each lost message's row
     uncertain_arrived: int  # `uncertain` rows whose message did arrive (once)
     wall_seconds: float
+    cut_offs: CutOffCounts  # rows found cut off, settled by an event, resent after silence
+    status_callbacks: int = 0  # the Twilio stub's status callbacks the API answered
     kill_log: tuple[Kill, ...] = ()
     arrivals_after_last_restart: int = 0  # what the last worker still delivered
 
@@ -150,6 +159,14 @@ class ChaosReport:
             (
                 "uncertain",
                 f"{uncertain} rows, {self.uncertain_arrived} arrived",
+            ),
+            (
+                "cut off",
+                f"{self.cut_offs.cut_off} rows waited for events;"
+                f" {self.cut_offs.settled_by_event} settled by an event"
+                f" ({self.cut_offs.settled_after_cut_off} after waiting),"
+                f" {self.cut_offs.resent_after_silence} resent after silence;"
+                f" {self.status_callbacks} status callbacks",
             ),
             ("wall time", f"{self.wall_seconds:.1f}s"),
         ]
@@ -350,7 +367,13 @@ async def put_carts(api_url: str, api_key: str, carts: int) -> None:
 
 
 def settings_env(
-    *, database_url: str, temporal_address: str, smtp_url: str, sms_url: str, api_port: int
+    *,
+    database_url: str,
+    temporal_address: str,
+    smtp_url: str,
+    sms_url: str,
+    api_port: int,
+    journal_dir: Path,
 ) -> dict[str, str]:
     """The process environment: the stack's, with the chaos journey and the Twilio stub."""
     return stack_env(
@@ -371,6 +394,9 @@ def settings_env(
         "CARTNUDGE_TWILIO_ACCOUNT_SID": TWILIO_SID,
         "CARTNUDGE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "CARTNUDGE_TWILIO_FROM": TWILIO_FROM,
+        "CARTNUDGE_PROVIDER_SILENCE_MINUTES": str(PROVIDER_SILENCE_MINUTES),
+        # every worker of the run is started on this machine: one journal for them all
+        "CARTNUDGE_SEND_JOURNAL_DIR": str(journal_dir),
     }
 
 
@@ -380,6 +406,11 @@ def settings_env(
 async def outbox_counts(engine: AsyncEngine) -> dict[OutboxState, int]:
     async with create_session_factory(engine)() as session:
         return await count_by_state(session)
+
+
+async def cut_off_counts(engine: AsyncEngine) -> CutOffCounts:
+    async with create_session_factory(engine)() as session:
+        return await count_cut_offs(session)
 
 
 async def outbox_rows(engine: AsyncEngine) -> dict[tuple[str, str], OutboxRow]:
@@ -507,13 +538,16 @@ async def run_chaos(
             smtp_url=smtp_url,
             sms_url=sms_stub.url,
             api_port=api_port,
+            journal_dir=logs / "send-journal",
         )
         engine = create_engine(database_url)
         stack.push_async_callback(engine.dispose)
         worker = WorkerProcess(env, logs)
         worker.start()
         stack.callback(worker.stop)
-        api_url = stack.enter_context(api_process(env, api_port, logs))
+        # the status callbacks need it as much as the carts: on a box shared with other
+        # runs its start can take a while
+        api_url = stack.enter_context(api_process(env, api_port, logs, healthy_within=120))
         log.info("stack up in %.1fs; %d carts, %d kills", time.monotonic() - started, carts, kills)
 
         monkey = Monkey(worker, engine, count, due, kills, rng, started)
@@ -534,6 +568,7 @@ async def run_chaos(
             await asyncio.gather(chaos, return_exceptions=True)
         worker.stop()
         outbox = await outbox_counts(engine)
+        cut_offs = await cut_off_counts(engine)
         rows = await outbox_rows(engine)
         done = await finished_customers(engine)
 
@@ -555,6 +590,8 @@ async def run_chaos(
         lost_reasons=counted.lost_reasons,
         uncertain_arrived=counted.uncertain_arrived,
         wall_seconds=time.monotonic() - started,
+        cut_offs=cut_offs,
+        status_callbacks=sms_stub.callbacks,
         kill_log=tuple(monkey.landed),
         arrivals_after_last_restart=len(arrivals) + len(sms_stub.messages) - last_restart,
     )
@@ -566,6 +603,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--seed", type=int, default=None, help="for a repeatable kill schedule")
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="seconds to wait for the journeys (default: from the carts and kills)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
@@ -576,7 +619,13 @@ def main() -> None:
         logs.mkdir(parents=True, exist_ok=True)
         try:
             report = asyncio.run(
-                run_chaos(carts=args.carts, kills=args.kills, logs=logs, seed=args.seed)
+                run_chaos(
+                    carts=args.carts,
+                    kills=args.kills,
+                    logs=logs,
+                    seed=args.seed,
+                    deadline=args.deadline,
+                )
             )
         except StackError as err:  # ChaosSetupError too
             print(f"chaos: could not run: {err}", file=sys.stderr)

@@ -9,6 +9,12 @@
 Errors come back the way Twilio sends them: 401 with code 20003 for bad credentials, 400 with
 21604 / 21603 / 21602 for a missing To / From / Body.
 
+Like Twilio, it calls the `StatusCallback` URL a message was sent with, once per status in
+`statuses` ("sent", then "delivered"), a form POST of MessageSid, MessageStatus, AccountSid,
+To and From signed with the auth token (X-Twilio-Signature over that URL and the
+parameters, api/webhook_signatures.py). A callback that fails (no answer, a 5xx) is tried a
+few more times, a moment apart; `callbacks` counts those answered with a 2xx.
+
 In a program (`with SmsStub(account_sid=..., auth_token=...) as stub: stub.url,
 stub.messages`) it serves from a thread; `python -m devstack.sms_stub --port 8099` serves in
 the foreground and logs each message, for trying SMS journeys with `make run`.
@@ -17,6 +23,7 @@ the foreground and logs each message, for trying SMS journeys with `make run`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import logging
 import socket
@@ -28,17 +35,22 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.webhook_signatures import twilio_signature
 from devstack.services import Service
 
 API_VERSION = "2010-04-01"
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json"
 START_TIMEOUT = 10.0
+STATUSES = ("sent", "delivered")  # what Twilio reports of a message that reached a phone
+CALLBACK_TRIES = 5
+CALLBACK_TIMEOUT = 10.0
 
 log = logging.getLogger("cartnudge.sms_stub")
 
@@ -88,10 +100,22 @@ class SmsStub(Service):
 
     host = "127.0.0.1"
 
-    def __init__(self, *, account_sid: str, auth_token: str, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        port: int = 0,
+        statuses: tuple[str, ...] = STATUSES,
+        callback_delay: float = 0.2,  # seconds before the first status, as Twilio takes a moment
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.statuses = statuses
+        self.callback_delay = callback_delay
         self._messages: list[StubSms] = []
+        self._callbacks = 0
+        self._pending: set[asyncio.Task[None]] = set()  # callbacks on their way
         self._lock = threading.Lock()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -116,6 +140,12 @@ class SmsStub(Service):
     def count(self) -> int:
         with self._lock:
             return len(self._messages)
+
+    @property
+    def callbacks(self) -> int:
+        """Status callbacks answered with a 2xx."""
+        with self._lock:
+            return self._callbacks
 
     def app(self) -> Starlette:
         route = Route(MESSAGES_PATH, self._messages_endpoint, methods=["GET", "POST"])
@@ -147,7 +177,53 @@ class SmsStub(Service):
         with self._lock:
             self._messages.append(sms)
         log.info("SMS %s to %s: %s", sms.sid, sms.to, sms.body)
+        callback = form.get("StatusCallback")
+        if isinstance(callback, str) and callback:
+            task = asyncio.create_task(self._report(sms, callback))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
         return JSONResponse(sms.resource(), status_code=201)
+
+    async def _report(self, sms: StubSms, url: str) -> None:
+        """Post each status of the message to its StatusCallback, signed as Twilio signs."""
+        await asyncio.sleep(self.callback_delay)
+        async with httpx.AsyncClient(timeout=CALLBACK_TIMEOUT) as client:
+            for message_status in self.statuses:
+                params = {
+                    "AccountSid": sms.account_sid,
+                    "From": sms.sender,
+                    "MessageSid": sms.sid,
+                    "MessageStatus": message_status,
+                    "SmsSid": sms.sid,
+                    "SmsStatus": message_status,
+                    "To": sms.to,
+                    "ApiVersion": API_VERSION,
+                }
+                signature = twilio_signature(self.auth_token, url, params.items())
+                if not await self._post_callback(client, url, params, signature):
+                    return
+
+    async def _post_callback(
+        self, client: httpx.AsyncClient, url: str, params: dict[str, str], signature: str
+    ) -> bool:
+        for attempt in range(CALLBACK_TRIES):
+            try:
+                response = await client.post(
+                    url, data=params, headers={"X-Twilio-Signature": signature}
+                )
+            except httpx.HTTPError as err:
+                answer = f"{type(err).__name__}: {err}"
+            else:
+                if response.is_success:
+                    with self._lock:
+                        self._callbacks += 1
+                    return True
+                answer = f"{response.status_code} {response.text[:200]}"
+                if response.status_code < 500:
+                    break
+            await asyncio.sleep(0.5 * (attempt + 1))
+        log.warning("status callback %s for %s failed: %s", url, params["MessageSid"], answer)
+        return False
 
     def _authorized(self, request: Request, account_sid: str) -> bool:
         # httpx.BasicAuth and Twilio's own clients send the header; compare it whole.

@@ -60,6 +60,7 @@ class _Recorder(Generic[M]):
     """A channel's sender that keeps the message."""
 
     repeat_is_harmless = True  # nothing leaves the machine
+    reports_events = False
 
     def __init__(self, capture: Capture, channel: Channel, read: Callable[[M], Captured]) -> None:
         self._capture = capture

@@ -1,31 +1,47 @@
 """Delivery: hand a composed message to its channel's provider through the outbox, once.
 
-    pending ─begin─> sending ─the provider took it──────────────────────> sent
-                        ├─ refused for good ────────────────────────────> failed
-                        ├─ may have it (answer lost), a repeat would show > uncertain
-                        └─ did not take it ─> pending again, TransientChannelError raised
+    pending ─(prepare: SMTP up to DATA's 354; refused here: pending, or failed for good)
+       └begin─> sending ─the provider took it─────────────────────────────────> sent
+                   ├─ refused for good ───────────────────────────────────────> failed
+                   ├─ did not take it ─> pending again, TransientChannelError raised
+                   └─ may have it (answer lost, or the attempt died here):
+                        this worker's journal has no mark (never handed over) ─> pending
+                        repeat harmless (it deduplicates) ─> pending, sent again
+                        provider reports events ─> uncertain, waiting (CutOff raised):
+                            an event for it (webhook routes) ─────────────────> sent
+                            silent for `silence` ─> pending, resent once
+                        otherwise ─> uncertain, never resent
 
-An attempt that died while `sending` is resumed only where the provider shows a repeat once
-(`Sender.repeat_is_harmless`: it deduplicates by the idempotency key); elsewhere the row
-becomes `uncertain` and is never resent.
+A two-phase sender (`TwoPhaseSender`, SMTP) does everything but the hand-over before the
+row turns `sending`, so only the hand-over itself (SMTP: the message and its final ".",
+then the server's answer) can leave a row uncertain. With a `HandOverJournal` the worker
+marks the hand-over written right after writing it: a row found `sending` through this
+journal without the mark was never handed over, and goes back to pending.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from channels.errors import PermanentChannelError, TransientChannelError
-from channels.outgoing import Sender
+from channels.outgoing import Prepared, Sender, TwoPhaseSender
 from sending.composition import Composed
+from sending.hand_over_journal import HandOverJournal
 from sending.policy import Go
-from storage.outbox import Outbox, OutboxState
+from storage.outbox import Outbox, OutboxState, Settled
 from workflows.payloads import Channel, MessageStatus, SendResult
 
-# Awaits the provider's call; the send activity heartbeats meanwhile.
-Watch = Callable[[Awaitable[str]], Awaitable[str]]
+T = TypeVar("T")
+
+
+class Watch(Protocol):
+    """Awaits the provider's call; the send activity heartbeats meanwhile."""
+
+    def __call__(self, call: Awaitable[T], /) -> Awaitable[T]: ...
 
 
 @dataclass(frozen=True)
@@ -36,17 +52,49 @@ class Provider:
     sender: Sender[Any]
 
 
-async def _unwatched(call: Awaitable[str]) -> str:
+class CutOff(Exception):
+    """The row is uncertain and waits for its provider's events: ask again `retry_in` later."""
+
+    def __init__(self, reason: str, retry_in: timedelta) -> None:
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
+# A hand-over that could not start this soon after the row turned `sending` is not
+# written: by the send's heartbeat timeout (10 s) Temporal may have started another attempt,
+# which, finding no mark in the journal, sends it itself.
+HAND_OVER_WITHIN = 5.0  # seconds
+
+# How often a waiting row is looked at again: often enough that a settled row's journey
+# goes on soon after the event, at most this far apart.
+LOOK_AGAIN_AT_MOST = timedelta(minutes=1)
+
+
+async def _unwatched(call: Awaitable[T]) -> T:
     return await call
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Delivery:
     def __init__(
-        self, outbox: Outbox, providers: Mapping[Channel, Provider], *, watch: Watch = _unwatched
+        self,
+        outbox: Outbox,
+        providers: Mapping[Channel, Provider],
+        *,
+        watch: Watch = _unwatched,
+        silence: timedelta = timedelta(minutes=10),
+        clock: Callable[[], datetime] = _now,
+        journal: HandOverJournal | None = None,
     ) -> None:
         self._outbox = outbox
         self._providers = providers
         self._watch = watch
+        self._silence = silence  # how long a provider that reports events may stay silent
+        self._clock = clock
+        self._journal = journal  # knows whether a two-phase hand-over was written
 
     @property
     def channels(self) -> Collection[Channel]:
@@ -54,25 +102,94 @@ class Delivery:
         return self._providers.keys()
 
     async def resume_interrupted(self, key: str) -> OutboxState:
-        """An earlier attempt died mid-send: pending again where a repeat is harmless."""
+        """An earlier attempt died mid-send, or left the row waiting for events: PENDING
+        to send (again), or the settled state (SENT by an event, UNCERTAIN for good).
+
+        Raises `CutOff` while the row waits for its provider's events.
+        """
         settled = await self._outbox.settled(key)
         provider = self._providers.get(settled.channel)
-        if provider is not None and provider.sender.repeat_is_harmless:
-            await self._outbox.retry_later(
-                key, f"an attempt died mid-send; {provider.name} shows a repeat only once"
+        if settled.state is OutboxState.SENDING:
+            journal = self._journal
+            if journal is not None and settled.journal == journal.id:
+                # This worker's journal knows whether the hand-over was written.
+                if not journal.was_handed(key):
+                    reason = "an attempt died before handing it over; sent again"
+                    await self._outbox.retry_later(key, reason)
+                    return OutboxState.PENDING
+                journal.forget(key)  # it was: the provider may have it, judged below
+            if provider is not None and provider.sender.repeat_is_harmless:
+                await self._outbox.retry_later(
+                    key, f"an attempt died mid-send; {provider.name} shows a repeat only once"
+                )
+                return OutboxState.PENDING
+            if provider is not None and provider.sender.reports_events and not settled.resent_at:
+                reason = f"an attempt died mid-send; waiting for {provider.name}'s events"
+                return await self._cut_off(key, reason)
+            reason = "an earlier attempt stopped mid-delivery; not resent"
+            await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
+            return (await self._outbox.settled(key)).state  # an event may have come first
+        if settled.awaiting_events:
+            return await self._look_again(key, settled)
+        return settled.state
+
+    async def _cut_off(self, key: str, reason: str) -> OutboxState:
+        if not await self._outbox.cut_off(key, at=self._clock(), reason=reason):
+            return (await self._outbox.settled(key)).state  # an event settled it meanwhile
+        raise CutOff(reason, retry_in=self._look_again_in(self._silence))
+
+    async def _look_again(self, key: str, settled: Settled) -> OutboxState:
+        """Still no event: wait on, or reopen for the one resend once the silence is long."""
+        assert settled.cut_off_at is not None
+        silent_for = self._clock() - settled.cut_off_at
+        if silent_for < self._silence:
+            raise CutOff(
+                settled.reason or "waiting for the provider's events",
+                retry_in=self._look_again_in(self._silence - silent_for),
             )
+        minutes = int(self._silence.total_seconds() // 60)
+        reason = f"no event from the provider in {minutes} min after a cut-off; resent once"
+        if await self._outbox.reopen_after_silence(key, at=self._clock(), reason=reason):
             return OutboxState.PENDING
-        reason = "an earlier attempt stopped mid-delivery; not resent"
-        await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
-        return OutboxState.UNCERTAIN
+        return (await self._outbox.settled(key)).state  # an event came at the last moment
+
+    def _look_again_in(self, left: timedelta) -> timedelta:
+        return max(min(left, self._silence / 5, LOOK_AGAIN_AT_MOST), timedelta(seconds=1))
 
     async def deliver(self, key: str, go: Go, composed: Composed) -> SendResult | None:
         """SENT, FAILED (refused for good) or UNCERTAIN; None if another attempt began first.
 
         Raises `TransientChannelError` when the provider did not take it (the row is pending
-        again, for the next attempt).
+        again, for the next attempt), `CutOff` when it may have it and its events will say.
         """
         provider = self._providers[go.channel]
+        prepared: Prepared | None = None
+        if isinstance(provider.sender, TwoPhaseSender):
+            # Before the row is `sending`: a refusal here leaves nothing uncertain.
+            try:
+                prepared = await self._watch(provider.sender.prepare(composed.message))
+            except TransientChannelError as err:
+                await self._outbox.note(key, str(err))
+                raise
+            except PermanentChannelError as err:
+                await self._outbox.finish(key, OutboxState.FAILED, reason=str(err))
+                return SendResult(status=MessageStatus.FAILED, reason=str(err), channel=go.channel)
+        try:
+            return await self._hand_over(key, go, composed, provider, prepared)
+        finally:
+            if prepared is not None:
+                await prepared.close()
+
+    async def _hand_over(
+        self,
+        key: str,
+        go: Go,
+        composed: Composed,
+        provider: Provider,
+        prepared: Prepared | None,
+    ) -> SendResult | None:
+        journal = self._journal if prepared is not None else None
+        began = time.monotonic()
         if not await self._outbox.begin_delivery(
             key,
             channel=go.channel,
@@ -80,22 +197,56 @@ class Delivery:
             recipient=go.address,
             locale=composed.locale,
             subject=composed.subject,
+            journal=journal.id if journal else None,
         ):
             return None
         try:
-            provider_message_id = await self._watch(provider.sender.send(composed.message))
+            call: Awaitable[str]
+            if prepared is None:
+                call = provider.sender.send(composed.message)
+            else:
+                if time.monotonic() - began > HAND_OVER_WITHIN:
+                    raise TransientChannelError(
+                        f"the hand-over could not start within {HAND_OVER_WITHIN:.0f} s of"
+                        " turning the row sending; not written"
+                    )
+                call = prepared.deliver()  # written before it returns
+                if journal is not None:
+                    journal.handed(key)  # no await in between: a kill lands on either side
+            provider_message_id = await self._watch(call)
         except TransientChannelError as err:
-            if err.maybe_delivered and not provider.sender.repeat_is_harmless:
-                # The provider may have it: sending again could be a second message.
-                reason = f"the provider may have taken it, not resent: {err}"
-                await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
-                return SendResult(status=MessageStatus.UNCERTAIN, reason=reason, channel=go.channel)
-            await self._outbox.retry_later(key, str(err))
-            raise
+            try:
+                if err.maybe_delivered and not provider.sender.repeat_is_harmless:
+                    # The provider may have it: sending again could be a second message.
+                    if provider.sender.reports_events:
+                        reason = f"the provider may have taken it; waiting for its events: {err}"
+                        await self._cut_off(key, reason[:300])
+                        return await self._settled_now(key, go.channel)
+                    reason = f"the provider may have taken it, not resent: {err}"
+                    await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
+                    return SendResult(
+                        status=MessageStatus.UNCERTAIN, reason=reason, channel=go.channel
+                    )
+                await self._outbox.retry_later(key, str(err))
+                raise
+            finally:
+                if journal is not None:
+                    journal.forget(key)  # the row records what became of it
         except PermanentChannelError as err:
             await self._outbox.finish(key, OutboxState.FAILED, reason=str(err))
+            if journal is not None:
+                journal.forget(key)
             return SendResult(status=MessageStatus.FAILED, reason=str(err), channel=go.channel)
         await self._outbox.delivered(
             key, provider_message_id=provider_message_id[:300], at=datetime.now(UTC)
         )
+        if journal is not None:
+            journal.forget(key)
         return SendResult(status=MessageStatus.SENT, channel=go.channel)
+
+    async def _settled_now(self, key: str, channel: Channel) -> SendResult:
+        """The result of a row an event settled while this attempt was still on it."""
+        settled = await self._outbox.settled(key)
+        sent = settled.state is OutboxState.SENT
+        status = MessageStatus.SENT if sent else MessageStatus.UNCERTAIN
+        return SendResult(status=status, reason=settled.reason, channel=channel)

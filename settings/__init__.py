@@ -247,6 +247,20 @@ class Settings(BaseSettings):
     # --- failing fast while a dependency is down (intake/, api/routes/health.py) ---
 
     # --- messages cut off mid-send, settled from the provider's events (sending/) ---
+    provider_silence_minutes: float = Field(
+        default=10,
+        gt=0,
+        description="A send cut off mid-delivery (the worker died, or the provider's answer"
+        " was lost) through a provider that reports events (SendGrid, Postmark, Twilio) waits"
+        " this many minutes for an event about it; none in that time means the provider never"
+        " had it, and it is sent again, once.",
+    )
+    send_journal_dir: Path | None = Field(
+        default=None,
+        description="A directory the worker keeps across restarts (a volume): it notes which"
+        " SMTP messages were handed over, so a send cut off by a crash before its final '.'"
+        " is sent again instead of left uncertain. Unset: such a send stays uncertain.",
+    )
 
     @model_validator(mode="after")
     def providers_are_complete(self) -> Self:

@@ -135,6 +135,14 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
     arms: Mapped[dict[str, str] | None] = mapped_column(JSON)  # experiment -> arm
+    # A send cut off mid-delivery (storage/outbox.py): when an attempt found it so, waiting
+    # for the provider's events; whether one settled it as sent; when it was reopened for
+    # its one resend because the provider stayed silent.
+    cut_off_at: Mapped[datetime | None]
+    settled_by_event: Mapped[bool] = mapped_column(default=False, server_default=false())
+    resent_at: Mapped[datetime | None]
+    # the worker journal that knows whether the hand-over was written (two-phase senders)
+    hand_over_journal: Mapped[str | None] = mapped_column(String(32))
 
 
 class EngagementEvent(Base):

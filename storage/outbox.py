@@ -2,16 +2,21 @@
 
 A retried send finds its row and acts on what it says, so no step is ever delivered twice:
 
-    (none) ─claim─> pending ─begin_delivery─> sending ─delivered─> sent
-                     │  ^                        │
-                     │  └─ retry_later (the      └─finish─> failed | uncertain
-                     │     provider did not take it)
+    (none) ─claim─> pending ─begin_delivery─> sending ─delivered──────────────> sent
+                     │ ^ ^                       │ │ │                           ^ ^
+                     │ │ └───── retry_later ─────┘ │ └─finish─> failed | uncertain │ │
+                     │ │  (did not take it; a repeat │            (for good)         │ │
+                     │ │   is harmless; the journal  └─cut_off─> uncertain ─────────┘ │
+                     │ │   says never handed over)          (cut_off_at)  settle_by_event
+                     │ └──── reopen_after_silence (once) ───────┘   (from sending too) ┘
                      └─finish─> skipped | failed  (bought, no consent, capped, render error)
 
     A row still `sending` when a retry arrives means an attempt died mid-delivery: the
     provider may have the message. Where a repeat is harmless (the provider or receiver
-    deduplicates by the key) the row is reopened and sent again; elsewhere it becomes
-    `uncertain` and is never resent.
+    deduplicates by the key) the row is reopened and sent again. Where the provider reports
+    events carrying our key, the row is `cut_off` and waits: any event for it settles it
+    `sent` (`settle_by_event`, the webhook routes); silence past a bound reopens it for one
+    resend. Elsewhere it becomes `uncertain` for good and is never resent.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.inserts import insert
@@ -37,7 +42,7 @@ class OutboxState(StrEnum):
     SENT = "sent"
     SKIPPED = "skipped"  # not sent on purpose: bought, no consent, no address, capped
     FAILED = "failed"  # the provider refused it for good, or it could not be rendered
-    UNCERTAIN = "uncertain"  # an attempt died mid-delivery; never resent
+    UNCERTAIN = "uncertain"  # an attempt died mid-delivery (`cut_off_at`: events awaited)
 
     @property
     def live(self) -> bool:
@@ -56,6 +61,18 @@ class Settled:
     state: OutboxState
     reason: str | None
     channel: Channel
+    cut_off_at: datetime | None = None  # an attempt found it cut off mid-send, then
+    resent_at: datetime | None = None  # reopened for its one resend after silence
+    journal: str | None = None  # the worker journal that knows if the hand-over was written
+
+    @property
+    def awaiting_events(self) -> bool:
+        """Uncertain, waiting for the provider's events (or for silence to reopen it)."""
+        return (
+            self.state is OutboxState.UNCERTAIN
+            and self.cut_off_at is not None
+            and self.resent_at is None
+        )
 
 
 class Outbox:
@@ -84,8 +101,10 @@ class Outbox:
         recipient: str,
         locale: str | None,
         subject: str | None,
+        journal: str | None = None,
     ) -> bool:
-        """Move pending -> sending; False if another attempt got there first."""
+        """Move pending -> sending; False if another attempt got there first. `journal`:
+        the id of the worker journal that will know whether the hand-over was written."""
         return await self._transition(
             key,
             frm=OutboxState.PENDING,
@@ -95,6 +114,7 @@ class Outbox:
             recipient=recipient,
             locale=locale,
             subject=subject,
+            hand_over_journal=journal,
         )
 
     async def note(self, key: str, reason: str) -> None:
@@ -102,17 +122,48 @@ class Outbox:
         await self._transition(key, frm=OutboxState.PENDING, to=OutboxState.PENDING, reason=reason)
 
     async def delivered(self, key: str, *, provider_message_id: str, at: datetime) -> None:
-        await self._transition(
-            key,
-            frm=OutboxState.SENDING,
-            to=OutboxState.SENT,
-            provider_message_id=provider_message_id,
-            sent_at=at,
-        )
+        """The provider took it. From `uncertain` too: a slow attempt's answer came after
+        another attempt had found the row cut off."""
+        async with self._sessions() as session:
+            await session.execute(
+                update(Message)
+                .where(
+                    Message.key == key,
+                    Message.status.in_([OutboxState.SENDING, OutboxState.UNCERTAIN]),
+                )
+                .values(
+                    status=OutboxState.SENT, provider_message_id=provider_message_id, sent_at=at
+                )
+            )
+            await session.commit()
 
     async def retry_later(self, key: str, reason: str) -> None:
         """The provider did not take it, or a repeat is harmless: the next attempt may send."""
         await self._transition(key, frm=OutboxState.SENDING, to=OutboxState.PENDING, reason=reason)
+
+    async def cut_off(self, key: str, *, at: datetime, reason: str) -> bool:
+        """Move sending -> uncertain, waiting for the provider's events from `at`; False if
+        the row was no longer `sending` (an event settled it meanwhile)."""
+        return await self._transition(
+            key, frm=OutboxState.SENDING, to=OutboxState.UNCERTAIN, cut_off_at=at, reason=reason
+        )
+
+    async def reopen_after_silence(self, key: str, *, at: datetime, reason: str) -> bool:
+        """Move a row waiting for events back to pending for its one resend; False if it
+        was settled meanwhile (an event came) or was reopened already."""
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(Message)
+                .where(
+                    Message.key == key,
+                    Message.status == OutboxState.UNCERTAIN,
+                    Message.cut_off_at.is_not(None),
+                    Message.resent_at.is_(None),
+                )
+                .values(status=OutboxState.PENDING, resent_at=at, reason=reason)
+            )
+            await session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def finish(self, key: str, state: OutboxState, *, reason: str) -> None:
         """Settle a live row that will not be delivered (skipped, failed, uncertain)."""
@@ -134,12 +185,24 @@ class Outbox:
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    select(Message.status, Message.reason, Message.channel).where(
-                        Message.key == key
-                    )
+                    select(
+                        Message.status,
+                        Message.reason,
+                        Message.channel,
+                        Message.cut_off_at,
+                        Message.resent_at,
+                        Message.hand_over_journal,
+                    ).where(Message.key == key)
                 )
             ).one()
-        return Settled(OutboxState(row.status), row.reason, Channel(row.channel))
+        return Settled(
+            OutboxState(row.status),
+            row.reason,
+            Channel(row.channel),
+            cut_off_at=row.cut_off_at,
+            resent_at=row.resent_at,
+            journal=row.hand_over_journal,
+        )
 
     async def _transition(
         self, key: str, *, frm: OutboxState, to: OutboxState, **values: object
@@ -154,7 +217,73 @@ class Outbox:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# --- the provider's events settle what a cut-off left open -----------------------------
+
+SETTLED_BY_EVENT = "settled by the provider's event"
+
+
+async def settle_by_event(
+    session: AsyncSession, *, key: str, provider_message_id: str | None, at: datetime
+) -> bool:
+    """An event for the message came from its provider: it has the message. A row still
+    `sending`, `uncertain`, or reopened for its resend and not sent yet, becomes `sent`
+    (the event's message id kept when it has one). False when there was nothing to settle.
+    The caller commits."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.key == key,
+            or_(
+                Message.status.in_([OutboxState.SENDING, OutboxState.UNCERTAIN]),
+                and_(Message.status == OutboxState.PENDING, Message.resent_at.is_not(None)),
+            ),
+        )
+        .values(
+            status=OutboxState.SENT,
+            settled_by_event=True,
+            reason=SETTLED_BY_EVENT,
+            sent_at=func.coalesce(Message.sent_at, at),
+            provider_message_id=func.coalesce(
+                provider_message_id[:300] if provider_message_id else None,
+                Message.provider_message_id,
+            ),
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 # --- reading the whole outbox (the chaos run's tally) --------------------------------------
+
+
+@dataclass(frozen=True)
+class CutOffCounts:
+    """What became of the sends cut off mid-delivery."""
+
+    cut_off: int  # rows an attempt found cut off mid-send, waiting for the provider's events
+    settled_by_event: int  # rows an event settled as sent (while sending or uncertain)
+    settled_after_cut_off: int  # of those, rows that had been found cut off first
+    resent_after_silence: int  # rows reopened for one resend: their provider stayed silent
+
+
+async def count_cut_offs(session: AsyncSession) -> CutOffCounts:
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(Message.cut_off_at.is_not(None)).label("cut_off"),
+                func.count().filter(Message.settled_by_event.is_(True)).label("by_event"),
+                func.count()
+                .filter(Message.settled_by_event.is_(True), Message.cut_off_at.is_not(None))
+                .label("after_cut_off"),
+                func.count().filter(Message.resent_at.is_not(None)).label("resent"),
+            )
+        )
+    ).one()
+    return CutOffCounts(
+        cut_off=row.cut_off,
+        settled_by_event=row.by_event,
+        settled_after_cut_off=row.after_cut_off,
+        resent_after_silence=row.resent,
+    )
 
 
 @dataclass(frozen=True)

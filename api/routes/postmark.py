@@ -18,6 +18,7 @@ from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.webhook_signatures import credentials_match
 from intake.engagement import ProviderEngagement, take_provider_events
+from intake.receipts import Receipt, settle_from_receipts
 from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
@@ -125,6 +126,9 @@ async def postmark_event(
     event: PostmarkEvent, sessions: SessionsDep, temporal: TemporalDep
 ) -> Response:
     """Take one Postmark event: recorded once and told to its journey."""
+    key = (event.metadata or {}).get(KEY_ARG)
+    if key:  # any event means Postmark has it: a send cut off mid-delivery is settled
+        await settle_from_receipts([Receipt(PROVIDER, key, event.message_id)], sessions=sessions)
     found = to_engagement(event)
     await take_provider_events([found] if found else [], sessions=sessions, temporal=temporal)
     return Response(status_code=status.HTTP_200_OK)

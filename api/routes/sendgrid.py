@@ -18,6 +18,7 @@ from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.webhook_signatures import InvalidPublicKey, verify_sendgrid
 from intake.engagement import ProviderEngagement, take_provider_events
+from intake.receipts import Receipt, settle_from_receipts
 from workflows.payloads import EngagementKind
 
 log = logging.getLogger("cartnudge.api")
@@ -66,6 +67,18 @@ def engagement_kind(event: SendGridEvent) -> EngagementKind | None:
     if event.event == "dropped":
         return _DROPPED.get(event.reason or "")
     return _SIMPLE.get(event.event)
+
+
+def to_receipt(raw: Any) -> Receipt | None:
+    """Any event of the posted array that carries our key: SendGrid has that message."""
+    try:
+        event = SendGridEvent.model_validate(raw)
+    except ValidationError:
+        return None
+    if not event.cartnudge_key:
+        return None
+    message_id = event.sg_message_id.split(".", 1)[0] if event.sg_message_id else None
+    return Receipt(PROVIDER, event.cartnudge_key, message_id)
 
 
 def to_engagement(raw: Any) -> ProviderEngagement | None:
@@ -135,6 +148,8 @@ async def sendgrid_events(
         events = None
     if not isinstance(events, list):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a JSON array of events")
+    receipts = [taken for raw in events if (taken := to_receipt(raw)) is not None]
+    await settle_from_receipts(receipts, sessions=sessions)
     engagements = [found for raw in events if (found := to_engagement(raw)) is not None]
     await take_provider_events(engagements, sessions=sessions, temporal=temporal)
     return Response(status_code=status.HTTP_200_OK)

@@ -19,6 +19,7 @@ from api.deps import SessionsDep, SettingsDep, TemporalDep
 from api.errors import error_response
 from api.webhook_signatures import verify_twilio
 from intake.engagement import ProviderEngagement, take_provider_events, take_sms_stop
+from intake.receipts import Receipt, settle_from_receipts
 from settings import Settings
 from workflows.payloads import EngagementKind
 
@@ -105,6 +106,10 @@ async def message_status(
     key: str | None = None,  # our outbox key, in the status callback URL we gave Twilio
 ) -> Response:
     """Take an SMS status callback: a delivery or a hard failure is told to its journey."""
+    if key and params.get("MessageSid"):
+        # any status means Twilio has it: a send cut off mid-delivery is settled
+        receipt = Receipt(PROVIDER, key, params["MessageSid"])
+        await settle_from_receipts([receipt], sessions=sessions)
     found = status_engagement(params, key)
     await take_provider_events([found] if found else [], sessions=sessions, temporal=temporal)
     return Response(status_code=status.HTTP_200_OK)

@@ -18,13 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 
 from channels.webhook import WebhookSender
-from contract.carts import Consent
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
 from settings import WebhookTarget
 from storage.models import ContactCap, Message, ShortLink
 from storage.suppressions import suppress
-from tests.factories import make_cart, make_customer
 from tests.support.database import checked_out
 from tests.support.links import short_ids
 from tests.support.messaging import (
@@ -33,13 +31,14 @@ from tests.support.messaging import (
     SendActivity,
     send_activity,
     send_request,
+    sms_request,
     twilio_provider,
 )
 from tests.support.smtp import SmtpServer, body_text
 from tests.support.tables import rows
 from tracking.short_links import belongs_to
 from tracking.tokens import verify
-from workflows.payloads import Channel, MessageStatus, SendRequest
+from workflows.payloads import Channel, MessageStatus
 
 
 async def outbox_row(session_factory: async_sessionmaker[AsyncSession]) -> Message:
@@ -176,17 +175,6 @@ async def test_a_suppressed_address_is_skipped_with_the_reason(
 # --- SMS through Twilio's HTTP API (replaced at the transport) ------------------------------
 
 
-def sms_cart() -> Any:
-    return make_cart(
-        customer=make_customer(phone="+905321234567", consent=Consent(email=True, sms=True))
-    )
-
-
-def sms_request(**overrides: Any) -> SendRequest:
-    """The nudge by SMS; its Turkish text is `Sepetin: {{ checkout_url }}` (TEST_RELEASE)."""
-    return send_request(channels=["sms"], template="nudge", cart=sms_cart(), **overrides)
-
-
 async def test_twilio_asking_to_slow_down_is_retried_when_it_says(
     session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
 ) -> None:
@@ -266,7 +254,7 @@ async def test_the_short_link_is_stored_before_twilio_has_the_sms(
     assert list(stored) == [id_]  # the one link the text carries, in before the provider
     token = stored[id_]
     assert belongs_to(id_, token, LINKS.secret)
-    assert verify(token, LINKS.secret).url == sms_cart().checkout_url
+    assert verify(token, LINKS.secret).url == sms_request().cart.checkout_url
 
 
 async def test_a_retried_sms_keeps_its_short_link_and_stores_it_once(

@@ -82,3 +82,60 @@ async def test_a_server_that_is_not_there_is_transient() -> None:
 
 def test_a_repeat_would_be_a_second_email() -> None:
     assert SmtpEmailSender.repeat_is_harmless is False
+
+
+async def test_only_deliver_hands_the_mail_over(smtp_server: SmtpServer) -> None:
+    """prepare: up to RCPT TO, the server holds no mail yet; deliver: DATA, the mail is in."""
+    sender = SmtpEmailSender.from_url(smtp_server.url)
+
+    prepared = await sender.prepare(make_email())
+    assert smtp_server.rcpt_seen.is_set()
+    assert smtp_server.messages == []
+    try:
+        answer = await prepared.deliver()
+    finally:
+        await prepared.close()
+
+    [received] = await smtp_server.wait_for_messages(1)
+    assert answer == f"{received['Message-ID']} Message accepted for delivery"
+    assert smtp_server.envelopes[0].rcpt_tos == ("ayse@example.com",)
+
+
+async def test_a_recipient_refused_for_good_is_known_before_any_data(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.refuse["ayse@example.com"] = "550 5.1.1 no such mailbox"
+
+    with pytest.raises(PermanentChannelError, match="SMTP 550"):
+        await SmtpEmailSender.from_url(smtp_server.url).prepare(make_email())
+    assert not smtp_server.data_seen.is_set()
+
+
+async def test_no_answer_to_the_data_means_the_server_may_have_it(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.data_open.clear()  # the mail comes in, the answer to its final "." does not
+    sender = SmtpEmailSender(host=smtp_server.host, port=smtp_server.port, timeout=0.5)
+    prepared = await sender.prepare(make_email())
+
+    with pytest.raises(TransientChannelError) as lost:
+        await prepared.deliver()
+    await prepared.close()
+    smtp_server.data_open.set()
+
+    assert lost.value.maybe_delivered  # never resent blindly: here the server had it
+    assert len(await smtp_server.wait_for_messages(1)) == 1
+
+
+async def test_a_transaction_given_up_before_deliver_leaves_no_mail(
+    smtp_server: SmtpServer,
+) -> None:
+    """Another attempt got there first: the prepared transaction is let go, mid-DATA."""
+    prepared = await SmtpEmailSender.from_url(smtp_server.url).prepare(make_email())
+
+    await prepared.close()
+    again = await SmtpEmailSender.from_url(smtp_server.url).send(make_email())
+
+    [received] = await smtp_server.wait_for_messages(1)
+    assert again.startswith(str(received["Message-ID"]))
+    assert len(smtp_server.messages) == 1

@@ -47,11 +47,11 @@ def http_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
+async def served(app: FastAPI, *, port: int = 0) -> AsyncIterator[str]:
     """The app (lifespan already run) on a loopback port in this event loop, for a real
-    browser; yields its base URL."""
+    browser; yields its base URL. `port`: that one (its settings' public URL), not any."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)

@@ -18,6 +18,7 @@ from activities.messaging import MessagingActivities
 from catalog.lookup import CatalogLookup
 from channels.smtp import SmtpEmailSender
 from channels.twilio import TwilioSender
+from contract.carts import Consent
 from coupons.issuing import CouponIssuer
 from data_at_rest.cipher import DataCipher
 from journey_schema.journey_files import load_release
@@ -26,10 +27,11 @@ from releases.source import FixedRelease
 from sending.composition import LinkSigning
 from sending.consent_registry import ConsentRegistry
 from sending.delivery import Provider
+from sending.hand_over_journal import HandOverJournal
 from sending.order_lookup import ShopOrderLookup
 from sending.policy import SendRules
 from storage.outbox import Outbox
-from tests.factories import make_cart
+from tests.factories import make_cart, make_customer
 from tests.support.data_keys import dev_cipher
 from workflows.payloads import Channel, SendRequest, SendResult
 
@@ -75,6 +77,14 @@ def send_request(**overrides: Any) -> SendRequest:
     return SendRequest(**{**values, **overrides})
 
 
+def sms_request(**overrides: Any) -> SendRequest:
+    """The nudge by SMS; its Turkish text is `Sepetin: {{ checkout_url }}` (TEST_RELEASE)."""
+    cart = make_cart(
+        customer=make_customer(phone="+905321234567", consent=Consent(email=True, sms=True))
+    )
+    return send_request(channels=["sms"], template="nudge", cart=cart, **overrides)
+
+
 @dataclass
 class SendActivity:
     activities: MessagingActivities
@@ -110,6 +120,9 @@ def send_activity(
     release: Release = TEST_RELEASE,
     cipher: DataCipher | None = None,
     coupons: CouponIssuer | None = None,
+    provider_silence: timedelta = timedelta(minutes=10),
+    clock: Callable[[], datetime] | None = None,
+    journal: HandOverJournal | None = None,
 ) -> SendActivity:
     """The send activity; `smtp_url` adds email through SMTP to `providers`. Another
     `release` is the one its requests must name (`send_request(release_id=release.id)`)."""
@@ -130,12 +143,18 @@ def send_activity(
             releases=FixedRelease(release),
             cipher=cipher or dev_cipher(),
             coupons=coupons,
+            provider_silence=provider_silence,
+            clock=clock or (lambda: datetime.now(UTC)),
+            journal=journal,
         )
     )
 
 
-def twilio_provider(handler: Callable[[httpx.Request], Any]) -> Provider:
-    """Twilio as the SMS provider, its API answered by `handler` (an httpx MockTransport's)."""
+def twilio_provider(
+    handler: Callable[[httpx.Request], Any], *, status_callback_url: str | None = None
+) -> Provider:
+    """Twilio as the SMS provider, its API answered by `handler` (an httpx MockTransport's);
+    with `status_callback_url` it reports status events there, as configured in production."""
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     sender = TwilioSender(
         client=client,
@@ -143,5 +162,6 @@ def twilio_provider(handler: Callable[[httpx.Request], Any]) -> Provider:
         auth_token="twilio-test-token",
         sender="+15005550006",
         api_url="https://api.twilio.test",
+        status_callback_url=status_callback_url,
     )
     return Provider("twilio", sender)

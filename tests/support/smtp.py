@@ -2,7 +2,8 @@
 
 Fixture:
     smtp_server  function  SmtpServer with .host, .port, .url, .messages, .envelopes
-                           and `await wait_for_messages(count, timeout=10)`
+                           and `await wait_for_messages(count, timeout=10)`; clear
+                           .rcpt_open or .data_open to stall the server there
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class SmtpServer:
         self.envelopes: list[ReceivedMail] = []
         # recipient -> SMTP reply, e.g. "550 5.1.1 no such mailbox" or "451 4.3.0 try later"
         self.refuse: dict[str, str] = {}
+        # cleared: RCPT gets no answer until set again (a stalled server); DATA's mail is
+        # kept but the answer to its final "." held back (an answer lost on the way)
+        self.rcpt_open = threading.Event()
+        self.rcpt_open.set()
+        self.data_open = threading.Event()
+        self.data_open.set()
+        self.rcpt_seen = threading.Event()  # set at the first RCPT
+        self.data_seen = threading.Event()  # set once a message's data has come in
         self._lock = threading.Lock()
 
     @property
@@ -63,12 +72,16 @@ class SmtpServer:
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        self.rcpt_seen.set()
+        while not self.rcpt_open.is_set():
+            await asyncio.sleep(0.01)
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.data_seen.set()
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         mail = ReceivedMail(
@@ -78,6 +91,8 @@ class SmtpServer:
         )
         with self._lock:
             self.envelopes.append(mail)
+        while not self.data_open.is_set():  # kept, but the answer to "." is held back
+            await asyncio.sleep(0.01)
         return "250 Message accepted for delivery"
 
     async def wait_for_messages(self, count: int, timeout: float = 10) -> list[EmailMessage]:
