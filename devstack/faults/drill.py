@@ -1,0 +1,339 @@
+"""The stack every fault drill runs on, the shop that feeds it, and the final count.
+
+DrillStack   PostgreSQL (halt/resume), the Temporal dev server on a file (kill/start), an
+             SMTP server and a Twilio stub behind switches that refuse, the worker, the API
+Shop         PUTs the chaos carts like Shopify: every 503 retried after its Retry-After,
+             every answer kept (status, Retry-After, milliseconds)
+HealthWatch  polls /healthz during an outage: which dependency it named
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from devstack.chaos import (
+    SHOP,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    Arrivals,
+    SmtpCounter,
+    cart,
+    cart_id,
+    finished_customers,
+    outbox_counts,
+    outbox_rows,
+    publish_chaos_journey,
+    settings_env,
+    sms_arrivals,
+    tally,
+)
+from devstack.faults.report import DrillReport
+from devstack.postgres import PostgresServer, find_postgres_bin_dir
+from devstack.processes import free_port
+from devstack.shops import shop_with_new_key, stack_cipher
+from devstack.sms_stub import SmsStub
+from devstack.stack import DevServer, StackError, WorkerProcess, api_process, smtp_server
+from storage.carts import stored_cart_ids
+from storage.database import create_engine, create_session_factory
+from storage.migrate import upgrade_database
+
+log = logging.getLogger("cartnudge.faults")
+
+SHOP_CONCURRENCY = 20
+REFUSED = "421 4.3.2 Service not available, closing transmission channel"
+
+
+class RefusingSmtp(SmtpCounter):
+    """The counting SMTP server, answering 421 to MAIL FROM while `down` (before any data:
+    the sender knows the message did not go out)."""
+
+    def __init__(self, arrivals: Arrivals) -> None:
+        super().__init__(arrivals)
+        self.down = False
+        self.refusals = 0
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        if self.down:
+            self.refusals += 1
+            return REFUSED
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+
+class ProviderSwitch:
+    """An HTTP front for the Twilio stub: forwards, or answers 503 with Retry-After while
+    `down`, as Twilio does in an outage."""
+
+    def __init__(self, target: str, *, retry_after: int = 5) -> None:
+        self._target = target
+        self.retry_after = retry_after
+        self.down = False
+        self.refusals = 0
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        app = Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])])
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        )
+        self._thread: threading.Thread | None = None
+
+    async def _forward(self, request: Request) -> Response:
+        if self.down:
+            self.refusals += 1
+            return JSONResponse(
+                {"code": 20503, "message": "Service unavailable", "status": 503},
+                status_code=503,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host"}}
+        async with httpx.AsyncClient(base_url=self._target) as client:
+            answer = await client.request(
+                request.method,
+                request.url.path,
+                params=request.query_params,
+                content=await request.body(),
+                headers=headers,
+            )
+        return Response(
+            answer.content, answer.status_code, media_type=answer.headers.get("content-type")
+        )
+
+    def __enter__(self) -> ProviderSwitch:
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise StackError("the provider switch did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    cart: int
+    status: int | None  # None: no HTTP answer (connection refused, timeout)
+    retry_after: str | None
+    ms: float
+
+
+@dataclass
+class Shop:
+    """The shop backend: PUTs each cart until a 2xx, honouring Retry-After like Shopify."""
+
+    api: httpx.AsyncClient
+    give_up_after: float  # seconds per cart
+    answers: list[Answer] = field(default_factory=list)
+    acknowledged: set[int] = field(default_factory=set)
+    # requests in flight at once (a wait for Retry-After holds none)
+    _gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SHOP_CONCURRENCY))
+
+    async def deliver(self, i: int) -> None:
+        deadline = time.monotonic() + self.give_up_after
+        while time.monotonic() < deadline:
+            try:
+                async with self._gate:
+                    started = time.monotonic()
+                    response = await self.api.put(f"/v1/carts/{cart_id(i)}", json=cart(i))
+            except httpx.TransportError:
+                self.answers.append(Answer(i, None, None, (time.monotonic() - started) * 1000))
+                await asyncio.sleep(1)
+                continue
+            retry_after = response.headers.get("retry-after")
+            self.answers.append(
+                Answer(i, response.status_code, retry_after, (time.monotonic() - started) * 1000)
+            )
+            if response.is_success:
+                self.acknowledged.add(i)
+                return
+            wait = float(retry_after) if retry_after and retry_after.isdigit() else 5.0
+            await asyncio.sleep(wait)
+
+    async def steady(self, carts: int, per_second: float) -> None:
+        """Hand in carts 0 .. `carts`-1 at `per_second`, each retried until taken."""
+        await self.steady_range(0, carts, per_second=per_second)
+
+    async def steady_range(self, first: int, end: int, *, per_second: float) -> None:
+        """Hand in carts `first` .. `end`-1 at `per_second`, each retried until taken."""
+        tasks = []
+        for i in range(first, end):
+            tasks.append(asyncio.create_task(self.deliver(i)))
+            await asyncio.sleep(1 / per_second)
+        await asyncio.gather(*tasks)
+
+    @property
+    def refused(self) -> list[Answer]:
+        return [a for a in self.answers if a.status == 503]
+
+    @property
+    def other_errors(self) -> list[Answer]:
+        return [
+            a for a in self.answers if a.status is not None and a.status >= 300 and a.status != 503
+        ]
+
+
+@dataclass
+class HealthWatch:
+    """Polls /healthz while `watching`: each answer's named-down dependencies."""
+
+    api: httpx.AsyncClient
+    seen: list[tuple[str, ...]] = field(default_factory=list)
+    slowest_ms: float = 0
+
+    async def during(self, outage: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(outage)
+        while not task.done():
+            started = time.monotonic()
+            try:
+                response = await self.api.get("/healthz")
+            except httpx.TransportError:
+                self.seen.append(("no answer",))
+            else:
+                body = response.json()
+                self.seen.append(
+                    tuple(name for name in ("database", "temporal") if body.get(name) != "ok")
+                )
+            self.slowest_ms = max(self.slowest_ms, (time.monotonic() - started) * 1000)
+            await asyncio.wait({task}, timeout=0.5)
+        await task
+
+    @property
+    def named(self) -> str:
+        """What it named down most often during the outage ("none" if never)."""
+        down = [names for names in self.seen if names]
+        if not down:
+            return "none"
+        return "+".join(Counter(down).most_common(1)[0][0])
+
+
+class DrillStack:
+    """Everything a drill needs, brought up in `stack` (an AsyncExitStack)."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.arrivals = Arrivals()
+        self.smtp = RefusingSmtp(self.arrivals)
+        self.sms_stub = SmsStub(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN)
+        self.started = time.monotonic()
+
+    async def start(self, stack: AsyncExitStack) -> None:
+        bin_dir = find_postgres_bin_dir()
+        if bin_dir is None:
+            raise StackError("no PostgreSQL binaries in /usr/lib/postgresql/*/bin")
+        self.postgres = stack.enter_context(PostgresServer(bin_dir, database="cartnudge_faults"))
+        self.database_url = self.postgres.url
+        await upgrade_database(self.database_url)
+        await publish_chaos_journey(self.database_url)
+        api_key = await shop_with_new_key(self.database_url, SHOP, cipher=stack_cipher())
+        self.temporal = DevServer(self.logs, self.logs / "temporal.db")
+        await self.temporal.start()
+        stack.callback(self.temporal.stop)
+        smtp_url = stack.enter_context(smtp_server(self.smtp))
+        stack.enter_context(self.sms_stub)
+        self.sms = stack.enter_context(ProviderSwitch(self.sms_stub.url))
+        api_port = free_port()
+        env = settings_env(
+            database_url=self.database_url,
+            temporal_address=self.temporal.address,
+            smtp_url=smtp_url,
+            sms_url=self.sms.url,
+            api_port=api_port,
+        )
+        self.engine = create_engine(self.database_url)
+        stack.push_async_callback(self.engine.dispose)
+        self.worker = WorkerProcess(env, self.logs)
+        self.worker.start()
+        stack.callback(self.worker.stop)
+        api_url = stack.enter_context(api_process(env, api_port, self.logs))
+        self.api = await stack.enter_async_context(
+            httpx.AsyncClient(
+                base_url=api_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+            )
+        )
+        log.info("stack up in %.1fs", time.monotonic() - self.started)
+
+    def delivered(self) -> int:
+        return len(self.arrivals) + self.sms_stub.count
+
+    async def wait_until(self, condition: Callable[[], bool], *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.worker.check_alive()
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.05)
+
+    async def journeys_finish(self, carts: int, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.worker.check_alive()
+            if len(await finished_customers(self.engine)) >= carts:
+                return
+            await asyncio.sleep(0.5)
+
+    async def report(
+        self,
+        drill: str,
+        carts: int,
+        shop: Shop,
+        *,
+        outage_seconds: float,
+        healthz: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> DrillReport:
+        done = await finished_customers(self.engine)
+        rows = await outbox_rows(self.engine)
+        outbox = await outbox_counts(self.engine)
+        async with create_session_factory(self.engine)() as session:
+            stored = await stored_cart_ids(session, shop=SHOP)
+        counted = tally(self.arrivals.snapshot() + sms_arrivals(self.sms_stub), carts, done, rows)
+        refused = shop.refused
+        return DrillReport(
+            drill=drill,
+            carts=carts,
+            finished=len(done),
+            duplicates=counted.duplicates,
+            lost=counted.lost,
+            outstanding=counted.outstanding,
+            unexpected=counted.unexpected,
+            refused=len(refused),
+            no_retry_after=sum(1 for a in refused if not a.retry_after),
+            slowest_503_ms=max((a.ms for a in refused), default=0.0),
+            other_errors=len(shop.other_errors),
+            unstored_2xx=sum(1 for i in shop.acknowledged if cart_id(i) not in stored),
+            unacknowledged=carts - len(shop.acknowledged),
+            outage_seconds=outage_seconds,
+            wall_seconds=time.monotonic() - self.started,
+            outbox=outbox,
+            healthz=healthz,
+            notes=notes,
+        )
