@@ -1,7 +1,9 @@
 """The stack every fault drill runs on, the shop that feeds it, and the final count.
 
 DrillStack   PostgreSQL (halt/resume), the Temporal dev server on a file (kill/start), an
-             SMTP server and a Twilio stub behind switches that refuse, the worker, the API
+             SMTP server and a Twilio stub behind switches that refuse, the worker, the API;
+             brought up once, the drills run on it one after the other
+Round        one drill on it: carts no other drill used, and what arrived meanwhile
 Shop         PUTs the chaos carts like Shopify: every 503 retried after its Retry-After,
              every answer kept (status, Retry-After, milliseconds)
 HealthWatch  polls /healthz during an outage: which dependency it named
@@ -30,12 +32,15 @@ from starlette.routing import Route
 
 from devstack.chaos import (
     SHOP,
+    STEPS,
     TWILIO_SID,
     TWILIO_TOKEN,
+    Arrival,
     Arrivals,
     SmtpCounter,
     cart,
     cart_id,
+    customer_id,
     finished_customers,
     outbox_counts,
     outbox_rows,
@@ -178,11 +183,7 @@ class Shop:
             wait = float(retry_after) if retry_after and retry_after.isdigit() else 5.0
             await asyncio.sleep(wait)
 
-    async def steady(self, carts: int, per_second: float) -> None:
-        """Hand in carts 0 .. `carts`-1 at `per_second`, each retried until taken."""
-        await self.steady_range(0, carts, per_second=per_second)
-
-    async def steady_range(self, first: int, end: int, *, per_second: float) -> None:
+    async def steady(self, first: int, end: int, *, per_second: float) -> None:
         """Hand in carts `first` .. `end`-1 at `per_second`, each retried until taken."""
         tasks = []
         for i in range(first, end):
@@ -244,6 +245,10 @@ class DrillStack:
         self.smtp = RefusingSmtp(self.arrivals)
         self.sms_stub = SmsStub(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN)
         self.started = time.monotonic()
+        self._next_cart = 0
+
+    def arrivals_now(self) -> list[Arrival]:
+        return self.smtp.arrivals.snapshot()
 
     async def start(self, stack: AsyncExitStack) -> None:
         bin_dir = find_postgres_bin_dir()
@@ -281,59 +286,94 @@ class DrillStack:
         )
         log.info("stack up in %.1fs", time.monotonic() - self.started)
 
+    def begin(self, carts: int) -> Round:
+        """The next drill's carts: indices no earlier drill on this stack used."""
+        self.smtp.arrivals = Arrivals()  # each drill counts its own arrivals
+        drill = Round(self, first=self._next_cart, end=self._next_cart + carts)
+        self._next_cart = drill.end
+        return drill
+
+
+@dataclass
+class Round:
+    """One drill on the stack: its carts `first` .. `end`-1, and what arrived meanwhile."""
+
+    stack: DrillStack
+    first: int
+    end: int
+    started: float = field(default_factory=time.monotonic)
+    sms_before: int = 0
+
+    def __post_init__(self) -> None:
+        self.sms_before = self.stack.sms_stub.count
+
+    @property
+    def carts(self) -> int:
+        return self.end - self.first
+
     def delivered(self) -> int:
-        return len(self.arrivals) + self.sms_stub.count
+        return len(self.stack.arrivals_now()) + self.stack.sms_stub.count - self.sms_before
 
     async def wait_until(self, condition: Callable[[], bool], *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
-            self.worker.check_alive()
+            self.stack.worker.check_alive()
             if time.monotonic() > deadline:
                 return
             await asyncio.sleep(0.05)
 
-    async def journeys_finish(self, carts: int, *, timeout: float) -> None:
+    async def finished(self) -> set[str]:
+        """The customers of this drill whose journey recorded an outcome."""
+        mine = {customer_id(i) for i in range(self.first, self.end)}
+        return await finished_customers(self.stack.engine) & mine
+
+    async def journeys_finish(self, *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.worker.check_alive()
-            if len(await finished_customers(self.engine)) >= carts:
+            self.stack.worker.check_alive()
+            if len(await self.finished()) >= self.carts:
                 return
             await asyncio.sleep(0.5)
 
     async def report(
         self,
         drill: str,
-        carts: int,
         shop: Shop,
         *,
         outage_seconds: float,
         healthz: str = "",
+        refusals: int = 0,
         notes: tuple[str, ...] = (),
     ) -> DrillReport:
-        done = await finished_customers(self.engine)
-        rows = await outbox_rows(self.engine)
-        outbox = await outbox_counts(self.engine)
-        async with create_session_factory(self.engine)() as session:
+        engine = self.stack.engine
+        done = await self.finished()
+        rows = await outbox_rows(engine)
+        outbox = await outbox_counts(engine)
+        async with create_session_factory(engine)() as session:
             stored = await stored_cart_ids(session, shop=SHOP)
-        counted = tally(self.arrivals.snapshot() + sms_arrivals(self.sms_stub), carts, done, rows)
+        arrivals = self.stack.arrivals_now() + sms_arrivals(self.stack.sms_stub)[self.sms_before :]
+        # tally counts carts 0 .. end-1: the earlier drills' carts are neither among these
+        # arrivals nor finished here, so each of their messages is `outstanding`
+        counted = tally(arrivals, self.end, done, rows)
         refused = shop.refused
         return DrillReport(
             drill=drill,
-            carts=carts,
+            carts=self.carts,
             finished=len(done),
             duplicates=counted.duplicates,
             lost=counted.lost,
-            outstanding=counted.outstanding,
+            outstanding=counted.outstanding - len(STEPS) * self.first,
             unexpected=counted.unexpected,
             refused=len(refused),
             no_retry_after=sum(1 for a in refused if not a.retry_after),
             slowest_503_ms=max((a.ms for a in refused), default=0.0),
             other_errors=len(shop.other_errors),
             unstored_2xx=sum(1 for i in shop.acknowledged if cart_id(i) not in stored),
-            unacknowledged=carts - len(shop.acknowledged),
+            unacknowledged=self.carts - len(shop.acknowledged),
             outage_seconds=outage_seconds,
             wall_seconds=time.monotonic() - self.started,
             outbox=outbox,
             healthz=healthz,
+            refusals=refusals,
             notes=notes,
         )

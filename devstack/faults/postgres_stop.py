@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from contextlib import AsyncExitStack
-from pathlib import Path
 
 from devstack.faults.drill import DrillStack, HealthWatch, Shop
 from devstack.faults.report import DrillReport
@@ -22,33 +20,32 @@ log = logging.getLogger("cartnudge.faults")
 NAME = "postgres-stop"
 
 
-async def run(*, carts: int, outage: float, logs: Path) -> DrillReport:
+async def run(stack: DrillStack, *, carts: int, outage: float) -> DrillReport:
     """`carts` carts over about twice the outage; the database stops after the first ones."""
-    async with AsyncExitStack() as stack:
-        drill = DrillStack(logs)
-        await drill.start(stack)
-        shop = Shop(drill.api, give_up_after=outage * 4 + 120)
-        intake = asyncio.create_task(shop.steady(carts, per_second=carts / (outage * 2)))
-        await drill.wait_until(lambda: len(shop.acknowledged) >= max(1, carts // 4), timeout=120)
-        log.info("stopping PostgreSQL with %d carts taken", len(shop.acknowledged))
-        await asyncio.to_thread(drill.postgres.halt)
-        down_at = time.monotonic()
+    drill = stack.begin(carts)
+    shop = Shop(stack.api, give_up_after=outage * 4 + 120)
+    intake = asyncio.create_task(
+        shop.steady(drill.first, drill.end, per_second=carts / max(outage * 2, 1))
+    )
+    await drill.wait_until(lambda: len(shop.acknowledged) >= max(1, carts // 4), timeout=120)
+    log.info("%s: stopping PostgreSQL with %d carts taken", NAME, len(shop.acknowledged))
+    await asyncio.to_thread(stack.postgres.halt)
+    down_at = time.monotonic()
 
-        async def outage_passes() -> None:
-            await asyncio.sleep(outage)
-            await asyncio.to_thread(drill.postgres.resume)
+    async def outage_passes() -> None:
+        await asyncio.sleep(outage)
+        await asyncio.to_thread(stack.postgres.resume)
 
-        watch = HealthWatch(drill.api)
-        await watch.during(outage_passes())
-        down_for = time.monotonic() - down_at
-        log.info("PostgreSQL back after %.1fs", down_for)
-        await intake
-        await drill.journeys_finish(carts, timeout=outage + 120 + carts * 0.6)
-        return await drill.report(
-            NAME,
-            carts,
-            shop,
-            outage_seconds=down_for,
-            healthz=watch.named,
-            notes=(f"/healthz slowest {watch.slowest_ms:.0f} ms during the outage",),
-        )
+    watch = HealthWatch(stack.api)
+    await watch.during(outage_passes())
+    down_for = time.monotonic() - down_at
+    log.info("%s: PostgreSQL back after %.1fs", NAME, down_for)
+    await intake
+    await drill.journeys_finish(timeout=outage + 120 + carts * 0.6)
+    return await drill.report(
+        NAME,
+        shop,
+        outage_seconds=down_for,
+        healthz=watch.named,
+        notes=(f"/healthz slowest {watch.slowest_ms:.0f} ms during the outage",),
+    )

@@ -27,6 +27,7 @@ class DrillReport:
     outbox: dict[OutboxState, int]
     healthz: str = ""  # what /healthz said during the outage, e.g. "temporal" (down)
     notes: tuple[str, ...] = field(default=())
+    refusals: int = 0  # provider-down: the sends the providers refused while down
 
     @property
     def clean(self) -> bool:
@@ -44,6 +45,7 @@ class DrillReport:
     @property
     def summary(self) -> str:
         health = f" healthz_down={self.healthz}" if self.healthz else ""
+        health += f" refused_sends={self.refusals}" if self.refusals else ""
         return (
             f"fault {self.drill}: carts={self.carts} finished={self.finished}"
             f" duplicates={self.duplicates} lost={self.lost} 503s={self.refused}"
