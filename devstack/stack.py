@@ -151,8 +151,11 @@ class WorkerProcess:
 
 
 @contextmanager
-def api_process(env: dict[str, str], port: int, logs: Path) -> Iterator[str]:
-    """The API under uvicorn; yields its URL once /healthz answers."""
+def api_process(
+    env: dict[str, str], port: int, logs: Path, *, healthy_within: float = 30
+) -> Iterator[str]:
+    """The API under uvicorn; yields its URL once /healthz answers (StackError if not
+    within `healthy_within` seconds)."""
     base_url = f"http://127.0.0.1:{port}"
     args = [
         sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
@@ -161,7 +164,7 @@ def api_process(env: dict[str, str], port: int, logs: Path) -> Iterator[str]:
     proc = spawn(args, env, logs / "api.log")
     try:
         try:
-            wait_until_healthy(base_url, proc, logs / "api.log")
+            wait_until_healthy(base_url, proc, logs / "api.log", timeout=healthy_within)
         except RuntimeError as err:
             raise StackError(str(err)) from None
         yield base_url

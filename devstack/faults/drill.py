@@ -278,7 +278,8 @@ class DrillStack:
         self.worker = WorkerProcess(env, self.logs)
         self.worker.start()
         stack.callback(self.worker.stop)
-        api_url = stack.enter_context(api_process(env, api_port, self.logs))
+        # on a box busy with other work the API takes a while to import and answer
+        api_url = stack.enter_context(api_process(env, api_port, self.logs, healthy_within=120))
         self.api = await stack.enter_async_context(
             httpx.AsyncClient(
                 base_url=api_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
