@@ -19,6 +19,7 @@ class DrillReport:
     refused: int  # the API's 503 answers to the shop
     no_retry_after: int  # of them without Retry-After
     slowest_503_ms: float
+    slow_503s: int  # of them slower than a second
     other_errors: int  # answers that are neither 2xx nor 503 (nor a 503 under another name)
     unstored_2xx: int  # carts acknowledged with a 2xx that the database does not hold
     unacknowledged: int  # carts the shop gave up on (never a 2xx)

@@ -25,7 +25,7 @@ async def run(stack: DrillStack, *, carts: int, outage: float) -> DrillReport:
     drill = stack.begin(carts)
     middle = drill.first + max(1, carts * 3 // 4)
     shop = Shop(stack.api, give_up_after=outage * 4 + 120)
-    before = asyncio.create_task(shop.steady(drill.first, middle, per_second=20))
+    before = asyncio.create_task(shop.steady(drill.first, middle, per_second=5))
     # mid-journeys: some messages out, most still to send
     await drill.wait_until(lambda: drill.delivered() >= max(1, carts // 2), timeout=120)
     log.info("%s: SIGKILL with %d messages delivered", NAME, drill.delivered())
@@ -40,7 +40,7 @@ async def run(stack: DrillStack, *, carts: int, outage: float) -> DrillReport:
     down_for = time.monotonic() - down_at
     log.info("%s: Temporal back after %.1fs", NAME, down_for)
     await asyncio.gather(before, during)
-    await drill.journeys_finish(timeout=outage + 60 + carts * 0.6)
+    await drill.journeys_finish(timeout=outage + 120 + carts)
     return await drill.report(
         NAME,
         shop,
