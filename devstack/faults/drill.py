@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -24,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from devstack.chaos import (
     SHOP,
@@ -86,62 +83,31 @@ class RefusingSmtp(SmtpCounter):
         return "250 OK"
 
 
-class ProviderSwitch:
-    """An HTTP front for the Twilio stub: forwards, or answers 503 with Retry-After while
-    `down`, as Twilio does in an outage."""
+class RefusingSmsStub(SmsStub):
+    """The Twilio stub, answering 503 with Retry-After while `down`, as Twilio does in an
+    outage (in the stub's own server: no hop in between that could fail by itself)."""
 
-    def __init__(self, target: str, *, retry_after: int = 5) -> None:
-        self._target = target
-        self.retry_after = retry_after
+    def __init__(self, *, retry_after: int = 5, **stub: Any) -> None:
         self.down = False
         self.refusals = 0
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        app = Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])])
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        )
-        self._thread: threading.Thread | None = None
+        self.retry_after = retry_after
+        super().__init__(**stub)
 
-    async def _forward(self, request: Request) -> Response:
-        if self.down:
+    def app(self) -> Starlette:
+        app = super().app()
+
+        async def refuse(request: Request, call_next: RequestResponseEndpoint) -> Response:
+            if not self.down:
+                return await call_next(request)
             self.refusals += 1
             return JSONResponse(
                 {"code": 20503, "message": "Service unavailable", "status": 503},
                 status_code=503,
                 headers={"Retry-After": str(self.retry_after)},
             )
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host"}}
-        async with httpx.AsyncClient(base_url=self._target) as client:
-            answer = await client.request(
-                request.method,
-                request.url.path,
-                params=request.query_params,
-                content=await request.body(),
-                headers=headers,
-            )
-        return Response(
-            answer.content, answer.status_code, media_type=answer.headers.get("content-type")
-        )
 
-    def __enter__(self) -> ProviderSwitch:
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise StackError("the provider switch did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._socket.close()
+        app.add_middleware(BaseHTTPMiddleware, dispatch=refuse)
+        return app
 
 
 @dataclass(frozen=True)
@@ -244,7 +210,7 @@ class DrillStack:
         self.logs = logs
         self.arrivals = Arrivals()
         self.smtp = RefusingSmtp(self.arrivals)
-        self.sms_stub = SmsStub(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN)
+        self.sms = RefusingSmsStub(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN)
         self.started = time.monotonic()
         self._next_cart = 0
 
@@ -264,8 +230,7 @@ class DrillStack:
         await self.temporal.start()
         stack.callback(self.temporal.stop)
         smtp_url = stack.enter_context(smtp_server(self.smtp))
-        stack.enter_context(self.sms_stub)
-        self.sms = stack.enter_context(ProviderSwitch(self.sms_stub.url))
+        stack.enter_context(self.sms)
         api_port = free_port()
         env = settings_env(
             database_url=self.database_url,
@@ -307,14 +272,14 @@ class Round:
     sms_before: int = 0
 
     def __post_init__(self) -> None:
-        self.sms_before = self.stack.sms_stub.count
+        self.sms_before = self.stack.sms.count
 
     @property
     def carts(self) -> int:
         return self.end - self.first
 
     def delivered(self) -> int:
-        return len(self.stack.arrivals_now()) + self.stack.sms_stub.count - self.sms_before
+        return len(self.stack.arrivals_now()) + self.stack.sms.count - self.sms_before
 
     async def wait_until(self, condition: Callable[[], bool], *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -357,7 +322,7 @@ class Round:
         arrivals = [
             arrival  # an earlier drill's straggler is that drill's business
             for arrival in self.stack.arrivals_now()
-            + sms_arrivals(self.stack.sms_stub)[self.sms_before :]
+            + sms_arrivals(self.stack.sms)[self.sms_before :]
             if arrival.marker is None or arrival.marker[1] in mine
         ]
         # tally counts carts 0 .. end-1: the earlier drills' carts are neither among these
