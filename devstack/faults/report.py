@@ -69,7 +69,7 @@ class DrillReport:
             ("other errors", str(self.other_errors)),
             ("2xx unstored", str(self.unstored_2xx)),
             ("never taken", str(self.unacknowledged)),
-            ("outbox", ", ".join(f"{s} {n}" for s, n in sorted(self.outbox.items())) or "empty"),
+            ("stack outbox", ", ".join(f"{s} {n}" for s, n in sorted(self.outbox.items())) or "-"),
             ("outage", f"{self.outage_seconds:.1f}s"),
             ("wall time", f"{self.wall_seconds:.1f}s"),
         ]
