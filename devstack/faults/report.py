@@ -63,8 +63,8 @@ class DrillReport:
             ("outstanding", str(self.outstanding)),
             (
                 "503 answers",
-                f"{self.refused}, slowest {self.slowest_503_ms:.0f} ms,"
-                f" {self.no_retry_after} without Retry-After",
+                f"{self.refused}, slowest {self.slowest_503_ms:.0f} ms ({self.slow_503s} over"
+                f" 1 s), {self.no_retry_after} without Retry-After",
             ),  # fmt: skip
             ("other errors", str(self.other_errors)),
             ("2xx unstored", str(self.unstored_2xx)),
