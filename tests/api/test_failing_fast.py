@@ -38,6 +38,8 @@ async def api_with(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API (lifespan run) on `settings` changed so, connecting to what they name (the
     database through `engine` if given)."""
+    # generous: a call that works must not time out on a busy box and open the window
+    changes = {"temporal_call_timeout_seconds": 5, **changes}
     app = create_app(settings.model_copy(update=changes), engine=engine)
     async with (
         app.router.lifespan_context(app),
