@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test demo lint check-journeys schema record-histories chaos bench bench-scale bench-reports clean
+.PHONY: help run test demo lint check-journeys schema record-histories chaos faults bench bench-scale bench-reports clean
 
 help:
 	@echo "make run             start Temporal dev server, worker, API and mail catcher"
@@ -18,6 +18,7 @@ help:
 	@echo "make schema          regenerate journeys/journey.schema.json"
 	@echo "make record-histories  store workflow histories for the replay tests (histories/next/)"
 	@echo "make chaos           1000 carts, worker SIGKILLed 8 times mid-send: duplicates, losses"
+	@echo "make faults          fault drills: Temporal killed, PostgreSQL stopped, providers down, the worker killed"
 	@echo "make bench           simulate time for every persona; intake rate vs bare Temporal, purchase-to-closed latency, history events and bytes per journey"
 	@echo "make bench-scale     20000 carts asleep mid-journey: time, Temporal's database, worker memory, 100k extrapolated"
 	@echo "make bench-reports   1,000,000 carts loaded by COPY: each report query and the whole journey report, per dashboard page"
@@ -60,6 +61,11 @@ record-histories: $(STAMP)
 
 chaos: $(STAMP)
 	$(BIN)/python -m devstack.chaos --carts 1000 --kills 8
+
+# The full drills (see README, Fault drills): about ten minutes, the whole box.
+faults: $(STAMP)
+	$(BIN)/python -m devstack.faults
+	$(BIN)/python -m devstack.chaos --carts 300 --kills 4
 
 bench: $(STAMP)
 	$(BIN)/python -m devstack.bench_simulate

@@ -33,9 +33,10 @@ from api.routes import (
     woocommerce,
 )
 from data_at_rest.cipher import DataCipher
+from intake.outages import Outage
 from intake.temporal import TemporalGateway
 from settings import Settings
-from storage.database import create_engine, create_session_factory
+from storage.database import create_engine, create_session_factory, watch_outages
 from workflows.client import TemporalUnavailable
 
 DESCRIPTION = """\
@@ -66,10 +67,17 @@ def create_app(
         # Connect now when we can; when Temporal is not up yet, routes retry on use (503).
         with contextlib.suppress(TemporalUnavailable):
             await gateway.client()
-        app.state.resources = Resources(sessions=create_session_factory(database), temporal=gateway)
+        database_outage = Outage("database", seconds=settings.fail_fast_seconds)
+        stop_watching = watch_outages(database, database_outage)
+        app.state.resources = Resources(
+            sessions=create_session_factory(database),
+            temporal=gateway,
+            database_outage=database_outage,
+        )
         try:
             yield
         finally:
+            stop_watching()
             if engine is None:  # an injected engine belongs to the caller
                 await database.dispose()
 

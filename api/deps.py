@@ -21,6 +21,7 @@ from api.known_keys import KnownKeys
 from api.rate_limit import RateLimiter
 from contract.fields import ShopId
 from data_at_rest.cipher import DataCipher
+from intake.outages import Outage
 from intake.temporal import TemporalGateway
 from settings import Settings
 from storage.shops import ShopProfile, key_digest
@@ -32,6 +33,7 @@ class Resources:
 
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalGateway
+    database_outage: Outage  # whether the database failed a moment ago (storage/database.py)
 
 
 # These only read app.state, yet are `async def`: FastAPI runs a plain `def` dependency in

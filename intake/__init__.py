@@ -13,5 +13,7 @@ TemporalUnavailable and database errors to its own answer (the API: 503, Retry-A
     deliveries.py   once_per_delivery: a platform's webhook id, handled once
     shops.py        the shop a platform webhook is for
     mapping.py      the public contract onto the workflow's payloads, and back
-    temporal.py     TemporalGateway: the process's Temporal client, connected on first use
+    temporal.py     TemporalGateway: the process's Temporal client, connected on first use,
+                    its calls bounded and refused at once while Temporal is known down
+    outages.py      Outage: the memory that a dependency just failed (fail fast meanwhile)
 """

@@ -245,6 +245,19 @@ class Settings(BaseSettings):
     # --- metrics, traces and logs (observability/) ---
 
     # --- failing fast while a dependency is down (intake/, api/routes/health.py) ---
+    fail_fast_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="Once a call finds Temporal or the database down, the API answers 503"
+        " (Retry-After) at once for this many seconds without calling it; then one request"
+        " tries it again and, if it answers, intake resumes. 0 calls it every time.",
+    )
+    temporal_call_timeout_seconds: float = Field(
+        default=1,
+        gt=0,
+        description="The longest an intake request waits on one Temporal call (the SDK's own"
+        " retries included) before answering 503 with Retry-After.",
+    )
 
     # --- messages cut off mid-send, settled from the provider's events (sending/) ---
     provider_silence_minutes: float = Field(

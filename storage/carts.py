@@ -251,3 +251,8 @@ def _table(model: type[Cart | Order | JourneyOutcome]) -> Table:
 
 
 _TAKE_SNAPSHOT = _take_snapshot_statement()
+
+
+async def stored_cart_ids(session: AsyncSession, *, shop: str) -> set[str]:
+    """Every cart of the shop we hold (the fault drills compare it with what got a 2xx)."""
+    return set(await session.scalars(select(Cart.cart_id).where(Cart.shop == shop)))

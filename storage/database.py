@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -41,9 +41,17 @@ def create_engine(database_url: str, *, pool_size: int | None = None) -> AsyncEn
 
         return engine
     pool = {} if pool_size is None else {"pool_size": pool_size}
-    engine = create_async_engine(url, **pool)
+    engine = create_async_engine(
+        url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, **pool
+    )
     _ping_when_idle(engine)
     return engine
+
+
+# A database that does not answer a new connection (its host gone, not refusing) holds the
+# request this long, not psycopg's 130 s; libpq's smallest connect_timeout is 2 s. Once one
+# connection has failed, `watch_outages` refuses the next ones at once for a while.
+CONNECT_TIMEOUT_SECONDS = 2
 
 
 # A pooled connection idle this long is pinged before it is used, and replaced if the
@@ -101,3 +109,67 @@ async def ping(sessions: async_sessionmaker[AsyncSession]) -> None:
     """
     async with sessions() as session:
         await session.execute(text("SELECT 1"))
+
+
+class OutageMemory(Protocol):
+    """What `watch_outages` tells and asks (intake/outages.py's Outage)."""
+
+    def admit(self) -> None:
+        """Return if a connection may be tried now; raise if the caller must fail fast."""
+
+    def failed(self) -> None: ...
+
+    def answered(self) -> None: ...
+
+
+class FailingFast(OperationalError):
+    """No connection tried: the database failed a moment ago. An OperationalError like the
+    driver's own, so whoever answers 503 for a database that is down answers it for this."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("connect", None, ConnectionRefusedError(reason))
+
+
+def watch_outages(engine: AsyncEngine, outage: OutageMemory) -> Callable[[], None]:
+    """Tell `outage` when the database fails and answers, and refuse new connections while
+    it fails fast (PostgreSQL; a SQLite file is not a server that goes away). Returns the
+    function that stops it.
+
+    A refused or dropped connection fails; a new connection answers. After a failure the
+    pool has dropped its connections, so every request asks for a new one: refused at
+    once (FailingFast) until the window is over and one of them probes.
+    """
+    sync_engine = engine.sync_engine
+    if sync_engine.dialect.name == "sqlite":
+        return lambda: None
+
+    def before_connect(*_args: Any) -> None:
+        try:
+            outage.admit()
+        except Exception as refused:  # the memory's own DependencyDown
+            raise FailingFast(str(refused)) from refused
+
+    def connected(*_args: Any) -> None:
+        outage.answered()
+
+    def on_error(context: ExceptionContext) -> None:
+        connecting = context.connection is None  # the error came from opening a connection
+        if context.is_disconnect or (
+            connecting
+            and isinstance(context.original_exception, sync_engine.dialect.loaded_dbapi.Error)
+        ):
+            outage.failed()
+
+    listeners: list[tuple[str, Callable[..., Any]]] = [
+        ("do_connect", before_connect),
+        ("connect", connected),
+        ("handle_error", on_error),
+    ]
+    for name, listener in listeners:
+        event.listen(sync_engine, name, listener)
+
+    def stop() -> None:
+        for name, listener in listeners:
+            event.remove(sync_engine, name, listener)
+
+    return stop

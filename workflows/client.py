@@ -22,7 +22,9 @@ from workflows.search_attributes import JOURNEY_RELEASE, initial_search_attribut
 
 log = logging.getLogger("cartnudge.temporal")
 
-# Long enough for the client's own retries of a brief outage, short enough for an HTTP call.
+# Each attempt's deadline. It does not bound the call: the SDK retries a refused connection
+# (retry_config: up to 10 s in all) whatever it says. The API's calls are bounded, and
+# refused at once while Temporal is known down, by intake/temporal.py's FailFast.
 RPC_TIMEOUT = timedelta(seconds=10)
 
 

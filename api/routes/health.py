@@ -1,8 +1,11 @@
 """Health for load balancers, the dev stack and on-call: can the API take events right now.
 
-Both dependencies are asked at once, each within DEPENDENCY_CHECK_SECONDS: the database
-(every route stores first) and Temporal (every intake route signals). The answer names
-each one's state, so a 503 says which is down.
+Both dependencies are asked at once: the database (every route stores first) and Temporal
+(every intake route signals). The answer names each one's state, so a 503 says which is
+down. While one is known down (it failed a call within `fail_fast_seconds`,
+intake/outages.py) it is reported unreachable at once, without asking it; otherwise the
+check is a call like an intake's, bounded the same way, and its answer ends or starts the
+outage for the intake too.
 """
 
 from __future__ import annotations
@@ -16,20 +19,26 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import SessionsDep, TemporalDep
+from api.deps import ResourcesDep, SettingsDep
 from api.schemas import DependencyStatus, Health, HealthStatus
+from intake.outages import Outage
 from intake.temporal import TemporalGateway
-from storage.database import ping
+from storage.database import CONNECT_TIMEOUT_SECONDS, ping
 
 log = logging.getLogger("cartnudge.api")
 router = APIRouter(tags=["health"])
 
-DEPENDENCY_CHECK_SECONDS = 5
+# A database that accepts the connection but does not answer SELECT 1 (overloaded, locked).
+DATABASE_CHECK_SECONDS = CONNECT_TIMEOUT_SECONDS + 1
 
 
-async def _database_status(sessions: async_sessionmaker[AsyncSession]) -> DependencyStatus:
+async def _database_status(
+    sessions: async_sessionmaker[AsyncSession], outage: Outage
+) -> DependencyStatus:
+    if outage.failing_fast:
+        return DependencyStatus.UNREACHABLE
     try:
-        async with asyncio.timeout(DEPENDENCY_CHECK_SECONDS):
+        async with asyncio.timeout(DATABASE_CHECK_SECONDS):
             await ping(sessions)
     except (SQLAlchemyError, OSError, TimeoutError) as err:
         log.warning("health check: database unreachable: %s", err)
@@ -37,14 +46,8 @@ async def _database_status(sessions: async_sessionmaker[AsyncSession]) -> Depend
     return DependencyStatus.OK
 
 
-async def _temporal_status(temporal: TemporalGateway) -> DependencyStatus:
-    timeout = timedelta(seconds=DEPENDENCY_CHECK_SECONDS)
-    try:
-        async with asyncio.timeout(DEPENDENCY_CHECK_SECONDS):  # connecting may hang too
-            reachable = await temporal.reachable(timeout)
-    except TimeoutError:
-        log.warning("health check: Temporal did not answer in %ss", DEPENDENCY_CHECK_SECONDS)
-        reachable = False
+async def _temporal_status(temporal: TemporalGateway, timeout: timedelta) -> DependencyStatus:
+    reachable = await temporal.reachable(timeout)
     return DependencyStatus.OK if reachable else DependencyStatus.UNREACHABLE
 
 
@@ -53,10 +56,13 @@ async def _temporal_status(temporal: TemporalGateway) -> DependencyStatus:
     response_model=Health,
     responses={503: {"model": Health, "description": "The database or Temporal is unreachable"}},
 )
-async def healthz(sessions: SessionsDep, temporal: TemporalDep) -> Health | JSONResponse:
+async def healthz(resources: ResourcesDep, settings: SettingsDep) -> Health | JSONResponse:
     """200 when the database and Temporal both answer; 503 naming the one that does not."""
     database, workflows = await asyncio.gather(
-        _database_status(sessions), _temporal_status(temporal)
+        _database_status(resources.sessions, resources.database_outage),
+        _temporal_status(
+            resources.temporal, timedelta(seconds=settings.temporal_call_timeout_seconds)
+        ),
     )
     up = database == workflows == DependencyStatus.OK
     health = Health(
