@@ -238,6 +238,8 @@ class DrillStack:
             smtp_url=smtp_url,
             sms_url=self.sms.url,
             api_port=api_port,
+            # the worker keeps its hand-over journal across the provider drill's restarts
+            journal_dir=self.logs / "send-journal",
         )
         self.engine = create_engine(self.database_url)
         stack.push_async_callback(self.engine.dispose)
