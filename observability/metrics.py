@@ -164,3 +164,8 @@ INTAKE_CARTS = Counter(
     ["outcome"],
     registry=API_REGISTRY,
 )
+
+
+def cart_taken(outcome: str) -> None:
+    """One cart snapshot's answer (or why it got none: duplicate, refused, unavailable)."""
+    INTAKE_CARTS.labels(outcome=outcome).inc()
