@@ -12,7 +12,7 @@ from tests.observability.conftest import MESSAGED, journey_end, messaged_cart, o
 from tests.support.api import CART, WORKFLOW_ID
 from tests.support.smtp import SmtpServer
 
-CUSTOMER_EMAIL = make_customer().email
+CUSTOMER_EMAIL = str(make_customer().email)
 
 
 async def test_the_cart_put_and_its_journey_are_one_trace(
@@ -41,7 +41,7 @@ async def test_the_cart_put_and_its_journey_are_one_trace(
     ]
     assert request.context is not None
     trace_id = request.context.trace_id
-    in_trace = {s.name for s in finished if s.context is not None and s.context.trace_id == trace_id}
+    in_trace = {s.name for s in finished if s.context and s.context.trace_id == trace_id}
     # the client's call (the API), then the worker: the workflow run and its activities
     assert {
         "SignalWithStartWorkflow:CartJourney",
