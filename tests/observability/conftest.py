@@ -27,6 +27,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -37,7 +39,7 @@ from api.app import create_app
 from settings import Settings
 from temporal_connection import connect_temporal
 from tests.factories import add_shop, make_customer
-from tests.support.api import API_KEY, SHOP, cart_body, http_client
+from tests.support.api import API_KEY, CART, SHOP, WORKFLOW_ID, cart_body, http_client, order_body
 from tests.support.smtp import SmtpServer
 from tests.support.temporal import running_worker, settings_for_tests, smtp_email
 
@@ -137,3 +139,33 @@ async def journey_end(env: WorkflowEnvironment, workflow_id: str) -> None:
     run_id = (await handle.describe()).run_id
     await env.sleep(JOURNEY_DAYS)
     await env.client.get_workflow_handle(workflow_id, run_id=run_id).result()
+
+
+async def bought_after_first_email(
+    running: Stack, env: WorkflowEnvironment, smtp_server: SmtpServer
+) -> None:
+    """A cart through the API: its first reminder sent, then its order, then its end."""
+    answer = await running.api.put(f"/v1/carts/{CART}", json=messaged_cart())
+    assert answer.status_code == 202, answer.text
+    run_id = (await running.client.get_workflow_handle(WORKFLOW_ID).describe()).run_id
+    # 1 h quiet triggers it; the first reminder may wait out the night (quiet hours, 12 h)
+    await env.sleep(timedelta(hours=13, minutes=5))
+    await smtp_server.wait_for_messages(1)
+    ordered = await running.api.post("/v1/orders", json=order_body())
+    assert ordered.status_code in (200, 201, 202), ordered.text
+    await env.client.get_workflow_handle(WORKFLOW_ID, run_id=run_id).result()
+
+
+def scrape(text: str) -> dict[str, Metric]:
+    """Prometheus text format read into its families, by name."""
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def value(families: dict[str, Metric], sample: str, **labels: str) -> float:
+    """The sum of the samples named `sample` whose labels include `labels` (0 if none)."""
+    return sum(
+        found.value
+        for family in families.values()
+        for found in family.samples
+        if found.name == sample and labels.items() <= found.labels.items()
+    )
