@@ -219,10 +219,16 @@ class Settings(BaseSettings):
         " workflow_id and run_id from activities), for a log collector.",
     )
 
+    @field_validator("worker_metrics_address", "metrics_token", "otlp_endpoint", mode="before")
+    @classmethod
+    def empty_is_unset(cls, value: object) -> object:
+        # docker-compose passes `${CARTNUDGE_METRICS_TOKEN:-}` as "" when .env has none
+        return None if value == "" else value
+
     @field_validator("worker_metrics_address")
     @classmethod
     def is_host_and_port(cls, address: str | None) -> str | None:
-        if address is None or address == "":
+        if address is None:
             return None
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:

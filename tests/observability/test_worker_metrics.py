@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -21,6 +25,8 @@ from tests.observability.conftest import (
 from tests.support.api import CART, SHOP, WORKFLOW_ID
 from tests.support.smtp import SmtpServer
 
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/cartnudge.json"
+METRIC_NAME = re.compile(r"\b(?:cartnudge|temporal)_[a-z0-9_]+\b")
 PERSONAL_OR_IDS = {CART, SHOP, WORKFLOW_ID, MESSAGED, str(make_customer().email)}
 
 
@@ -64,3 +70,32 @@ async def test_the_worker_serves_the_sdks_metrics_and_ours(
             assert not PERSONAL_OR_IDS & set(sample.labels.values()), sample
             if "reason" in sample.labels:
                 assert sample.labels["reason"] in REASON_WORDS, sample
+
+
+async def test_every_dashboard_query_names_a_metric_the_api_or_worker_exports(
+    temporal_env: WorkflowEnvironment,
+    db_engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
+) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    settings = obs_settings(smtp_server, worker_metrics_address=address)
+    async with stack(
+        settings,
+        env=temporal_env,
+        engine=db_engine,
+        session_factory=session_factory,
+        smtp_server=smtp_server,
+        runtime=worker_runtime(settings),
+    ) as running:
+        await bought_after_first_email(running, temporal_env, smtp_server)
+        async with httpx.AsyncClient() as http:
+            worker = scrape((await http.get(f"http://{address}/metrics")).text)
+        api = scrape((await running.api.get("/metrics")).text)
+    exported = {s.name for families in (worker, api) for f in families.values() for s in f.samples}
+
+    dashboard = json.loads(DASHBOARD.read_text())
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    named = {name for query in queries for name in METRIC_NAME.findall(query)}
+    assert len(named) >= 8  # the regex reads the queries
+    assert sorted(named - exported) == []
