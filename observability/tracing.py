@@ -30,7 +30,7 @@ API_SERVICE = "cartnudge-api"
 WORKER_SERVICE = "cartnudge-worker"
 CLI_SERVICE = "cartnudge-cli"
 # Paths whose spans would only be noise: probes and scrapes, every few seconds.
-UNTRACED_PATHS = "healthz,readyz,metrics"
+UNTRACED_PATHS = "/healthz$,/metrics$"  # regular expressions, searched in the URL
 
 log = logging.getLogger("cartnudge.tracing")
 
