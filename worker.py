@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -38,7 +39,7 @@ from coupons.issuing import CouponIssuer
 from data_at_rest.cipher import DataCipher
 from experiments.decisions import RuleDecider
 from observability.logs import configure_logging
-from observability.runtime import worker_runtime
+from observability.runtime import MetricsAddressUnusable, worker_runtime
 from observability.tracing import WORKER_SERVICE, start_tracing
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
@@ -224,14 +225,20 @@ async def main() -> None:
     settings = Settings()
     configure_logging(settings)
     start_tracing(settings, WORKER_SERVICE)
+    try:
+        # The SDK's metrics and ours, at worker_metrics_address when set.
+        runtime = worker_runtime(settings)
+    except MetricsAddressUnusable as err:
+        sys.exit(f"worker: {err}")
+    if settings.worker_metrics_address:
+        log.info("metrics at http://%s/metrics", settings.worker_metrics_address)
     engine = create_engine(settings.database_url)
     # One pooled HTTP client for every provider and shop endpoint; timeouts well inside the
     # activities' (the order lookup sets its own, shorter one).
     http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
     providers = build_providers(settings, http)
     session_factory = create_session_factory(engine)
-    # The SDK's metrics and ours, at worker_metrics_address when set.
-    client = await connect_temporal(settings, runtime=worker_runtime(settings))
+    client = await connect_temporal(settings, runtime=runtime)
     activities = build_activities(
         settings=settings,
         session_factory=session_factory,

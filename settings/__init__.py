@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
@@ -231,8 +232,15 @@ class Settings(BaseSettings):
         if address is None:
             return None
         host, _, port = address.rpartition(":")
+        try:
+            ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+        except ValueError:
+            host = ""
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"CARTNUDGE_WORKER_METRICS_ADDRESS={address!r} is not host:port")
+            raise ValueError(
+                f"CARTNUDGE_WORKER_METRICS_ADDRESS={address!r} is not an IP address and a port,"
+                " e.g. 0.0.0.0:9464 (every interface) or 127.0.0.1:9464"
+            )
         return address
 
     # --- failing fast while a dependency is down (intake/, api/routes/health.py) ---

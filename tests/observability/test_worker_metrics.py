@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -25,7 +29,8 @@ from tests.observability.conftest import (
 from tests.support.api import CART, SHOP, WORKFLOW_ID
 from tests.support.smtp import SmtpServer
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/cartnudge.json"
+REPO = Path(__file__).resolve().parents[2]
+DASHBOARD = REPO / "deploy/grafana/dashboards/cartnudge.json"
 METRIC_NAME = re.compile(r"\b(?:cartnudge|temporal)_[a-z0-9_]+\b")
 PERSONAL_OR_IDS = {CART, SHOP, WORKFLOW_ID, MESSAGED, str(make_customer().email)}
 
@@ -99,3 +104,24 @@ async def test_every_dashboard_query_names_a_metric_the_api_or_worker_exports(
     named = {name for query in queries for name in METRIC_NAME.findall(query)}
     assert len(named) >= 8  # the regex reads the queries
     assert sorted(named - exported) == []
+
+
+def test_a_taken_metrics_address_stops_the_worker_naming_the_setting() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        worker = subprocess.run(
+            [sys.executable, "worker.py"],
+            cwd=REPO,
+            env={**os.environ, "CARTNUDGE_WORKER_METRICS_ADDRESS": address},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert worker.returncode == 1
+    last = worker.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"worker: CARTNUDGE_WORKER_METRICS_ADDRESS={address}: ")
+    assert "Address already in use" in last
+    assert "Traceback" not in worker.stderr
