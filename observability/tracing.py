@@ -13,22 +13,21 @@ instrument_app(app, settings)     the API's request spans
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from temporalio.client import Interceptor
-from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from settings import Settings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+# The exporter, the SDK, the instrumentation and the interceptor are imported where tracing
+# is turned on: a process without an endpoint does not pay their import (about 0.3 s).
+
 API_SERVICE = "cartnudge-api"
 WORKER_SERVICE = "cartnudge-worker"
-CLI_SERVICE = "cartnudge-cli"
 # Paths whose spans would only be noise: probes and scrapes, every few seconds.
 UNTRACED_PATHS = "/healthz$,/metrics$"  # regular expressions, searched in the URL
 
@@ -43,6 +42,11 @@ def start_tracing(settings: Settings, service: str) -> None:
     """
     if settings.otlp_endpoint is None:
         return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
@@ -56,6 +60,8 @@ def temporal_interceptors(settings: Settings) -> list[Interceptor]:
     """Interceptors for a Temporal client (its workers inherit them)."""
     if settings.otlp_endpoint is None:
         return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
     # Its tracer is the global provider's (a proxy until start_tracing sets it).
     return [TracingInterceptor()]
 
@@ -64,4 +70,6 @@ def instrument_app(app: FastAPI, settings: Settings) -> None:
     """A span per request, continuing the caller's trace (W3C traceparent) if it sent one."""
     if settings.otlp_endpoint is None:
         return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
     FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_PATHS)
