@@ -2,7 +2,7 @@
 
 The worker's go through the Temporal SDK's meter, so one endpoint per worker
 (`worker_metrics_address`) serves them beside the SDK's own `temporal_*` ones; inside an
-activity the SDK adds `namespace`, `task_queue`, `activity_type` and `workflow_type`. The
+activity the SDK adds `namespace`, `task_queue` and `activity_type`. The
 SDK's `metric_prefix` renames only its own metrics, never these, and `counters_total_suffix`
 (set in observability/runtime.py) gives every counter its `_total`. Outside an activity
 (a unit test, the CLI) there is no meter and nothing is recorded.
@@ -34,7 +34,7 @@ from workflows.payloads import Channel, MessageStatus, SendResult
 
 # --- the worker's (Temporal SDK meter) -------------------------------------------------------
 
-MESSAGES = "cartnudge_messages"  # counters: the exporter adds _total
+MESSAGES = "cartnudge_messages"  # counters: the exporter adds _total (runtime.py)
 COUPON_ISSUES = "cartnudge_coupon_issues"
 CATALOG_CALLS = "cartnudge_catalog_calls"
 ORDER_LOOKUPS = "cartnudge_order_lookups"
