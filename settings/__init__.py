@@ -201,7 +201,7 @@ class Settings(BaseSettings):
     # --- metrics, traces and logs (observability/) ---
     worker_metrics_address: str | None = Field(
         default=None,
-        description="host:port where the worker serves Prometheus metrics (the Temporal SDK's"
+        description="IP:port where the worker serves Prometheus metrics (the Temporal SDK's"
         " and cartnudge's own, at /metrics), e.g. 0.0.0.0:9464; none when unset.",
     )
     metrics_token: SecretStr | None = Field(
