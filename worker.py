@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,9 @@ from channels.webhook import WebhookSender
 from coupons.issuing import CouponIssuer
 from data_at_rest.cipher import DataCipher
 from experiments.decisions import RuleDecider
+from observability.logs import configure_logging
+from observability.runtime import MetricsAddressUnusable, worker_runtime
+from observability.tracing import WORKER_SERVICE, start_tracing
 from releases.live import LiveReleases
 from releases.source import ReleaseSource
 from sending.composition import LinkSigning
@@ -224,14 +228,22 @@ async def schedule_recommendations(client: Client, settings: Settings) -> None:
 
 async def main() -> None:
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings)
+    start_tracing(settings, WORKER_SERVICE)
+    try:
+        # The SDK's metrics and ours, at worker_metrics_address when set.
+        runtime = worker_runtime(settings)
+    except MetricsAddressUnusable as err:
+        sys.exit(f"worker: {err}")
+    if settings.worker_metrics_address:
+        log.info("metrics at http://%s/metrics", settings.worker_metrics_address)
     engine = create_engine(settings.database_url)
     # One pooled HTTP client for every provider and shop endpoint; timeouts well inside the
     # activities' (the order lookup sets its own, shorter one).
     http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
     providers = build_providers(settings, http)
     session_factory = create_session_factory(engine)
-    client = await connect_temporal(settings)
+    client = await connect_temporal(settings, runtime=runtime)
     activities = build_activities(
         settings=settings,
         session_factory=session_factory,

@@ -42,6 +42,7 @@ from data_at_rest.cipher import DataCipher, UnreadableSecret
 from journey_schema.durations import format_duration
 from journey_schema.models import OnCouponFailure, SendSpec
 from journey_schema.walk import send_at
+from observability import metrics
 from recommendations.source import pick, recommendations_for
 from releases.source import ReleaseSource
 from rendering.live import IssuedCoupon, LiveContent, ProductNow
@@ -150,6 +151,11 @@ class MessagingActivities:
     @activity.defn(name=names.SEND_MESSAGE)
     async def send_message(self, request: SendRequest) -> SendResult:
         """Send one journey step's message, at most once, unless the cart was bought."""
+        result = await self._send_once(request)
+        metrics.message_result(result)  # every result, counted here only
+        return result
+
+    async def _send_once(self, request: SendRequest) -> SendResult:
         key = request.outbox_key
         step = request.model_dump(include=OUTBOX_COLUMNS)
         state = await self._outbox.claim(key, {**step, "channel": request.channels[0]})
@@ -241,15 +247,17 @@ class MessagingActivities:
         Never given up on: a broken endpoint holds its shop's reminders until it answers.
         """
         try:
-            return await _heartbeating(
+            order = await _heartbeating(
                 self._orders.find(shop=request.shop, cart_id=request.cart_id, profile=shop)
             )
         except LookupUnavailable as err:
+            metrics.order_lookup("unavailable")
             activity.logger.warning("%s; the send waits and the lookup is retried", err)
             raise ApplicationError(
                 str(err), type="OrderLookupUnavailable", next_retry_delay=_lookup_retry(err)
             ) from err
         except LookupBroken as err:
+            metrics.order_lookup("broken")
             activity.logger.error(
                 "%s. Reminders for shop %s are held until its order lookup answers as"
                 " documented (README, 'Order lookup endpoint')",
@@ -260,7 +268,10 @@ class MessagingActivities:
                 str(err), type="OrderLookupBroken", next_retry_delay=BROKEN_LOOKUP_RETRY
             ) from err
         except LookupNotConfigured as err:
+            metrics.order_lookup("not_configured")
             raise ApplicationError(str(err), type="OrderLookupNotConfigured") from err
+        metrics.order_lookup("not_bought" if order is None else "bought")
+        return order
 
     async def _bought(self, key: str, order: OrderPlaced) -> SendResult:
         # The row is settled, so it does not look like a send still on its way.
@@ -408,10 +419,11 @@ class MessagingActivities:
         try:
             if self._coupons is None:
                 raise PermanentCouponError("this deployment makes no coupons")
-            return await _heartbeating(
+            issued = await _heartbeating(
                 self._coupons.issue(key=key, request=request, offer=step.coupon, shop=shop, now=now)
             )
         except TransientCouponError as err:
+            metrics.coupon_issue(shop.coupon_source if shop else None, "unavailable")
             if _retrying_for() < SEND_GIVE_UP_AFTER:
                 delay = timedelta(seconds=err.retry_after) if err.retry_after else None
                 raise ApplicationError(
@@ -421,7 +433,11 @@ class MessagingActivities:
             assert self._coupons is not None
             await self._coupons.give_up(key, failure)
         except PermanentCouponError as err:
+            metrics.coupon_issue(shop.coupon_source if shop else None, "refused")
             failure = str(err)
+        else:
+            metrics.coupon_issue(shop.coupon_source if shop else None, "issued")
+            return issued
         activity.logger.warning("%s: no coupon: %s (%s)", key, failure, step.coupon_failure)
         if step.coupon_failure is OnCouponFailure.SEND_WITHOUT:
             return None

@@ -22,6 +22,7 @@ from api.routes import (
     codec,
     customers,
     health,
+    metrics,
     orders,
     postmark,
     reports,
@@ -35,6 +36,9 @@ from api.routes import (
 from data_at_rest.cipher import DataCipher
 from intake.outages import Outage
 from intake.temporal import TemporalGateway
+from observability.logs import configure_logging
+from observability.requests import RequestMetrics
+from observability.tracing import API_SERVICE, instrument_app, start_tracing
 from settings import Settings
 from storage.database import create_engine, create_session_factory, watch_outages
 from workflows.client import TemporalUnavailable
@@ -56,7 +60,10 @@ def create_app(
     engine: AsyncEngine | None = None,
 ) -> FastAPI:
     """The API; tests pass their own settings, Temporal client and database engine."""
-    settings = settings or Settings()
+    if settings is None:  # the process's own (uvicorn's factory): it logs as they say
+        settings = Settings()
+        configure_logging(settings)
+    start_tracing(settings, API_SERVICE)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,6 +103,7 @@ def create_app(
     app.state.known_keys = KnownKeys(ttl=settings.api_key_cache_seconds, cipher=cipher)
     app.add_middleware(IdempotencyMiddleware, retention=timedelta(hours=settings.idempotency_hours))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost of ours: it times and counts every answer
     app.router.responses.setdefault(
         status.HTTP_413_CONTENT_TOO_LARGE,
         error_response(f"The body is larger than {settings.max_body_bytes} bytes"),
@@ -114,7 +122,9 @@ def create_app(
         reports,
         health,
         codec,
+        metrics,
     ):
         app.include_router(module.router)
     dashboard.install(app, settings)  # the marketers' pages, under /dashboard
+    instrument_app(app, settings)  # request spans, when tracing is on
     return app

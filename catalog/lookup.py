@@ -33,6 +33,7 @@ from catalog.endpoint import EndpointCatalog
 from catalog.errors import CatalogBroken, CatalogError, CatalogUnavailable
 from catalog.shopify import ShopifyCatalog
 from catalog.woocommerce import WooCommerceCatalog
+from observability import metrics
 from rendering.live import ProductNow
 from storage.shops import CATALOG_SOURCES, INTEGRATION_NEEDS, ShopProfile
 
@@ -92,11 +93,14 @@ class CatalogLookup:
                 now - resting[0],
                 resting[2],
             )
+            metrics.catalog_call(shop.catalog_source, "resting")
             return None
         wanted = list(dict.fromkeys(skus))
         known = {sku: self._cached(shop.shop, sku, now) for sku in wanted}
         missing = [sku for sku, entry in known.items() if entry is None]
-        if missing:
+        if not missing:
+            metrics.catalog_call(shop.catalog_source, "cached")
+        else:
             fresh = await self._ask(shop, missing)
             if fresh is None:
                 return None
@@ -117,13 +121,19 @@ class CatalogLookup:
                     found |= await source.products(skus[start : start + SKUS_PER_REQUEST])
         except TimeoutError:
             error: Exception = CatalogUnavailable(f"no answer within {self._timeout:g}s")
+            metrics.catalog_call(source_name, "unavailable")
         except CatalogError as err:
             error = err
+            metrics.catalog_call(
+                source_name, "unavailable" if isinstance(err, CatalogUnavailable) else "broken"
+            )
         except Exception as err:  # a bug of ours must not hold the message either
             log.exception("catalog of shop %s (%s): unexpected failure", shop.shop, source_name)
             error = err
+            metrics.catalog_call(source_name, "error")
         else:
             self._resting.pop(shop.shop, None)
+            metrics.catalog_call(source_name, "ok")
             return found
         rest = self._rest_after_failure
         if isinstance(error, CatalogUnavailable) and error.retry_after is not None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 import sys
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ from cli.errors import CommandError
 from contract.fields import ShopId
 from data_at_rest.cipher import DataCipher
 from journey_schema.suggestions import did_you_mean
+from observability.logs import configure_logging
 from settings import Settings
 from storage import shops
 from storage.database import create_engine, create_session_factory, printable_url
@@ -351,7 +353,10 @@ async def run(
 
 
 def main() -> None:
+    settings = Settings()
+    # Warnings and errors only: what a command prints is its answer, on stdout.
+    configure_logging(settings, level=logging.WARNING)
     try:
-        asyncio.run(run(sys.argv[1:], settings=Settings()))
+        asyncio.run(run(sys.argv[1:], settings=settings))
     except CommandError as err:
         sys.exit(f"cartnudge: {err}")

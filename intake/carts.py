@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from contract.carts import CartAccepted, CartSnapshot, CartStatus
 from intake.mapping import cart_payload
 from intake.temporal import TemporalGateway
+from observability import metrics
 from settings import Settings
 from storage import carts
 from storage.database import autocommit
@@ -47,6 +48,7 @@ async def take_cart(
     workflow_id = cart_workflow_id(shop, cart_id)
 
     def answer(status: CartStatus) -> CartAccepted:
+        metrics.cart_taken(status.value)
         return CartAccepted(workflow_id=workflow_id, status=status)
 
     # One statement on PostgreSQL, so in autocommit. (On SQLite three: each is an upsert

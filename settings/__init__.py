@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
@@ -243,6 +244,49 @@ class Settings(BaseSettings):
     )
 
     # --- metrics, traces and logs (observability/) ---
+    worker_metrics_address: str | None = Field(
+        default=None,
+        description="IP:port where the worker serves Prometheus metrics (the Temporal SDK's"
+        " and cartnudge's own, at /metrics), e.g. 0.0.0.0:9464; none when unset.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, the API's GET /metrics wants Authorization: Bearer <it>;"
+        " unset, /metrics is open (it names no customer, but block it at the proxy).",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (e.g. http://otel-collector:4318): traces"
+        " from the API and the worker go there; tracing is off when unset.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="json: one JSON object per line (time, level, logger, message, exception;"
+        " workflow_id and run_id from activities), for a log collector.",
+    )
+
+    @field_validator("worker_metrics_address", "metrics_token", "otlp_endpoint", mode="before")
+    @classmethod
+    def empty_is_unset(cls, value: object) -> object:
+        # docker-compose passes `${CARTNUDGE_METRICS_TOKEN:-}` as "" when .env has none
+        return None if value == "" else value
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def is_host_and_port(cls, address: str | None) -> str | None:
+        if address is None:
+            return None
+        host, _, port = address.rpartition(":")
+        try:
+            ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+        except ValueError:
+            host = ""
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"CARTNUDGE_WORKER_METRICS_ADDRESS={address!r} is not an IP address and a port,"
+                " e.g. 0.0.0.0:9464 (every interface) or 127.0.0.1:9464"
+            )
+        return address
 
     # --- failing fast while a dependency is down (intake/, api/routes/health.py) ---
     fail_fast_seconds: float = Field(
