@@ -265,7 +265,9 @@ class Settings(BaseSettings):
         " workflow_id and run_id from activities), for a log collector.",
     )
 
-    @field_validator("worker_metrics_address", "metrics_token", "otlp_endpoint", mode="before")
+    @field_validator(
+        "worker_metrics_address", "metrics_token", "otlp_endpoint", "codec_token", mode="before"
+    )
     @classmethod
     def empty_is_unset(cls, value: object) -> object:
         # docker-compose passes `${CARTNUDGE_METRICS_TOKEN:-}` as "" when .env has none
