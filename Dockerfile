@@ -8,8 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . .
+# /var/lib/cartnudge/send-journal: the worker's send journal; docker-compose mounts a volume
+# there, which keeps this owner.
 RUN pip install . \
-    && useradd --system --uid 10001 --home-dir /app cartnudge
+    && useradd --system --uid 10001 --home-dir /app cartnudge \
+    && install -d -o cartnudge /var/lib/cartnudge/send-journal
 
 USER cartnudge
 EXPOSE 8000
