@@ -32,7 +32,11 @@ memory       the worker's and the dev server's resident set (VmRSS in /proc/<pid
 A table, then the last line:
 `bench-scale: carts=N asleep_s=T carts_per_s=R db_mb_per_1000=D worker_rss_mb=M
 minutes_to_100k=T2 db_mb_at_100k=D2 worker_rss_mb_at_100k=M2` (one line; MB of 1,048,576
-bytes). As with the
+bytes). `make bench` prints
+`sleeping: carts=N worker_rss_mb=M worker_rss_mb_no_carts=M0 carts_per_gb=C
+carts_per_gb_marginal=C2 db_kb_per_cart=K asleep_s=T` of the same run (ScaleReport.sleeping):
+C is the carts over what they added to the worker (M - M0), C2 the same from the half-way
+growth, once the workflow cache is full. As with the
 bench, speed is reported, not judged: the exit status is 0 unless the stack failed or a
 cart did not get to sleep.
 """
@@ -90,6 +94,7 @@ EXTRAPOLATE_TO = 100_000
 PROGRESS_EVERY = 10.0  # seconds between progress lines
 STALL_TIMEOUT = 180.0  # no reminder settled for this long: the run is stuck
 MB = 1024 * 1024
+GB = 1024 * MB
 
 
 # --- what the box holds ------------------------------------------------------------------
@@ -249,6 +254,26 @@ class ScaleReport:
             f" worker_rss_mb_at_100k={worker / MB:.0f}"
         )
 
+    @property
+    def worker_rss_growth(self) -> int:
+        """What the sleeping carts added to the worker: all asleep over no carts, bytes."""
+        return max(0, self.full.worker_rss - self.empty.worker_rss)
+
+    @property
+    def sleeping(self) -> str:
+        """`make bench`'s line: the worker's memory with every cart asleep, against the same
+        worker with none (the baseline, measured in the same run), and carts per GB of it."""
+        growth, marginal = self.worker_rss_growth, self.worker_rss_per_cart
+        return (
+            f"sleeping: carts={self.carts}"
+            f" worker_rss_mb={self.full.worker_rss / MB:.0f}"
+            f" worker_rss_mb_no_carts={self.empty.worker_rss / MB:.0f}"
+            f" carts_per_gb={f'{self.carts * GB / growth:.0f}' if growth else 'inf'}"
+            f" carts_per_gb_marginal={f'{GB / marginal:.0f}' if marginal else 'inf'}"
+            f" db_kb_per_cart={self.db_bytes_per_cart / 1024:.1f}"
+            f" asleep_s={self.asleep_seconds:.0f}"
+        )
+
     def table(self) -> str:
         load = ", ".join(f"{value:.1f}" for value in self.load_before)
         sent = self.outbox.get(OutboxState.SENT, 0)
@@ -357,11 +382,12 @@ class Shop:
 
     api: httpx.AsyncClient
     retried: int = 0
+    body: Callable[[str], dict[str, Any]] = cart_body  # the cart a cart id stands for
 
     async def put(self, cart: str) -> None:
         for attempt in range(PUT_ATTEMPTS):
             try:
-                response = await self.api.put(f"/v1/carts/{cart}", json=cart_body(cart))
+                response = await self.api.put(f"/v1/carts/{cart}", json=self.body(cart))
             except httpx.TransportError as err:
                 problem = f"{type(err).__name__}: {err}"
             else:
