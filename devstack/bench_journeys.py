@@ -187,8 +187,7 @@ class JourneysReport:
                 f"  counted over {self.steady:g} s after a {self.warm_up:g} s warm-up:",
                 f"    journeys closed   {self.closed_in_steady:6d}"
                 f"   {self.journeys_per_second:6.2f}/s",
-                f"    emails sent       {self.mails_in_steady:6d}"
-                f"   {self.sends_per_second:6.2f}/s",
+                f"    emails sent       {self.mails_in_steady:6d}   {self.sends_per_second:6.2f}/s",
                 f"    start -> closed   {latency.line()}"
                 f"   (floor {self.floor * 1000:.0f} ms: the journey's own waits)",
                 f"    the box added     p50 {latency.p(50) - self.floor * 1000:.0f} ms,"

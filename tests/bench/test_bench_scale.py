@@ -85,3 +85,23 @@ def test_the_table_shows_the_run_and_the_extrapolation(report: ScaleReport) -> N
         assert re.search(rf"^    {row} +\d+ asleep +database +\d+\.\d MB", table, re.M), table
     assert "Temporal's database per 1,000 sleeping carts:" in table
     assert f"extrapolated to {EXTRAPOLATE_TO:,} sleeping carts:" in table
+
+
+def test_the_sleeping_line_weighs_the_worker_with_and_without_the_carts(
+    report: ScaleReport,
+) -> None:
+    match = re.fullmatch(
+        r"sleeping: carts=(\d+) worker_rss_mb=(\d+) worker_rss_mb_no_carts=(\d+)"
+        r" carts_per_gb=(\d+|inf) carts_per_gb_marginal=(\d+|inf) db_kb_per_cart=(\d+\.\d)"
+        r" asleep_s=(\d+)",
+        report.sleeping,
+    )
+    assert match, report.sleeping
+    carts, rss, rss_before, per_gb, _, db_kb, _ = match.groups()
+    assert int(carts) == CARTS
+    assert int(rss) == round(report.full.worker_rss / MB)
+    assert int(rss_before) == round(report.empty.worker_rss / MB)
+    # 500 workflows in the worker's cache take room: the carts cost the worker memory
+    assert report.full.worker_rss > report.empty.worker_rss
+    assert int(per_gb) == round(CARTS * 1024 * MB / report.worker_rss_growth)
+    assert float(db_kb) == pytest.approx(report.db_bytes_per_cart / 1024, abs=0.05)
