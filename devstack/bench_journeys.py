@@ -57,10 +57,11 @@ from typing import Any
 
 import httpx
 from temporalio.api.history.v1 import History
+from temporalio.api.workflowservice.v1 import GetClusterInfoRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack.bench import SHOP, BenchError, Latencies, cart_body
-from devstack.bench_scale import Shop, run_bench_scale
+from devstack.bench_scale import Shop, Watched, child_pid, run_bench_scale
 from devstack.processes import REPO, free_port
 from devstack.shops import shop_with_new_key, stack_cipher
 from devstack.stack import (
@@ -124,6 +125,8 @@ class JourneysReport:
     outbox: dict[OutboxState, int]
     events: int  # history events of one journey
     history_bytes: int  # its serialized history
+    cpu: tuple[tuple[str, float], ...]  # (process, CPU seconds it used in the steady period)
+    server: str  # the Temporal server: its persistence store and history shards
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     wall_seconds: float
@@ -156,6 +159,11 @@ class JourneysReport:
         """Start to close of the journeys started in the steady period, in ms."""
         started = [j.seconds * 1000 for j in self.journeys if self._in_steady(j.started)]
         return Latencies(tuple(started))
+
+    def cpu_per_journey(self) -> list[tuple[str, float]]:
+        """CPU seconds each process spent per journey closed in the steady period."""
+        closed = max(self.closed_in_steady, 1)
+        return [(name, used / closed) for name, used in self.cpu]
 
     @property
     def summary(self) -> str:
@@ -194,7 +202,12 @@ class JourneysReport:
                 f" p99 {latency.p(99) - self.floor * 1000:.0f} ms over the floor",
                 f"  every journey started ({len(self.journeys)}, warm-up and drain included)"
                 f" closed; {len(self.mails)} mails; outbox {states}",
-                f"  one journey's history: {self.events} events, {self.history_bytes} bytes",
+                f"  one journey's history: {self.events} events, {self.history_bytes} bytes;"
+                f" Temporal server: {self.server}",
+                "  CPU per journey (steady period): "
+                + ", ".join(
+                    f"{name} {used * 1000:.0f} ms" for name, used in self.cpu_per_journey()
+                ),
                 f"  wall time {self.wall_seconds:.0f}s",
             ]
         )
@@ -350,7 +363,21 @@ async def run_bench_journeys(
                 running.worker.check_alive()
                 log.info("%d journeys closed, %d mails", len(journeys), len(sink.at))
 
+        watched = Watched(
+            scratch / "temporal.db",
+            child_pid("worker.py"),
+            child_pid(str(scratch / "temporal.db")),
+            child_pid("uvicorn"),
+        )
+        cpu_at: list[dict[str, float]] = []
+
+        async def sample_cpu() -> None:
+            for at in (counted_from, stop_at):
+                await asyncio.sleep(max(0.0, at - time.time()))
+                cpu_at.append(dict(watched.footprint(0).cpu))
+
         watching = asyncio.create_task(progress())
+        sampling = asyncio.create_task(sample_cpu())
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(lane() for _ in range(in_flight))),
@@ -362,8 +389,12 @@ async def run_bench_journeys(
             ) from None
         finally:
             watching.cancel()
+            if not sampling.done():  # the lanes failed before the steady period ended
+                sampling.cancel()
+        await sampling
         running.worker.check_alive()
         load_after = os.getloadavg()
+        info = await running.client.workflow_service.get_cluster_info(GetClusterInfoRequest())
 
         engine = create_engine(running.database_url)
         stack.push_async_callback(engine.dispose)
@@ -388,6 +419,8 @@ async def run_bench_journeys(
         outbox=outbox,
         events=len(history.events),
         history_bytes=History(events=history.events).ByteSize(),
+        cpu=tuple((name, used - cpu_at[0][name]) for name, used in cpu_at[1].items()),
+        server=f"{info.persistence_store}, {info.history_shard_count} history shard(s)",
         load_before=load_before,
         load_after=load_after,
         wall_seconds=time.monotonic() - started,

@@ -81,3 +81,13 @@ def test_the_table_shows_the_count_and_the_floor(report: JourneysReport) -> None
     assert re.search(rf"journeys closed +{report.closed_in_steady} ", table), table
     assert "(floor 5000 ms: the journey's own waits)" in table
     assert f"every journey started ({len(report.journeys)}," in table
+
+
+def test_the_cpu_and_the_server_are_read_from_the_run(report: JourneysReport) -> None:
+    assert [name for name, _ in report.cpu] == ["worker", "server", "API"]
+    # every process worked for the journeys of the steady period
+    assert all(used > 0 for _, used in report.cpu), report.cpu
+    assert report.cpu_per_journey() == [
+        (name, used / report.closed_in_steady) for name, used in report.cpu
+    ]
+    assert re.fullmatch(r"\w+, \d+ history shard\(s\)", report.server), report.server
