@@ -25,9 +25,10 @@ journeys     The whole stack, real and local, as `make bench` has it (devstack/s
              expired with its three emails sent, once each (the SMTP server's count per
              recipient and the outbox say so), or the run fails.
 sleeping     `--sleeping-carts N` (0: none) then runs devstack/bench_scale.py at N carts
-             (`make bench-scale` is that bench alone) and prints its `sleeping:` line:
-             the worker's RSS with N carts asleep mid-journey and with none, in the same
-             run. At 20,000 carts it takes about an hour on 2 cores.
+             with `--watching` (asleep watching for abandonment, no reminder: 20,000 carts
+             take the ~7 min their PUTs take, where 20,000 first reminders take about an hour
+             on 2 cores; `make bench-scale` is that hour) and prints its `sleeping:` line:
+             the worker's RSS with N carts asleep and with none, in the same run.
 
 A table each, then the lines
 `journeys: journeys_per_s=J sends_per_s=S p50_start_to_close_s=P50 p99_start_to_close_s=P99
@@ -436,7 +437,7 @@ def main() -> None:
         "--sleeping-carts",
         type=int,
         default=0,
-        help="then run devstack/bench_scale.py at this many carts (0: not); 20,000 take ~1 h",
+        help="then this many carts asleep, devstack/bench_scale.py --watching (0: not)",
     )
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
     args = parser.parse_args()
@@ -458,7 +459,9 @@ def main() -> None:
             if args.sleeping_carts > 0:
                 (logs / "sleeping").mkdir(parents=True, exist_ok=True)
                 scale = asyncio.run(
-                    run_bench_scale(logs=logs / "sleeping", carts=args.sleeping_carts)
+                    run_bench_scale(
+                        logs=logs / "sleeping", carts=args.sleeping_carts, watching=True
+                    )
                 )
                 print(scale.table())
                 print(scale.summary)
