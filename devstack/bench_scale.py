@@ -515,6 +515,22 @@ class Sleepers:
 
         await in_lanes(carts, one, DESCRIBE_CONCURRENCY)
 
+    async def wait_in_order(self, carts: list[str]) -> None:
+        """Until each of `carts` sleeps, one after another, as the worker takes them: on a
+        busy box it may run minutes behind the PUTs, so only STALL_TIMEOUT with no cart
+        falling asleep fails the run."""
+        progress_at = time.monotonic()
+        for cart in carts:
+            while not await self.asleep(cart):
+                self.worker.check_alive()
+                if time.monotonic() - progress_at > STALL_TIMEOUT:
+                    raise BenchError(
+                        f"{cart_workflow_id(SHOP, cart)} still awake; none fell asleep"
+                        f" for {STALL_TIMEOUT:.0f}s"
+                    )
+                await asyncio.sleep(0.2)
+            progress_at = time.monotonic()
+
     async def awake(self, carts: list[str]) -> list[str]:
         """Those of `carts` not asleep now: each described once."""
         found: list[str] = []
@@ -608,6 +624,8 @@ async def run_bench_scale(
             accepted.append(time.monotonic() - intake_started)
             reminded = accepted[0]
             log.info("all %d PUTs answered after %.1fs", carts, reminded)
+            # every hundredth cart, then the last ones: the worker's progress, in order
+            await sleepers.wait_in_order(cart_ids[::100] + cart_ids[-LAST:])
             last = cart_ids[-LAST:]
         else:
             reminded, half = await until_reminded(
