@@ -29,8 +29,9 @@ journeys     The whole stack, real and local, as `make bench` has it (devstack/s
              recipient and the outbox say so), or the run fails.
 sleeping     `--sleeping-carts N` (0: none) then runs devstack/bench_scale.py at N carts
              with `--watching` (asleep watching for abandonment, no reminder: 20,000 carts
-             take the ~7 min their PUTs take, where 20,000 first reminders take about an hour
-             on 2 cores; `make bench-scale` is that hour) and prints its `sleeping:` line:
+             take the minutes their PUTs take, 10-20 on 2 busy cores, where 20,000 first
+             reminders take an hour or more; `make bench-scale` is that hour) and prints its
+             `sleeping:` line:
              the worker's RSS with N carts asleep and with none, in the same run.
 
 A table each, then the lines
