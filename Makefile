@@ -61,8 +61,8 @@ record-histories: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m devstack.chaos --carts 1000 --kills 8
 
-# Its last part keeps SLEEPING_CARTS carts asleep: 20,000 take about an hour on 2 cores (see
-# README, Benchmark); `make bench SLEEPING_CARTS=0` leaves it out.
+# Its last part keeps SLEEPING_CARTS carts asleep: 20,000 take 10-20 minutes on 2 busy cores
+# (README, Benchmark); `make bench SLEEPING_CARTS=0` leaves it out.
 SLEEPING_CARTS ?= 20000
 bench: $(STAMP)
 	$(BIN)/python -m devstack.bench_simulate
