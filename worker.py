@@ -212,6 +212,9 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

@@ -32,7 +32,16 @@ memory       the worker's and the dev server's resident set (VmRSS in /proc/<pid
 A table, then the last line:
 `bench-scale: carts=N asleep_s=T carts_per_s=R db_mb_per_1000=D worker_rss_mb=M
 minutes_to_100k=T2 db_mb_at_100k=D2 worker_rss_mb_at_100k=M2` (one line; MB of 1,048,576
-bytes). As with the
+bytes).
+
+`--watching` (what `make bench` runs, at 20,000 carts): the trigger is 24 h instead, so the
+carts sleep watching for abandonment and no reminder goes out; the run takes the PUTs'
+time, minutes, where 20,000 first reminders take about an hour on 2 cores. Either way the
+line `sleeping: carts=N stage=S worker_rss_mb=M worker_rss_mb_no_carts=M0 carts_per_gb=C
+carts_per_gb_marginal=C2 db_kb_per_cart=K asleep_s=T` (ScaleReport.sleeping; S `watching`
+or `reminded`) says what the carts cost the worker against the same worker with none: C is
+the carts over what they added (M - M0), C2 the same from the half-way growth, once the
+workflow cache is full. As with the
 bench, speed is reported, not judged: the exit status is 0 unless the stack failed or a
 cart did not get to sleep.
 """
@@ -82,6 +91,8 @@ log = logging.getLogger("cartnudge.bench_scale")
 SHOP = "scale"
 JOURNEY = "abandoned_cart"  # the default journey, its trigger cut to INACTIVITY
 INACTIVITY = "1s"
+# `watching`: the trigger set so long that every cart sleeps in it for the whole run
+WATCHING_INACTIVITY = "24h"
 CONCURRENCY = 32  # PUTs in flight, as a shop's web workers would send them
 DESCRIBE_CONCURRENCY = 16
 LAST = 50  # the carts reminded last, whose sleep ends the timed part
@@ -90,6 +101,7 @@ EXTRAPOLATE_TO = 100_000
 PROGRESS_EVERY = 10.0  # seconds between progress lines
 STALL_TIMEOUT = 180.0  # no reminder settled for this long: the run is stuck
 MB = 1024 * 1024
+GB = 1024 * MB
 
 
 # --- what the box holds ------------------------------------------------------------------
@@ -186,7 +198,7 @@ class ScaleReport:
     journey: str
     load_before: tuple[float, float, float]
     accepted_seconds: float  # first PUT -> last PUT answered
-    reminded_seconds: float  # first PUT -> every cart's first reminder settled
+    reminded_seconds: float  # first PUT -> every cart's first reminder settled (or answered)
     asleep_seconds: float  # first PUT -> every cart asleep (see run_bench_scale)
     verified_seconds: float  # describing every workflow afterwards
     awake_at_check: int  # workflows that pass found still busy
@@ -197,6 +209,11 @@ class ScaleReport:
     half: Footprint  # half the carts asleep (the rest still arriving)
     full: Footprint  # every cart asleep
     wall_seconds: float
+    watching: bool = False  # asleep before abandonment (no reminder), not after the first
+
+    @property
+    def stage(self) -> str:
+        return "watching" if self.watching else "reminded"
 
     @property
     def carts_per_second(self) -> float:
@@ -249,6 +266,26 @@ class ScaleReport:
             f" worker_rss_mb_at_100k={worker / MB:.0f}"
         )
 
+    @property
+    def worker_rss_growth(self) -> int:
+        """What the sleeping carts added to the worker: all asleep over no carts, bytes."""
+        return max(0, self.full.worker_rss - self.empty.worker_rss)
+
+    @property
+    def sleeping(self) -> str:
+        """`make bench`'s line: the worker's memory with every cart asleep, against the same
+        worker with none (the baseline, measured in the same run), and carts per GB of it."""
+        growth, marginal = self.worker_rss_growth, self.worker_rss_per_cart
+        return (
+            f"sleeping: carts={self.carts} stage={self.stage}"
+            f" worker_rss_mb={self.full.worker_rss / MB:.0f}"
+            f" worker_rss_mb_no_carts={self.empty.worker_rss / MB:.0f}"
+            f" carts_per_gb={f'{self.carts * GB / growth:.0f}' if growth else 'inf'}"
+            f" carts_per_gb_marginal={f'{GB / marginal:.0f}' if marginal else 'inf'}"
+            f" db_kb_per_cart={self.db_bytes_per_cart / 1024:.1f}"
+            f" asleep_s={self.asleep_seconds:.0f}"
+        )
+
     def table(self) -> str:
         load = ", ".join(f"{value:.1f}" for value in self.load_before)
         sent = self.outbox.get(OutboxState.SENT, 0)
@@ -267,16 +304,21 @@ class ScaleReport:
                 f" journey {self.journey}",
                 f"    all PUTs answered        {self.accepted_seconds:8.1f} s"
                 f"   ({self.carts / self.accepted_seconds:.1f}/s, {self.retried_puts} tried again)",
-                f"    all first reminders in   {self.reminded_seconds:8.1f} s",
+                (
+                    "    no reminder: asleep watching for abandonment"
+                    if self.watching
+                    else f"    all first reminders in   {self.reminded_seconds:8.1f} s"
+                ),
                 f"    all asleep               {self.asleep_seconds:8.1f} s"
                 f"   ({self.carts_per_second:.1f} carts/s)",
                 f"    every workflow described {self.verified_seconds:8.1f} s more"
-                f"   (running, nothing pending: asleep in the 24 h wait_for;"
-                f" {self.awake_at_check} found still busy and waited for)",
+                "   (running, nothing pending: asleep in the 24 h "
+                + ("inactivity wait" if self.watching else "wait_for")
+                + f"; {self.awake_at_check} found still busy and waited for)",
                 f"    outbox                   {sent} sent"
                 + (f", {others}" if others else "")
                 + f"; the SMTP sink got {self.mails} mails"
-                f" ({self.mails - self.carts} duplicates)",
+                f" ({self.mails - (0 if self.watching else self.carts)} duplicates)",
                 "  footprint (MB of 1,048,576 bytes)",
                 f"    no carts     {self.empty.line()}",
                 f"    half-way     {self.half.line()}",
@@ -299,14 +341,14 @@ class ScaleReport:
 # --- the journey ------------------------------------------------------------------------------
 
 
-def scale_journeys(folder: Path) -> Path:
-    """journeys/ holding only the default journey, its trigger cut to INACTIVITY; the folder."""
+def scale_journeys(folder: Path, inactivity: str = INACTIVITY) -> Path:
+    """journeys/ holding only the default journey, its trigger set to `inactivity`; the folder."""
     target = folder / "journeys"
     shutil.copytree(REPO / "journeys" / JOURNEY, target / JOURNEY)
     for version in sorted((target / JOURNEY).glob("v*.yaml")):
         # Text, not YAML round trip: that would turn `from: 21:00` into a number.
         text, found = re.subn(
-            r"^(\s*inactivity:\s*)\S+", rf"\g<1>{INACTIVITY}", version.read_text(), flags=re.M
+            r"^(\s*inactivity:\s*)\S+", rf"\g<1>{inactivity}", version.read_text(), flags=re.M
         )
         if found != 1:
             raise StackError(f"{version}: expected one `inactivity:`, found {found}")
@@ -357,11 +399,12 @@ class Shop:
 
     api: httpx.AsyncClient
     retried: int = 0
+    body: Callable[[str], dict[str, Any]] = cart_body  # the cart a cart id stands for
 
     async def put(self, cart: str) -> None:
         for attempt in range(PUT_ATTEMPTS):
             try:
-                response = await self.api.put(f"/v1/carts/{cart}", json=cart_body(cart))
+                response = await self.api.put(f"/v1/carts/{cart}", json=self.body(cart))
             except httpx.TransportError as err:
                 problem = f"{type(err).__name__}: {err}"
             else:
@@ -426,6 +469,25 @@ async def until_reminded(
         await asyncio.gather(intake_task, return_exceptions=True)
 
 
+async def put_watching(
+    shop: Shop, cart_ids: list[str], concurrency: int, watched: Watched
+) -> Footprint:
+    """PUT every cart (`watching`: none is reminded during the run); the footprint when
+    half of them were answered."""
+    answered = 0
+    half: list[Footprint] = []
+
+    async def put(cart: str) -> None:
+        nonlocal answered
+        await shop.put(cart)
+        answered += 1
+        if answered == max(1, len(cart_ids) // 2):
+            half.append(watched.footprint(answered))
+
+    await in_lanes(cart_ids, put, concurrency)
+    return half[0]
+
+
 @dataclass
 class Sleepers:
     """Whether carts' workflows sleep: running, no workflow task or activity pending."""
@@ -452,6 +514,22 @@ class Sleepers:
                 await asyncio.sleep(0.2)
 
         await in_lanes(carts, one, DESCRIBE_CONCURRENCY)
+
+    async def wait_in_order(self, carts: list[str]) -> None:
+        """Until each of `carts` sleeps, one after another, as the worker takes them: on a
+        busy box it may run minutes behind the PUTs, so only STALL_TIMEOUT with no cart
+        falling asleep fails the run."""
+        progress_at = time.monotonic()
+        for cart in carts:
+            while not await self.asleep(cart):
+                self.worker.check_alive()
+                if time.monotonic() - progress_at > STALL_TIMEOUT:
+                    raise BenchError(
+                        f"{cart_workflow_id(SHOP, cart)} still awake; none fell asleep"
+                        f" for {STALL_TIMEOUT:.0f}s"
+                    )
+                await asyncio.sleep(0.2)
+            progress_at = time.monotonic()
 
     async def awake(self, carts: list[str]) -> list[str]:
         """Those of `carts` not asleep now: each described once."""
@@ -483,14 +561,21 @@ class OutboxStates:
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRENCY) -> ScaleReport:
-    """Bring the stack up, put `carts` to sleep, measure, tear it down; logs go to `logs`."""
+async def run_bench_scale(
+    *, logs: Path, carts: int, concurrency: int = CONCURRENCY, watching: bool = False
+) -> ScaleReport:
+    """Bring the stack up, put `carts` to sleep, measure, tear it down; logs go to `logs`.
+
+    `watching`: the carts sleep watching for abandonment (the trigger WATCHING_INACTIVITY),
+    no reminder sent; minutes instead of the hour 20,000 reminders take on 2 cores.
+    """
+    inactivity = WATCHING_INACTIVITY if watching else INACTIVITY
     started = time.monotonic()
     load_before = os.getloadavg()
     sink = CountingSink()
     async with AsyncExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scale-")))
-        journeys = scale_journeys(scratch)
+        journeys = scale_journeys(scratch, inactivity)
         database_url = stack.enter_context(postgres("cartnudge_scale"))
         await upgrade_database(database_url)
         api_key = await shop_with_new_key(
@@ -533,14 +618,24 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         engine = create_engine(database_url)
         stack.push_async_callback(engine.dispose)
         outbox = OutboxStates(create_session_factory(engine))
-        reminded, half = await until_reminded(
-            outbox, carts, watched, worker, started=intake_started, intake=intake()
-        )
-        log.info("all %d first reminders in after %.1fs", carts, reminded)
-        # The worker takes tasks about in order: once the last carts reminded sleep, the
-        # others do too, which the pass over all of them then checks.
         sleepers = Sleepers(client, worker)
-        await sleepers.wait([cart_of(recipient) for recipient in sink.recipients[-LAST:]])
+        if watching:
+            half = await put_watching(shop, cart_ids, concurrency, watched)
+            accepted.append(time.monotonic() - intake_started)
+            reminded = accepted[0]
+            log.info("all %d PUTs answered after %.1fs", carts, reminded)
+            # every hundredth cart, then the last ones: the worker's progress, in order
+            await sleepers.wait_in_order(cart_ids[::100] + cart_ids[-LAST:])
+            last = cart_ids[-LAST:]
+        else:
+            reminded, half = await until_reminded(
+                outbox, carts, watched, worker, started=intake_started, intake=intake()
+            )
+            log.info("all %d first reminders in after %.1fs", carts, reminded)
+            last = [cart_of(recipient) for recipient in sink.recipients[-LAST:]]
+        # The worker takes tasks about in order: once the last carts sleep, the others do
+        # too, which the pass over all of them then checks.
+        await sleepers.wait(last)
         asleep = time.monotonic() - intake_started
         log.info("the last %d asleep after %.1fs; describing every workflow", LAST, asleep)
         described = time.monotonic()
@@ -552,14 +647,15 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         # One row per cart. `uncertain` is a send whose attempt timed out mid-delivery (the
         # mail may have gone, and is never sent again): reported, as the sink's count is.
         states = await outbox.counts()
-        if sum(states.values()) != carts:
-            raise BenchError(f"the outbox holds {states}, not one message per cart")
+        if sum(states.values()) != (0 if watching else carts):
+            expected = "no message" if watching else "one message per cart"
+            raise BenchError(f"the outbox holds {states}, not {expected}")
         full = watched.footprint(carts)
         worker.check_alive()
     return ScaleReport(
         carts=carts,
         concurrency=concurrency,
-        journey=f"{JOURNEY} (journeys/{JOURNEY}, inactivity {INACTIVITY})",
+        journey=f"{JOURNEY} (journeys/{JOURNEY}, inactivity {inactivity})",
         load_before=load_before,
         accepted_seconds=accepted[0],
         reminded_seconds=reminded,
@@ -573,6 +669,7 @@ async def run_bench_scale(*, logs: Path, carts: int, concurrency: int = CONCURRE
         half=half,
         full=full,
         wall_seconds=time.monotonic() - started,
+        watching=watching,
     )
 
 
@@ -580,6 +677,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--carts", type=int, default=20_000, help="carts to put to sleep")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="PUTs in flight")
+    parser.add_argument(
+        "--watching", action="store_true", help="asleep before abandonment: no reminders sent"
+    )
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
     args = parser.parse_args()
     prepare_bench_process()
@@ -588,7 +688,12 @@ def main() -> None:
         logs.mkdir(parents=True, exist_ok=True)
         try:
             report = asyncio.run(
-                run_bench_scale(logs=logs, carts=args.carts, concurrency=args.concurrency)
+                run_bench_scale(
+                    logs=logs,
+                    carts=args.carts,
+                    concurrency=args.concurrency,
+                    watching=args.watching,
+                )
             )
         except StackError as err:  # BenchError too
             print(f"bench-scale: could not run: {err}", file=sys.stderr)

@@ -321,6 +321,26 @@ class Settings(BaseSettings):
         " is sent again instead of left uncertain. Unset: such a send stays uncertain.",
     )
 
+    # --- worker capacity (docs/SCALING.md) ---
+    worker_max_concurrent_activities: int = Field(
+        default=100,
+        ge=1,
+        description="Activities (sends, order lookups) one worker process runs at once; the"
+        " SDK's default. Raise it with the database pool and the provider's rate limits.",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100,
+        ge=1,
+        description="Workflow tasks one worker process runs at once; the SDK's default.",
+    )
+    worker_max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        description="Carts' workflows one worker process keeps in memory between their"
+        " tasks; the SDK's default. A cart not cached is replayed from its history when it"
+        " wakes: fewer cached, less memory, more replays.",
+    )
+
     @model_validator(mode="after")
     def providers_are_complete(self) -> Self:
         """A selected provider without its credentials fails at start, naming the setting."""

@@ -85,3 +85,49 @@ def test_the_table_shows_the_run_and_the_extrapolation(report: ScaleReport) -> N
         assert re.search(rf"^    {row} +\d+ asleep +database +\d+\.\d MB", table, re.M), table
     assert "Temporal's database per 1,000 sleeping carts:" in table
     assert f"extrapolated to {EXTRAPOLATE_TO:,} sleeping carts:" in table
+
+
+def test_the_sleeping_line_weighs_the_worker_with_and_without_the_carts(
+    report: ScaleReport,
+) -> None:
+    match = re.fullmatch(
+        r"sleeping: carts=(\d+) stage=reminded worker_rss_mb=(\d+) worker_rss_mb_no_carts=(\d+)"
+        r" carts_per_gb=(\d+|inf) carts_per_gb_marginal=(\d+|inf) db_kb_per_cart=(\d+\.\d)"
+        r" asleep_s=(\d+)",
+        report.sleeping,
+    )
+    assert match, report.sleeping
+    carts, rss, rss_before, per_gb, _, db_kb, _ = match.groups()
+    assert int(carts) == CARTS
+    assert int(rss) == round(report.full.worker_rss / MB)
+    assert int(rss_before) == round(report.empty.worker_rss / MB)
+    # 500 workflows in the worker's cache take room: the carts cost the worker memory
+    assert report.full.worker_rss > report.empty.worker_rss
+    assert int(per_gb) == round(CARTS * 1024 * MB / report.worker_rss_growth)
+    assert float(db_kb) == pytest.approx(report.db_bytes_per_cart / 1024, abs=0.05)
+
+
+WATCHING = 200
+
+
+@pytest.fixture(scope="module")
+async def watching(tmp_path_factory: pytest.TempPathFactory) -> ScaleReport:
+    return await stack_run(
+        tmp_path_factory,
+        "the scale bench, watching",
+        "bench-scale-watching",
+        lambda logs: run_bench_scale(logs=logs, carts=WATCHING, concurrency=16, watching=True),
+    )
+
+
+def test_watching_carts_sleep_before_abandonment_and_get_nothing(watching: ScaleReport) -> None:
+    assert watching.journey.endswith("inactivity 24h)")
+    assert watching.outbox == {} and watching.mails == 0
+    assert watching.full.asleep == WATCHING
+    assert 0 < watching.half.asleep < WATCHING
+    assert watching.full.db_bytes > watching.empty.db_bytes  # each open workflow is stored
+    assert re.match(
+        rf"sleeping: carts={WATCHING} stage=watching worker_rss_mb=\d+ ", watching.sleeping
+    )
+    assert "no reminder: asleep watching for abandonment" in watching.table()
+    assert "asleep in the 24 h inactivity wait" in watching.table()
