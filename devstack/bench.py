@@ -98,6 +98,7 @@ from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_database
 from temporal_connection import ensure_search_attributes, temporal_binary
 from temporal_payloads.converter import data_converter
+from temporal_payloads.history import decoded_history
 from worker import build_activities, build_providers, build_worker
 from workflows.client import cart_workflow_id, start_cart_journey
 from workflows.names import ENGAGEMENT, ORDER_PLACED
@@ -772,9 +773,12 @@ async def journey_branches(settings: Settings) -> tuple[str, tuple[Branch, ...]]
             size = History(events=history.events).ByteSize()
             sent = sum(1 for message in state.messages if message.sent_at is not None)
             outcome = state.outcome.value if state.outcome else "none"
+            # The size is what Temporal stores (encrypted); the payloads are told apart
+            # by what they hold, so they are read decoded.
+            readable = await decoded_history(history, env.client.data_converter)
             branches.append(
                 Branch(
-                    name, len(history.events), size, outcome, sent, largest_payload(history.events)
+                    name, len(history.events), size, outcome, sent, largest_payload(readable.events)
                 )
             )
     return f"{pinned.journey} v{pinned.version}", tuple(branches)
