@@ -13,9 +13,10 @@ instrument_app(app, settings)     the API's request spans
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
+from opentelemetry.trace import Span
 from temporalio.client import Interceptor
 
 from settings import Settings
@@ -30,6 +31,25 @@ API_SERVICE = "cartnudge-api"
 WORKER_SERVICE = "cartnudge-worker"
 # Paths whose spans would only be noise: probes and scrapes, every few seconds.
 UNTRACED_PATHS = "/healthz$,/metrics$"  # regular expressions, searched in the URL
+# What the instrumentation records of a request that may name a customer: the path and
+# query (a customer id may be an email; an unsubscribe token holds the address), the
+# shopper's address and browser (pixels and clicks). Each is emptied as the span starts;
+# the route's template stays, as the span's name and `http.route`.
+PERSONAL_ATTRIBUTES = (
+    "http.target",
+    "http.url",
+    "url.path",
+    "url.query",
+    "url.full",
+    "net.peer.ip",
+    "net.peer.port",
+    "net.sock.peer.addr",
+    "client.address",
+    "client.port",
+    "http.client_ip",
+    "http.user_agent",
+    "user_agent.original",
+)
 
 log = logging.getLogger("cartnudge.tracing")
 
@@ -72,4 +92,14 @@ def instrument_app(app: FastAPI, settings: Settings) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_PATHS)
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=UNTRACED_PATHS, server_request_hook=_without_personal_data
+    )
+
+
+def _without_personal_data(span: Span, scope: dict[str, Any]) -> None:
+    """Runs as the request's span starts, after the instrumentation set its attributes."""
+    del scope
+    if span.is_recording():
+        for name in PERSONAL_ATTRIBUTES:
+            span.set_attribute(name, "")

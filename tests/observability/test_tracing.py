@@ -9,8 +9,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.factories import make_customer
 from tests.observability.conftest import MESSAGED, journey_end, messaged_cart, obs_settings, stack
-from tests.support.api import CART, WORKFLOW_ID
+from tests.support.api import CART, SHOP, WORKFLOW_ID
 from tests.support.smtp import SmtpServer
+from tracking.unsubscribe import UnsubscribePayload, sign_unsubscribe
 
 CUSTOMER_EMAIL = str(make_customer().email)
 
@@ -82,3 +83,55 @@ async def test_without_an_otlp_endpoint_nothing_is_traced(
         and span.instrumentation_scope.name.startswith(("temporalio", "opentelemetry."))
     ]
     assert ours == []
+
+
+async def test_request_spans_name_the_route_never_the_customer_in_its_path(
+    spans: InMemorySpanExporter,
+    temporal_env: WorkflowEnvironment,
+    db_engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    smtp_server: SmtpServer,
+) -> None:
+    # A shop whose customer ids are emails, and a customer's unsubscribe link (its token
+    # carries the address, base64): neither may reach the trace collector.
+    email_id = "ayse.tracing@example.com"
+    settings = obs_settings(smtp_server, otlp_endpoint="http://127.0.0.1:4318")
+    token = sign_unsubscribe(
+        UnsubscribePayload(
+            shop=SHOP,
+            channel="email",
+            address=email_id,
+            workflow_id=WORKFLOW_ID,
+            run_id="run-1",
+            message_id="r1",
+        ),
+        settings.secret_key.get_secret_value(),
+    )
+    async with stack(
+        settings,
+        env=temporal_env,
+        engine=db_engine,
+        session_factory=session_factory,
+        smtp_server=smtp_server,
+    ) as running:
+        consent = await running.api.put(
+            f"/v1/customers/{email_id}/consent?shop={SHOP}",
+            json={"consent": {"email": True}, "updated_at": "2026-11-22T10:00:00Z"},
+            headers={"User-Agent": "Mozilla/5.0 (Ayse's phone)"},
+        )
+        page = await running.api.get(f"/u/{token}")
+
+    assert consent.status_code == 204, consent.text
+    assert page.status_code in (200, 404), page.text
+    servers = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert {s.name for s in servers} >= {
+        "PUT /v1/customers/{customer_id}/consent",
+        "GET /u/{token}",
+    }
+    for span in servers:
+        values = " ".join(str(value) for value in (span.attributes or {}).values())
+        assert email_id not in values, (span.name, span.attributes)
+        assert token[:24] not in values, (span.name, span.attributes)
+        assert "Ayse's phone" not in values and "127.0.0.1" not in values, span.attributes
+    consent_span = next(s for s in servers if s.name.startswith("PUT /v1/customers"))
+    assert (consent_span.attributes or {})["http.route"] == "/v1/customers/{customer_id}/consent"
