@@ -61,9 +61,12 @@ class CutOff(Exception):
 
 
 # A hand-over that could not start this soon after the row turned `sending` is not
-# written: by the send's heartbeat timeout (10 s) Temporal may have started another attempt,
-# which, finding no mark in the journal, sends it itself.
+# written (the row is left to the next attempt): Temporal may already have started another
+# attempt, which, finding no mark in the journal, sends it itself.
 HAND_OVER_WITHIN = 5.0  # seconds
+# An attempt trusts a missing mark only this long after the row turned `sending`: by then
+# the attempt that turned it has either marked it or will never write it.
+NO_MARK_TRUSTED_AFTER = timedelta(seconds=HAND_OVER_WITHIN + 5)
 
 # How often a waiting row is looked at again: often enough that a settled row's journey
 # goes on soon after the event, at most this far apart.
@@ -108,30 +111,46 @@ class Delivery:
         Raises `CutOff` while the row waits for its provider's events.
         """
         settled = await self._outbox.settled(key)
-        provider = self._providers.get(settled.channel)
         if settled.state is OutboxState.SENDING:
             journal = self._journal
-            if journal is not None and settled.journal == journal.id:
-                # This worker's journal knows whether the hand-over was written.
-                if not journal.was_handed(key):
-                    reason = "an attempt died before handing it over; sent again"
-                    await self._outbox.retry_later(key, reason)
-                    return OutboxState.PENDING
-                journal.forget(key)  # it was: the provider may have it, judged below
-            if provider is not None and provider.sender.repeat_is_harmless:
-                await self._outbox.retry_later(
-                    key, f"an attempt died mid-send; {provider.name} shows a repeat only once"
-                )
-                return OutboxState.PENDING
-            if provider is not None and provider.sender.reports_events and not settled.resent_at:
-                reason = f"an attempt died mid-send; waiting for {provider.name}'s events"
-                return await self._cut_off(key, reason)
-            reason = "an earlier attempt stopped mid-delivery; not resent"
-            await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
-            return (await self._outbox.settled(key)).state  # an event may have come first
+            if journal is None or settled.journal != journal.id:
+                return await self._judge_cut_off(key, settled)
+            # This worker's journal knows whether the hand-over may have been written: the
+            # mark is made before the write, so no mark means it was not.
+            if journal.was_handed(key):
+                try:
+                    state = await self._judge_cut_off(key, settled)
+                except CutOff:
+                    journal.forget(key)  # the row records it now
+                    raise
+                journal.forget(key)
+                return state
+            started = settled.sending_at
+            if started is not None and self._clock() - started < NO_MARK_TRUSTED_AFTER:
+                # The attempt that turned it `sending` may still mark and write it.
+                raise CutOff("another attempt is handing it over", retry_in=timedelta(seconds=5))
+            reason = "an attempt died before handing it over; sent again"
+            await self._outbox.retry_later(key, reason)
+            return OutboxState.PENDING
         if settled.awaiting_events:
             return await self._look_again(key, settled)
         return settled.state
+
+    async def _judge_cut_off(self, key: str, settled: Settled) -> OutboxState:
+        """A row left `sending`, which the provider may have: sent again only where a
+        repeat is harmless; else waiting for its events, or uncertain for good."""
+        provider = self._providers.get(settled.channel)
+        if provider is not None and provider.sender.repeat_is_harmless:
+            await self._outbox.retry_later(
+                key, f"an attempt died mid-send; {provider.name} shows a repeat only once"
+            )
+            return OutboxState.PENDING
+        if provider is not None and provider.sender.reports_events and not settled.resent_at:
+            reason = f"an attempt died mid-send; waiting for {provider.name}'s events"
+            return await self._cut_off(key, reason)
+        reason = "an earlier attempt stopped mid-delivery; not resent"
+        await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
+        return (await self._outbox.settled(key)).state  # an event may have come first
 
     async def _cut_off(self, key: str, reason: str) -> OutboxState:
         if not await self._outbox.cut_off(key, at=self._clock(), reason=reason):
@@ -198,50 +217,61 @@ class Delivery:
             locale=composed.locale,
             subject=composed.subject,
             journal=journal.id if journal else None,
+            at=self._clock(),
         ):
             return None
-        try:
-            call: Awaitable[str]
-            if prepared is None:
-                call = provider.sender.send(composed.message)
-            else:
+        call: Awaitable[str]
+        if prepared is None:
+            call = provider.sender.send(composed.message)
+        else:
+            if journal is not None:
                 if time.monotonic() - began > HAND_OVER_WITHIN:
+                    # Too late: another attempt may find no mark and send it itself. The
+                    # row stays `sending` for that attempt to judge by the journal.
                     raise TransientChannelError(
                         f"the hand-over could not start within {HAND_OVER_WITHIN:.0f} s of"
                         " turning the row sending; not written"
                     )
-                call = prepared.deliver()  # written before it returns
-                if journal is not None:
-                    journal.handed(key)  # no await in between: a kill lands on either side
+                # Marked before the write, with no await in between: a mark means "maybe
+                # written", no mark "certainly not".
+                journal.handed(key)
+            call = prepared.deliver()  # written before it returns
+        try:
+            result = await self._answer(key, go, provider, call)
+        except (TransientChannelError, CutOff):
+            if journal is not None:
+                journal.forget(key)  # the row records what became of it
+            raise
+        # Forgotten only once the row records it: a failed update keeps the mark.
+        if journal is not None:
+            journal.forget(key)
+        return result
+
+    async def _answer(
+        self, key: str, go: Go, provider: Provider, call: Awaitable[str]
+    ) -> SendResult:
+        """The provider's answer, recorded in the row. Raises TransientChannelError (the
+        row pending again) or CutOff (waiting for the provider's events), once recorded."""
+        try:
             provider_message_id = await self._watch(call)
         except TransientChannelError as err:
-            try:
-                if err.maybe_delivered and not provider.sender.repeat_is_harmless:
-                    # The provider may have it: sending again could be a second message.
-                    if provider.sender.reports_events:
-                        reason = f"the provider may have taken it; waiting for its events: {err}"
-                        await self._cut_off(key, reason[:300])
-                        return await self._settled_now(key, go.channel)
-                    reason = f"the provider may have taken it, not resent: {err}"
-                    await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
-                    return SendResult(
-                        status=MessageStatus.UNCERTAIN, reason=reason, channel=go.channel
-                    )
-                await self._outbox.retry_later(key, str(err))
-                raise
-            finally:
-                if journal is not None:
-                    journal.forget(key)  # the row records what became of it
+            if err.maybe_delivered and not provider.sender.repeat_is_harmless:
+                # The provider may have it: sending again could be a second message.
+                if provider.sender.reports_events:
+                    reason = f"the provider may have taken it; waiting for its events: {err}"
+                    await self._cut_off(key, reason[:300])
+                    return await self._settled_now(key, go.channel)
+                reason = f"the provider may have taken it, not resent: {err}"
+                await self._outbox.finish(key, OutboxState.UNCERTAIN, reason=reason)
+                return SendResult(status=MessageStatus.UNCERTAIN, reason=reason, channel=go.channel)
+            await self._outbox.retry_later(key, str(err))
+            raise
         except PermanentChannelError as err:
             await self._outbox.finish(key, OutboxState.FAILED, reason=str(err))
-            if journal is not None:
-                journal.forget(key)
             return SendResult(status=MessageStatus.FAILED, reason=str(err), channel=go.channel)
         await self._outbox.delivered(
             key, provider_message_id=provider_message_id[:300], at=datetime.now(UTC)
         )
-        if journal is not None:
-            journal.forget(key)
         return SendResult(status=MessageStatus.SENT, channel=go.channel)
 
     async def _settled_now(self, key: str, channel: Channel) -> SendResult:

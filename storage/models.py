@@ -143,6 +143,7 @@ class Message(Base):
     resent_at: Mapped[datetime | None]
     # the worker journal that knows whether the hand-over was written (two-phase senders)
     hand_over_journal: Mapped[str | None] = mapped_column(String(32))
+    sending_at: Mapped[datetime | None]  # by the clock of the worker whose journal it names
 
 
 class EngagementEvent(Base):

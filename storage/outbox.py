@@ -64,6 +64,7 @@ class Settled:
     cut_off_at: datetime | None = None  # an attempt found it cut off mid-send, then
     resent_at: datetime | None = None  # reopened for its one resend after silence
     journal: str | None = None  # the worker journal that knows if the hand-over was written
+    sending_at: datetime | None = None  # when it turned `sending`, by that worker's clock
 
     @property
     def awaiting_events(self) -> bool:
@@ -102,9 +103,11 @@ class Outbox:
         locale: str | None,
         subject: str | None,
         journal: str | None = None,
+        at: datetime | None = None,
     ) -> bool:
         """Move pending -> sending; False if another attempt got there first. `journal`:
-        the id of the worker journal that will know whether the hand-over was written."""
+        the id of the worker journal that will know whether the hand-over was written, `at`
+        the time by that worker's clock."""
         return await self._transition(
             key,
             frm=OutboxState.PENDING,
@@ -115,6 +118,7 @@ class Outbox:
             locale=locale,
             subject=subject,
             hand_over_journal=journal,
+            sending_at=at,
         )
 
     async def note(self, key: str, reason: str) -> None:
@@ -192,6 +196,7 @@ class Outbox:
                         Message.cut_off_at,
                         Message.resent_at,
                         Message.hand_over_journal,
+                        Message.sending_at,
                     ).where(Message.key == key)
                 )
             ).one()
@@ -202,6 +207,7 @@ class Outbox:
             cut_off_at=row.cut_off_at,
             resent_at=row.resent_at,
             journal=row.hand_over_journal,
+            sending_at=row.sending_at,
         )
 
     async def _transition(

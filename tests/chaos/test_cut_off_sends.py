@@ -33,7 +33,6 @@ from channels.outgoing import SmsOut
 from channels.twilio import TwilioSender
 from devstack.processes import free_port
 from devstack.sms_stub import SmsStub
-from sending.delivery import HAND_OVER_WITHIN
 from sending.hand_over_journal import HandOverJournal
 from storage.models import Message
 from storage.outbox import Outbox
@@ -55,7 +54,6 @@ from tests.support.messaging import (
 from tests.support.smtp import SmtpServer
 from tests.support.tables import add_message
 from tests.support.temporal import settings_for_tests
-from workflows.cart_journey import SEND_HEARTBEAT_TIMEOUT
 from workflows.payloads import Channel, MessageStatus, SendRequest, SendResult
 
 TOKEN = "twilio-auth-token-for-cut-offs"
@@ -468,9 +466,3 @@ async def test_a_slow_attempts_answer_after_another_found_it_cut_off_settles_the
     assert len(twilio.posts) == 1
     row = await outbox_row(session_factory)
     assert (row.status, row.provider_message_id) == ("sent", SID)
-
-
-def test_a_late_hand_over_is_dropped_before_temporal_may_retry_the_send() -> None:
-    """A missing journal mark is trusted only while an attempt gives up writing before the
-    send's heartbeat timeout lets Temporal start the next one."""
-    assert HAND_OVER_WITHIN <= SEND_HEARTBEAT_TIMEOUT.total_seconds() / 2  # with a margin

@@ -1,7 +1,8 @@
 """Sends cut off mid-delivery and how they were settled: when an attempt found its row cut
 off (waiting for the provider's events), whether an event settled it, and when it was
 reopened for its one resend after the provider stayed silent; and the worker's journal that knows
-whether an SMTP hand-over was written (sending/hand_over_journal.py).
+whether an SMTP hand-over was written (sending/hand_over_journal.py), with the time the row
+turned `sending` by that worker's clock.
 
 Revision ID: 0015
 Revises: 0014
@@ -29,10 +30,12 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("resent_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("hand_over_journal", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("sending_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("messages") as batch:
+        batch.drop_column("sending_at")
         batch.drop_column("hand_over_journal")
         batch.drop_column("resent_at")
         batch.drop_column("settled_by_event")
