@@ -96,3 +96,16 @@ class PayloadEncryption(PayloadCodec):
 
 def is_encrypted(payload: Payload) -> bool:
     return payload.metadata.get("encoding") == ENCODING
+
+
+def sealed_under_another_key(payloads: Sequence[Payload], codec: object) -> bool:
+    """Whether any of these stored payloads is encrypted under a key other than the one
+    `codec` (a client's payload codec) encrypts with now: a schedule's stored arguments,
+    written once, must be rewritten before their old key is dropped."""
+    if not isinstance(codec, PayloadEncryption):
+        return False
+    return any(
+        is_encrypted(payload)
+        and payload.metadata.get(KEY_ID, b"").decode(errors="replace") != codec.current_key_id
+        for payload in payloads
+    )

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
     Schedule,
@@ -35,6 +36,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from temporal_payloads.codec import sealed_under_another_key
 from workflows.names import RECOMMENDATIONS_REFRESH, RECOMMENDATIONS_SCHEDULE
 from workflows.recommendation_payloads import RefreshRequest, RefreshResult
 
@@ -144,7 +146,14 @@ async def ensure_recommendations_schedule(
         except ScheduleAlreadyRunningError:
             return ScheduleChange.UNCHANGED  # another worker created it a moment ago
         return ScheduleChange.CREATED
-    if not _differs(current.schedule, wanted):
+    action = current.schedule.action
+    # Its arguments were encrypted once, when it was written: after a key rotation they are
+    # rewritten under the new key, before the old one may be dropped.
+    stale_key = isinstance(action, ScheduleActionStartWorkflow) and sealed_under_another_key(
+        [arg for arg in action.args if isinstance(arg, Payload)],
+        client.data_converter.payload_codec,
+    )
+    if not stale_key and not _differs(current.schedule, wanted):
         return ScheduleChange.UNCHANGED
 
     def update(found: ScheduleUpdateInput) -> ScheduleUpdate:

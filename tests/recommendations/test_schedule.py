@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
@@ -23,7 +24,9 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
+from data_at_rest.cipher import new_key
 from releases.live import LiveReleases
+from settings import DataKey
 from temporal_connection import connect_temporal
 from tests.support.order_lines import add_orders, seeded_orders, stored_recommendations
 from tests.support.temporal import running_worker, settings_for_tests
@@ -149,3 +152,47 @@ async def test_a_worker_starts_even_when_the_schedule_can_not_be_made(
     elsewhere = await connect_temporal(settings)
     await schedule_recommendations(elsewhere, settings)  # does not raise
     assert "could not create or update the recommendations schedule" in caplog.text
+
+
+async def test_a_key_rotation_rewrites_the_schedules_stored_arguments(
+    dev_server: WorkflowEnvironment,
+) -> None:
+    """The schedule's argument was encrypted when it was written: the first worker started
+    with a new key first rewrites it, so the old key may then be dropped."""
+    address = dev_server.client.service_client.config.target_host
+    old = DataKey.model_validate({"id": "k1", "key": new_key()})
+    new = DataKey.model_validate({"id": "k2", "key": new_key()})
+    before = await connect_temporal(
+        settings_for_tests(temporal_address=address, payload_keys=[old])
+    )
+    after = await connect_temporal(
+        settings_for_tests(temporal_address=address, payload_keys=[new, old])
+    )
+    schedule_id = f"recommendations-test-{uuid.uuid4()}"
+
+    async def stored_key_ids() -> set[str]:
+        described = await after.get_schedule_handle(schedule_id).describe()
+        action = described.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        return {
+            payload.metadata["encryption-key-id"].decode()
+            for payload in action.args
+            if isinstance(payload, Payload)
+        }
+
+    try:
+        created = await ensure_recommendations_schedule(
+            before, task_queue="q1", schedule_id=schedule_id
+        )
+        assert created is ScheduleChange.CREATED and await stored_key_ids() == {"k1"}
+
+        rewritten = await ensure_recommendations_schedule(
+            after, task_queue="q1", schedule_id=schedule_id
+        )
+        assert rewritten is ScheduleChange.UPDATED and await stored_key_ids() == {"k2"}
+        assert (
+            await ensure_recommendations_schedule(after, task_queue="q1", schedule_id=schedule_id)
+            is ScheduleChange.UNCHANGED
+        )
+    finally:
+        await after.get_schedule_handle(schedule_id).delete()
