@@ -436,8 +436,7 @@ class MessagingActivities:
             metrics.coupon_issue(shop.coupon_source if shop else None, "refused")
             failure = str(err)
         else:
-            metrics.coupon_issue(shop.coupon_source if shop else None, "issued")
-            return issued
+            return issued  # counted `issued` by the issuer, once, when it made the code
         activity.logger.warning("%s: no coupon: %s (%s)", key, failure, step.coupon_failure)
         if step.coupon_failure is OnCouponFailure.SEND_WITHOUT:
             return None
@@ -539,8 +538,14 @@ async def _heartbeating(call: Awaitable[T]) -> T:
     """Await a slow call (a provider, the shop, the registry), heartbeating meanwhile so a
     dead worker is noticed in seconds."""
     task = asyncio.ensure_future(call)
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
-        if done:
-            return task.result()
-        activity.heartbeat()
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        # Cancelled itself (a heartbeat timeout, the worker stopping): so is the call, so
+        # an SMTP connection it was opening is closed rather than left in DATA.
+        if not task.done():
+            task.cancel()

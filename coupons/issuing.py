@@ -33,6 +33,7 @@ from coupons.shopify import ShopifyCoupons
 from coupons.sources import CouponSource, source_problem
 from coupons.woocommerce import WooCommerceCoupons
 from journey_schema.models import CouponOffer
+from observability import metrics
 from rendering.live import IssuedCoupon
 from storage import coupons
 from storage.coupons import CouponClaim, CouponState, StoredCoupon
@@ -87,7 +88,10 @@ class CouponIssuer:
             source = held.source  # what the earlier attempt began with
         claim = _claim(key, request, offer, source=source, now=now, secret=self._secret)
         if source == CouponSource.POOL:
-            return _issued_or_raise(await claim_pooled(self._sessions, claim, at=now))
+            pooled = _issued_or_raise(await claim_pooled(self._sessions, claim, at=now))
+            if held is None:  # counted once: a retry finds the row held
+                metrics.coupon_issue(source, "issued")
+            return pooled
         stored = held or await self._claim(claim)
         if stored.state is not CouponState.CLAIMED:  # another attempt settled it meanwhile
             return _issued_or_raise(stored)
@@ -100,6 +104,7 @@ class CouponIssuer:
         async with self._sessions() as session:
             await coupons.mark_issued(session, key, platform_ref=platform_ref, at=now)
             await session.commit()
+        metrics.coupon_issue(source, "issued")  # the one attempt that made it
         return _as_issued(stored)
 
     async def give_up(self, key: str, reason: str) -> None:

@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from observability.metrics import HTTP_REQUESTS, cart_taken
 
 CART_INTAKE = ("PUT", "/v1/carts/{cart_id}")
+# A client may send any method name: the label keeps to these (and `other`).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REPLAYED_HEADER = b"idempotent-replayed"  # api/idempotency.py's, lower-cased as ASGI has it
 
 
@@ -42,7 +44,7 @@ class RequestMetrics:
         finally:
             # The router put the matched route in the scope on its way in.
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in METHODS else "other"
             status = int(answer["status"])
             HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).observe(
                 time.perf_counter() - started

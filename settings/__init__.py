@@ -239,8 +239,8 @@ class Settings(BaseSettings):
 
     codec_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token the codec server (/codec/encode, /codec/decode) requires;"
-        " required in production. Without it, locally, the codec answers loopback only.",
+        description="Bearer token the codec server (/codec/encode, /codec/decode) requires."
+        " Without it the codec answers 403 in production and, locally, this machine only.",
     )
 
     # --- metrics, traces and logs (observability/) ---
@@ -330,7 +330,7 @@ class Settings(BaseSettings):
     )
     worker_max_concurrent_workflow_tasks: int = Field(
         default=100,
-        ge=1,
+        ge=2,  # the SDK needs two while it caches workflows (one may wait on the other)
         description="Workflow tasks one worker process runs at once; the SDK's default.",
     )
     worker_max_cached_workflows: int = Field(
