@@ -15,8 +15,10 @@ from temporalio.exceptions import ApplicationError
 
 from contract.carts import Consent
 from coupons.issuing import CouponIssuer
+from devstack.processes import free_port
 from journey_schema.models import JourneyVersion
 from journey_schema.release import Release, release_id
+from observability.runtime import worker_runtime
 from storage import coupons
 from storage.models import ContactCap, Coupon, Message
 from storage.shops import ShopProfile
@@ -28,7 +30,9 @@ from tests.support.coupon_platforms import (
     FakeWooCommerce,
 )
 from tests.support.messaging import LINKS, SendActivity, send_activity, send_request
+from tests.support.metrics import scrape, value
 from tests.support.smtp import SmtpServer, body_text
+from tests.support.temporal import settings_for_tests
 from workflows.payloads import Channel, MessageStatus, SendRequest
 
 _LAYOUT_HTML = '{{ body }}<img src="{{ open_pixel_url }}"><a href="{{ unsubscribe_url }}">u</a>'
@@ -134,6 +138,38 @@ async def test_a_crash_mid_creation_is_retried_into_one_code_that_the_email_carr
     assert again.status == MessageStatus.SENT
     assert len(smtp_server.messages) == 1
     assert len(shopify.codes) == 1
+
+
+async def test_a_code_made_once_is_counted_issued_once_however_often_the_send_is_retried(
+    session_factory: async_sessionmaker[AsyncSession], smtp_server: SmtpServer
+) -> None:
+    """The marketer's "coupons issued" (Grafana) counts codes, not send attempts: the code
+    is made, the mail server is down, the retry sends the same code."""
+    address = f"127.0.0.1:{free_port()}"
+    runtime = worker_runtime(settings_for_tests(worker_metrics_address=address))
+    await shopify_shop(session_factory)
+    shopify = FakeShopify()
+    nobody_listening = f"smtp://127.0.0.1:{free_port()}"
+    down = send_activity(
+        session_factory,
+        smtp_url=nobody_listening,
+        release=OFFER_RELEASE,
+        coupons=CouponIssuer(
+            session_factory=session_factory, client=shopify.client(), secret=LINKS.secret
+        ),
+    )
+    up = activity(session_factory, smtp_server, shopify.client())
+    down.metric_meter = up.metric_meter = runtime.metric_meter
+
+    with pytest.raises(ApplicationError):  # the code made, the email not taken
+        await down.send(offer_request())
+    result = await up.send(offer_request(), attempt=2, retried_for=timedelta(seconds=10))
+    async with httpx.AsyncClient() as http:
+        families = scrape((await http.get(f"http://{address}/metrics")).text)
+
+    assert result.status == MessageStatus.SENT and len(shopify.codes) == 1
+    issued = value(families, "cartnudge_coupon_issues_total", source="shopify", result="issued")
+    assert issued == 1
 
 
 async def test_a_refused_code_skips_the_step_and_gives_the_cap_slot_back(

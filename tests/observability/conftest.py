@@ -27,8 +27,6 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from prometheus_client.metrics_core import Metric
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -154,18 +152,3 @@ async def bought_after_first_email(
     ordered = await running.api.post("/v1/orders", json=order_body())
     assert ordered.status_code in (200, 201, 202), ordered.text
     await env.client.get_workflow_handle(WORKFLOW_ID, run_id=run_id).result()
-
-
-def scrape(text: str) -> dict[str, Metric]:
-    """Prometheus text format read into its families, by name."""
-    return {family.name: family for family in text_string_to_metric_families(text)}
-
-
-def value(families: dict[str, Metric], sample: str, **labels: str) -> float:
-    """The sum of the samples named `sample` whose labels include `labels` (0 if none)."""
-    return sum(
-        found.value
-        for family in families.values()
-        for found in family.samples
-        if found.name == sample and labels.items() <= found.labels.items()
-    )

@@ -11,8 +11,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from settings import Settings
-from tests.observability.conftest import messaged_cart, scrape, value
+from tests.observability.conftest import messaged_cart
 from tests.support.api import API_KEY, http_client
+from tests.support.metrics import scrape, value
 from tests.support.temporal import settings_for_tests
 
 CART_ID = "cart-7f3k"  # must never show in a label

@@ -22,11 +22,10 @@ from tests.observability.conftest import (
     MESSAGED,
     bought_after_first_email,
     obs_settings,
-    scrape,
     stack,
-    value,
 )
 from tests.support.api import CART, SHOP, WORKFLOW_ID
+from tests.support.metrics import scrape, value
 from tests.support.smtp import SmtpServer
 
 REPO = Path(__file__).resolve().parents[2]
