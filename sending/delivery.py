@@ -5,7 +5,8 @@
                    ├─ refused for good ───────────────────────────────────────> failed
                    ├─ did not take it ─> pending again, TransientChannelError raised
                    └─ may have it (answer lost, or the attempt died here):
-                        this worker's journal has no mark (never handed over) ─> pending
+                        this worker's journal has no mark (never handed over), once
+                          the attempt that turned it can no longer write ─> pending
                         repeat harmless (it deduplicates) ─> pending, sent again
                         provider reports events ─> uncertain, waiting (CutOff raised):
                             an event for it (webhook routes) ─────────────────> sent
@@ -15,8 +16,10 @@
 A two-phase sender (`TwoPhaseSender`, SMTP) does everything but the hand-over before the
 row turns `sending`, so only the hand-over itself (SMTP: the message and its final ".",
 then the server's answer) can leave a row uncertain. With a `HandOverJournal` the worker
-marks the hand-over written right after writing it: a row found `sending` through this
-journal without the mark was never handed over, and goes back to pending.
+marks the hand-over right before writing it, and forgets the mark only once the row says
+what became of it: a row found `sending` through this journal without the mark was never
+handed over, and goes back to pending (after `NO_MARK_TRUSTED_AFTER`; an attempt that
+could not write within `HAND_OVER_WITHIN` leaves the row alone).
 """
 
 from __future__ import annotations
