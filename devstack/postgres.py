@@ -91,18 +91,10 @@ class PostgresServer(Service):
             "--locale", "C.UTF-8",
             "--no-sync",
         )  # fmt: skip
-        options = self._options
         for attempt in range(3):  # the free port may be taken between probe and bind
             self.port = free_port()
             try:
-                self._run(
-                    str(self.bin_dir / "pg_ctl"),
-                    "--pgdata", str(self.data_dir),
-                    "--log", str(self.log_file),
-                    "--options", f"-p {self.port} {options}",
-                    "--wait", "--timeout", "30",
-                    "start",
-                )  # fmt: skip
+                self._start_on_port()
                 break
             except RuntimeError:
                 if attempt == 2:
@@ -131,12 +123,14 @@ class PostgresServer(Service):
 
     def resume(self) -> None:
         """Start a halted server again on its data directory and port."""
-        options = self._options
+        self._start_on_port()
+
+    def _start_on_port(self) -> None:
         self._run(
             str(self.bin_dir / "pg_ctl"),
             "--pgdata", str(self.data_dir),
             "--log", str(self.log_file),
-            "--options", f"-p {self.port} {options}",
+            "--options", f"-p {self.port} {self._options}",
             "--wait", "--timeout", "30",
             "start",
         )  # fmt: skip
