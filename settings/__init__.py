@@ -11,7 +11,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Defaults that make the quick start work; production refuses them.
@@ -211,31 +211,12 @@ class Settings(BaseSettings):
     # --- Temporal payloads: encryption and the UI's codec server (temporal_payloads/) ---
     payload_keys: list[DataKey] = Field(
         default_factory=dev_payload_keys,
-        validate_default=True,  # so production refuses the development key it would default to
         description='JSON: [{"id": "k2", "key": "<base64 of 32 bytes>"}, {"id": "k1", ...}].'
         " Encrypts every payload cartnudge gives Temporal (carts, customers, activity"
         " results, failure messages) with AES-256-GCM: the first key encrypts, every listed"
         " key decrypts, so a key rotates without breaking running carts. [] stores them in"
         " plaintext. Not the data-at-rest keys.",
     )
-
-    @field_validator("payload_keys")
-    @classmethod
-    def payload_keys_are_usable(cls, keys: list[DataKey], info: ValidationInfo) -> list[DataKey]:
-        ids = [key.id for key in keys]
-        twice = sorted({key_id for key_id in ids if ids.count(key_id) > 1})
-        if twice:
-            raise ValueError(f"CARTNUDGE_PAYLOAD_KEYS lists key id {twice[0]!r} twice")
-        dev_key = base64.b64decode(DEV_PAYLOAD_KEY)
-        if info.data.get("environment") == "production" and any(
-            key.secret() == dev_key for key in keys
-        ):
-            raise ValueError(
-                "CARTNUDGE_PAYLOAD_KEYS must be set in production (it holds the development"
-                f" key, which anyone can read): {NEW_PAYLOAD_KEY_HINT}; or [] to store"
-                " Temporal payloads in plaintext"
-            )
-        return keys
 
     codec_token: SecretStr | None = Field(
         default=None,
@@ -367,10 +348,8 @@ class Settings(BaseSettings):
     def data_keys_are_usable(self) -> Self:
         if not self.data_at_rest_keys:
             raise ValueError(f"CARTNUDGE_DATA_AT_REST_KEYS lists no key: {NEW_DATA_KEY_HINT}")
-        ids = [key.id for key in self.data_at_rest_keys]
-        twice = sorted({key_id for key_id in ids if ids.count(key_id) > 1})
-        if twice:
-            raise ValueError(f"CARTNUDGE_DATA_AT_REST_KEYS lists key id {twice[0]!r} twice")
+        _each_key_id_once(self.data_at_rest_keys, "CARTNUDGE_DATA_AT_REST_KEYS")
+        _each_key_id_once(self.payload_keys, "CARTNUDGE_PAYLOAD_KEYS")
         return self
 
     @model_validator(mode="after")
@@ -387,4 +366,18 @@ class Settings(BaseSettings):
                     "CARTNUDGE_DATA_AT_REST_KEYS must be set in production (it holds the"
                     f" development key, which anyone can read): {NEW_DATA_KEY_HINT}"
                 )
+            dev_payload_key = base64.b64decode(DEV_PAYLOAD_KEY)
+            if any(key.secret() == dev_payload_key for key in self.payload_keys):
+                raise ValueError(
+                    "CARTNUDGE_PAYLOAD_KEYS must be set in production (it holds the development"
+                    f" key, which anyone can read): {NEW_PAYLOAD_KEY_HINT}; or [] to store"
+                    " Temporal payloads in plaintext"
+                )
         return self
+
+
+def _each_key_id_once(keys: list[DataKey], setting: str) -> None:
+    ids = [key.id for key in keys]
+    twice = sorted({key_id for key_id in ids if ids.count(key_id) > 1})
+    if twice:
+        raise ValueError(f"{setting} lists key id {twice[0]!r} twice")
